@@ -1,0 +1,94 @@
+"""The ``gwaskit`` command: one verb per stage of the data flow.
+
+Each verb lives in its own module of this package with two functions, ``add_parser(subparsers)``
+and ``run(args) -> int``. A command sets up logging, checks paths, calls one library function
+and writes its output. Any :class:`gwaskit.errors.GwaskitError` becomes one red line on stderr
+and exit code 2; anything else is an internal error, exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from gwaskit import __version__
+from gwaskit.errors import GwaskitError
+from gwaskit.progress import set_progress
+
+#: Verb modules, in the order of the data flow; each defines ``add_parser`` and ``run``.
+VERBS = ("info",)
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USER = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        _print_error(f"{self.prog}: {message} (see `{self.prog} --help`)")
+        raise SystemExit(EXIT_USER)
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every verb takes: threads, verbosity, progress."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("common options")
+    group.add_argument("--threads", type=int, default=None, metavar="N", help="cores to use (default: all)")
+    group.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    group.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    group.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gwaskit",
+        description="Genome-wide association studies and their meta-analysis, in one tool.",
+    )
+    parser.add_argument("--version", action="version", version=f"gwaskit {__version__}")
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    subparsers.required = True
+    common = common_options()
+    for verb in VERBS:
+        module = importlib.import_module(f"gwaskit.cli.{verb}")
+        sub = module.add_parser(subparsers, common)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    set_progress(not args.no_progress)
+    try:
+        return int(args.run(args) or EXIT_OK)
+    except GwaskitError as exc:
+        _print_error(str(exc))
+        return EXIT_USER
+    except KeyboardInterrupt:
+        _print_error("interrupted.")
+        return 130
+    except Exception as exc:  # an internal error: say so, show the traceback under -v
+        if args.verbose:
+            raise
+        _print_error(
+            f"internal error ({type(exc).__name__}: {exc}). This is a bug in gwaskit; "
+            "rerun with -v for the traceback and report it."
+        )
+        return EXIT_INTERNAL
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+
+
+def _print_error(message: str) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)

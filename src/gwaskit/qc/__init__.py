@@ -1,0 +1,1 @@
+"""Quality control of samples, variants and summary statistics."""
