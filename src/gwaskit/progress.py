@@ -18,7 +18,9 @@ def set_progress(enabled: bool) -> None:
 
 
 @contextmanager
-def progress_bar(total: int, description: str, *, enabled: bool = True) -> Iterator[Callable[[], None]]:
+def progress_bar(
+    total: int, description: str, *, enabled: bool = True
+) -> Iterator[Callable[[], None]]:
     """Yield a function that advances a bar of ``total`` steps by one."""
     console = Console(stderr=True)
     if not (enabled and _ENABLED and console.is_terminal) or total <= 1:

@@ -87,13 +87,7 @@ def _log_betainc_small(a: np.ndarray, b: float, x: np.ndarray) -> np.ndarray:
         total = total + term
         if np.all(term < 1e-17 * total):
             break
-    return (
-        a * np.log(x)
-        + b * np.log1p(-x)
-        - np.log(a)
-        - special.betaln(a, b)
-        + np.log(total)
-    )
+    return a * np.log(x) + b * np.log1p(-x) - np.log(a) - special.betaln(a, b) + np.log(total)
 
 
 def p_from_neg_log10(neg_log10_p: np.ndarray | float) -> np.ndarray:

@@ -38,8 +38,12 @@ def common_options() -> argparse.ArgumentParser:
     """Options every verb takes: threads, verbosity, progress."""
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("common options")
-    group.add_argument("--threads", type=int, default=None, metavar="N", help="cores to use (default: all)")
-    group.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    group.add_argument(
+        "--threads", type=int, default=None, metavar="N", help="cores to use (default: all)"
+    )
+    group.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
     group.add_argument("-q", "--quiet", action="store_true", help="only errors")
     group.add_argument("--no-progress", action="store_true", help="no progress bars")
     return common
@@ -91,4 +95,6 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 
 
 def _print_error(message: str) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[bold red]error:[/] {message}", markup=True
+    )

@@ -11,7 +11,9 @@ from gwaskit.io import open_genotypes
 from gwaskit.qc.summary import summarise_genotypes
 
 
-def add_parser(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def add_parser(
+    subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "info",
         parents=[common],
@@ -19,7 +21,9 @@ def add_parser(subparsers: argparse._SubParsersAction, common: argparse.Argument
         description="Describe a genotype file (.bed/.pgen prefix, .vcf[.gz]/.bcf or .bgen).",
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
-    parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build, if the file does not say")
+    parser.add_argument(
+        "--build", choices=["GRCh37", "GRCh38"], help="genome build, if the file does not say"
+    )
     return parser
 
 
@@ -30,6 +34,13 @@ def run(args: argparse.Namespace) -> int:
     table.add_column("what")
     table.add_column("value", justify="right")
     for key, value in summary.items():
-        table.add_row(key, value if isinstance(value, str) else f"{value:,}" if isinstance(value, int) else f"{value:.4g}")
+        table.add_row(
+            key,
+            value
+            if isinstance(value, str)
+            else f"{value:,}"
+            if isinstance(value, int)
+            else f"{value:.4g}",
+        )
     Console().print(table)
     return 0

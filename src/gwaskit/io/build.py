@@ -42,9 +42,7 @@ def build_from_positions(variants: pl.DataFrame) -> str | None:
     maxima = variants.group_by("chromosome").agg(pl.col("base_pair_location").max())
     fits = {}
     for build, table in CHROMOSOME_LENGTHS.items():
-        fits[build] = all(
-            pos <= table.get(chrom, pos) for chrom, pos in maxima.iter_rows()
-        )
+        fits[build] = all(pos <= table.get(chrom, pos) for chrom, pos in maxima.iter_rows())
     if fits["GRCh37"] and not fits["GRCh38"]:
         return "GRCh37"
     if fits["GRCh38"] and not fits["GRCh37"]:

@@ -11,12 +11,23 @@ import polars as pl
 
 AUTOSOMES = tuple(str(i) for i in range(1, 23))
 STANDARD = (*AUTOSOMES, "X", "Y", "MT")
-_ALIASES = {"23": "X", "24": "Y", "25": "X", "XY": "X", "26": "MT", "M": "MT", "PAR1": "X", "PAR2": "X"}
+_ALIASES = {
+    "23": "X",
+    "24": "Y",
+    "25": "X",
+    "XY": "X",
+    "26": "MT",
+    "M": "MT",
+    "PAR1": "X",
+    "PAR2": "X",
+}
 
 
 def normalise_chromosomes(names: pl.Series) -> pl.Series:
     """Map chromosome names to gwaskit's convention (see module docstring)."""
-    stripped = names.cast(pl.String).str.strip_chars().str.replace(r"^(?i:chr)", "").str.to_uppercase()
+    stripped = (
+        names.cast(pl.String).str.strip_chars().str.replace(r"^(?i:chr)", "").str.to_uppercase()
+    )
     return stripped.replace(_ALIASES).alias(names.name)
 
 

@@ -87,7 +87,9 @@ class GenotypeSource(abc.ABC):
         for block in self.variant_blocks(block_bytes=block_bytes, n_samples=None):
             yield block, self.read(block, sample_index)
 
-    def variant_blocks(self, *, block_bytes: int = 256 * 2**20, n_samples: int | None = None) -> list[range]:
+    def variant_blocks(
+        self, *, block_bytes: int = 256 * 2**20, n_samples: int | None = None
+    ) -> list[range]:
         """Consecutive variant ranges whose float32 dosages take about ``block_bytes`` each."""
         n = self.n_samples if n_samples is None else n_samples
         size = max(1, block_bytes // (4 * max(n, 1)))
@@ -113,7 +115,11 @@ def _as_indices(index: Index, n: int, name: str) -> np.ndarray:
     if index is None:
         return np.arange(n, dtype=np.int64)
     if isinstance(index, slice | range):
-        return np.arange(n, dtype=np.int64)[index] if isinstance(index, slice) else np.asarray(index, dtype=np.int64)
+        return (
+            np.arange(n, dtype=np.int64)[index]
+            if isinstance(index, slice)
+            else np.asarray(index, dtype=np.int64)
+        )
     out = np.asarray(index)
     if out.dtype == bool:
         if out.shape != (n,):
@@ -121,7 +127,9 @@ def _as_indices(index: Index, n: int, name: str) -> np.ndarray:
         return np.flatnonzero(out).astype(np.int64)
     out = out.astype(np.int64, copy=False).ravel()
     if out.size and (out.min() < 0 or out.max() >= n):
-        raise ParameterError(f"{name} must lie in [0, {n}), got values from {out.min()} to {out.max()}.")
+        raise ParameterError(
+            f"{name} must lie in [0, {n}), got values from {out.min()} to {out.max()}."
+        )
     return out
 
 
@@ -129,7 +137,14 @@ def check_build(build: str | None) -> str | None:
     """Validate a declared genome build name (``GRCh37``/``GRCh38``; hg19/hg38 accepted)."""
     if build is None:
         return None
-    aliases = {"hg19": "GRCh37", "b37": "GRCh37", "grch37": "GRCh37", "hg38": "GRCh38", "b38": "GRCh38", "grch38": "GRCh38"}
+    aliases = {
+        "hg19": "GRCh37",
+        "b37": "GRCh37",
+        "grch37": "GRCh37",
+        "hg38": "GRCh38",
+        "b38": "GRCh38",
+        "grch38": "GRCh38",
+    }
     resolved = aliases.get(build.lower())
     if resolved is None:
         raise ParameterError(f"build must be one of GRCh37, GRCh38 (or hg19, hg38), got {build!r}.")
@@ -169,7 +184,15 @@ def open_genotypes(path: str | Path, *, build: str | None = None) -> GenotypeSou
 
 def _resolve_format(path: Path) -> tuple[str, Path]:
     name = path.name.lower()
-    for suffix, kind in ((".bed", "bed"), (".pgen", "pgen"), (".bgen", "bgen"), (".bcf", "vcf"), (".vcf", "vcf"), (".vcf.gz", "vcf"), (".vcf.bgz", "vcf")):
+    for suffix, kind in (
+        (".bed", "bed"),
+        (".pgen", "pgen"),
+        (".bgen", "bgen"),
+        (".bcf", "vcf"),
+        (".vcf", "vcf"),
+        (".vcf.gz", "vcf"),
+        (".vcf.bgz", "vcf"),
+    ):
         if name.endswith(suffix):
             if not path.is_file():
                 raise InputError(path, "file not found.")

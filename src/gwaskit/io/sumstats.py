@@ -1,0 +1,101 @@
+"""The SumStats and MetaStats tables: GWAS-SSF column names and types, reading and writing.
+
+A SumStats table is a polars DataFrame whose columns follow the GWAS Catalog summary-statistics
+standard (GWAS-SSF). ``beta`` is per copy of ``effect_allele`` (a log odds ratio for binary
+traits); ``neg_log_10_p_value`` is computed in log space and is the truth (``p_value`` may
+underflow to 0). Optional columns are present when known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from gwaskit.errors import InputError
+from gwaskit.io.tables import read_parquet_metadata, write_table
+
+#: Mandatory SumStats columns, in GWAS-SSF order.
+SUMSTATS_SCHEMA: dict[str, pl.DataType] = {
+    "chromosome": pl.String(),
+    "base_pair_location": pl.Int64(),
+    "effect_allele": pl.String(),
+    "other_allele": pl.String(),
+    "beta": pl.Float64(),
+    "standard_error": pl.Float64(),
+    "effect_allele_frequency": pl.Float64(),
+    "p_value": pl.Float64(),
+    "neg_log_10_p_value": pl.Float64(),
+    "n": pl.Float64(),
+    "variant_id": pl.String(),
+    "rsid": pl.String(),
+}
+#: Optional SumStats columns, written when known.
+SUMSTATS_OPTIONAL: dict[str, pl.DataType] = {
+    "n_cases": pl.Float64(),
+    "n_controls": pl.Float64(),
+    "info": pl.Float64(),
+    "odds_ratio": pl.Float64(),
+    "ci_lower": pl.Float64(),
+    "ci_upper": pl.Float64(),
+    "z": pl.Float64(),
+    "method": pl.String(),  # e.g. "linear", "logistic", "firth", "score-spa"
+    "reason": pl.String(),  # why a variant has no estimate (null when it has one)
+}
+#: Columns MetaStats adds to the SumStats columns of the combined (fixed-effect) estimate.
+METASTATS_EXTRA: dict[str, pl.DataType] = {
+    "n_studies": pl.Int32(),
+    "direction": pl.String(),  # one of + - ? per study, in plan order
+    "het_q": pl.Float64(),
+    "het_neg_log_10_p": pl.Float64(),
+    "i2": pl.Float64(),
+    "tau2": pl.Float64(),
+    "beta_random": pl.Float64(),
+    "standard_error_random": pl.Float64(),
+    "neg_log_10_p_value_random": pl.Float64(),
+}
+
+
+def conform(table: pl.DataFrame, *, source: str = "table") -> pl.DataFrame:
+    """Order and type a table as SumStats: mandatory columns first, known optional ones after,
+    anything else kept at the end. Missing mandatory columns are added as nulls, except the
+    identity and effect columns, whose absence is an error.
+    """
+    required = ("chromosome", "base_pair_location", "effect_allele", "other_allele")
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise InputError(
+            source, f"missing column(s) {', '.join(missing)} required in summary statistics."
+        )
+    known = {**SUMSTATS_SCHEMA, **SUMSTATS_OPTIONAL, **METASTATS_EXTRA}
+    columns = []
+    for name, dtype in SUMSTATS_SCHEMA.items():
+        columns.append(
+            pl.col(name).cast(dtype) if name in table.columns else pl.lit(None, dtype).alias(name)
+        )
+    for name in table.columns:
+        if name not in SUMSTATS_SCHEMA:
+            columns.append(pl.col(name).cast(known[name]) if name in known else pl.col(name))
+    return table.select(columns)
+
+
+def write_sumstats(
+    table: pl.DataFrame, prefix: str | Path, *, metadata: Mapping[str, Any] | None = None
+) -> list[Path]:
+    """Write ``PREFIX.parquet``, ``PREFIX.tsv.gz`` and the GWAS-SSF YAML sidecar.
+
+    ``metadata`` should carry at least ``genome_assembly``; gwaskit adds ``file_type`` and
+    ``is_harmonised`` defaults when absent.
+    """
+    meta = {"file_type": "GWAS-SSF v1.0", "is_harmonised": False, **dict(metadata or {})}
+    return write_table(conform(table, source=str(prefix)), prefix, metadata=meta)
+
+
+def read_sumstats_parquet(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Read a SumStats/MetaStats Parquet written by gwaskit, with its metadata."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found.")
+    return conform(pl.read_parquet(path), source=str(path)), read_parquet_metadata(path)
