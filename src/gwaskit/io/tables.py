@@ -57,10 +57,13 @@ def write_table(
     written.append(parquet)
     if tsv:
         tsv_path = prefix.with_name(prefix.name + ".tsv.gz")
-        with atomic_path(tsv_path) as tmp:
-            # mtime=0: byte-identical output for identical input
-            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-                table.write_csv(gz, separator="\t", null_value="NA", float_precision=None)
+        # mtime=0: byte-identical output for identical input
+        with (
+            atomic_path(tsv_path) as tmp,
+            open(tmp, "wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
+        ):
+            table.write_csv(gz, separator="\t", null_value="NA")
         written.append(tsv_path)
         if metadata is not None:
             sidecar = prefix.with_name(prefix.name + ".tsv.gz-meta.yaml")
@@ -80,6 +83,6 @@ def read_parquet_metadata(path: str | Path) -> dict[str, Any]:
     """The metadata mapping stored by :func:`write_table` in a Parquet footer (``{}`` if none)."""
     import pyarrow.parquet as pq
 
-    raw = pq.read_schema(path).metadata or {}
+    raw = pq.read_metadata(path).metadata or {}
     text = raw.get(b"gwaskit")
     return yaml.safe_load(text) if text else {}
