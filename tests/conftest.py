@@ -1,0 +1,51 @@
+"""Shared fixtures: the public reference data and the reference tools (PLINK 2, GWAMA)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: Real public data sets, beside the repository (``../shared/data``); see its README.
+SHARED_DATA = Path(os.environ.get("GWASKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"reference data not found at {SHARED_DATA}; set GWASKIT_SHARED_DATA")
+    return SHARED_DATA
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed; ./scripts/test installs it (apt-get install)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def plink2() -> str:
+    """Path of the plink2 binary (Debian's 2.00a3.5)."""
+    return _tool("plink2")
+
+
+@pytest.fixture(scope="session")
+def gwama() -> str:
+    """Path of the GWAMA binary."""
+    return _tool("GWAMA")
+
+
+def run_tool(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a reference tool with one BLAS thread (Debian's builds fight their own threads)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
