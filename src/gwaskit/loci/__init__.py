@@ -1,0 +1,1 @@
+"""From association results to loci: windows, clumping, independent signals, novelty, replication."""
