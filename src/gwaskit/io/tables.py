@@ -57,11 +57,11 @@ def write_table(
     written.append(parquet)
     if tsv:
         tsv_path = prefix.with_name(prefix.name + ".tsv.gz")
-        # mtime=0: byte-identical output for identical input
+        # no name, mtime=0: byte-identical output for identical input
         with (
             atomic_path(tsv_path) as tmp,
             open(tmp, "wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
         ):
             table.write_csv(gz, separator="\t", null_value="NA")
         written.append(tsv_path)
