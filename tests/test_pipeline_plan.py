@@ -77,3 +77,19 @@ def test_read_plan__mistakes_name_the_key(tmp_path, edit, message):
 def test_read_plan__missing_file(tmp_path):
     with pytest.raises(InputError, match="gwaskit init"):
         read_plan(tmp_path / "none.toml")
+
+
+def test_init__example_plan_parses_once_its_files_exist(tmp_path):
+    from gwaskit.cli import main
+
+    plan = tmp_path / "plan.toml"
+    assert main(["init", str(plan)]) == 0
+    assert main(["init", str(plan)]) == 2  # refuses to overwrite
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("cohort1.bed", "cohort1.bim", "cohort1.fam", "cohort1.pheno", "cohort1.covar"):
+        (data / name).write_text("")
+    (data / "shared_summaries.tsv.gz").write_text("")
+    parsed = read_plan(plan)
+    assert [c.name for c in parsed.cohorts] == ["cohort1", "shared_summaries"]
+    assert parsed.association.covariates == ("sex", "age")
