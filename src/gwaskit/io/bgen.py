@@ -169,6 +169,40 @@ def cache_dir() -> Path:
     raise InputError(candidates[-1], "no writable cache folder for the BGEN metafile.")
 
 
+def check_variant_blocks(path: Path, n_variants: int) -> None:
+    """Walk the variant blocks (layout 2) and check each lies inside the file.
+
+    cbgen does not check this itself and crashes on a truncated file, so a metafile is only
+    built after this walk. It reads each block's identifiers and skips its genotype data.
+    """
+    import struct
+
+    size = path.stat().st_size
+    with open(path, "rb", buffering=1 << 20) as handle:
+        at = 4 + int.from_bytes(handle.read(4), "little")
+        handle.seek(at)
+        for index in range(n_variants):
+            try:
+                for _ in range(3):  # id, rsid, chromosome
+                    (length,) = struct.unpack("<H", handle.read(2))
+                    handle.seek(length, 1)
+                _position, n_alleles = struct.unpack("<IH", handle.read(6))
+                for _ in range(n_alleles):
+                    (length,) = struct.unpack("<I", handle.read(4))
+                    handle.seek(length, 1)
+                (length,) = struct.unpack("<I", handle.read(4))
+            except struct.error:
+                length, at = 0, size + 1
+            else:
+                at = handle.seek(length, 1)
+            if at > size:
+                raise InputError(
+                    path,
+                    f"is truncated: variant {index + 1} of {n_variants} ends beyond the end of "
+                    "the file.",
+                )
+
+
 def _metafile(path: Path, bgen) -> Path:
     """An up-to-date metafile: beside the ``.bgen`` if one is there, else in the cache."""
     stat = path.stat()
@@ -179,6 +213,7 @@ def _metafile(path: Path, bgen) -> Path:
     target = cache_dir() / "bgen" / f"{hashlib.sha1(key).hexdigest()}.metafile"
     if target.is_file():
         return target
+    check_variant_blocks(path, bgen.nvariants)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     os.close(fd)

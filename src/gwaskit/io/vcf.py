@@ -6,7 +6,8 @@ VCF sample name, sex unknown). Dosages come from one FORMAT field:
 - ``GT``: hard calls, phased or not: number of ALT alleles, 0/1/2; a haploid call (chrX in
   males) counts 0 or 2, as plink2 imports it; a missing or half-missing call (``./.``, ``./1``)
   is NaN (plink2's ``--vcf-half-call missing``).
-- ``DS``: the ALT dosage as written (0..2), NaN where missing.
+- ``DS``: the ALT dosage as written (0..2), NaN where missing; where the record's GT is
+  haploid, DS (0..1) is doubled, as plink2 imports it.
 
 The default is ``GT`` when the header declares it, else ``DS``. Only biallelic records are read:
 a record with several ALT alleles is an error naming its line (split with ``bcftools norm -m-``).
@@ -71,9 +72,10 @@ class VcfSource(GenotypeSource):
                     f"{', '.join(declared)}.",
                 )
             self.field = field or declared[0]
+            self._has_gt = "GT" in declared
             self.samples = _samples(self.path, list(vcf.samples))
-            header_lines = vcf.raw_header.count("\n")
             self._is_bcf = self.path.name.lower().endswith(".bcf")
+            header_lines = 0 if self._is_bcf else len(_text_header(self.path))
             raw_chrom, self.variants = _scan_variants(self.path, vcf, header_lines, self._is_bcf)
             self._contig_build = _header_build(vcf)
         finally:
@@ -102,7 +104,8 @@ class VcfSource(GenotypeSource):
             raise InputError(self.path, "is empty; expected a VCF or BCF file.")
         try:
             return VCF(str(self.path), lazy=True, threads=None)
-        except (OSError, Exception) as exc:  # cyvcf2 raises bare Exception for bad headers
+        except Exception as exc:  # cyvcf2 raises bare Exception for bad headers
+            _diagnose_header(self.path)
             raise InputError(
                 self.path,
                 f"cannot be opened as VCF/BCF (corrupt, truncated or not a VCF): "
@@ -231,7 +234,13 @@ class VcfSource(GenotypeSource):
             ds = record.format("DS")
             if ds is None:
                 return np.full(self.n_samples, np.nan, dtype=np.float32)
-            return ds[:, 0].astype(np.float32)
+            dosage = ds[:, 0].astype(np.float32)
+            if self._has_gt:  # a haploid DS is 0..1: put it on the 0..2 scale, as plink2 does
+                genotype = record.genotype
+                if genotype is not None:
+                    alleles = genotype.array()[:, :-1]
+                    dosage[(alleles != -2).sum(axis=1) == 1] *= 2
+            return dosage
         return gt_dosage(record.genotype.array())
 
 
@@ -249,6 +258,45 @@ def gt_dosage(genotype: np.ndarray) -> np.ndarray:
     dosage = np.where(present.sum(axis=1) == 1, 2 * count, count).astype(np.float32)
     dosage[(alleles == -1).any(axis=1)] = np.nan
     return dosage
+
+
+def _text_header(path: Path) -> list[str]:
+    """The ``#`` lines at the top of a text VCF (plain or gzip), read without htslib."""
+    import gzip
+
+    lines: list[str] = []
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rt", errors="replace") as handle:
+            for line in handle:
+                if not line.startswith("#"):
+                    break
+                lines.append(line.rstrip("\n"))
+    except (OSError, EOFError, gzip.BadGzipFile):
+        pass  # a damaged file: the caller reports it
+    return lines
+
+
+def _diagnose_header(path: Path) -> None:
+    """Explain a header htslib rejected, where the reason is a common one."""
+    if path.name.lower().endswith(".bcf"):
+        return
+    header = _text_header(path)
+    chrom_lines = [line for line in header if line.startswith("#CHROM")]
+    if not chrom_lines:
+        return
+    names = chrom_lines[0].split("\t")[9:]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(
+                path,
+                f"sample {name!r} appears more than once in the #CHROM line.",
+                line=len(header),
+            )
+        seen.add(name)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -331,7 +379,7 @@ _REFERENCE_PATTERNS = (
 
 
 def _header_build(vcf) -> str | None:
-    """Build from ``##contig`` lengths, else from the ``##reference`` line."""
+    """Build from ``##contig`` lengths, else from ``##reference`` or a contig's ``assembly=``."""
     try:
         names, lengths = list(vcf.seqnames), list(vcf.seqlens)
     except Exception:  # no contig lengths in the header
@@ -344,7 +392,9 @@ def _header_build(vcf) -> str | None:
         if found:
             return found
     for line in vcf.raw_header.splitlines():
-        if line.startswith("##reference=") or line.startswith("##assembly="):
+        if line.startswith(("##reference=", "##assembly=")) or (
+            line.startswith("##contig=") and "assembly=" in line
+        ):
             for pattern, build in _REFERENCE_PATTERNS:
                 if pattern.search(line):
                     return build
