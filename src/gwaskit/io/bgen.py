@@ -331,7 +331,7 @@ def read_sample_file(path: Path) -> pl.DataFrame:
         dtype=np.int8,
     )
     samples = pl.DataFrame({"fid": fid, "iid": iid, "sex": sex}, schema=SAMPLE_SCHEMA)
-    dup = samples.select(pl.struct("fid", "iid").is_duplicated()).to_series().to_numpy()
+    dup = samples.select(pl.struct("fid", "iid").is_first_distinct().not_()).to_series().to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         raise InputError(

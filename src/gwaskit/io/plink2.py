@@ -28,6 +28,7 @@ from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
 from gwaskit.io.plink1 import read_bim, read_fam
+from gwaskit.io.text import parse_positions
 
 PGEN_MAGIC = b"\x6c\x1b"
 _MALE = {"1", "M", "m"}
@@ -211,7 +212,7 @@ def read_pvar(path: Path) -> pl.DataFrame:
             )
     table = np.array(rows, dtype=object).reshape(len(rows), n_fields)[:, cols].astype(str)
     chrom, pos, vid, ref, alt = (table[:, i] for i in range(5))
-    positions = _parse_positions(path, pos, first)
+    positions = parse_positions(path, pos, first_line=first + 1, column="POS")
     multi = np.flatnonzero(np.char.find(alt, ",") >= 0)
     if multi.size:
         i = int(multi[0])
@@ -233,30 +234,6 @@ def read_pvar(path: Path) -> pl.DataFrame:
         },
         schema=VARIANT_SCHEMA,
     )
-
-
-def _parse_positions(path: Path, pos: np.ndarray, first: int) -> np.ndarray:
-    ok = np.char.isdigit(pos)
-    if not ok.all():
-        bad = int(np.flatnonzero(~ok)[0])
-        raise InputError(
-            path,
-            f"expected a non-negative integer base-pair position, got {pos[bad]!r}.",
-            line=first + bad + 1,
-            column="POS",
-        )
-    too_long = np.char.str_len(pos) > 12
-    ascii_ok = np.array([v.isascii() for v in pos], dtype=bool) if pos.size else ok
-    bad_mask = too_long | ~ascii_ok
-    if bad_mask.any():
-        bad = int(np.flatnonzero(bad_mask)[0])
-        raise InputError(
-            path,
-            f"position {pos[bad]!r} is not a valid base-pair position.",
-            line=first + bad + 1,
-            column="POS",
-        )
-    return pos.astype(np.int64)
 
 
 def read_psam(path: Path) -> pl.DataFrame:
@@ -309,12 +286,12 @@ def read_psam(path: Path) -> pl.DataFrame:
     samples = pl.DataFrame(
         {"fid": fid, "iid": iid, "sex": sex.astype(np.int8)}, schema=SAMPLE_SCHEMA
     )
-    dup = samples.select(pl.struct("fid", "iid").is_duplicated()).to_series()
+    dup = samples.select(pl.struct("fid", "iid").is_first_distinct().not_()).to_series()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputError(
             path,
-            f"sample FID={fid[i]!r} IID={iid[i]!r} appears more than once.",
+            f"sample FID={str(fid[i])!r} IID={str(iid[i])!r} appears more than once.",
             line=first + i + 1,
         )
     return samples
