@@ -72,6 +72,7 @@ def cohort(tmp_path_factory: pytest.TempPathFactory, plink2: str) -> dict[str, P
         (["--make-pgen"], "pgen"),
         (["--export", "vcf"], "plain"),
         (["--export", "vcf", "bgz"], "bgz"),
+        (["--export", "bcf"], "bcf"),
         # DS-force: the cohort holds hard calls only, for which plain vcf-dosage=DS omits DS.
         (["--export", "vcf", "vcf-dosage=DS-force"], "ds"),
         (["--export", "bgen-1.2", "ref-first"], "reffirst"),
@@ -85,6 +86,7 @@ def cohort(tmp_path_factory: pytest.TempPathFactory, plink2: str) -> dict[str, P
         "pgen": folder / "pgen.pgen",
         "vcf": folder / "plain.vcf",
         "vcf.gz": folder / "bgz.vcf.gz",
+        "bcf": folder / "bcf.bcf",
         "vcf-ds": folder / "ds.vcf",
         "bgen": folder / "reffirst.bgen",
         "bgen-ref-last": folder / "reflast.bgen",
@@ -99,14 +101,12 @@ def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("GWASKIT_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
-FORMATS = ("bed", "pgen", "vcf", "vcf.gz", "vcf-ds", "bgen", "bgen-ref-last")
+FORMATS = ("bed", "pgen", "vcf", "vcf.gz", "bcf", "vcf-ds", "bgen", "bgen-ref-last")
 
 
 def _open(cohort: dict[str, Path], kind: str):
     if kind == "vcf-ds":
-        from gwaskit.io.vcf import VcfSource
-
-        return VcfSource(cohort[kind], field="DS")
+        return open_genotypes(cohort[kind], field="DS")
     return open_genotypes(cohort[kind])
 
 
@@ -141,7 +141,7 @@ def test_open_genotypes__same_dosages_in_every_format(cohort, kind):
         # only a haploid het (none here) would round; 1e-4 would flag any real difference.
         tol = 1e-4 if kind.startswith("bgen") else 0.0
         np.testing.assert_allclose(dosage, truth, atol=tol, rtol=0)
-        if kind in ("pgen", "vcf", "vcf.gz", "vcf-ds", "bgen"):  # effect allele = ALT = A1
+        if kind in ("pgen", "vcf", "vcf.gz", "bcf", "vcf-ds", "bgen"):  # effect allele = ALT = A1
             assert source.variants["effect_allele"].equals(reference["effect_allele"])
         if kind == "bgen-ref-last":  # plink2's default BGEN puts ALT first: effect = REF
             assert source.variants["effect_allele"].equals(reference["other_allele"])

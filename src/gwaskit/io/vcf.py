@@ -184,7 +184,14 @@ class VcfSource(GenotypeSource):
 
     def _next(self, state):
         """The record at ``state.at``; advances. Crosses chromosome ends when seeking by region."""
-        record = next(state.iter, None)
+        try:
+            record = next(state.iter, None)
+        except Exception as exc:  # htslib read errors surface as bare Exceptions
+            raise InputError(
+                self.path,
+                f"cannot be read at record {state.at + 1} (truncated or corrupt): "
+                f"{_first_line(exc)}.",
+            ) from None
         if record is None or (
             getattr(state, "chrom", None) is not None and state.chrom != record.CHROM
         ):
