@@ -45,11 +45,21 @@ class PlinkBedSource(GenotypeSource):
         if variants.size == 0 or samples.size == 0:
             return np.empty((samples.size, variants.size), dtype=np.float32)
         return self._bed.read(
-            index=(samples, variants), dtype=np.float32, order="F", num_threads=self._threads
+            index=(_as_slice(samples), _as_slice(variants)),
+            dtype=np.float32,
+            order="F",
+            num_threads=self._threads,
         )
 
     def close(self) -> None:
         self._bed.__exit__(None, None, None)
+
+
+def _as_slice(index: np.ndarray) -> np.ndarray | slice:
+    """A run of consecutive indices as a slice, which bed-reader reads without an index array."""
+    if index.size and index[-1] - index[0] == index.size - 1 and (np.diff(index) == 1).all():
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
 
 
 def read_fam(path: Path) -> pl.DataFrame:
