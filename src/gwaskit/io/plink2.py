@@ -123,6 +123,13 @@ def _read_companion(pgen: Path, suffixes: tuple[str, ...], parser, what: str) ->
         if candidate.is_file():
             return parser(candidate)
     names = " or ".join(pgen.with_suffix(s).name for s in suffixes)
+    zst = pgen.with_suffix(suffixes[0] + ".zst")
+    if zst.is_file():
+        raise InputError(
+            zst,
+            f"is compressed; gwaskit reads a plain {suffixes[0]}: decompress it with "
+            f"`plink2 --zst-decompress {zst.name} > {pgen.with_suffix(suffixes[0]).name}`.",
+        )
     raise InputError(pgen, f"its {what} file is missing: expected {names} beside it.")
 
 
