@@ -49,3 +49,53 @@ def sumstats_from_genotypes(x: np.ndarray, y: np.ndarray, variants: pl.DataFrame
         pl.lit(float(n)).alias("n"),
         pl.col("variant_id").alias("rsid"),
     )
+
+
+def simulate_ld_genotypes(
+    n: int, n_blocks: int, block_size: int, rho: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Dosages ``(n, n_blocks * block_size)`` with LD blocks: each haplotype thresholds a
+    latent AR(1) Gaussian (correlation ``rho`` between neighbours, none across blocks) at the
+    allele frequency (uniform 0.1-0.5)."""
+    m = n_blocks * block_size
+    freq = rng.uniform(0.1, 0.5, m)
+    cut = _ndtri(freq)
+    dosage = np.zeros((n, m))
+    for _ in range(2):
+        z = np.empty((n, m))
+        for b in range(n_blocks):
+            cols = range(b * block_size, (b + 1) * block_size)
+            prev = rng.standard_normal(n)
+            for j in cols:
+                prev = rho * prev + np.sqrt(1 - rho * rho) * rng.standard_normal(n)
+                z[:, j] = prev
+        dosage += z < cut
+    return dosage
+
+
+def _ndtri(p: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtri
+
+    return ndtri(p)
+
+
+def write_bed(path: Path, dosage: np.ndarray, chrom: str, positions: np.ndarray) -> Path:
+    """Write dosages (counts of allele A = effect allele) as a PLINK 1 fileset."""
+    from bed_reader import to_bed
+
+    n, m = dosage.shape
+    to_bed(
+        path,
+        dosage.astype(np.float32),
+        properties={
+            "fid": [f"f{i}" for i in range(n)],
+            "iid": [f"i{i}" for i in range(n)],
+            "sid": [f"v{j}" for j in range(m)],
+            "chromosome": [chrom] * m,
+            "bp_position": positions.astype(np.int32),
+            "allele_1": ["A"] * m,
+            "allele_2": ["G"] * m,
+        },
+        count_A1=True,
+    )
+    return path
