@@ -1,0 +1,1 @@
+"""From loci to biology: genes at each locus, tissues enriched for association."""
