@@ -79,7 +79,7 @@ def _ndtri(p: np.ndarray) -> np.ndarray:
     return ndtri(p)
 
 
-def write_bed(path: Path, dosage: np.ndarray, chrom: str, positions: np.ndarray) -> Path:
+def write_bed(path: Path, dosage: np.ndarray, chrom, positions: np.ndarray) -> Path:
     """Write dosages (counts of allele A = effect allele) as a PLINK 1 fileset."""
     from bed_reader import to_bed
 
@@ -91,7 +91,7 @@ def write_bed(path: Path, dosage: np.ndarray, chrom: str, positions: np.ndarray)
             "fid": [f"f{i}" for i in range(n)],
             "iid": [f"i{i}" for i in range(n)],
             "sid": [f"v{j}" for j in range(m)],
-            "chromosome": [chrom] * m,
+            "chromosome": [chrom] * m if isinstance(chrom, str) else list(chrom),
             "bp_position": positions.astype(np.int32),
             "allele_1": ["A"] * m,
             "allele_2": ["G"] * m,
