@@ -176,6 +176,7 @@ def tissue_enrichment(
 
     Returns tissue, n_genes, n_specific, beta (mean shift of gene z in specific genes,
     adjusted), standard_error, neg_log_10_p_value, p_value, fdr, neg_log_10_fdr; sorted by p.
+    Tissues none of whose specific genes were tested get nulls (and do not count for the FDR).
     """
     spec = load_tissue_specificity() if specificity is None else specificity
     data = (
@@ -211,16 +212,23 @@ def tissue_enrichment(
     ok = np.isfinite(one)
     fdr = np.full(one.size, np.nan)
     fdr[ok] = _bh_neg_log10(one[ok])
-    return pl.DataFrame(
-        {
-            "tissue": tissues,
-            "n_genes": [n] * len(tissues),
-            "n_specific": s.sum(axis=0).astype(np.int64),
-            "beta": beta,
-            "standard_error": se,
-            "neg_log_10_p_value": one,
-            "p_value": 10.0 ** (-one),
-            "fdr": 10.0 ** (-fdr),
-            "neg_log_10_fdr": fdr,
-        }
-    ).sort("neg_log_10_p_value", descending=True, nulls_last=True)
+    return (
+        pl.DataFrame(
+            {
+                "tissue": tissues,
+                "n_genes": [n] * len(tissues),
+                "n_specific": s.sum(axis=0).astype(np.int64),
+                "beta": beta,
+                "standard_error": se,
+                "neg_log_10_p_value": one,
+                "p_value": 10.0 ** (-one),
+                "fdr": 10.0 ** (-fdr),
+                "neg_log_10_fdr": fdr,
+            }
+        )
+        .with_columns(
+            # a tissue with no (or only) specific genes among those tested has no test: null
+            pl.col(pl.Float64).fill_nan(None)
+        )
+        .sort("neg_log_10_p_value", descending=True, nulls_last=True)
+    )
