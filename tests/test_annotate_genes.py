@@ -118,6 +118,7 @@ def test_annotate_genes__crohns_leads_map_to_nod2_and_il23r(shared_data):
     annotated, _ = annotate_genes(loci, build="GRCh38")
     nod2 = annotated.filter(pl.col("variant_id") == "rs2066847")
     assert nod2["nearest_gene"][0] == "NOD2" and nod2["name"][0] == "NOD2"
+    assert "NOD2" in nod2["overlapping_genes"][0].split(",")
     il23r = annotated.filter(pl.col("variant_id") == "rs11576518")
     assert il23r["nearest_gene_distance"][0] == 0
     assert "IL23R" in il23r["name"][0].split("/")

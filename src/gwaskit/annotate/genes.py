@@ -247,7 +247,8 @@ def annotate_genes(
         The Loci table with ``nearest_gene``, ``genes`` (comma-separated, by distance) and
         ``name`` (the genes overlapping the region, nearest first, at most ``max_name_genes``
         joined by "/", else the nearest gene) filled, and extra columns nearest_gene_distance,
-        nearest_tss_gene, nearest_tss_distance, region_start, region_end; and the long table of
+        nearest_tss_gene, nearest_tss_distance, overlapping_genes (comma-separated genes
+        overlapping the region), region_start, region_end; and the long table of
         :func:`locus_genes`.
     """
     if genes is None:
@@ -267,6 +268,11 @@ def annotate_genes(
         pl.col("symbol")
         .filter(pl.col("overlaps_region"))
         .sort_by(pl.col("rank").filter(pl.col("overlaps_region")))
+        .str.join(",")
+        .alias("overlapping_genes"),
+        pl.col("symbol")
+        .filter(pl.col("overlaps_region"))
+        .sort_by(pl.col("rank").filter(pl.col("overlaps_region")))
         .head(max_name_genes)
         .str.join("/")
         .alias("_name"),
@@ -282,6 +288,7 @@ def annotate_genes(
     drop = [
         c
         for c in (
+            "overlapping_genes",
             "nearest_gene_distance",
             "nearest_tss_gene",
             "nearest_tss_distance",
@@ -297,6 +304,7 @@ def annotate_genes(
         .join(region_table, on="locus_id", how="left", maintain_order="left")
         .with_columns(
             pl.col("_genes").alias("genes"),
+            pl.col("overlapping_genes").replace("", None),
             pl.when(pl.col("_name").is_not_null() & (pl.col("_name") != ""))
             .then(pl.col("_name"))
             .otherwise(pl.col("nearest_gene"))

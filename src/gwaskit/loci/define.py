@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import ParameterError
-from gwaskit.io.chromosomes import chromosome_order
+from gwaskit.io.chromosomes import STANDARD, chromosome_order
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.loci.ld import match_to_reference, standardised_dosages
 from gwaskit.loci.schema import LOCI_SCHEMA
@@ -43,6 +43,13 @@ _LEAD_COLUMNS = (
     "standard_error",
     "neg_log_10_p_value",
 )
+
+
+def _chromosome_rank() -> pl.Expr:
+    """Sort key of chromosome names (1..22, X, Y, MT, then others), vectorised."""
+    return pl.col("chromosome").replace_strict(
+        {c: i for i, c in enumerate(STANDARD)}, default=len(STANDARD), return_dtype=pl.Int64
+    )
 
 
 def _threshold(p: float, name: str) -> float:
@@ -69,7 +76,7 @@ def significant_variants(sumstats: pl.DataFrame, *, p: float = GENOME_WIDE) -> p
     t = _threshold(p, "p")
     return (
         sumstats.filter(pl.col("neg_log_10_p_value") >= t)
-        .with_columns(pl.col("chromosome").map_elements(chromosome_order, pl.Int64).alias("_co"))
+        .with_columns(_chromosome_rank().alias("_co"))
         .sort(["neg_log_10_p_value", "_co", "base_pair_location"], descending=[True, False, False])
         .drop("_co")
     )
@@ -363,7 +370,7 @@ def _assemble(
             pl.col("n_leads").alias("n_signals"),
             pl.format("chr{}:{}-{}", "chromosome", "start", "end").alias("locus_id"),
         )
-        .with_columns(pl.col("chromosome").map_elements(chromosome_order, pl.Int64).alias("_co"))
+        .with_columns(_chromosome_rank().alias("_co"))
         .sort(["_co", "start"])
     )
     return conform_loci(loci.drop("_group", "_co"))
