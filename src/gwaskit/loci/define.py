@@ -314,8 +314,13 @@ def define_loci(
             r2=clump_r2,
             kb=window_kb if clump_kb is None else clump_kb,
         )
-        leads = result.clumps.select("chromosome", "base_pair_location", "variant_id").join(
-            sig, on=["chromosome", "base_pair_location", "variant_id"], how="left"
+        keys = ["chromosome", "base_pair_location", "variant_id"]
+        leads = result.clumps.select(keys).join(
+            sig.unique(subset=keys, keep="first", maintain_order=True),
+            on=keys,
+            how="left",
+            maintain_order="left",
+            nulls_equal=True,
         )
         chrom = leads["chromosome"].to_numpy()
         start = result.clumps["start"].to_numpy()

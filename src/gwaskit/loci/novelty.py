@@ -133,18 +133,8 @@ def annotate_novelty(
     )
     w = round(window_kb * 1000)
     wl = round(ld_window_kb * 1000)
-    labels = (
-        known.select(
-            next(
-                (c for c in ("rsid", "variant_id", "snp", "SNP") if c in known.columns),
-                known.columns[0],
-            )
-        )
-        .to_series()
-        .cast(pl.String)
-        .to_list()
-    )
-    label_set = set(labels)
+    rs_col = next((c for c in ("rsid", "variant_id", "snp", "SNP") if c in known.columns), None)
+    label_set = set(known[rs_col].cast(pl.String).drop_nulls().to_list()) if rs_col else set()
     results = []
     for row in loci.iter_rows(named=True):
         lead_ids = {row.get("rsid"), row.get("variant_id")} - {None}
