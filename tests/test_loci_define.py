@@ -151,3 +151,33 @@ def test_define_loci__clumps_merge_into_loci(kg_bed, kg_sumstats):
         assert inside.height == 1
         assert inside["neg_log_10_p_value"][0] >= row["neg_log_10_p_value"]
     assert loci["start"].to_list() == sorted(loci["start"].to_list())
+
+
+def test_clump__block_size_does_not_change_clumps(kg_bed, kg_sumstats, monkeypatch):
+    """Two routes: dosages standardised in one block or in blocks of ~7 variants."""
+    import gwaskit.loci.ld as ld
+
+    ss, _, _ = kg_sumstats
+    with open_genotypes(kg_bed) as src:
+        whole = clump(ss, src, p1=1e-5, p2=1e-3, r2=0.2, kb=250)
+        monkeypatch.setattr(ld, "_BLOCK_BYTES", 4 * 300 * 7)
+        blocked = clump(ss, src, p1=1e-5, p2=1e-3, r2=0.2, kb=250)
+    assert whole.clumps.equals(blocked.clumps)
+    assert whole.members.select("index_variant_id", "variant_id").equals(
+        blocked.members.select("index_variant_id", "variant_id")
+    )
+
+
+def test_clump__input_allele_coding_does_not_matter(kg_bed, kg_sumstats):
+    """r² is invariant to which allele the summary statistics count (and to letter case)."""
+    ss, _, _ = kg_sumstats
+    swapped = ss.with_columns(
+        pl.col("other_allele").str.to_lowercase().alias("effect_allele"),
+        pl.col("effect_allele").alias("other_allele"),
+        -pl.col("beta"),
+    )
+    with open_genotypes(kg_bed) as src:
+        one = clump(ss, src, p1=1e-5, p2=1e-3, r2=0.2, kb=250)
+        two = clump(swapped, src, p1=1e-5, p2=1e-3, r2=0.2, kb=250)
+    assert one.clumps.equals(two.clumps)
+    assert one.clumps["in_reference"].all()
