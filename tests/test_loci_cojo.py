@@ -121,7 +121,7 @@ def test_cojo_table__allele_swap_in_reference_flips_nothing(study, tmp_path: Pat
         pl.col("other_allele").alias("effect_allele"),
         pl.col("effect_allele").alias("other_allele"),
         -pl.col("beta"),
-        1 - pl.col("effect_allele_frequency"),
+        (1 - pl.col("effect_allele_frequency")).alias("effect_allele_frequency"),
     )
     part = ss.filter(pl.col("base_pair_location") < 2_000_000)
     part_s = swapped.filter(pl.col("base_pair_location") < 2_000_000)
@@ -171,3 +171,24 @@ def test_cojo_locus__joint_equals_plink2_glm_with_condition_list(study, plink2, 
         k = order[row["TEST"]]
         assert row["BETA"] == pytest.approx(fit.beta[k], rel=1e-5)
         assert row["SE"] == pytest.approx(fit.standard_error[k], rel=1e-5)
+
+
+def test_cojo_table__drops_variants_whose_frequency_disagrees_with_the_reference(study):
+    """GCTA --diff-freq: a variant whose reported frequency is off by > 0.2 (an allele
+    error) is left out; with diff_freq=None it stays."""
+    ss = study["sumstats"]
+    part = ss.filter(pl.col("base_pair_location") < 2_000_000)
+    with open_genotypes(study["ref"]) as ref:
+        before = cojo_table(part, ref)
+        lead = before.sort("joint_neg_log_10_p_value", descending=True)["variant_id"][0]
+        f = part.filter(pl.col("variant_id") == lead)["effect_allele_frequency"][0]
+        wrong = part.with_columns(
+            pl.when(pl.col("variant_id") == lead)
+            .then(pl.lit(f + 0.3 if f < 0.5 else f - 0.3))
+            .otherwise(pl.col("effect_allele_frequency"))
+            .alias("effect_allele_frequency")
+        )
+        after = cojo_table(wrong, ref)
+        kept = cojo_table(wrong, ref, diff_freq=None)
+    assert lead not in after["variant_id"].to_list()
+    assert lead in kept["variant_id"].to_list()

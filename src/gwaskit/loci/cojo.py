@@ -189,6 +189,7 @@ def cojo_table(
     collinear: float = 0.9,
     genotype_variance: str = "hwe",
     n: float | None = None,
+    diff_freq: float | None = 0.2,
 ) -> pl.DataFrame:
     """Stepwise selection on the variants of one locus; one row per independent signal.
 
@@ -204,6 +205,10 @@ def cojo_table(
         (the dosage variance in the panel; exact when the panel is the study sample).
     n
         Sample size where the table's ``n`` is missing.
+    diff_freq
+        Drop variants whose effect-allele frequency differs from the reference's by more
+        than this (GCTA ``--diff-freq``, default 0.2: usually a strand or allele error);
+        None keeps all.
 
     Returns
     -------
@@ -215,6 +220,23 @@ def cojo_table(
     if not found.all():
         log.info("COJO: %d of %d variants not in the LD reference", int((~found).sum()), found.size)
     sub = table.filter(pl.Series(found))
+    if diff_freq is not None and "effect_allele_frequency" in sub.columns:
+        f = sub["effect_allele_frequency"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        agree = ~(np.abs(f - panel.frequency) > diff_freq)  # NaN frequencies are kept
+        if not agree.all():
+            log.info(
+                "COJO: %d variants dropped, allele frequency differs from the reference by > %g",
+                int((~agree).sum()),
+                diff_freq,
+            )
+            keep = np.flatnonzero(agree)
+            panel = LdPanel(
+                x=panel.x[:, keep],
+                variance=panel.variance[keep],
+                sign=panel.sign[keep],
+                frequency=panel.frequency[keep],
+            )
+            sub = sub.filter(pl.Series(agree))
     sizes = (
         sub["n"].cast(pl.Float64).to_numpy() if "n" in sub.columns else np.full(sub.height, np.nan)
     )

@@ -171,11 +171,12 @@ def clump(
     nlp = cand["neg_log_10_p_value"].to_numpy()
     clump_rows: list[tuple[int, int, int, int, bool]] = []
     member_rows: list[tuple[np.ndarray, np.ndarray, int]] = []
-    n_missing = 0
+    n_missing = n_secondary_missing = 0
     for c in np.unique(chrom):
         rows = np.flatnonzero(chrom == c)  # p order
         in_ref = ref_index[rows] >= 0
         n_missing += int(np.sum(~in_ref & (nlp[rows] >= t1)))
+        n_secondary_missing += int(np.sum(~in_ref & (nlp[rows] < t1)))
         x, _ = standardised_dosages(reference, ref_index[rows[in_ref]])
         x = x.astype(np.float32)
         col = np.full(rows.size, -1, dtype=np.int64)
@@ -211,6 +212,11 @@ def clump(
         log.warning(
             "%d index variant(s) are not in the LD reference; each forms its own clump.",
             n_missing,
+        )
+    if n_secondary_missing:
+        log.info(
+            "%d variant(s) with p <= p2 are not in the LD reference and were not clumped.",
+            n_secondary_missing,
         )
     idx = np.array([r[0] for r in clump_rows], dtype=np.int64)
     clumps = (

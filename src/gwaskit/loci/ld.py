@@ -77,10 +77,19 @@ def standardised_dosages(
     variance
         float64 ``(len(index),)``: dosage variance with divisor n (after imputation).
     """
+    x, variance, _ = _standardise(source, index, sample_index)
+    return x, variance
+
+
+def _standardise(
+    source: GenotypeSource, index: np.ndarray, sample_index: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`standardised_dosages` plus the mean dosage of each variant."""
     index = np.asarray(index, dtype=np.int64)
     n = source.n_samples if sample_index is None else len(sample_index)
     x = np.empty((n, index.size), dtype=np.float64)
     variance = np.empty(index.size, dtype=np.float64)
+    means = np.empty(index.size, dtype=np.float64)
     step = max(1, _BLOCK_BYTES // (4 * max(n, 1)))
     # read in file order (fast for every reader), then put back in the requested order
     order = np.argsort(index, kind="stable")
@@ -96,7 +105,8 @@ def standardised_dosages(
             scale = np.where(var > 1e-12, 1.0 / np.sqrt(var), 0.0)
         x[:, cols] = block * scale
         variance[cols] = var
-    return x, variance
+        means[cols] = mean
+    return x, variance, means
 
 
 @dataclass(frozen=True)
@@ -104,12 +114,14 @@ class LdPanel:
     """Standardised dosages of some reference variants, for correlations on demand.
 
     ``x`` is ``(n_samples, n_variants)`` (see :func:`standardised_dosages`); ``sign`` turns
-    panel alleles into the caller's alleles.
+    panel alleles into the caller's alleles; ``frequency`` is the panel frequency of the
+    caller's effect allele.
     """
 
     x: np.ndarray
     variance: np.ndarray
     sign: np.ndarray
+    frequency: np.ndarray
 
     @property
     def n_samples(self) -> int:
@@ -131,5 +143,7 @@ def load_panel(source: GenotypeSource, table: pl.DataFrame) -> tuple[LdPanel, np
     """
     index, sign = match_to_reference(table, source.variants)
     found = index >= 0
-    x, variance = standardised_dosages(source, index[found])
-    return LdPanel(x=x, variance=variance, sign=sign[found]), found
+    x, variance, mean = _standardise(source, index[found])
+    sign = sign[found]
+    frequency = np.where(sign > 0, mean / 2.0, 1.0 - mean / 2.0)
+    return LdPanel(x=x, variance=variance, sign=sign, frequency=frequency), found
