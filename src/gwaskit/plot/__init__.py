@@ -1,0 +1,24 @@
+"""Figures: one module per figure; every function takes data (tables or arrays) and an optional
+matplotlib ``ax``, draws on it (or on a new Agg figure) and returns the axes. None reads files.
+"""
+
+from gwaskit.plot.forest import forest, inverse_variance_summary
+from gwaskit.plot.manhattan import genome_positions, manhattan
+from gwaskit.plot.qc import eaf_vs_reference, p_vs_z, precision_by_study, se_vs_n
+from gwaskit.plot.qq import null_band, qq
+from gwaskit.plot.regional import gene_track, regional
+
+__all__ = [
+    "eaf_vs_reference",
+    "forest",
+    "gene_track",
+    "genome_positions",
+    "inverse_variance_summary",
+    "manhattan",
+    "null_band",
+    "p_vs_z",
+    "precision_by_study",
+    "qq",
+    "regional",
+    "se_vs_n",
+]
