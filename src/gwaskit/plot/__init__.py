@@ -7,6 +7,7 @@ from gwaskit.plot.manhattan import genome_positions, manhattan
 from gwaskit.plot.qc import eaf_vs_reference, p_vs_z, precision_by_study, se_vs_n
 from gwaskit.plot.qq import null_band, qq
 from gwaskit.plot.regional import gene_track, regional
+from gwaskit.plot.tissues import tissue_enrichment
 
 __all__ = [
     "eaf_vs_reference",
@@ -21,4 +22,5 @@ __all__ = [
     "qq",
     "regional",
     "se_vs_n",
+    "tissue_enrichment",
 ]

@@ -100,8 +100,8 @@ def forest(
         f"{tr(b[i]):.2f} [{tr(lo[i]):.2f}, {tr(hi[i]):.2f}]" if ok[i] else "not tested"
         for i in range(k)
     ]
-    for (label, est, gid), yy in zip(
-        [("Fixed effect", fixed, "fixed"), ("Random effects", random, "random")],
+    for (est, gid), yy in zip(
+        [(fixed, "fixed"), (random, "random")],
         (1.4, 0.6),
         strict=True,
     ):
@@ -123,6 +123,8 @@ def forest(
     ax.set_yticks(all_y, [*labels, "Fixed effect", "Random effects"], fontsize=8)
     if odds_ratio:
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(lambda v, _: f"{v:g}")
+        ax.xaxis.set_minor_formatter(lambda v, _: f"{v:g}" if round(v * 10) % 2 == 0 else "")
     ax.set_ylim(0, k + 3)
     for yy, text in zip(all_y, texts, strict=True):
         ax.annotate(
