@@ -174,7 +174,7 @@ def make_results(seed: int = 7, n_background: int = 20_000) -> dict:
                 "Liver",
                 "Brain - Cortex",
                 "Muscle - Skeletal",
-            ],  # fmt: skip
+            ],
             "n_genes": [9, 9, 9, 9, 9, 9, 9, 9],
             "beta": [0.8, 0.7, 0.55, 0.3, 0.1, -0.05, -0.2, -0.3],
             "standard_error": [0.2] * 8,
