@@ -12,6 +12,7 @@ import datetime as _dt
 import html
 import io
 import logging
+import os
 import platform
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata as _metadata
@@ -104,7 +105,14 @@ def write_report(inputs: ReportInputs, path: str | Path, *, dpi: int = 110) -> P
     text = build_report(inputs, dpi=dpi)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -120,7 +128,7 @@ def _missing(what: str) -> str:
 
 def _figure(fig: Figure, fid: str, caption: str, dpi: int, alt: str) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # layout: constrained
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return (
         f'<figure id="{_e(fid)}" class="plot"><img alt="{_e(alt)}" '
