@@ -119,6 +119,27 @@ def test_build_report__escapes_names(results) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
+def test_build_report__forest_aligns_swapped_alleles(results) -> None:
+    """A study reporting the other allele as effect allele (beta negated) gives the same forest
+    plots, byte for byte."""
+    swapped = results["per_study"]["COHORT_B"].with_columns(
+        pl.col("other_allele").alias("effect_allele"),
+        pl.col("effect_allele").alias("other_allele"),
+        -pl.col("beta"),
+        1 - pl.col("effect_allele_frequency"),
+    )
+    loci = results["loci"].head(2)
+    plain = ReportInputs(meta=results["meta"], loci=loci, per_study=results["per_study"])
+    flipped = ReportInputs(
+        meta=results["meta"], loci=loci, per_study={**results["per_study"], "COHORT_B": swapped}
+    )
+    forests = [
+        {k: v for k, v in _images(build_report(x, dpi=40)).items() if "forest" in k}
+        for x in (plain, flipped)
+    ]
+    assert len(forests[0]) == 2 and forests[0] == forests[1]
+
+
 def test_report_inputs__checks_columns_and_is_frozen(results) -> None:
     with pytest.raises(InputError, match=r"loci.parquet: missing column\(s\) locus_id"):
         ReportInputs(meta=results["meta"], loci=results["loci"].drop("locus_id"))

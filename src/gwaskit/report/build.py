@@ -416,6 +416,20 @@ def _regions(inputs: ReportInputs, dpi: int) -> str:
     loci, gw = inputs.loci, inputs.genome_wide
     if loci is None or loci.height == 0:
         return _missing("No loci: regional and forest plots are not available.")
+    # the studies' and the meta-analysis's rows of the lead variants, found in one pass each
+    leads = loci["variant_id"].drop_nulls().unique() if "variant_id" in loci.columns else []
+    lead_rows = {
+        name: t.filter(pl.col("variant_id").is_in(leads))
+        for name, t in inputs.per_study.items()
+        if "variant_id" in t.columns
+    }
+    meta = inputs.meta
+    meta_leads = (
+        meta.filter(pl.col("variant_id").is_in(leads))
+        if meta is not None and "variant_id" in meta.columns
+        else None
+    )
+    studies = [n for n in inputs.study_names if n in inputs.per_study]
     parts = []
     for r in loci.iter_rows(named=True):
         lid = str(r["locus_id"])
@@ -443,7 +457,7 @@ def _regions(inputs: ReportInputs, dpi: int) -> str:
         if inputs.per_study:
             figs.append(
                 _try_figure(
-                    lambda r=r: _forest_figure(inputs, r),
+                    lambda r=r: _forest_figure(studies, lead_rows, meta_leads, r),
                     f"fig-forest-{_locus_anchor(lid)}",
                     "Forest plot of the lead variant: odds ratio and 95% CI in each study (square size: weight), with the fixed- and random-effects summaries (diamonds) and I².",
                     dpi,
@@ -513,18 +527,19 @@ def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any
     return fig
 
 
-def _forest_figure(inputs: ReportInputs, r: Mapping[str, Any]) -> Figure:
-    names = [n for n in inputs.study_names if n in inputs.per_study]
+def _forest_figure(
+    study_names: Sequence[str],
+    lead_rows: Mapping[str, pl.DataFrame],
+    meta: pl.DataFrame | None,
+    r: Mapping[str, Any],
+) -> Figure:
+    names = list(study_names)
     betas, ses = [], []
     ea, oa = r.get("effect_allele"), r.get("other_allele")
     for name in names:
-        t = inputs.per_study[name]
-        hit = (
-            t.filter(pl.col("variant_id") == r["variant_id"])
-            if "variant_id" in t.columns
-            else t.head(0)
-        )
-        if hit.height == 0:
+        t = lead_rows.get(name)
+        hit = t.filter(pl.col("variant_id") == r["variant_id"]) if t is not None else None
+        if hit is None or hit.height == 0:
             betas.append(np.nan)
             ses.append(np.nan)
             continue
@@ -533,8 +548,7 @@ def _forest_figure(inputs: ReportInputs, r: Mapping[str, Any]) -> Figure:
         betas.append(sign * float(h["beta"]) if h.get("beta") is not None else np.nan)
         ses.append(float(h["standard_error"]) if h.get("standard_error") is not None else np.nan)
     fixed = random = i2 = None
-    meta = inputs.meta
-    if meta is not None and "variant_id" in meta.columns:
+    if meta is not None:
         hit = meta.filter(pl.col("variant_id") == r["variant_id"])
         if hit.height:
             m = hit.row(0, named=True)
