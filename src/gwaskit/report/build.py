@@ -624,9 +624,14 @@ def _qc(inputs: ReportInputs, dpi: int) -> str:
         )
     )
     if inputs.reference is not None:
+        reference = inputs.reference.select(
+            "variant_id",
+            pl.col("effect_allele").alias("_ref_ea"),
+            pl.col("effect_allele_frequency").cast(pl.Float64).alias("_ref_f"),
+        ).unique("variant_id", keep="first")
         parts.append(
             _try_figure(
-                lambda: _grid(studies, lambda t, ax: _eaf(inputs.reference, t, ax)),
+                lambda: _grid(studies, lambda t, ax: _eaf(reference, t, ax)),
                 "fig-qc-eaf",
                 "Effect-allele frequency against the reference panel; variants far from the diagonal may have swapped alleles or strand errors.",
                 dpi,
@@ -662,23 +667,23 @@ def _pz(t: pl.DataFrame, ax: Any) -> None:
 
 
 def _eaf(reference: pl.DataFrame, t: pl.DataFrame, ax: Any) -> None:
-    ref = reference.select(
-        "variant_id",
-        pl.col("effect_allele").alias("_ref_ea"),
-        pl.col("effect_allele_frequency").cast(pl.Float64).alias("_ref_f"),
-    ).unique("variant_id")
-    j = t.select("variant_id", "effect_allele", "effect_allele_frequency").join(
-        ref, on="variant_id", how="inner"
+    """Study EAF against the reference frequency of the same allele (null if neither allele
+    is the reference's effect allele)."""
+    j = t.select("variant_id", "effect_allele", "other_allele", "effect_allele_frequency").join(
+        reference, on="variant_id", how="inner"
     )
     aligned = j.select(
         pl.col("effect_allele_frequency").cast(pl.Float64),
         pl.when(pl.col("_ref_ea") == pl.col("effect_allele"))
         .then(pl.col("_ref_f"))
-        .otherwise(1.0 - pl.col("_ref_f"))
+        .when(pl.col("_ref_ea") == pl.col("other_allele"))
+        .then(1.0 - pl.col("_ref_f"))
         .alias("ref"),
     )
     eaf_vs_reference(
-        aligned["effect_allele_frequency"].to_numpy(), aligned["ref"].to_numpy(), ax=ax
+        aligned["effect_allele_frequency"].to_numpy(),
+        aligned["ref"].fill_null(np.nan).to_numpy(),
+        ax=ax,
     )
 
 
