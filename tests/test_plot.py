@@ -202,7 +202,57 @@ def test_manhattan__loci_labelled_and_new_ones_highlighted() -> None:
     assert len(highlighted.get_offsets()) == 3  # chromosome 1, positions 200-400, p < 1e-5
     assert {to_hex(c) for c in highlighted.get_facecolors()} == {NOVEL_COLOR}
     leads = _collection(ax, "leads")
-    assert [to_hex(c) for c in leads.get_facecolors()] == [NOVEL_COLOR, KNOWN_COLOR]
+    by_y = {
+        float(o[1]): to_hex(c)
+        for o, c in zip(leads.get_offsets(), leads.get_facecolors(), strict=True)
+    }
+    assert by_y == {12.0: NOVEL_COLOR, 30.0: KNOWN_COLOR}
+
+
+def test_manhattan__crowded_labels_are_thinned() -> None:
+    """Two loci 1 Mb apart on a 3 Gb axis: only the stronger is labelled; both leads marked."""
+    table = _sumstats(n=5000, extreme=3.0)
+    loci = pl.DataFrame(
+        {
+            "locus_id": ["weak", "strong", "far"],
+            "chromosome": ["3", "3", "9"],
+            "base_pair_location": [50_000_000, 51_000_000, 50_000_000],
+            "neg_log_10_p_value": [9.0, 20.0, 8.0],
+        }
+    )
+    ax = manhattan(table, loci=loci)
+    labels = [t.get_text() for t in ax.texts if t.get_gid() == "locus-label"]
+    assert sorted(labels) == ["far", "strong"]
+    assert len(_collection(ax, "leads").get_offsets()) == 3
+    assert [
+        t.get_text()
+        for t in manhattan(table, loci=loci, max_labels=1).texts
+        if t.get_gid() == "locus-label"
+    ] == ["strong"]
+
+
+def test_manhattan__real_crohns_sumstats(shared_data) -> None:
+    """UK Biobank Crohn's disease (topr, GRCh38, P < 1e-3 only): the strongest variant,
+    rs148844907 on chr6 (P 1.47e-24), is drawn at its -log10 p."""
+    from gwaskit.io.chromosomes import normalise_chromosomes
+
+    raw = pl.read_csv(shared_data / "topr_ibd_sumstats_hg38" / "CD_UKBB.tsv.gz", separator="\t")
+    table = raw.select(
+        normalise_chromosomes(raw["CHROM"]).alias("chromosome"),
+        pl.col("POS").alias("base_pair_location"),
+        (-pl.col("P").log10()).alias("neg_log_10_p_value"),
+        pl.col("ID").alias("variant_id"),
+    )
+    assert table.height == 21_717
+    ax = manhattan(table)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[:3] == ["1", "2", "3"] and labels[-1] == "X"
+    points = np.asarray(_collection(ax, "points").get_offsets())
+    top = points[np.argmax(points[:, 1])]
+    assert top[1] == pytest.approx(-np.log10(1.47082e-24), rel=1e-12)
+    x, index, genome = genome_positions(table["chromosome"], table["base_pair_location"].to_numpy())
+    strongest = int(np.argmax(table["neg_log_10_p_value"].to_numpy()))
+    assert genome.names[index[strongest]] == "6" and top[0] == x[strongest]
 
 
 # --------------------------------------------------------------------------- QQ
@@ -283,6 +333,34 @@ def test_regional__colours_by_r2_and_gene_track() -> None:
     assert names == {"LONG1", "INNER", "RIGHT"}  # chromosome 4 gene left out
     rows = {t.get_text(): t.get_position()[1] for t in labels}
     assert rows["LONG1"] != rows["INNER"]  # overlapping genes on different rows
+
+
+def test_regional__real_il23r_locus(shared_data) -> None:
+    """topr's IL23R region of UK Biobank Crohn's disease with r² to rs11576518, and the
+    org.Hs.eg.db GRCh38 gene table (protein-coding genes, with strand)."""
+    ld = pl.read_csv(shared_data / "topr_ibd_sumstats_hg38" / "R2_CD_UKBB.tsv.gz", separator="\t")
+    genes = (
+        pl.read_csv(
+            next((shared_data / "gene_annotation" / "bioc_org_hs_eg_db_hg38").glob("*.tsv.gz")),
+            separator="\t",
+            schema_overrides={"chrom": pl.String},
+        )
+        .filter(pl.col("gene_type") == "protein-coding")
+        .rename({"chrom": "chromosome", "symbol": "gene_name"})
+    )
+    ax = regional(
+        ld["POS"].to_numpy(),
+        -np.log10(ld["P"].to_numpy()),
+        r2=ld["R2"].to_numpy(),
+        labels=ld["ID"].to_numpy(),
+        genes=genes,
+        chromosome="1",
+    )
+    lead = np.asarray(_collection(ax, "lead").get_offsets())[0]
+    assert lead.tolist() == [67_216_513.0, pytest.approx(-np.log10(8.03684e-20))]
+    assert "rs11576518" in {t.get_text() for t in ax.texts}
+    names = {t.get_text() for t in ax.gwaskit_genes_ax.texts}
+    assert "IL23R" in names and "IL12RB2" in names
 
 
 def test_regional__bad_shapes() -> None:

@@ -77,6 +77,7 @@ def manhattan(
     dense_below: float | None = None,
     colors: Sequence[str] = COLORS,
     label_column: str = "name",
+    max_labels: int = 40,
     title: str | None = None,
     point_size: float = 4.0,
 ) -> Axes:
@@ -100,6 +101,9 @@ def manhattan(
         (or 3 if None), capped at the genome-wide line.
     colors
         Colours alternating between chromosomes.
+    label_column, max_labels
+        Loci are labelled strongest first, at most ``max_labels``, skipping a label that would
+        sit within 1.2% of the axis width of one already placed (its lead is still marked).
 
     Returns
     -------
@@ -149,7 +153,20 @@ def manhattan(
     if sg is not None:
         ax.axhline(sg, color="0.45", lw=0.7, ls=":", zorder=0.6)
     if loci is not None and loci.height:
-        _draw_loci(ax, loci, x, y, sumstats, genome, label_column, point_size, dense_below)
+        position = sumstats["base_pair_location"].to_numpy()
+        _draw_loci(
+            ax,
+            loci,
+            x,
+            y,
+            chrom_index,
+            position,
+            genome,
+            label_column,
+            point_size,
+            dense_below,
+            max_labels,
+        )
 
     if len(genome.names) <= 40:
         ax.set_xticks(genome.midpoints, genome.names, fontsize=7)
@@ -201,41 +218,54 @@ def _draw_loci(
     loci: pl.DataFrame,
     x: np.ndarray,
     y: np.ndarray,
-    sumstats: pl.DataFrame,
+    chrom_index: np.ndarray,
+    position: np.ndarray,
     genome: GenomeAxis,
     label_column: str,
     size: float,
     dense_below: float,
+    max_labels: int,
 ) -> None:
-    """Highlight variants inside each locus (loop over loci, vectorised over variants)."""
+    """Highlight the variants of novel loci, mark every lead, label the strongest loci that do
+    not crowd each other (loop over loci, vectorised over the few variants above
+    ``dense_below``)."""
     chrom_of = {c: i for i, c in enumerate(genome.names)}
-    position = sumstats["base_pair_location"].to_numpy()
-    chrom = sumstats["chromosome"].cast(pl.String)
+    strong = np.flatnonzero(np.isfinite(y) & (y >= dense_below))
+    sx, sy, schrom, spos = x[strong], y[strong], chrom_index[strong], position[strong]
     labels = _locus_labels(loci, label_column)
     known = (
         loci["known"].fill_null(False).to_numpy()
         if "known" in loci.columns
         else np.zeros(loci.height, dtype=bool)
     )
-    hx, hy, hc, lx, ly, lc = [], [], [], [], [], []
-    for row, label, is_known in zip(loci.iter_rows(named=True), labels, known, strict=True):
+    rows = list(loci.iter_rows(named=True))
+    # strongest first; a label needs 1.2% of the x axis free on either side
+    x_span = np.diff(ax.get_xlim())[0]
+    order = np.argsort([-float(r["neg_log_10_p_value"] or 0) for r in rows], kind="stable")
+    labelled: list[float] = []
+    hx, hy, lx, ly, lc = [], [], [], [], []
+    for k in order:
+        row, label, is_known = rows[k], labels[k], bool(known[k])
         c = str(row["chromosome"])
         if c not in chrom_of:
             continue
         colour = KNOWN_COLOR if is_known else NOVEL_COLOR
         start = row.get("start") or row["base_pair_location"]
         end = row.get("end") or row["base_pair_location"]
-        inside = (chrom == c).to_numpy() & (position >= start) & (position <= end)
-        inside &= np.isfinite(y) & (y >= dense_below)
         if not is_known:
-            hx.append(x[inside])
-            hy.append(y[inside])
-            hc.extend([colour] * int(inside.sum()))
+            inside = (schrom == chrom_of[c]) & (spos >= start) & (spos <= end)
+            hx.append(sx[inside])
+            hy.append(sy[inside])
         lead_x = genome.offsets[chrom_of[c]] + float(row["base_pair_location"])
         lead_y = float(row["neg_log_10_p_value"])
         lx.append(lead_x)
         ly.append(lead_y)
         lc.append(colour)
+        if len(labelled) >= max_labels or any(
+            abs(lead_x - other) < 0.012 * x_span for other in labelled
+        ):
+            continue
+        labelled.append(lead_x)
         ax.annotate(
             label,
             xy=(lead_x, lead_y),
@@ -248,13 +278,14 @@ def _draw_loci(
             fontstyle="normal" if is_known else "italic",
             color="0.15",
             annotation_clip=False,
+            gid="locus-label",
         )
     if hx:
         ax.scatter(
             np.concatenate(hx),
             np.concatenate(hy),
             s=size * 1.3,
-            c=hc or None,
+            color=NOVEL_COLOR,
             linewidths=0,
             rasterized=True,
             gid="loci",
