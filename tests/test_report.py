@@ -208,7 +208,7 @@ def test_cli_report__writes_html(results_dir: Path, tmp_path: Path) -> None:
     assert len(_images(text)) == 2 + 4 * 2 + 1 + 3
 
 
-def test_cli_report__user_mistake_is_one_line_exit_2(tmp_path: Path) -> None:
+def test_cli_report__user_mistake_is_one_line_exit_2(tmp_path: Path, results_dir: Path) -> None:
     out = tmp_path / "report.html"
     result = subprocess.run(
         [sys.executable, "-m", "gwaskit", "report", str(tmp_path / "nope"), "--out", str(out)],
@@ -223,3 +223,5 @@ def test_cli_report__user_mistake_is_one_line_exit_2(tmp_path: Path) -> None:
     assert not out.exists()
     missing_folder = tmp_path / "no" / "report.html"
     assert main(["report", str(tmp_path), "--out", str(missing_folder)]) == 2
+    assert main(["report", str(results_dir), "--out", str(out), "--dpi", "0"]) == 2
+    assert not out.exists()

@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 
 from gwaskit.errors import InputError
-from gwaskit.report import load_report_inputs, write_report
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(out, "--out must be a file name, got a folder.")
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist; create it first.")
+    from gwaskit.report import load_report_inputs, write_report  # matplotlib: only when needed
+
     inputs = load_report_inputs(args.results)
     write_report(inputs, out, dpi=args.dpi)
     log.info("report written to %s", out)

@@ -24,10 +24,13 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from gwaskit import __version__
+from gwaskit.errors import ParameterError
 from gwaskit.io.tables import atomic_path
 from gwaskit.plot import (
+    GENOME_WIDE,
     eaf_vs_reference,
     forest,
+    format_p,
     manhattan,
     p_vs_z,
     qq,
@@ -35,7 +38,6 @@ from gwaskit.plot import (
     se_vs_n,
     tissue_enrichment,
 )
-from gwaskit.plot._axes import GENOME_WIDE, format_p
 from gwaskit.report._assets import CSS, JS
 from gwaskit.report.inputs import ReportInputs
 from gwaskit.stats import lambda_gc
@@ -55,8 +57,10 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110) -> str:
     Sections: studies, genome-wide results (Manhattan, QQ), loci (sortable, searchable table),
     one section per locus (regional and forest plots), tissue enrichment, summary-statistics QC,
     methods and provenance, and a plain-language note on p-values. A section whose inputs are
-    absent says what is missing.
+    absent says what is missing. ``dpi`` is the resolution of the figures (20 to 600).
     """
+    if not 20 <= dpi <= 600:
+        raise ParameterError(f"build_report: dpi must be in [20, 600], got {dpi!r}.")
     manifest = inputs.manifest
     title = str(manifest.get("title") or "gwaskit report")
     trait = manifest.get("trait")
