@@ -11,6 +11,8 @@ import io
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
@@ -18,6 +20,7 @@ from gwaskit.errors import ParameterError
 from gwaskit.plot import (
     eaf_vs_reference,
     forest,
+    format_p,
     gene_track,
     genome_positions,
     inverse_variance_summary,
@@ -97,6 +100,21 @@ def test_neg_log10_axis__linear_when_modest() -> None:
     ax2 = Figure().add_subplot()
     neg_log10_axis(ax2, 2.0)
     assert ax2.get_ylim()[1] > -np.log10(5e-8)
+
+
+@given(st.floats(min_value=0.0, max_value=5000.0))
+def test_format_p__round_trips_through_log10(x: float) -> None:
+    """The printed p has 2 significant digits (below 1e-3: one decimal of mantissa), so its
+    -log10 is within log10(1 + 0.05/1.0) = 0.0212 of the truth; never 0 or inf."""
+    text = format_p(x)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        back = -(np.log10(float(mantissa)) + int(exponent))
+        assert 1.0 <= float(mantissa) < 10.0
+    else:
+        back = -np.log10(float(text))
+    assert abs(back - x) < 0.0212
+    assert format_p(None) == "NA" and format_p(float("nan")) == "NA"
 
 
 # --------------------------------------------------------------------------- Manhattan

@@ -108,7 +108,7 @@ def neg_log10_axis(
     return b
 
 
-def format_p(neg_log10_p: float) -> str:
+def format_p(neg_log10_p: float | None) -> str:
     """A p-value for people, from its -log10 (no underflow): ``3.2e-400``, ``0.012``.
 
     >>> format_p(400 - np.log10(3.2))
@@ -116,6 +116,8 @@ def format_p(neg_log10_p: float) -> str:
     >>> format_p(1.920818753952375)
     '0.012'
     """
+    if neg_log10_p is None:
+        return "NA"
     x = float(neg_log10_p)
     if not np.isfinite(x):
         return "NA"
