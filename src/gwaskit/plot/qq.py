@@ -89,13 +89,12 @@ def qq(
             if sel.any():
                 groups.append((f"MAF {edges[k]:g}–{edges[k + 1]:g}", y[sel]))
     n_all = int(ok.sum())
-    top = max(float(np.max(y[ok])), float(expected_neg_log10_p(1)[0] if n_all else 1))
-    top = max(top, -np.log10(1.0 / (n_all + 1)))
+    emax = float(np.log10(n_all + 1.0))  # expected -log10 p of the smallest of n_all
+    top = max(float(np.max(y[ok])), emax)
     neg_log10_axis(ax, top)
     if band is not None:
         e, lo, hi = null_band(n_all, level=band)
         ax.fill_between(e, lo, hi, color="0.85", lw=0, zorder=0, label=f"{band:.0%} null band")
-    emax = -np.log10(1.0 / (n_all + 1))
     ax.plot([0, emax], [0, emax], color="#b22222", lw=0.8, zorder=1)
     palette = ["#2b5c8a", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d96a3"]
     for k, (label, values) in enumerate(groups):

@@ -31,15 +31,22 @@ TABLE_FILES = {
     "genes": "genes.parquet",
     "reference": "reference.parquet",
 }
+_SUMSTATS_REQUIRED = (
+    "chromosome",
+    "base_pair_location",
+    "effect_allele",
+    "other_allele",
+    "neg_log_10_p_value",
+)
 #: Columns each table must have when present (others are optional).
 REQUIRED_COLUMNS = {
-    "meta": ("chromosome", "base_pair_location", "neg_log_10_p_value"),
+    "meta": _SUMSTATS_REQUIRED,
     "loci": ("locus_id", "chromosome", "base_pair_location", "neg_log_10_p_value"),
     "studies": ("study",),
     "tissues": ("tissue", "neg_log_10_p_value"),
     "genes": ("chromosome", "start", "end", "gene_name"),
     "reference": ("variant_id", "effect_allele", "effect_allele_frequency"),
-    "per_study": ("chromosome", "base_pair_location", "neg_log_10_p_value"),
+    "per_study": _SUMSTATS_REQUIRED,
     "ld": ("variant_id", "r2"),
 }
 
