@@ -46,26 +46,33 @@ class DevTools:
     """A minimal Chrome DevTools Protocol client over the debugging pipe."""
 
     def __init__(self, chromium: str, profile: Path) -> None:
-        to_browser_r, self._to_browser = os.pipe()
-        self._from_browser, from_browser_w = os.pipe()
-
-        def wire() -> None:  # in the child: fd 3 reads commands, fd 4 writes replies
-            high_r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
-            high_w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
-            os.dup2(high_r, 3)
-            os.dup2(high_w, 4)
-
+        # Chromium reads commands on fd 3 and writes replies on fd 4. bash puts the pipe
+        # ends there (no preexec_fn, which is unsafe with threads); they are first moved to
+        # fds >= 10 so that the redirections cannot overwrite each other.
+        low_r, self._to_browser = os.pipe()
+        self._from_browser, low_w = os.pipe()
+        child_r = fcntl.fcntl(low_r, fcntl.F_DUPFD, 10)
+        child_w = fcntl.fcntl(low_w, fcntl.F_DUPFD, 10)
+        for fd in (low_r, low_w):
+            os.close(fd)
         self.process = subprocess.Popen(
-            [chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            pass_fds=(3, 4, to_browser_r, from_browser_w),  # kept open after ``wire`` runs
-            preexec_fn=wire,
+            [
+                "bash",  # (dash, Debian's sh, only redirects fds 0-9)
+                "-c",
+                f'exec "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-',
+                "bash",
+                chromium,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            pass_fds=(child_r, child_w),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        os.close(to_browser_r)
-        os.close(from_browser_w)
+        os.close(child_r)
+        os.close(child_w)
         self._next_id = 0
-        self._replies: dict[int, dict[str, Any]] = {}
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.events: list[dict[str, Any]] = []
         self.session: str | None = None
