@@ -92,6 +92,9 @@ def test_build_report__sections_and_tables(full_html: str, results) -> None:
     assert 'class="search"' in full_html
     # provenance: versions, flattened parameters, input checksums
     assert "matplotlib" in text and "window_kb" in text and "cohorts/COHORT_A.tsv.gz" in text
+    # methods come from the recorded parameters (method "fixed", p 5e-8)
+    assert "3 studies were combined by inverse-variance weighted fixed-effect" in text
+    assert "Loci are defined around variants with p < 5e-08" in text
     # one section per locus, linked from the loci table
     for lid in results["loci"]["locus_id"]:
         anchor = "locus-" + re.sub(r"[^A-Za-z0-9_-]", "-", lid)
@@ -171,7 +174,9 @@ def test_load_report_inputs__single_study_stands_in_for_meta(tmp_path: Path, res
     results["per_study"]["COHORT_B"].write_parquet(tmp_path / "per_study" / "COHORT_B.parquet")
     inputs = load_report_inputs(tmp_path)
     assert inputs.meta is None and inputs.genome_wide is not None
-    assert len(_images(build_report(inputs))) >= 2
+    text = build_report(inputs, dpi=40)
+    assert len(_images(text)) == 2 + 2  # Manhattan, QQ, SE-N and P-Z (no loci, no reference)
+    assert "Results of a single study are shown" in text
 
 
 def test_load_report_inputs__errors(tmp_path: Path, results) -> None:

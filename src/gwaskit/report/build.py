@@ -713,13 +713,7 @@ def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, An
 
 def _methods(inputs: ReportInputs) -> str:
     m = inputs.manifest
-    parts = [
-        "<p>Association statistics per study were combined by inverse-variance weighted "
-        "meta-analysis (fixed effect; DerSimonian–Laird random effects shown alongside), with "
-        "Cochran's Q and I² for heterogeneity. All p-values are computed and stored as -log10 p "
-        "in log space, so they never underflow. Loci are windows around variants with "
-        "p < 5×10⁻⁸; a locus is known when it contains a variant of the known-loci list.</p>"
-    ]
+    parts = [f"<p>{_e(_methods_text(inputs))}</p>"]
     software = {**_versions(), **{str(k): str(v) for k, v in dict(m.get("software") or {}).items()}}
     built_with = m.get("gwaskit_version")
     if built_with:
@@ -781,6 +775,41 @@ def _methods(inputs: ReportInputs) -> str:
     created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts.append(f"<p>Report generated {created} by gwaskit {_e(__version__)}.</p>")
     return "".join(parts)
+
+
+_META_METHODS = {
+    "fixed": "inverse-variance weighted fixed-effect meta-analysis",
+    "random": "DerSimonian–Laird random-effects meta-analysis",
+    "samplesize": "sample-size weighted Z-score meta-analysis",
+}
+
+
+def _methods_text(inputs: ReportInputs) -> str:
+    """A short methods paragraph built from what the manifest records (nothing assumed)."""
+    params = inputs.manifest.get("parameters")
+    params = dict(_flatten(params)) if isinstance(params, Mapping) else {}
+    method = next((str(v) for k, v in params.items() if k.split(".")[-1] == "method"), None)
+    n = len(inputs.study_names)
+    if inputs.meta is None:
+        first = "Results of a single study are shown."
+    elif method in _META_METHODS:
+        first = f"The {n} studies were combined by {_META_METHODS[method]}."
+    else:
+        first = f"The {n} studies were meta-analysed (method: {method or 'not recorded'})."
+    if inputs.meta is not None and "i2" in inputs.meta.columns:
+        first += " Heterogeneity is Cochran's Q and I²; forest plots show both the fixed- and the random-effects (DerSimonian–Laird) estimates."
+    threshold = next(
+        (v for k, v in params.items() if k.split(".")[-1] in ("p", "p_threshold")), None
+    )
+    loci = (
+        f" Loci are defined around variants with p < {threshold}." if threshold is not None else ""
+    )
+    return (
+        first + " All p-values are computed and stored as -log10 p in log space, so they never "
+        "underflow (the report prints p from it, e.g. 1.0e-400)."
+        + loci
+        + " Every parameter and input checksum recorded by the analysis is listed below."
+    )
 
 
 def _p_value_note() -> str:
