@@ -20,6 +20,16 @@ import yaml
 from gwaskit.errors import InputError
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: The process umask, read once at import (reading it means setting it, which is not thread-safe).
+_UMASK = _read_umask()
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds."""
@@ -32,6 +42,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        tmp_path.chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)

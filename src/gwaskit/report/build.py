@@ -12,7 +12,6 @@ import datetime as _dt
 import html
 import io
 import logging
-import os
 import platform
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata as _metadata
@@ -109,14 +108,7 @@ def write_report(inputs: ReportInputs, path: str | Path, *, dpi: int = 110) -> P
     text = build_report(inputs, dpi=dpi)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 # ----------------------------------------------------------------------------- helpers
