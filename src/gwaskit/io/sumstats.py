@@ -99,3 +99,32 @@ def read_sumstats_parquet(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any
     if not path.is_file():
         raise InputError(path, "file not found.")
     return conform(pl.read_parquet(path), source=str(path)), read_parquet_metadata(path)
+
+
+def read_sumstats(
+    path: str | Path,
+    *,
+    columns: Mapping[str, str] | None = None,
+    n: float | None = None,
+    build: str | None = None,
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Read summary statistics of any supported format into a SumStats table.
+
+    A ``.parquet`` file written by gwaskit is read as is; any text table (GWAS-SSF, PLINK 2
+    ``.glm.*``, REGENIE, SAIGE, METAL/GWAMA inputs, or a table with ``columns`` mapping its
+    header to SumStats names) through :func:`gwaskit.io.sumstats_formats.read_sumstats_file`.
+    Returns ``(table, metadata)``; ``metadata["genome_assembly"]`` is the declared build or
+    ``None``.
+    """
+    path = Path(path)
+    if path.suffix == ".parquet":
+        table, meta = read_sumstats_parquet(path)
+        meta = {"format": "parquet", "source": str(path), **meta}
+        if build is not None:
+            meta["genome_assembly"] = build
+        meta.setdefault("genome_assembly", None)
+        return table, meta
+    from gwaskit.io.sumstats_formats import read_sumstats_file
+
+    table, meta = read_sumstats_file(path, columns=columns, n=n, build=build)
+    return conform(table, source=str(path)), meta
