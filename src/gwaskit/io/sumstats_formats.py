@@ -282,9 +282,13 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
 
 
 def _complement(s: pl.Series) -> pl.Series:
-    return s.str.replace_all("A", "t").str.replace_all("T", "a").str.replace_all(
-        "C", "g"
-    ).str.replace_all("G", "c").str.to_uppercase()
+    return (
+        s.str.replace_all("A", "t")
+        .str.replace_all("T", "a")
+        .str.replace_all("C", "g")
+        .str.replace_all("G", "c")
+        .str.to_uppercase()
+    )
 
 
 def _fill_p(table: pl.DataFrame) -> pl.DataFrame:
@@ -314,6 +318,4 @@ def _fill_p(table: pl.DataFrame) -> pl.DataFrame:
     if "p_value" in table.columns:
         p_in = table["p_value"].to_numpy().astype(np.float64)
         p_out = np.where(np.isnan(p_in), p_out, p_in)
-    return table.with_columns(
-        pl.Series("neg_log_10_p_value", nlp), pl.Series("p_value", p_out)
-    )
+    return table.with_columns(pl.Series("neg_log_10_p_value", nlp), pl.Series("p_value", p_out))

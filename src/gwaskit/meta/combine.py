@@ -469,9 +469,7 @@ def meta_analyse(
     table = table.with_columns(pl.col(pl.Float64).fill_nan(None))
     studies = harmonised.counts.with_columns(
         pl.Series("lambda_gc_applied", lambdas),
-        pl.Series(
-            "variants_in_meta", present.sum(axis=0).astype(np.int64), dtype=pl.Int64
-        ),
+        pl.Series("variants_in_meta", present.sum(axis=0).astype(np.int64), dtype=pl.Int64),
     )
     studies = studies.with_columns(pl.lit(lambda_result).alias("lambda_gc_result"))
     return MetaResult(table=table, studies=studies)

@@ -285,12 +285,14 @@ def harmonise(
         "base_pair_location",
         "variant_id",
         "rsid",
-        pl.when(back).then(_complement(pl.col("_lo"))).otherwise(pl.col("_lo")).alias(
-            "effect_allele"
-        ),
-        pl.when(back).then(_complement(pl.col("_hi"))).otherwise(pl.col("_hi")).alias(
-            "other_allele"
-        ),
+        pl.when(back)
+        .then(_complement(pl.col("_lo")))
+        .otherwise(pl.col("_lo"))
+        .alias("effect_allele"),
+        pl.when(back)
+        .then(_complement(pl.col("_hi")))
+        .otherwise(pl.col("_hi"))
+        .alias("other_allele"),
     )
     del lo, hi
     return Harmonised(
