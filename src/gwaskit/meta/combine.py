@@ -311,10 +311,12 @@ def direction_string(beta: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MetaResult:
-    """A MetaStats table and the per-study summary (QC counts, lambda GC, weights used)."""
+    """A MetaStats table, the per-study summary (harmonisation counts, lambda GC applied) and
+    the input rows dropped by harmonisation with their reason."""
 
     table: pl.DataFrame
     studies: pl.DataFrame
+    dropped: pl.DataFrame | None = None
 
 
 def meta_analyse(
@@ -472,4 +474,4 @@ def meta_analyse(
         pl.Series("variants_in_meta", present.sum(axis=0).astype(np.int64), dtype=pl.Int64),
     )
     studies = studies.with_columns(pl.lit(lambda_result).alias("lambda_gc_result"))
-    return MetaResult(table=table, studies=studies)
+    return MetaResult(table=table, studies=studies, dropped=harmonised.dropped)
