@@ -11,6 +11,7 @@ Rows that cannot enter a meta-analysis are dropped, each with a reason code:
 ``p_out_of_range``       reported p outside (0, 1]
 ``eaf_out_of_range``     allele frequency outside [0, 1]
 ``n_not_positive``       sample size zero or negative
+``n_missing``            no sample size (only when ``require_n``, for sample-size weighting)
 ``duplicate``            the same chromosome, position and allele pair more than once (all copies)
 ======================  ===========================================================
 
@@ -43,6 +44,7 @@ QC_REASONS = (
     "p_out_of_range",
     "eaf_out_of_range",
     "n_not_positive",
+    "n_missing",
     "duplicate",
 )
 POPULATIONS = ("eur", "eas", "amr", "sas", "afr")
@@ -81,6 +83,7 @@ def qc_sumstats(
     table: pl.DataFrame,
     *,
     require_beta: bool = True,
+    require_n: bool = False,
     use_positions: bool | None = None,
     population: str | None = "eur",
     build: str | None = None,
@@ -96,6 +99,8 @@ def qc_sumstats(
     require_beta
         Drop rows without a finite beta and a positive standard error (inverse-variance
         methods); ``False`` for sample-size weighting, which needs only p and N.
+    require_n
+        Drop rows without a sample size (N, or both case and control counts).
     use_positions
         Require chromosome and position (default: when the table has them).
     population
@@ -147,6 +152,11 @@ def qc_sumstats(
         conditions.append(("eaf_out_of_range", f.is_not_null() & ((f < 0) | (f > 1))))
     if "n" in table.columns:
         conditions.append(("n_not_positive", pl.col("n").is_not_null() & (pl.col("n") <= 0)))
+    if require_n:
+        has_n = pl.col("n").is_not_null() if "n" in table.columns else pl.lit(False)
+        if "n_cases" in table.columns and "n_controls" in table.columns:
+            has_n = has_n | (pl.col("n_cases").is_not_null() & pl.col("n_controls").is_not_null())
+        conditions.append(("n_missing", ~has_n))
     key = ["chromosome", "base_pair_location"] if use_positions else ["variant_id"]
     pair = [pl.min_horizontal(ea, oa).alias("_a"), pl.max_horizontal(ea, oa).alias("_b")]
     conditions.append(("duplicate", pl.len().over([*[pl.col(k) for k in key], *pair]) > 1))
