@@ -85,45 +85,62 @@ def map_columns(header: list[str], fmt: str) -> dict[str, str]:
     return mapping
 
 
-def _open_text(path: Path) -> str:
+def _head(path: Path, n_lines: int = 200) -> list[str]:
+    """The first lines of a (possibly gzipped) text file."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
     try:
-        if magic == b"\x1f\x8b":
-            with gzip.open(path, "rt") as fh:
-                return fh.read()
-        return path.read_text()
+        with opener(path, "rt") as fh:
+            return [line.rstrip("\r\n") for _, line in zip(range(n_lines), fh, strict=False)]
     except (UnicodeDecodeError, OSError, EOFError) as exc:
         raise InputError(path, f"is not a readable text table ({exc}).") from None
 
 
-def _read_raw(path: Path) -> pl.DataFrame:
-    """All columns as strings, the separator detected from the header line."""
-    text = _open_text(path)
-    lines = text.split("\n", 1)
-    header_line = lines[0].rstrip("\r")
-    if not header_line.strip():
+def _read_raw(path: Path, numeric: dict[str, str] | None = None) -> pl.DataFrame:
+    """Read the table, the separator detected from the header line.
+
+    With ``numeric`` (header fields to parse as numbers), those columns are parsed as Float64
+    directly (fast path); any other column, and every column on the slow path, as strings.
+    Files aligned with runs of blanks are normalised to single spaces first.
+    """
+    head = _head(path)
+    if not head or not head[0].strip():
         raise InputError(path, "the header line is empty; expected column names.", line=1)
+    header_line = head[0]
     if "\t" in header_line:
         sep = "\t"
     elif "," in header_line and " " not in header_line.strip():
         sep = ","
     else:
         sep = " "
-        # collapse runs of blanks (METAL/GWAMA files are often aligned with spaces)
-        text = "\n".join(" ".join(line.split()) for line in text.splitlines())
+    source: Path | io.StringIO = path
+    if sep == " " and any(line != " ".join(line.split()) for line in head):
+        with open(path, "rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+        try:
+            text = gzip.open(path, "rt").read() if gz else path.read_text()
+        except (UnicodeDecodeError, OSError, EOFError) as exc:
+            raise InputError(path, f"is not a readable text table ({exc}).") from None
+        source = io.StringIO("\n".join(" ".join(line.split()) for line in text.splitlines()))
     try:
-        raw = pl.read_csv(
-            io.StringIO(text),
+        return pl.read_csv(
+            source,
             separator=sep,
             infer_schema=False,
+            schema_overrides=dict.fromkeys(numeric, pl.Float64) if numeric else None,
             null_values=MISSING_TOKENS,
             comment_prefix=None,
             truncate_ragged_lines=False,
         )
+    except pl.exceptions.ComputeError:
+        if numeric:  # a value that is not a number: reread as text to say where
+            if isinstance(source, io.StringIO):
+                source.seek(0)
+            return _read_raw(path, None)
+        raise InputError(path, f"cannot be parsed as a {sep!r}-separated table.") from None
     except pl.exceptions.PolarsError as exc:
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table: {exc}") from None
-    return raw
 
 
 def read_sumstats_file(
@@ -162,13 +179,17 @@ def read_sumstats_file(
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found.")
-    raw = _read_raw(path)
-    header = raw.columns
+    head = _head(path, 1)
+    header = _split_header(head[0] if head else "")
     fmt = detect_format(header) if columns is None else "mapping"
     mapping = dict(columns) if columns is not None else map_columns(header, fmt)
     unknown = [c for c in mapping if c not in header]
     if unknown:
         raise InputError(path, f"column(s) {', '.join(map(repr, unknown))} not in the header.")
+    raw = _read_raw(path, {src: dst for src, dst in mapping.items() if dst in NUMERIC})
+    lost = [c for c in mapping if c not in raw.columns]
+    if lost:
+        raise InputError(path, f"cannot read column(s) {', '.join(map(repr, lost))}.", line=1)
     table = raw.select([pl.col(src).alias(dst) for src, dst in mapping.items()])
     if fmt == "plink2":
         table = _plink2_other_allele(raw, table)
@@ -182,6 +203,14 @@ def read_sumstats_file(
     declared = build or metadata.get("genome_assembly")
     meta = {"format": fmt, "source": str(path), "genome_assembly": declared}
     return table, meta
+
+
+def _split_header(line: str) -> list[str]:
+    if "\t" in line:
+        return line.split("\t")
+    if "," in line and " " not in line.strip():
+        return line.split(",")
+    return line.split()
 
 
 def _sidecar(path: Path) -> dict[str, Any]:
@@ -231,7 +260,9 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
     out = []
     for name in table.columns:
         col = table[name]
-        if name in NUMERIC:
+        if name in NUMERIC and col.dtype == pl.Float64:
+            pass
+        elif name in NUMERIC:
             text = col.str.strip_chars()
             numeric = text.cast(pl.Float64, strict=False)
             bad = _first_bad(text, numeric)
