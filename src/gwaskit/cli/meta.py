@@ -25,6 +25,22 @@ from gwaskit.meta.analyse import meta_analyse_studies
 from gwaskit.qc.sumstats import qc_sumstats
 
 log = logging.getLogger(__name__)
+#: Columns kept from each study for harmonisation and combination.
+_KEEP = (
+    "chromosome",
+    "base_pair_location",
+    "variant_id",
+    "rsid",
+    "effect_allele",
+    "other_allele",
+    "beta",
+    "standard_error",
+    "effect_allele_frequency",
+    "neg_log_10_p_value",
+    "n",
+    "n_cases",
+    "n_controls",
+)
 
 
 def add_parser(
@@ -199,9 +215,10 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
             part = Path(tmp) / f"study{len(lazies)}.parquet"
-            qc.table.sort("chromosome", "base_pair_location").write_parquet(
-                part, row_group_size=256 * 1024
-            )
+            # sorted, small row groups: each chromosome's scan reads only its own groups
+            qc.table.select([c for c in _KEEP if c in qc.table.columns]).sort(
+                "chromosome", "base_pair_location"
+            ).write_parquet(part, row_group_size=16 * 1024, compression="lz4", statistics=True)
             lazies[name] = pl.scan_parquet(part)
             del table, qc
         if len(set(builds.values())) > 1:
@@ -236,8 +253,8 @@ def run(args: argparse.Namespace) -> int:
         "direction_order": list(studies),
     }
     summary = pl.DataFrame(rows).join(result.studies, on="study", how="left")
-    written = write_sumstats(result.table, out, metadata=metadata)
-    written += write_table(summary, out.with_name(out.name + ".studies"))
+    written = write_sumstats(result.table, out, metadata=metadata, compresslevel=1)
+    written += write_table(summary, out.with_name(out.name + ".studies"), compresslevel=1)
     dropped = (
         pl.concat(
             [
@@ -249,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
         if result.dropped is not None
         else pl.concat(qc_dropped)
     )
-    written += write_table(dropped, out.with_name(out.name + ".dropped"))
+    written += write_table(dropped, out.with_name(out.name + ".dropped"), compresslevel=1)
     log.info(
         "%d variants meta-analysed from %d studies; %d input rows dropped (%s)",
         result.table.height,

@@ -82,7 +82,11 @@ def conform(table: pl.DataFrame, *, source: str = "table") -> pl.DataFrame:
 
 
 def write_sumstats(
-    table: pl.DataFrame, prefix: str | Path, *, metadata: Mapping[str, Any] | None = None
+    table: pl.DataFrame,
+    prefix: str | Path,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    compresslevel: int = 9,
 ) -> list[Path]:
     """Write ``PREFIX.parquet``, ``PREFIX.tsv.gz`` and the GWAS-SSF YAML sidecar.
 
@@ -90,7 +94,9 @@ def write_sumstats(
     ``is_harmonised`` defaults when absent.
     """
     meta = {"file_type": "GWAS-SSF v1.0", "is_harmonised": False, **dict(metadata or {})}
-    return write_table(conform(table, source=str(prefix)), prefix, metadata=meta)
+    return write_table(
+        conform(table, source=str(prefix)), prefix, metadata=meta, compresslevel=compresslevel
+    )
 
 
 def read_sumstats_parquet(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:

@@ -119,7 +119,11 @@ def _read_raw(path: Path, numeric: dict[str, str] | None = None) -> pl.DataFrame
         with open(path, "rb") as fh:
             gz = fh.read(2) == b"\x1f\x8b"
         try:
-            text = gzip.open(path, "rt").read() if gz else path.read_text()
+            if gz:
+                with gzip.open(path, "rt") as fh:
+                    text = fh.read()
+            else:
+                text = path.read_text()
         except (UnicodeDecodeError, OSError, EOFError) as exc:
             raise InputError(path, f"is not a readable text table ({exc}).") from None
         source = io.StringIO("\n".join(" ".join(line.split()) for line in text.splitlines()))
@@ -298,12 +302,22 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
         table = table.with_columns(pl.Series("beta", beta))
     if "chromosome" in table.columns:
         table = table.with_columns(normalise_chromosomes(table["chromosome"]))
-        table = table.with_columns(pl.col("base_pair_location").cast(pl.Int64))
     else:
-        table = table.with_columns(
-            pl.lit(None, pl.String).alias("chromosome"),
-            pl.lit(None, pl.Int64).alias("base_pair_location"),
-        )
+        table = table.with_columns(pl.lit(None, pl.String).alias("chromosome"))
+    if "base_pair_location" in table.columns:
+        pos = table["base_pair_location"]
+        whole = pos.is_null() | (pos == pos.round(0))
+        if not whole.all():
+            bad = int((~whole).arg_true()[0])
+            raise InputError(
+                path,
+                f"expected a whole-number position, found {pos[bad]!r}.",
+                line=bad + 2,
+                column="base_pair_location",
+            )
+        table = table.with_columns(pl.col("base_pair_location").cast(pl.Int64, strict=False))
+    else:
+        table = table.with_columns(pl.lit(None, pl.Int64).alias("base_pair_location"))
     if "rsid" not in table.columns and "variant_id" in table.columns:
         vid = table["variant_id"]
         table = table.with_columns(
