@@ -171,6 +171,14 @@ def run(args: argparse.Namespace) -> int:
                 population=population,
                 build=meta.get("genome_assembly"),
             )
+            if qc.table.height == 0:
+                reasons = ", ".join(f"{r}: {c}" for r, c in qc.counts.items() if c)
+                hint = (
+                    " Give its sample size with --study-n NAME=N."
+                    if qc.counts.get("n_missing")
+                    else ""
+                )
+                raise InputError(path, f"no variant passed QC ({reasons}).{hint}")
             declared = meta.get("genome_assembly")
             detected = qc.summary.get("build_detected")
             if declared and detected and declared != detected:

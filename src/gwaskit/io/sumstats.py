@@ -55,6 +55,10 @@ METASTATS_EXTRA: dict[str, pl.DataType] = {
     "beta_random": pl.Float64(),
     "standard_error_random": pl.Float64(),
     "neg_log_10_p_value_random": pl.Float64(),
+    "het_df": pl.Int32(),  # degrees of freedom of het_q (studies - 1)
+    "n_effective": pl.Float64(),  # summed N, effective N 4/(1/cases+1/controls) for case/control
+    "effect_allele_frequency_min": pl.Float64(),
+    "effect_allele_frequency_max": pl.Float64(),
 }
 
 
