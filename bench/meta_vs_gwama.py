@@ -78,17 +78,22 @@ def simulate(folder: Path, n_studies: int, n_variants: int, seed: int = 1) -> li
     return paths
 
 
-def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (GB) of a child process (GNU time's maximum resident set)."""
+def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (GB) of a child process, from
+    GNU time. On a shared machine CPU time is the steadier measure."""
     start = time.perf_counter()
     result = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *args], cwd=cwd, env=env, capture_output=True, text=True
+        ["/usr/bin/time", "-f", "%U %S %M", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"{args[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    peak_kb = float(result.stderr.strip().splitlines()[-1])
-    return wall, peak_kb / 2**20
+    user, system, peak_kb = map(float, result.stderr.strip().splitlines()[-1].split())
+    return wall, user + system, peak_kb / 2**20
 
 
 def main() -> None:
@@ -115,7 +120,7 @@ def main() -> None:
         )
         (folder / "gwama.in").write_text("".join(f"{p.name}\n" for p in paths))
         study_args = [a for p in paths for a in ("--study", f"{p.stem}={p.name}")]
-        gk_wall, gk_mem = timed(
+        gk_wall, gk_cpu, gk_mem = timed(
             [
                 sys.executable,
                 "-m",
@@ -136,7 +141,7 @@ def main() -> None:
             folder,
             env_gk,
         )
-        gw_wall, gw_mem = timed(
+        gw_wall, gw_cpu, gw_mem = timed(
             ["GWAMA", "--filelist", "gwama.in", "--quantitative", "--output", "gw"],
             folder,
             env_tool,
@@ -144,9 +149,14 @@ def main() -> None:
         gk = pl.read_parquet(folder / "gk.parquet")
         gw = pl.read_csv(folder / "gw.out", separator="\t", null_values=["-9"])
         print(f"variants out: gwaskit {gk.height:,}, GWAMA {gw.height:,}")
-        print(f"gwaskit meta : {gk_wall:8.1f} s   peak RSS {gk_mem:5.2f} GB")
-        print(f"GWAMA        : {gw_wall:8.1f} s   peak RSS {gw_mem:5.2f} GB")
-        print(f"ratio GWAMA / gwaskit wall time: {gw_wall / gk_wall:.1f}x")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(
+            f"gwaskit meta : wall {gk_wall:7.1f} s  cpu {gk_cpu:7.1f} s  peak RSS {gk_mem:5.2f} GB"
+        )
+        print(
+            f"GWAMA        : wall {gw_wall:7.1f} s  cpu {gw_cpu:7.1f} s  peak RSS {gw_mem:5.2f} GB"
+        )
+        print(f"ratio GWAMA / gwaskit: wall {gw_wall / gk_wall:.1f}x, cpu {gw_cpu / gk_cpu:.1f}x")
 
 
 if __name__ == "__main__":

@@ -359,3 +359,14 @@ def test_cli_meta__bad_input_is_one_line_and_no_output(tmp_path: Path, capsys) -
     err = capsys.readouterr().err
     assert "line 2" in err and "'beta'" in err
     assert not any(p.name.startswith("out") for p in tmp_path.iterdir())
+
+
+def test_harmonise__hash_collision_fallback_is_exact(monkeypatch) -> None:
+    """Variants are grouped by a 64-bit key hash, checked against the keys; the exact
+    group-by used on a collision gives the same result (forced here)."""
+    studies = _random_studies(4, 3, 50)
+    fast = meta_analyse(harmonise(studies)).table
+    monkeypatch.setattr(pl.DataFrame, "equals", lambda self, other, **kw: False)
+    exact = meta_analyse(harmonise(studies)).table
+    monkeypatch.undo()
+    assert fast.equals(exact)

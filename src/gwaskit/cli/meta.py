@@ -14,10 +14,12 @@ import argparse
 import logging
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from gwaskit import __version__
+from gwaskit.engine import LocalEngine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import write_table
@@ -148,6 +150,71 @@ def _parse_study_n(values: list[str], studies: dict[str, Path]) -> dict[str, flo
     return out
 
 
+def _prepare_study(
+    name: str,
+    path: Path,
+    part: Path,
+    args: argparse.Namespace,
+    n: float | None,
+    population: str | None,
+) -> dict[str, Any]:
+    """Read and QC one study; write its kept rows, sorted, to a compact Parquet ``part``."""
+    table, meta = read_sumstats(path, build=args.build, n=n)
+    qc = qc_sumstats(
+        table,
+        require_beta=args.method != "samplesize",
+        require_n=args.method == "samplesize",
+        population=population,
+        build=meta.get("genome_assembly"),
+    )
+    if qc.table.height == 0:
+        reasons = ", ".join(f"{r}: {c}" for r, c in qc.counts.items() if c)
+        hint = " Give its sample size with --study-n NAME=N." if qc.counts.get("n_missing") else ""
+        raise InputError(path, f"no variant passed QC ({reasons}).{hint}")
+    declared = meta.get("genome_assembly")
+    detected = qc.summary.get("build_detected")
+    if declared and detected and declared != detected:
+        raise BuildMismatchError(
+            f"{path}: declared genome build {declared} but HapMap3 positions say "
+            f"{detected}; lift the file over or declare the right build."
+        )
+    log.info(
+        "%s: %d variants read, %d kept after QC, lambda GC %.3f",
+        name,
+        qc.summary["variants_read"],
+        qc.summary["variants_kept"],
+        qc.summary["lambda_gc"],
+    )
+    kept = qc.table.select([c for c in _KEEP if c in qc.table.columns])
+    kept = kept.sort("chromosome", "base_pair_location")
+    # small row groups: each chromosome's scan reads only its own groups
+    kept.write_parquet(part, row_group_size=16 * 1024, compression="lz4", statistics=True)
+    build = declared or detected
+    row = {
+        "study": name,
+        "file": str(path),
+        "format": meta["format"],
+        "build": build,
+        **qc.counts,
+        **{f"qc_{k}": v for k, v in qc.summary.items()},
+    }
+    dropped = qc.dropped.select(
+        pl.lit(name).alias("study"),
+        *[
+            pl.col(c)
+            for c in (
+                "chromosome",
+                "base_pair_location",
+                "variant_id",
+                "effect_allele",
+                "other_allele",
+                "reason",
+            )
+        ],
+    )
+    return {"row": row, "dropped": dropped, "build": build, "part": part}
+
+
 def run(args: argparse.Namespace) -> int:
     studies = _parse_studies(args.study)
     out = Path(args.out)
@@ -157,78 +224,25 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"--maf-threshold must be in (0, 0.5], got {args.maf_threshold!r}.")
     population = None if args.population == "none" else args.population
     default_n = _parse_study_n(args.study_n, studies)
-    rows = []
-    builds: dict[str, str] = {}
+    engine = LocalEngine(args.threads, progress=not args.no_progress)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
-        lazies = {}
-        qc_dropped = []
-        for name, path in studies.items():
-            table, meta = read_sumstats(path, build=args.build, n=default_n.get(name))
-            qc = qc_sumstats(
-                table,
-                require_beta=args.method != "samplesize",
-                require_n=args.method == "samplesize",
-                population=population,
-                build=meta.get("genome_assembly"),
-            )
-            if qc.table.height == 0:
-                reasons = ", ".join(f"{r}: {c}" for r, c in qc.counts.items() if c)
-                hint = (
-                    " Give its sample size with --study-n NAME=N."
-                    if qc.counts.get("n_missing")
-                    else ""
-                )
-                raise InputError(path, f"no variant passed QC ({reasons}).{hint}")
-            declared = meta.get("genome_assembly")
-            detected = qc.summary.get("build_detected")
-            if declared and detected and declared != detected:
-                raise BuildMismatchError(
-                    f"{path}: declared genome build {declared} but HapMap3 positions say "
-                    f"{detected}; lift the file over or declare the right build."
-                )
-            build = declared or detected
-            if build:
-                builds[name] = build
-            log.info(
-                "%s: %d variants read, %d kept after QC, lambda GC %.3f",
+
+        def prepare(item: tuple[int, tuple[str, Path]]) -> dict[str, Any]:
+            index, (name, path) = item
+            return _prepare_study(
                 name,
-                qc.summary["variants_read"],
-                qc.summary["variants_kept"],
-                qc.summary["lambda_gc"],
+                path,
+                Path(tmp) / f"study{index}.parquet",
+                args,
+                default_n.get(name),
+                population,
             )
-            rows.append(
-                {
-                    "study": name,
-                    "file": str(path),
-                    "format": meta["format"],
-                    "build": build,
-                    **qc.counts,
-                    **{f"qc_{k}": v for k, v in qc.summary.items()},
-                }
-            )
-            qc_dropped.append(
-                qc.dropped.select(
-                    pl.lit(name).alias("study"),
-                    *[
-                        pl.col(c)
-                        for c in (
-                            "chromosome",
-                            "base_pair_location",
-                            "variant_id",
-                            "effect_allele",
-                            "other_allele",
-                            "reason",
-                        )
-                    ],
-                )
-            )
-            part = Path(tmp) / f"study{len(lazies)}.parquet"
-            # sorted, small row groups: each chromosome's scan reads only its own groups
-            qc.table.select([c for c in _KEEP if c in qc.table.columns]).sort(
-                "chromosome", "base_pair_location"
-            ).write_parquet(part, row_group_size=16 * 1024, compression="lz4", statistics=True)
-            lazies[name] = pl.scan_parquet(part)
-            del table, qc
+
+        prepared = engine.map(prepare, list(enumerate(studies.items())), description="reading")
+        rows = [p["row"] for p in prepared]
+        qc_dropped = [p["dropped"] for p in prepared]
+        builds = {p["row"]["study"]: p["build"] for p in prepared if p["build"]}
+        lazies = {p["row"]["study"]: pl.scan_parquet(p["part"]) for p in prepared}
         if len(set(builds.values())) > 1:
             raise BuildMismatchError(
                 "studies are on different genome builds ("
@@ -244,6 +258,7 @@ def run(args: argparse.Namespace) -> int:
             maf_threshold=args.maf_threshold,
             random_method=args.random_method,
             hksj=args.hksj,
+            engine=engine,
         )
     build = next(iter(builds.values()), None)
     metadata = {

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import polars as pl
 
+from gwaskit.engine import Engine, LocalEngine
 from gwaskit.io.chromosomes import chromosome_order
 from gwaskit.meta.combine import MetaResult, gc_lambda, meta_analyse, signed_z
 from gwaskit.meta.harmonise import VALUE_COLUMNS, harmonise
@@ -75,12 +76,15 @@ def meta_analyse_studies(
     match_on: str = "auto",
     random_method: str = "dl",
     hksj: bool = False,
+    engine: Engine | None = None,
 ) -> MetaResult:
     """Harmonise and combine whole studies chromosome by chromosome.
 
     Parameters are those of :func:`gwaskit.meta.harmonise.harmonise` and
     :func:`gwaskit.meta.combine.meta_analyse`. With ``gc_result``, lambda of the result is
-    computed over all chromosomes and applied at the end.
+    computed over all chromosomes and applied at the end. ``engine`` runs the chromosomes
+    (default: in this thread, one at a time; a LocalEngine with 2 threads holds two
+    chromosomes of every study in memory at once).
 
     Returns
     -------
@@ -102,8 +106,8 @@ def meta_analyse_studies(
             (c for c in chromosomes if c is not None), key=lambda c: (chromosome_order(c), c)
         )
     )
-    tables, counts, dropped = [], [], []
-    for chrom in parts:
+
+    def one_part(chrom: str | None) -> MetaResult:
         chunk = {
             name: (lf if chrom is None else lf.filter(pl.col("chromosome") == chrom)).collect()
             for name, lf in lazies.items()
@@ -111,12 +115,15 @@ def meta_analyse_studies(
         h = harmonise(
             chunk, match_on=match_on, palindromic=palindromic, maf_threshold=maf_threshold
         )
-        res = meta_analyse(
+        return meta_analyse(
             h, method=method, random_method=random_method, hksj=hksj, gc=gc, study_lambdas=lambdas
         )
-        tables.append(res.table)
-        counts.append(res.studies)
-        dropped.append(h.dropped)
+
+    engine = engine or LocalEngine(1, progress=False)
+    results = engine.map(one_part, parts, description="meta-analysing chromosomes")
+    tables = [r.table for r in results]
+    counts = [r.studies for r in results]
+    dropped = [r.dropped for r in results]
     table = pl.concat(tables, how="vertical_relaxed")
     per_study = (
         pl.concat(counts)

@@ -192,7 +192,7 @@ def harmonise(
             .then(pl.lit("invalid_alleles"))
             .when(~pl.col("_key_ok"))
             .then(pl.lit("missing_key"))
-            .when(pl.len().over([*key, "_lo", "_hi"]) > 1)
+            .when(pl.struct(*key, "_lo", "_hi").is_duplicated())
             .then(pl.lit("duplicate"))
             .otherwise(None)
         )
@@ -241,16 +241,8 @@ def harmonise(
 
     long = pl.concat(frames, how="vertical_relaxed")
     # Variant table: sorted key, first study's row gives ids and the reporting strand.
-    carried = [
-        c for c in ("chromosome", "base_pair_location", "variant_id", "rsid") if c not in key
-    ]
-    first = (
-        long.sort("_study", maintain_order=True)
-        .group_by([*key, "_lo", "_hi"], maintain_order=True)
-        .agg([pl.col(c).first() for c in [*carried, "_strand"]])
-    )
-    first = _sort_variants(first).with_row_index("_variant")
-    long = long.join(first.select([*key, "_lo", "_hi", "_variant"]), on=[*key, "_lo", "_hi"])
+    first, variant_of_row = _index_variants(long, [*key, "_lo", "_hi"])
+    long = long.with_columns(_variant=pl.Series(variant_of_row))
 
     n_var, n_st = first.height, len(items)
     sign = long["_sign"].to_numpy().copy()
@@ -302,6 +294,35 @@ def harmonise(
         counts=pl.DataFrame(counts),
         dropped=pl.concat(dropped, how="vertical_relaxed"),
     )
+
+
+def _index_variants(long: pl.DataFrame, key: list[str]) -> tuple[pl.DataFrame, np.ndarray]:
+    """Distinct keys of ``long`` (rows in study order) as a sorted variant table, and each
+    row's variant index.
+
+    Rows are grouped by a 64-bit hash of the key; the grouping is then checked against the
+    keys themselves, and an exact group-by is used in the (astronomically rare) case of a
+    hash collision.
+    """
+    hashes = long.select(pl.struct(key).hash(seed=20260101)).to_series().to_numpy()
+    _, first_row, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    firsts = long[first_row]
+    same = (
+        long.select(key)
+        .with_columns(pl.all().fill_null(pl.lit(None)))
+        .equals(firsts.select(key)[inverse])
+    )
+    if not same:  # collision: exact grouping
+        firsts = long.group_by(key, maintain_order=True).agg(pl.all().first())
+        codes = long.join(
+            firsts.select(key).with_row_index("_u"), on=key, how="left", nulls_equal=True
+        )["_u"].to_numpy()
+        inverse = codes.astype(np.int64)
+    first = _sort_variants(firsts.with_columns(_u=np.arange(firsts.height)))
+    rank = np.empty(first.height, dtype=np.int64)
+    rank[first["_u"].to_numpy()] = np.arange(first.height)
+    return first.drop("_u"), rank[inverse]
 
 
 def _with_columns(table: pl.DataFrame) -> pl.DataFrame:

@@ -159,7 +159,7 @@ def qc_sumstats(
         conditions.append(("n_missing", ~has_n))
     key = ["chromosome", "base_pair_location"] if use_positions else ["variant_id"]
     pair = [pl.min_horizontal(ea, oa).alias("_a"), pl.max_horizontal(ea, oa).alias("_b")]
-    conditions.append(("duplicate", pl.len().over([*[pl.col(k) for k in key], *pair]) > 1))
+    conditions.append(("duplicate", pl.struct(*[pl.col(k) for k in key], *pair).is_duplicated()))
 
     reason: pl.Expr = pl.lit(None, pl.String)
     for name, cond in reversed(conditions):
