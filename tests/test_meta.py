@@ -85,12 +85,20 @@ def test_random_effects__hksj_closed_form() -> None:
     w = 1 / (se[0] ** 2 + r.tau2[0])
     mu = (w * beta[0]).sum() / w.sum()
     var = (w * (beta[0] - mu) ** 2).sum() / (2 * w.sum())
+    assert var > 1 / w.sum()  # the scale factor exceeds 1 here: plain HKSJ
     np.testing.assert_allclose(r.se[0], np.sqrt(var), rtol=1e-10)
     from scipy import stats
 
     np.testing.assert_allclose(
         r.neg_log10_p[0], -np.log10(2 * stats.t.sf(abs(mu / np.sqrt(var)), 2)), rtol=1e-8
     )
+
+
+def test_random_effects__modified_hksj_never_below_dl() -> None:
+    beta = np.array([[0.1, 0.1001]])
+    se = np.array([[0.1, 0.1]])
+    dl, hk = random_effects(beta, se), random_effects(beta, se, hksj=True)
+    np.testing.assert_allclose(hk.se, dl.se, rtol=1e-12)  # agreement: factor clipped at 1
 
 
 def test_sample_size_z__closed_form() -> None:

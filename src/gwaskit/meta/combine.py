@@ -18,7 +18,10 @@ Random effects: DerSimonian & Laird (1986, doi:10.1016/0197-2456(86)90046-2) mom
 ``tau2 = max(0, (Q - (k-1)) / (sum w - sum w^2 / sum w))`` (as GWAMA ``--random``), or REML
 (Viechtbauer 2005, doi:10.3102/10769986030003261) by Fisher scoring, vectorised over variants.
 Optionally the Hartung-Knapp-Sidik-Jonkman standard error with a t law on ``k - 1`` degrees of
-freedom (IntHout et al. 2014, doi:10.1186/1471-2288-14-25), better calibrated with few studies.
+freedom (IntHout et al. 2014, doi:10.1186/1471-2288-14-25), better calibrated with few studies;
+in its modified form, whose scale factor is at least 1, so that close agreement between a few
+studies cannot shrink the standard error below the DerSimonian-Laird one (Roever et al. 2015,
+doi:10.1186/s12874-015-0091-1).
 
 Sample-size weighted Z (METAL SCHEME SAMPLESIZE; Willer et al. 2010,
 doi:10.1093/bioinformatics/btq340): ``z_i`` from the study's p-value with the sign of its beta,
@@ -182,7 +185,7 @@ def random_effects(
     method
         ``"dl"`` (DerSimonian-Laird, as GWAMA) or ``"reml"``.
     hksj
-        Use the Hartung-Knapp-Sidik-Jonkman variance and a t law on k - 1 df.
+        Use the (modified) Hartung-Knapp-Sidik-Jonkman variance and a t law on k - 1 df.
     """
     if method not in ("dl", "reml"):
         raise ParameterError(f"random_effects: method must be 'dl' or 'reml', got {method!r}.")
@@ -219,8 +222,10 @@ def random_effects(
         se_r = np.sqrt(1.0 / sws)
         if hksj:
             resid = np.where(ok, (b - est_r[:, None]) ** 2, 0.0)
-            var_hk = (ws * resid).sum(axis=1) / ((k - 1) * sws)
-            se_r = np.where(k > 1, np.sqrt(var_hk), se_r)
+            # modified HKSJ: the scale factor never shrinks the random-effects variance
+            # (Roever et al. 2015, doi:10.1186/s12874-015-0091-1)
+            scale = (ws * resid).sum(axis=1) / (k - 1)
+            se_r = np.where(k > 1, se_r * np.sqrt(np.maximum(scale, 1.0)), se_r)
         z = est_r / se_r
     if hksj:
         nlp = np.full(z.shape, np.nan)
