@@ -378,3 +378,23 @@ def test_harmonise__hash_collision_fallback_is_exact(monkeypatch) -> None:
     exact = meta_analyse(harmonise(studies)).table
     monkeypatch.undo()
     assert fast.equals(exact)
+
+
+def test_meta_analyse__gc_result_brings_lambda_to_one() -> None:
+    studies = _random_studies(11, 3, 200)
+    inflated = {k: t.with_columns(pl.col("standard_error") * 0.7) for k, t in studies.items()}
+    res = meta_analyse_studies({k: t.lazy() for k, t in inflated.items()}, gc_result=True)
+    from gwaskit.meta.combine import gc_lambda
+
+    assert res.studies["lambda_gc_result"][0] > 1.0
+    np.testing.assert_allclose(gc_lambda(res.table["z"].to_numpy() ** 2), 1.0, rtol=1e-9)
+
+
+def test_meta_analyse__effective_n_for_case_control() -> None:
+    a = _table([("1", 100, "A", "G", 0.2, 0.1, 0.3, 1000)]).with_columns(
+        n_cases=pl.lit(100.0), n_controls=pl.lit(900.0)
+    )
+    b = _table([("1", 100, "A", "G", 0.1, 0.1, 0.3, 500)])
+    res = meta_analyse(harmonise({"a": a, "b": b}), method="samplesize").table
+    np.testing.assert_allclose(res["n_effective"][0], 4 / (1 / 100 + 1 / 900) + 500, rtol=1e-12)
+    assert res["n"][0] == 1500 and res["n_cases"][0] == 100 and res["n_controls"][0] == 900

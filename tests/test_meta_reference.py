@@ -284,3 +284,33 @@ def test_meta_analyse__agrees_with_gwama(tmp_path: Path, gwama: str, options, me
     np.testing.assert_array_equal(joined["n"], joined["ref:n_samples"])
     np.testing.assert_array_equal(joined["n_studies"], joined["ref:n_studies"])
     assert _directions(joined, sign) == joined["ref:effects"].to_list()
+
+
+def test_cli_meta__reproduces_metal_samplesize(shared_data: Path, tmp_path: Path) -> None:
+    """The command line (QC, per-chromosome driver, Parquet output) gives METAL's test_01."""
+    from gwaskit.cli import main
+
+    inputs = shared_data / "metal_glucose_example" / "inputs"
+    code = main(
+        [
+            "meta",
+            "--study", f"DGI={inputs / 'DGI_three_regions.txt'}",
+            "--study", f"FUSION={inputs / 'MAGIC_FUSION_Results.txt.gz'}",
+            "--study", f"SARDINIA={inputs / 'magic_SARDINIA.tbl'}",
+            "--study-n", "SARDINIA=4106",
+            "--method", "samplesize",
+            "--palindromic", "forward",
+            "--out", str(tmp_path / "m"),
+            "-q",
+            "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    result = pl.read_parquet(tmp_path / "m.parquet")
+    folder = shared_data / "metal_glucose_example" / "expected" / "test_01"
+    expected = pl.read_csv(folder / "METAANALYSIS1.TBL", separator="\t", infer_schema=False)
+    joined, sign = _align(result, expected, "MarkerName", "Allele1", "Allele2")
+    assert joined.height == expected.height == result.height
+    _within(sign * joined["z"].to_numpy(), joined["ref:Zscore"].cast(float), 3)
+    _within(joined["n_effective"], joined["ref:Weight"].cast(float), 2)
+    assert _directions(joined, sign) == joined["ref:Direction"].to_list()
