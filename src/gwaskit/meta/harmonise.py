@@ -271,7 +271,6 @@ def harmonise(
         values[name] = out
 
     back = first["_strand"]
-    lo, hi = first["_lo"], first["_hi"]
     variants = first.select(
         "chromosome",
         "base_pair_location",
@@ -286,7 +285,6 @@ def harmonise(
         .otherwise(pl.col("_hi"))
         .alias("other_allele"),
     )
-    del lo, hi
     return Harmonised(
         variants=variants,
         studies=names,
