@@ -8,9 +8,10 @@ import logging
 
 from gwaskit.annotate.genes import annotate_genes, load_genes
 from gwaskit.annotate.tissues import gene_association, tissue_enrichment
-from gwaskit.cli._inputs import build_of, read_loci, read_sumstats
+from gwaskit.cli._inputs import build_of, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
 from gwaskit.io import open_genotypes
+from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.tables import write_table
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from gwaskit.cli._inputs import build_of, read_known, read_sumstats
+from gwaskit.cli._inputs import build_of, read_known
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
+from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.tables import write_table
 from gwaskit.loci.cojo import cojo_loci
 from gwaskit.loci.define import define_loci

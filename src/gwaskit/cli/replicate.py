@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from gwaskit.cli._inputs import build_of, read_loci, read_sumstats
+from gwaskit.cli._inputs import build_of, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
+from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.tables import write_table
 from gwaskit.loci.replicate import replicate_loci
 
