@@ -640,7 +640,8 @@ def _even_subset(sites: np.ndarray, k: int, rng: np.random.Generator) -> np.ndar
 
 
 def _haplotypes(ts: tskit.TreeSequence, nodes: np.ndarray) -> np.ndarray:
-    """int8 ``(n_sites, len(nodes))`` derived-allele indicators, columns in ``nodes`` order."""
+    """``(n_sites, len(nodes))`` derived-allele indicators (int32, as tskit gives them),
+    columns in ``nodes`` order."""
     sub = ts.simplify(samples=nodes, filter_sites=False, record_provenance=False)
     return sub.genotype_matrix()
 
@@ -976,13 +977,14 @@ def _make_cohort(
     if cspec.pheno_missing_rate > 0:
         phenotype[rng.random(chosen.size) < cspec.pheno_missing_rate] = np.nan
     nodes = individual_nodes[individuals[chosen]].ravel()
-    blocks = []
-    for chrom in chromosomes:
+    n_variants = sum(chrom.ts.num_sites for chrom in chromosomes)
+    genotypes = np.empty((chosen.size, n_variants), dtype=np.int8)
+    start = 0
+    for chrom in chromosomes:  # one chromosome's int32 haplotypes at a time
         hap = _haplotypes(chrom.ts, nodes)  # (sites, 2n)
-        blocks.append((hap[:, 0::2] + hap[:, 1::2]).T)
-    genotypes = np.ascontiguousarray(np.concatenate(blocks, axis=1), dtype=np.int8)
-    del blocks
-    n_variants = genotypes.shape[1]
+        genotypes[:, start : start + hap.shape[0]] = (hap[:, 0::2] + hap[:, 1::2]).T
+        start += hap.shape[0]
+        del hap
     flipped = rng.random(n_variants) < cspec.allele_flip_fraction
     if flipped.any():
         genotypes[:, flipped] = 2 - genotypes[:, flipped]
