@@ -196,18 +196,21 @@ def test_simulate_consortium__planted_odds_ratios_recovered(consortium):
 
 def test_simulate_consortium__quantitative_beta_recovered():
     spec = _small_spec(
-        cohorts=(CohortSpec("q", 3_000),), trait="quantitative", odds_ratios=(math.exp(0.15),)
+        cohorts=(CohortSpec("q", 3_000),),
+        trait="quantitative",
+        odds_ratios=(math.exp(0.2),),
+        causal_maf=(0.25, 0.5),
     )
     consortium = simulate_consortium(spec, seed=11)
     cohort = consortium.cohorts[0]
     assert cohort.n_cases == 0 and cohort.n_samples == 3_000
     row = consortium.truth.filter(pl.col("kind") == "single").row(0, named=True)
-    assert row["beta"] == pytest.approx(0.15) and row["odds_ratio"] is None
+    assert row["beta"] == pytest.approx(0.2) and row["odds_ratio"] is None
     j = consortium.variants["variant_id"].to_list().index(row["variant_id"])
     g = _impute(cohort.dosages([j]))[:, 0]
     fit = stats.linregress(g, cohort.phenotype)
-    assert abs(fit.slope - 0.15) < 3.29 * fit.stderr  # 99.9 % CI
-    assert fit.slope / fit.stderr > 3.0
+    assert abs(fit.slope - 0.2) < 3.29 * fit.stderr  # 99.9 % CI
+    assert fit.slope / fit.stderr > 3.0  # expected z about 6 (SE ~ 1 / sqrt(n 2pq) ~ 0.033)
 
 
 def test_simulate_consortium__two_signal_locus_in_moderate_ld(consortium):
