@@ -237,6 +237,31 @@ def test_simulate_consortium__heterogeneous_locus_differs_by_cohort(consortium):
     assert row["odds_ratio"] == pytest.approx(math.sqrt(1.4))  # geometric mean of the two
 
 
+def test_simulate_consortium__heterogeneous_effects_planted_per_cohort():
+    """A quantitative trait (regression has power at small n): the heterogeneous locus has no
+    effect in cohort a and beta 0.3 in cohort b, and each cohort's estimate says so."""
+    spec = _small_spec(
+        cohorts=(CohortSpec("a", 1_500), CohortSpec("b", 1_500)),
+        trait="quantitative",
+        odds_ratios=(),
+        two_signal_odds_ratios=None,
+        heterogeneous_odds_ratios=(1.0, math.exp(0.3)),
+        causal_maf=(0.25, 0.5),
+    )
+    consortium = simulate_consortium(spec, seed=23)
+    row = consortium.truth.row(0, named=True)
+    assert row["kind"] == "heterogeneous"
+    j = consortium.variants["variant_id"].to_list().index(row["variant_id"])
+    fits = {}
+    for cohort in consortium.cohorts:
+        g = _impute(cohort.dosages([j]))[:, 0]
+        fits[cohort.name] = stats.linregress(g, cohort.phenotype)
+    # 99.9 % CIs (z 3.29) around each cohort's own truth; SE about 0.04, so b's z is about 7
+    assert abs(fits["a"].slope) < 3.29 * fits["a"].stderr
+    assert abs(fits["b"].slope - 0.3) < 3.29 * fits["b"].stderr
+    assert fits["b"].slope / fits["b"].stderr > 4.0
+
+
 def test_simulate_consortium__subpopulations_differ_in_frequency(consortium):
     cohort = consortium.cohorts[0]
     dosage = cohort.dosages()
