@@ -70,6 +70,7 @@ import polars as pl
 import tskit
 from scipy import optimize, special
 
+from gwaskit.engine import LocalEngine
 from gwaskit.errors import ParameterError
 from gwaskit.io.build import CHROMOSOME_LENGTHS
 from gwaskit.io.tables import atomic_path
@@ -842,7 +843,9 @@ def _r2_with_first(dosage: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def simulate_consortium(spec: ConsortiumSpec, *, seed: int) -> Consortium:
+def simulate_consortium(
+    spec: ConsortiumSpec, *, seed: int, threads: int | None = None, progress: bool = True
+) -> Consortium:
     """Simulate the cohorts of ``spec``, deterministically from ``seed``.
 
     Parameters
@@ -850,7 +853,12 @@ def simulate_consortium(spec: ConsortiumSpec, *, seed: int) -> Consortium:
     spec
         What to simulate.
     seed
-        Non-negative integer; the same seed and spec give identical arrays and files.
+        Non-negative integer; the same seed and spec give identical arrays and files, whatever
+        the number of threads.
+    threads
+        Chromosomes simulated at once (msprime releases the GIL); ``None``: every core.
+    progress
+        Show a progress bar over chromosomes.
 
     Returns
     -------
@@ -878,10 +886,19 @@ def simulate_consortium(spec: ConsortiumSpec, *, seed: int) -> Consortium:
     # share of each deme, in order
     per_chrom = np.full(spec.n_chromosomes, spec.n_variants // spec.n_chromosomes)
     per_chrom[: spec.n_variants % spec.n_chromosomes] += 1
-    chromosomes = [
-        _simulate_chromosome(str(k + 1), int(per_chrom[k]), total_a, total_b, spec, rng)
-        for k in range(spec.n_chromosomes)
-    ]
+    # one generator per chromosome, seeded up front: results do not depend on the threads
+    chrom_seeds = rng.integers(0, 2**63 - 1, size=spec.n_chromosomes)
+
+    def one_chromosome(k: int) -> _Chromosome:
+        chrom_rng = np.random.default_rng(int(chrom_seeds[k]))
+        return _simulate_chromosome(
+            str(k + 1), int(per_chrom[k]), total_a, total_b, spec, chrom_rng
+        )
+
+    engine = LocalEngine(threads, progress=progress)
+    chromosomes = engine.map(
+        one_chromosome, range(spec.n_chromosomes), description="simulating chromosomes"
+    )
     individual_nodes = chromosomes[0].ts.individuals_nodes  # (n_individuals, 2)
     ind_start_a = np.cumsum([0, *n_a])
     ind_start_b = total_a + np.cumsum([0, *n_b])

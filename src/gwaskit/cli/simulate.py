@@ -114,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
         for name in ("msprime", "bed_reader"):
             logging.getLogger(name).setLevel(logging.WARNING)
     start = time.perf_counter()
-    consortium = simulate_consortium(spec, seed=args.seed)
+    consortium = simulate_consortium(
+        spec, seed=args.seed, threads=args.threads, progress=not args.no_progress
+    )
     simulated = time.perf_counter() - start
     paths = write_consortium(consortium, out, subpop_covariate=args.subpop_covariate)
     log.debug("simulated in %.1f s, written in %.1f s", simulated, time.perf_counter() - start)
