@@ -435,3 +435,12 @@ def test_cli_simulate__bad_arguments_exit_2(tmp_path, capsys, argv):
     assert main(["simulate", "--out", str(out), "--variants", "600", *argv]) == 2
     assert "error" in capsys.readouterr().err
     assert not out.exists() or not any(Path(out).iterdir())
+
+
+def test_simulate_module__doctests_pass():
+    import doctest
+
+    import gwaskit.simulate
+
+    result = doctest.testmod(gwaskit.simulate)
+    assert result.attempted >= 3 and result.failed == 0

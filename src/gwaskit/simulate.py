@@ -703,7 +703,7 @@ def liability_effect(odds_ratio: float, frequency: float, prevalence: float) -> 
     classes are in Hardy-Weinberg proportions at ``frequency`` (of the effect allele).
 
     >>> round(liability_effect(1.2, 0.3, 1 / 7), 4)
-    0.0988
+    0.0992
     """
     if odds_ratio == 1.0:
         return 0.0
