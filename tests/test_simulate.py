@@ -89,6 +89,7 @@ def _small_spec(**kwargs) -> ConsortiumSpec:
         "n_variants": 800,
         "n_chromosomes": 2,
         "odds_ratios": (1.2, 1.1),
+        "locus_spacing_bp": 300_000.0,  # loci apart matters only in the module fixture
     }
     return ConsortiumSpec(**{**base, **kwargs})
 
@@ -231,6 +232,17 @@ def test_simulate_consortium__two_signal_locus_in_moderate_ld(consortium):
         assert 0.1 <= r2 <= 0.4, (cohort.name, r2)
 
 
+def test_simulate_consortium__loci_are_apart(consortium):
+    """Distinct loci on a chromosome are at least 0.6 x locus_spacing_bp apart (1.2 Mb)."""
+    leads = consortium.truth.group_by("locus_id").agg(
+        pl.col("chromosome").first(), pl.col("base_pair_location").min()
+    )
+    assert leads.height == 5  # 3 single + two-signal + heterogeneous
+    for _, group in leads.group_by("chromosome"):
+        pos = np.sort(group["base_pair_location"].to_numpy())
+        assert np.all(np.diff(pos) >= 0.6 * consortium.spec.locus_spacing_bp - 150_000)
+
+
 def test_simulate_consortium__heterogeneous_locus_differs_by_cohort(consortium):
     row = consortium.truth.filter(pl.col("kind") == "heterogeneous").row(0, named=True)
     assert row["beta_big"] == pytest.approx(0.0)
@@ -301,7 +313,9 @@ def test_simulate_consortium__null_is_calibrated():
     """No causal variant: a quick allelic test adjusted for the deme gives lambda near 1, while
     ignoring the deme (which shifts the liability and the frequencies) inflates it."""
     spec = _small_spec(
-        cohorts=(CohortSpec("n", 3_000, subpop_fraction=0.5),),
+        # a population sample at prevalence 0.3: no 3.5-fold population to simulate
+        cohorts=(CohortSpec("n", 3_000, case_fraction=None, subpop_fraction=0.5),),
+        prevalence=0.3,
         null=True,
         n_variants=4_000,
         subpop_shift=0.6,
