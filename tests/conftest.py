@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+#: Fixture modules shared by several test files.
+pytest_plugins = ["loci_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 #: Real public data sets, beside the repository (``../shared/data``); see its README.
 SHARED_DATA = Path(os.environ.get("GWASKIT_SHARED_DATA", REPO.parent / "shared" / "data"))

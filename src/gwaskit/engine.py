@@ -101,11 +101,11 @@ class DaskEngine:
     worker can reach.
     """
 
-    def __init__(self, scheduler: str, *, progress: bool = True) -> None:
+    def __init__(self, scheduler: str, *, progress: bool = True, timeout: str = "20s") -> None:
         from distributed import Client
 
         try:
-            self._client = Client(scheduler, timeout="20s")
+            self._client = Client(scheduler, timeout=timeout)
         except OSError as exc:
             raise ParameterError(
                 f"scheduler: could not reach a Dask scheduler at {scheduler!r} ({exc}). "

@@ -151,7 +151,9 @@ def check_build(build: str | None) -> str | None:
     return resolved
 
 
-def open_genotypes(path: str | Path, *, build: str | None = None) -> GenotypeSource:
+def open_genotypes(
+    path: str | Path, *, build: str | None = None, field: str | None = None
+) -> GenotypeSource:
     """Open a genotype file by its name.
 
     Parameters
@@ -161,10 +163,17 @@ def open_genotypes(path: str | Path, *, build: str | None = None) -> GenotypeSou
         of ``.pgen/.pvar/.psam``), a ``.vcf``, ``.vcf.gz`` or ``.bcf``, or a ``.bgen``.
     build
         The genome build, when the file does not say it; a declared build wins over detection.
+    field
+        VCF/BCF only: the FORMAT field to read, ``"GT"`` (hard calls) or ``"DS"`` (dosages);
+        by default GT when the header declares it, else DS.
     """
     path = Path(path)
     build = check_build(build)
     kind, resolved = _resolve_format(path)
+    if field is not None and kind != "vcf":
+        raise ParameterError(
+            f"field applies to VCF/BCF files only, got field={field!r} for {path}."
+        )
     if kind == "bed":
         from gwaskit.io.plink1 import PlinkBedSource
 
@@ -176,7 +185,7 @@ def open_genotypes(path: str | Path, *, build: str | None = None) -> GenotypeSou
     if kind == "vcf":
         from gwaskit.io.vcf import VcfSource
 
-        return VcfSource(resolved, build=build)
+        return VcfSource(resolved, build=build, field=field)
     from gwaskit.io.bgen import BgenSource
 
     return BgenSource(resolved, build=build)

@@ -17,7 +17,7 @@ from gwaskit.errors import InputError
 from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import GenotypeSource
-from gwaskit.io.text import read_whitespace_table
+from gwaskit.io.text import parse_positions, read_whitespace_table
 
 BED_MAGIC = b"\x6c\x1b\x01"
 
@@ -45,11 +45,21 @@ class PlinkBedSource(GenotypeSource):
         if variants.size == 0 or samples.size == 0:
             return np.empty((samples.size, variants.size), dtype=np.float32)
         return self._bed.read(
-            index=(samples, variants), dtype=np.float32, order="F", num_threads=self._threads
+            index=(_as_slice(samples), _as_slice(variants)),
+            dtype=np.float32,
+            order="F",
+            num_threads=self._threads,
         )
 
     def close(self) -> None:
         self._bed.__exit__(None, None, None)
+
+
+def _as_slice(index: np.ndarray) -> np.ndarray | slice:
+    """A run of consecutive indices as a slice, which bed-reader reads without an index array."""
+    if index.size and index[-1] - index[0] == index.size - 1 and (np.diff(index) == 1).all():
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
 
 
 def read_fam(path: Path) -> pl.DataFrame:
@@ -68,13 +78,7 @@ def read_fam(path: Path) -> pl.DataFrame:
 def read_bim(path: Path) -> pl.DataFrame:
     """Read a ``.bim``: chromosome, ID, cM, position, A1, A2 (whitespace separated)."""
     table = read_whitespace_table(path, n_columns=6, what="a .bim line (CHR ID CM POS A1 A2)")
-    try:
-        positions = table[:, 3].astype(np.int64)
-    except ValueError:
-        bad = next(i for i, v in enumerate(table[:, 3]) if not v.lstrip("-").isdigit())
-        raise InputError(
-            path, f"expected an integer base-pair position, got {table[bad, 3]!r}.", line=bad + 1
-        ) from None
+    positions = parse_positions(path, table[:, 3], first_line=1, column="POS")
     return pl.DataFrame(
         {
             "chromosome": normalise_chromosomes(pl.Series(table[:, 0])),

@@ -31,3 +31,24 @@ def read_whitespace_table(path: Path, *, n_columns: int, what: str) -> np.ndarra
                 path, f"expected {what}: {n_columns} fields, found {len(fields)}.", line=number
             )
     return np.array(rows, dtype=str).reshape(len(rows), n_columns)
+
+
+def parse_positions(path: Path, values: np.ndarray, *, first_line: int, column: str) -> np.ndarray:
+    """Base-pair positions (non-negative ASCII integers) from strings, as int64.
+
+    ``first_line`` is the 1-based file line of ``values[0]``; a bad value raises
+    :class:`InputError` naming its line.
+    """
+    values = np.asarray(values, dtype=str)
+    good = np.array(
+        [v.isascii() and v.isdigit() and len(v) <= 12 for v in values.tolist()], dtype=bool
+    )
+    if not good.all():
+        bad = int(np.flatnonzero(~good)[0])
+        raise InputError(
+            path,
+            f"expected a non-negative integer base-pair position, got {values[bad]!r}.",
+            line=first_line + bad,
+            column=column,
+        )
+    return values.astype(np.int64)

@@ -1,0 +1,107 @@
+"""``gwaskit loci SUMSTATS``: genome-wide significant loci, optionally clumped on an LD
+reference, with independent signals (COJO) and known/new status."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from gwaskit.cli._inputs import build_of, read_known, read_sumstats
+from gwaskit.errors import ParameterError
+from gwaskit.io import open_genotypes
+from gwaskit.io.tables import write_table
+from gwaskit.loci.cojo import cojo_loci
+from gwaskit.loci.define import define_loci
+from gwaskit.loci.novelty import annotate_novelty
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(
+    subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "loci",
+        parents=[common],
+        help="define risk loci from summary statistics (windows or LD clumping, COJO, novelty)",
+        description=(
+            "Cut genome-wide significant variants into loci: by distance (lead ± --window-kb), or "
+            "by PLINK-style LD clumping when --ld-ref is given. Writes PREFIX.parquet and "
+            "PREFIX.tsv.gz (and PREFIX.signals.* with --cojo)."
+        ),
+    )
+    parser.add_argument("sumstats", metavar="SUMSTATS", help="gwaskit .parquet or GWAS-SSF .tsv.gz")
+    parser.add_argument("--ld-ref", metavar="GENOTYPES", help="LD reference panel")
+    parser.add_argument("--p", type=float, default=5e-8, help="significance threshold (5e-8)")
+    parser.add_argument(
+        "--window-kb", type=float, default=500, help="locus window / clump window in kb (500)"
+    )
+    parser.add_argument("--clump-r2", type=float, default=0.1, help="clumping r² (0.1)")
+    parser.add_argument(
+        "--clump-p2", type=float, default=1e-2, help="clumping p for secondary variants (0.01)"
+    )
+    parser.add_argument("--known", metavar="FILE", help="known loci (tsv: chr, pos and/or rsid)")
+    parser.add_argument(
+        "--known-build", choices=["GRCh37", "GRCh38"], help="build of the --known positions"
+    )
+    parser.add_argument(
+        "--build", choices=["GRCh37", "GRCh38"], help="build of SUMSTATS, if its metadata lacks it"
+    )
+    parser.add_argument(
+        "--cojo", action="store_true", help="conditional/joint analysis per locus (needs --ld-ref)"
+    )
+    parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.cojo and not args.ld_ref:
+        raise ParameterError("--cojo needs an LD reference: add --ld-ref GENOTYPES.")
+    sumstats, meta = read_sumstats(args.sumstats)
+    build = build_of(meta, args.build, args.sumstats)
+    known = read_known(args.known) if args.known else None
+    reference = open_genotypes(args.ld_ref, build=build) if args.ld_ref else None
+    try:
+        if reference is not None and build and reference.build and reference.build != build:
+            raise ParameterError(
+                f"--ld-ref is {reference.build} but the summary statistics are {build}."
+            )
+        loci = define_loci(
+            sumstats,
+            p=args.p,
+            window_kb=args.window_kb,
+            reference=reference,
+            clump_r2=args.clump_r2,
+            clump_p2=args.clump_p2,
+        )
+        signals = None
+        if args.cojo and loci.height:
+            loci, signals = cojo_loci(sumstats, loci, reference, p=args.p, engine=None)
+        if known is not None:
+            loci = annotate_novelty(
+                loci,
+                known,
+                build=build,
+                known_build=args.known_build,
+                window_kb=args.window_kb,
+                reference=reference,
+                sumstats=sumstats,
+            )
+    finally:
+        if reference is not None:
+            reference.close()
+    metadata = {
+        "genome_assembly": build,
+        "source": str(args.sumstats),
+        "p": args.p,
+        "window_kb": args.window_kb,
+        "ld_reference": args.ld_ref,
+        "clump_r2": args.clump_r2 if args.ld_ref else None,
+        "clump_p2": args.clump_p2 if args.ld_ref else None,
+        "cojo": bool(args.cojo),
+    }
+    write_table(loci, args.out, metadata=metadata)
+    if signals is not None:
+        write_table(signals, f"{args.out}.signals", metadata=metadata)
+    log.info("%d loci written to %s.parquet", loci.height, args.out)
+    return 0

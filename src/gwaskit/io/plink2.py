@@ -1,0 +1,304 @@
+"""PLINK 2 filesets (``.pgen``/``.pvar``/``.psam``) through pgenlib.
+
+Effect allele = ALT (the second allele), other allele = REF. A ``.pvar`` may carry ``##`` header
+lines and a ``#CHROM`` header with optional ``QUAL``/``FILTER``/``INFO``/``CM`` columns, or be a
+headerless ``.bim``-style file (``CHROM ID CM POS ALT REF``, as plink2 reads it: column 5 is ALT).
+A ``.psam`` starts with a ``#FID``/``#IID`` header (``SEX`` optional) or is ``.fam``-style.
+A fileset with a ``.bim``/``.fam`` instead of the ``.pvar``/``.psam`` is read too.
+
+Multi-allelic variants (ALT with a comma) are an error, not a silent skip: every analysis here
+counts one effect allele, and dropping variants without being asked would hide data. Split them
+first (``plink2 --pfile P --make-pgen --max-alleles 2`` drops them; ``bcftools norm -m-`` on the
+source VCF splits them).
+
+Reading: ``PgenReader.read_dosages_list`` of ALT (``allele_idx=1``), whose missing value ``-9`` is
+turned into NaN. Hard calls read as 0/1/2; explicit dosages keep plink2's 1/16384 resolution.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from gwaskit.errors import InputError
+from gwaskit.io.build import build_from_positions, resolve_build
+from gwaskit.io.chromosomes import normalise_chromosomes
+from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+from gwaskit.io.plink1 import read_bim, read_fam
+from gwaskit.io.text import parse_positions
+
+PGEN_MAGIC = b"\x6c\x1b"
+_MALE = {"1", "M", "m"}
+_FEMALE = {"2", "F", "f"}
+
+
+class PgenSource(GenotypeSource):
+    """A PLINK 2 ``.pgen`` with its ``.pvar`` (or ``.bim``) and ``.psam`` (or ``.fam``)."""
+
+    def __init__(self, pgen: Path, *, build: str | None = None) -> None:
+        import pgenlib
+
+        self.path = Path(pgen)
+        if not self.path.is_file():
+            raise InputError(self.path, "file not found.")
+        self.samples = _read_companion(self.path, (".psam", ".fam"), read_psam, "sample")
+        self.variants = _read_companion(self.path, (".pvar", ".bim"), read_pvar, "variant")
+        _check_pgen_header(self.path)
+        self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
+        self._pgenlib = pgenlib
+        self._local = threading.local()
+        self._readers: list[object] = []
+        self._lock = threading.Lock()
+        self._reader()  # open once now, so a count mismatch is reported at open time
+
+    def _reader(self) -> object:
+        """One pgenlib reader per thread (a reader holds a file position and buffers)."""
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            try:
+                reader = self._pgenlib.PgenReader(
+                    bytes(self.path),
+                    raw_sample_ct=self.n_samples,
+                    variant_ct=self.n_variants,
+                )
+            except RuntimeError as exc:
+                raise InputError(
+                    self.path,
+                    f"does not match its {self.n_samples} samples and {self.n_variants} variants "
+                    f"or is damaged (pgenlib: {_first_line(exc)}).",
+                ) from None
+            self._local.reader = reader
+            self._local.subset = None
+            with self._lock:
+                self._readers.append(reader)
+        return reader
+
+    def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        if variants.size == 0 or samples.size == 0:
+            return np.empty((samples.size, variants.size), dtype=np.float32)
+        reader = self._reader()
+        # pgenlib takes an increasing sample subset; read the sorted unique set, then reorder.
+        if samples.size == self.n_samples and np.array_equal(samples, np.arange(self.n_samples)):
+            subset, order = None, None
+        else:
+            subset, order = np.unique(samples, return_inverse=True)
+            subset = subset.astype(np.uint32)
+        key = None if subset is None else subset.tobytes()
+        if key != self._local.subset:
+            reader.change_sample_subset(subset)
+            self._local.subset = key
+        n = self.n_samples if subset is None else subset.size
+        out = np.empty((variants.size, n), dtype=np.float32)
+        try:
+            reader.read_dosages_list(variants.astype(np.uint32), out, allele_idx=1)
+        except RuntimeError as exc:
+            raise InputError(
+                self.path, f"cannot be read (truncated or damaged): {_first_line(exc)}."
+            ) from None
+        out[out == -9] = np.nan
+        out = out.T
+        if order is not None:
+            out = out[order]
+        return np.ascontiguousarray(out) if order is None else out
+
+    def close(self) -> None:
+        with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+        self._local = threading.local()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__
+
+
+def _read_companion(pgen: Path, suffixes: tuple[str, ...], parser, what: str) -> pl.DataFrame:
+    for suffix in suffixes:
+        candidate = pgen.with_suffix(suffix)
+        if candidate.is_file():
+            return parser(candidate)
+    names = " or ".join(pgen.with_suffix(s).name for s in suffixes)
+    zst = pgen.with_suffix(suffixes[0] + ".zst")
+    if zst.is_file():
+        raise InputError(
+            zst,
+            f"is compressed; gwaskit reads a plain {suffixes[0]}: decompress it with "
+            f"`plink2 --zst-decompress {zst.name} > {pgen.with_suffix(suffixes[0]).name}`.",
+        )
+    raise InputError(pgen, f"its {what} file is missing: expected {names} beside it.")
+
+
+def _check_pgen_header(path: Path) -> None:
+    with open(path, "rb") as handle:
+        head = handle.read(3)
+    if len(head) < 3:
+        raise InputError(path, "is empty or truncated; expected a PLINK 2 .pgen file.")
+    if head[:2] != PGEN_MAGIC:
+        raise InputError(path, "not a PLINK 2 .pgen file (its first two bytes are not 6c 1b).")
+
+
+def _read_text_lines(path: Path, what: str) -> list[str]:
+    if not path.is_file():
+        raise InputError(path, "file not found.")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b" or raw[:4] == b"\x28\xb5\x2f\xfd":
+        raise InputError(
+            path, f"is compressed; expected a plain-text {what} (decompress it first)."
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(path, f"is not a text file; expected a {what}.") from None
+    lines = text.splitlines()
+    if not lines:
+        raise InputError(path, f"is empty; expected a {what}.")
+    return lines
+
+
+def read_pvar(path: Path) -> pl.DataFrame:
+    """Read a ``.pvar`` (or a ``.bim``) into the variant table; ALT is the effect allele.
+
+    Raises
+    ------
+    InputError
+        Naming the line of the first malformed record, a multi-allelic variant, or a missing
+        required column.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".bim":
+        return read_bim(path)
+    lines = _read_text_lines(path, ".pvar (a #CHROM header and one line per variant)")
+    start = 0
+    while start < len(lines) and lines[start].startswith("##"):
+        start += 1
+    if start < len(lines) and lines[start].startswith("#CHROM"):
+        header = lines[start][1:].split()
+        missing = [c for c in ("CHROM", "POS", "ID", "REF", "ALT") if c not in header]
+        if missing:
+            raise InputError(
+                path, f"the #CHROM header lacks the column(s) {', '.join(missing)}.", line=start + 1
+            )
+        if len(set(header)) != len(header):
+            raise InputError(path, "the #CHROM header repeats a column name.", line=start + 1)
+        cols = [header.index(c) for c in ("CHROM", "POS", "ID", "REF", "ALT")]
+        n_fields, first = len(header), start + 1
+        layout = "the #CHROM header"
+    elif start == 0:  # headerless: .bim-style CHROM ID [CM] POS ALT REF
+        if any(line.startswith("#") for line in lines[:1]):
+            raise InputError(path, "expected a #CHROM header line, found another # line.", line=1)
+        n_fields = len(lines[0].split())
+        if n_fields == 6:
+            cols = [0, 3, 1, 5, 4]
+        elif n_fields == 5:
+            cols = [0, 2, 1, 4, 3]
+        else:
+            raise InputError(
+                path,
+                f"a headerless .pvar line must have 5 or 6 fields (CHROM ID [CM] POS ALT REF), "
+                f"found {n_fields}.",
+                line=1,
+            )
+        first, layout = 0, "the first line"
+    else:
+        raise InputError(path, "expected a #CHROM header line after the ## lines.", line=start + 1)
+    body = lines[first:]
+    if not body:
+        raise InputError(path, "has no variant lines.")
+    rows = [line.split() for line in body]
+    for number, fields in enumerate(rows, start=first + 1):
+        if len(fields) != n_fields:
+            raise InputError(
+                path,
+                f"expected {n_fields} fields (as {layout}), found {len(fields)}.",
+                line=number,
+            )
+    table = np.array(rows, dtype=object).reshape(len(rows), n_fields)[:, cols].astype(str)
+    chrom, pos, vid, ref, alt = (table[:, i] for i in range(5))
+    positions = parse_positions(path, pos, first_line=first + 1, column="POS")
+    multi = np.flatnonzero(np.char.find(alt, ",") >= 0)
+    if multi.size:
+        i = int(multi[0])
+        raise InputError(
+            path,
+            f"variant {vid[i]!r} ({chrom[i]}:{pos[i]}) has {alt[i].count(',') + 1} ALT alleles "
+            f"({alt[i]}); gwaskit reads biallelic variants only ({multi.size} multi-allelic "
+            "here). Drop them with `plink2 --pfile PREFIX --max-alleles 2 --make-pgen --out NEW` "
+            "or split them in the source VCF with `bcftools norm -m-`.",
+            line=first + i + 1,
+        )
+    return pl.DataFrame(
+        {
+            "chromosome": normalise_chromosomes(pl.Series(chrom, dtype=pl.String)),
+            "base_pair_location": positions,
+            "variant_id": vid,
+            "effect_allele": alt,
+            "other_allele": ref,
+        },
+        schema=VARIANT_SCHEMA,
+    )
+
+
+def read_psam(path: Path) -> pl.DataFrame:
+    """Read a ``.psam`` (or a ``.fam``) into the sample table ``fid, iid, sex``.
+
+    Without a FID column, ``fid`` is the IID (as for VCF samples). Sex: 1/M male, 2/F female,
+    anything else unknown (0).
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".fam":
+        return read_fam(path)
+    lines = _read_text_lines(path, ".psam (a #FID or #IID header and one line per sample)")
+    head = lines[0]
+    if head.split()[:1] in (["#FID"], ["#IID"], ["FID"], ["IID"]):
+        header = head.lstrip("#").split()
+        if "IID" not in header:
+            raise InputError(path, "the header has no IID column.", line=1)
+        if len(set(header)) != len(header):
+            raise InputError(path, "the header repeats a column name.", line=1)
+        first = 1
+        i_iid = header.index("IID")
+        i_fid = header.index("FID") if "FID" in header else None
+        i_sex = header.index("SEX") if "SEX" in header else None
+        n_fields = len(header)
+        layout = "the header"
+    elif head.startswith("#"):
+        raise InputError(path, "expected a #FID or #IID header line.", line=1)
+    else:  # .fam-style: FID IID PAT MAT SEX PHENO
+        first, i_fid, i_iid, i_sex, n_fields = 0, 0, 1, 4, 6
+        layout = "a headerless .psam/.fam (FID IID PAT MAT SEX PHENO)"
+    body = lines[first:]
+    if not body:
+        raise InputError(path, "has no sample lines.")
+    rows = [line.split() for line in body]
+    for number, fields in enumerate(rows, start=first + 1):
+        if len(fields) != n_fields:
+            raise InputError(
+                path,
+                f"expected {n_fields} fields (as {layout}), found {len(fields)}.",
+                line=number,
+            )
+    table = np.array(rows, dtype=object).reshape(len(rows), n_fields).astype(str)
+    iid = table[:, i_iid]
+    fid = table[:, i_fid] if i_fid is not None else iid
+    if i_sex is None:
+        sex = np.zeros(len(rows), dtype=np.int8)
+    else:
+        raw = table[:, i_sex]
+        sex = np.where(np.isin(raw, list(_MALE)), 1, np.where(np.isin(raw, list(_FEMALE)), 2, 0))
+    samples = pl.DataFrame(
+        {"fid": fid, "iid": iid, "sex": sex.astype(np.int8)}, schema=SAMPLE_SCHEMA
+    )
+    dup = samples.select(pl.struct("fid", "iid").is_first_distinct().not_()).to_series()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(
+            path,
+            f"sample FID={str(fid[i])!r} IID={str(iid[i])!r} appears more than once.",
+            line=first + i + 1,
+        )
+    return samples

@@ -1,0 +1,408 @@
+"""VCF, bgzipped VCF and BCF through cyvcf2 (htslib).
+
+Effect allele = ALT; other allele = REF. Samples come from the header (``fid`` = ``iid`` = the
+VCF sample name, sex unknown). Dosages come from one FORMAT field:
+
+- ``GT``: hard calls, phased or not: number of ALT alleles, 0/1/2; a haploid call (chrX in
+  males) counts 0 or 2, as plink2 imports it; a missing or half-missing call (``./.``, ``./1``)
+  is NaN (plink2's ``--vcf-half-call missing``).
+- ``DS``: the ALT dosage as written (0..2), NaN where missing; where the record's GT is
+  haploid, DS (0..1) is doubled, as plink2 imports it.
+
+The default is ``GT`` when the header declares it, else ``DS``. Only biallelic records are read:
+a record with several ALT alleles is an error naming its line (split with ``bcftools norm -m-``).
+
+Streaming design: opening makes one pass over the records for the variant table (genotype fields
+are not unpacked: htslib parses lazily). ``read(block)`` keeps a cursor per thread: a block at or
+after the cursor continues sequentially; a block before it (or far ahead, when the file has a
+``.csi``/``.tbi`` index) seeks with an indexed region query to the block's first variant. Without
+an index a backward block reopens the file and skips forward. So reading consecutive blocks
+decodes every record once, and no call decodes the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from gwaskit.errors import InputError, ParameterError
+from gwaskit.io.build import build_from_contig_lengths, build_from_positions, resolve_build
+from gwaskit.io.chromosomes import normalise_chromosomes
+from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+
+FIELDS = ("GT", "DS")
+#: Skip at most this many records sequentially before seeking through the index instead.
+_SEEK_AFTER = 2000
+
+
+class VcfSource(GenotypeSource):
+    """A ``.vcf``, ``.vcf.gz`` or ``.bcf`` file, read in blocks of variants.
+
+    Parameters
+    ----------
+    path
+        The file; an index (``.csi`` or ``.tbi`` beside it) speeds up out-of-order blocks.
+    build
+        The genome build, when the header does not say it.
+    field
+        ``"GT"`` (hard calls) or ``"DS"`` (dosages); ``None`` picks GT when declared, else DS.
+    """
+
+    def __init__(self, path: Path, *, build: str | None = None, field: str | None = None) -> None:
+        self.path = Path(path)
+        if field is not None and field not in FIELDS:
+            raise ParameterError(f"field must be one of GT, DS, got {field!r}.")
+        vcf = self._open()
+        try:
+            declared = [f for f in FIELDS if _has_format(vcf, f)]
+            if not declared:
+                raise InputError(
+                    self.path,
+                    "the header declares neither a GT nor a DS FORMAT field; gwaskit reads "
+                    "genotypes from GT (hard calls) or DS (dosages).",
+                )
+            if field is not None and field not in declared:
+                raise InputError(
+                    self.path,
+                    f"field {field!r} was asked for but the header declares only "
+                    f"{', '.join(declared)}.",
+                )
+            self.field = field or declared[0]
+            self._has_gt = "GT" in declared
+            self.samples = _samples(self.path, list(vcf.samples))
+            self._is_bcf = self.path.name.lower().endswith(".bcf")
+            header_lines = 0 if self._is_bcf else len(_text_header(self.path))
+            raw_chrom, self.variants = _scan_variants(self.path, vcf, header_lines, self._is_bcf)
+            self._contig_build = _header_build(vcf)
+        finally:
+            vcf.close()
+        self._raw_chrom = raw_chrom
+        positions = self.variants["base_pair_location"].to_numpy()
+        self._positions = positions
+        self.build = resolve_build(
+            build, self._contig_build or build_from_positions(self.variants), str(self.path)
+        )
+        self._indexed = any(
+            self.path.with_name(self.path.name + ext).is_file() for ext in (".csi", ".tbi")
+        )
+        self._local = threading.local()
+        self._handles: list[object] = []
+        self._lock = threading.Lock()
+
+    # -- opening and cursors -------------------------------------------------------------------
+
+    def _open(self):
+        from cyvcf2 import VCF
+
+        if not self.path.is_file():
+            raise InputError(self.path, "file not found.")
+        if self.path.stat().st_size == 0:
+            raise InputError(self.path, "is empty; expected a VCF or BCF file.")
+        try:
+            return VCF(str(self.path), lazy=True, threads=None)
+        except Exception as exc:  # cyvcf2 raises bare Exception for bad headers
+            _diagnose_header(self.path)
+            raise InputError(
+                self.path,
+                f"cannot be opened as VCF/BCF (corrupt, truncated or not a VCF): "
+                f"{_first_line(exc)}.",
+            ) from None
+
+    def _track(self, vcf):
+        with self._lock:
+            self._handles.append(vcf)
+        return vcf
+
+    def close(self) -> None:
+        with self._lock:
+            for vcf in self._handles:
+                vcf.close()
+            self._handles.clear()
+        self._local = threading.local()
+
+    def _cursor(self, start: int):
+        """A record iterator positioned at variant ``start`` for this thread."""
+        state = self._local
+        at = getattr(state, "at", None)
+        ahead = None if at is None else start - at
+        if at is not None and ahead >= 0 and (ahead <= _SEEK_AFTER or not self._indexed):
+            for _ in range(ahead):
+                self._next(state)
+            return state
+        if self._indexed:
+            self._seek(state, start)
+        else:
+            self._restart(state)
+            for _ in range(start):
+                self._next(state)
+        return state
+
+    def _restart(self, state) -> None:
+        old = getattr(state, "vcf", None)
+        if old is not None:
+            with self._lock:
+                self._handles.remove(old)
+            old.close()
+        state.vcf = self._track(self._open())
+        state.iter = iter(state.vcf)
+        state.chrom = None
+        state.at = 0
+
+    def _seek(self, state, start: int) -> None:
+        """Seek through the index to the first record of ``start``'s chromosome and position."""
+        if getattr(state, "vcf", None) is None:
+            state.vcf = self._track(self._open())
+        chrom, pos = self._raw_chrom[start], int(self._positions[start])
+        first = start
+        while (
+            first > 0 and self._raw_chrom[first - 1] == chrom and self._positions[first - 1] == pos
+        ):
+            first -= 1
+        try:
+            records = state.vcf(f"{chrom}:{pos}")
+        except Exception as exc:
+            raise InputError(
+                self.path, f"the index cannot be used ({_first_line(exc)}); re-index it."
+            ) from None
+
+        def from_position():
+            for record in records:  # the region also returns earlier records that overlap pos
+                if pos <= record.POS:
+                    yield record
+                    break
+            yield from records
+
+        state.iter = iter(from_position())
+        state.chrom = chrom
+        state.at = first
+        for _ in range(start - first):
+            self._next(state)
+
+    def _next(self, state):
+        """The record at ``state.at``; advances. Crosses chromosome ends when seeking by region."""
+        try:
+            record = next(state.iter, None)
+        except Exception as exc:  # htslib read errors surface as bare Exceptions
+            raise InputError(
+                self.path,
+                f"cannot be read at record {state.at + 1} (truncated or corrupt): "
+                f"{_first_line(exc)}.",
+            ) from None
+        if record is None or (
+            getattr(state, "chrom", None) is not None and state.chrom != record.CHROM
+        ):
+            if state.at >= self.n_variants:
+                raise InputError(self.path, "has more records than on the first pass.")
+            if not self._indexed:
+                raise InputError(
+                    self.path, f"ended early at record {state.at + 1} (truncated or changed)."
+                )
+            at = state.at
+            self._seek(state, at)
+            record = next(state.iter, None)
+            if record is None:
+                raise InputError(self.path, f"record {at + 1} cannot be found through the index.")
+        state.at += 1
+        return record
+
+    # -- decoding --------------------------------------------------------------------------------
+
+    def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        out = np.empty((variants.size, self.n_samples), dtype=np.float32)
+        if variants.size:
+            order = np.argsort(variants, kind="stable")
+            sorted_idx = variants[order]
+            state = self._cursor(int(sorted_idx[0]))
+            previous, row = -1, None
+            for k, index in zip(order, sorted_idx, strict=True):
+                if index != previous:
+                    if index - state.at > _SEEK_AFTER and self._indexed:
+                        state = self._cursor(int(index))
+                    while state.at < index:
+                        self._next(state)
+                    row = self._decode(self._next(state), int(index))
+                    previous = index
+                out[k] = row
+        return np.ascontiguousarray(out.T[samples])
+
+    def _decode(self, record, index: int) -> np.ndarray:
+        if self._positions[index] != record.POS:
+            raise InputError(
+                self.path,
+                f"record {index + 1} is at {record.CHROM}:{record.POS}, not at "
+                f"{self._raw_chrom[index]}:{self._positions[index]} as on the first pass; the file "
+                "changed while open, or its index does not belong to it.",
+            )
+        if self.field == "DS":
+            ds = record.format("DS")
+            if ds is None:
+                return np.full(self.n_samples, np.nan, dtype=np.float32)
+            dosage = ds[:, 0].astype(np.float32)
+            if self._has_gt:  # a haploid DS is 0..1: put it on the 0..2 scale, as plink2 does
+                genotype = record.genotype
+                if genotype is not None:
+                    alleles = genotype.array()[:, :-1]
+                    dosage[(alleles != -2).sum(axis=1) == 1] *= 2
+            return dosage
+        return gt_dosage(record.genotype.array())
+
+
+def gt_dosage(genotype: np.ndarray) -> np.ndarray:
+    """ALT counts from cyvcf2's ``genotype.array()``: int16 ``(n, ploidy + 1)``.
+
+    The first ``ploidy`` columns are allele codes (``-1`` missing, ``-2`` vector end, i.e. a
+    haploid call in a diploid record); the last is the phase flag. A diploid call counts its
+    non-reference alleles and is NaN when either allele is missing; a haploid call counts
+    0 or 2 (as plink2 imports chrX in males). Biallelic records only.
+    """
+    alleles = genotype[:, :-1]
+    present = alleles != -2
+    count = (alleles > 0).sum(axis=1).astype(np.float32)
+    dosage = np.where(present.sum(axis=1) == 1, 2 * count, count).astype(np.float32)
+    dosage[(alleles == -1).any(axis=1)] = np.nan
+    return dosage
+
+
+def _text_header(path: Path) -> list[str]:
+    """The ``#`` lines at the top of a text VCF (plain or gzip), read without htslib."""
+    import gzip
+
+    lines: list[str] = []
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rt", errors="replace") as handle:
+            for line in handle:
+                if not line.startswith("#"):
+                    break
+                lines.append(line.rstrip("\n"))
+    except (OSError, EOFError, gzip.BadGzipFile):
+        pass  # a damaged file: the caller reports it
+    return lines
+
+
+def _diagnose_header(path: Path) -> None:
+    """Explain a header htslib rejected, where the reason is a common one."""
+    if path.name.lower().endswith(".bcf"):
+        return
+    header = _text_header(path)
+    chrom_lines = [line for line in header if line.startswith("#CHROM")]
+    if not chrom_lines:
+        return
+    names = chrom_lines[0].split("\t")[9:]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(
+                path,
+                f"sample {name!r} appears more than once in the #CHROM line.",
+                line=len(header),
+            )
+        seen.add(name)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__
+
+
+def _has_format(vcf, field: str) -> bool:
+    try:
+        info = vcf.get_header_type(field)
+    except KeyError:
+        return False
+    return info.get("HeaderType", "FORMAT") == "FORMAT" if isinstance(info, dict) else True
+
+
+def _samples(path: Path, names: list[str]) -> pl.DataFrame:
+    if not names:
+        raise InputError(path, "has no samples (no columns after FORMAT in the #CHROM line).")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(path, f"sample {name!r} appears more than once in the #CHROM line.")
+        seen.add(name)
+    return pl.DataFrame(
+        {"fid": names, "iid": names, "sex": np.zeros(len(names), dtype=np.int8)},
+        schema=SAMPLE_SCHEMA,
+    )
+
+
+def _scan_variants(path: Path, vcf, header_lines: int, is_bcf: bool):
+    chrom: list[str] = []
+    pos: list[int] = []
+    ids: list[str] = []
+    ref: list[str] = []
+    alt: list[str] = []
+    try:
+        for number, record in enumerate(vcf):
+            alts = record.ALT
+            if len(alts) > 1:
+                where = {"line": None} if is_bcf else {"line": header_lines + number + 1}
+                raise InputError(
+                    path,
+                    f"record {number + 1} ({record.CHROM}:{record.POS}) has {len(alts)} ALT "
+                    f"alleles ({','.join(alts)}); gwaskit reads biallelic records only. Split "
+                    "them with `bcftools norm -m- FILE -Oz -o SPLIT.vcf.gz`.",
+                    **where,
+                )
+            chrom.append(record.CHROM)
+            pos.append(record.POS)
+            ref.append(record.REF)
+            alt.append(alts[0] if alts else ".")
+            ids.append(record.ID or f"{record.CHROM}:{record.POS}:{record.REF}:{alt[-1]}")
+    except InputError:
+        raise
+    except Exception as exc:  # htslib read errors surface as bare Exceptions / OSError
+        raise InputError(
+            path,
+            f"cannot be read after record {len(chrom)} (truncated or corrupt): {_first_line(exc)}.",
+        ) from None
+    if not chrom:
+        raise InputError(path, "has no variant records.")
+    raw_chrom = np.array(chrom, dtype=object)
+    variants = pl.DataFrame(
+        {
+            "chromosome": normalise_chromosomes(pl.Series(chrom, dtype=pl.String)),
+            "base_pair_location": np.array(pos, dtype=np.int64),
+            "variant_id": ids,
+            "effect_allele": alt,
+            "other_allele": ref,
+        },
+        schema=VARIANT_SCHEMA,
+    )
+    return raw_chrom, variants
+
+
+_REFERENCE_PATTERNS = (
+    (re.compile(r"grch37|hg19|hs37|b37|human_g1k_v37", re.I), "GRCh37"),
+    (re.compile(r"grch38|hg38|hs38|b38", re.I), "GRCh38"),
+)
+
+
+def _header_build(vcf) -> str | None:
+    """Build from ``##contig`` lengths, else from ``##reference`` or a contig's ``assembly=``."""
+    try:
+        names, lengths = list(vcf.seqnames), list(vcf.seqlens)
+    except Exception:  # no contig lengths in the header
+        names, lengths = [], []
+    if names and len(names) == len(lengths):
+        normal = normalise_chromosomes(pl.Series(names, dtype=pl.String)).to_list()
+        found = build_from_contig_lengths(
+            {n: int(length) for n, length in zip(normal, lengths, strict=True) if length > 0}
+        )
+        if found:
+            return found
+    for line in vcf.raw_header.splitlines():
+        if line.startswith(("##reference=", "##assembly=")) or (
+            line.startswith("##contig=") and "assembly=" in line
+        ):
+            for pattern, build in _REFERENCE_PATTERNS:
+                if pattern.search(line):
+                    return build
+    return None

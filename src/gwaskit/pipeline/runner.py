@@ -1,0 +1,218 @@
+"""The stage runner: tasks with manifests, skipped when up to date, written atomically.
+
+Each task writes its outputs into a fresh hidden folder beside its final one, then writes
+``manifest.json`` there (parameters, input checksums, output checksums, versions) and renames the
+folder into place. A task is up to date when its folder holds a manifest whose fingerprint —
+stage, parameters, gwaskit version, checksums of the input files and of the outputs of the tasks
+it depends on — equals the one it would have now. A kill at any moment therefore leaves either
+the old complete result or none, and a rerun redoes exactly what is missing or changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gwaskit import __version__
+from gwaskit.errors import ParameterError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a stage applied to one key (a cohort, or ``all``).
+
+    ``run(folder)`` writes the task's outputs into ``folder`` (which exists and is empty); it
+    reads the outputs of ``depends`` through :meth:`Runner.folder`.
+    """
+
+    stage: str
+    key: str
+    run: Callable[[Path], None]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    inputs: tuple[Path, ...] = ()
+    depends: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.stage}/{self.key}"
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """What happened to a task in one run: ``ran``, ``skipped`` (up to date) or ``planned``."""
+
+    task: str
+    status: str
+    seconds: float = 0.0
+
+
+class Runner:
+    """Runs tasks in order under ``out``, skipping those whose manifest is up to date."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self._checksums: dict[tuple[str, int, int], str] = {}
+
+    def folder(self, task_id: str) -> Path:
+        """The final output folder of a task (``out/STAGE/KEY``)."""
+        return self.out / task_id
+
+    def run(
+        self,
+        tasks: Sequence[Task],
+        *,
+        start_from: str | None = None,
+        only: str | None = None,
+        dry_run: bool = False,
+    ) -> list[TaskOutcome]:
+        """Run ``tasks`` in order.
+
+        Parameters
+        ----------
+        start_from
+            Redo this stage and every later one even if up to date.
+        only
+            Run only this stage's tasks; the tasks it depends on must be complete.
+        dry_run
+            Report what would run, run nothing.
+        """
+        stages = list(dict.fromkeys(t.stage for t in tasks))
+        for name, value in (("start_from", start_from), ("only", only)):
+            if value is not None and value not in stages:
+                raise ParameterError(f"{name} must be one of {', '.join(stages)}, got {value!r}.")
+        forced_from = stages.index(start_from) if start_from else len(stages)
+        self.out.mkdir(parents=True, exist_ok=True)
+        outcomes = []
+        for task in tasks:
+            if only is not None and task.stage != only:
+                continue
+            fingerprint = self._fingerprint(task)
+            forced = stages.index(task.stage) >= forced_from
+            if not forced and self._up_to_date(task, fingerprint):
+                outcomes.append(TaskOutcome(task.id, "skipped"))
+                log.info("%-28s up to date", task.id)
+                continue
+            if dry_run:
+                outcomes.append(TaskOutcome(task.id, "planned"))
+                log.info("%-28s would run", task.id)
+                continue
+            began = time.perf_counter()
+            log.info("%-28s running", task.id)
+            self._execute(task, fingerprint)
+            seconds = time.perf_counter() - began
+            outcomes.append(TaskOutcome(task.id, "ran", seconds))
+            log.info("%-28s done in %.1f s", task.id, seconds)
+        return outcomes
+
+    def _execute(self, task: Task, fingerprint: str) -> None:
+        final = self.folder(task.id)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = final.with_name(f".{final.name}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            task.run(staging)
+            manifest = {
+                "task": task.id,
+                "fingerprint": fingerprint,
+                "gwaskit": __version__,
+                "params": _jsonable(task.params),
+                "inputs": {self._display(p): self._checksum(p) for p in _expand(task.inputs)},
+                "depends": {d: self._outputs_digest(d) for d in task.depends},
+                "outputs": {
+                    str(p.relative_to(staging)): self._checksum(p)
+                    for p in sorted(staging.rglob("*"))
+                    if p.is_file()
+                },
+            }
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+            # the old result goes first: until the rename, no complete-looking folder exists
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(staging, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _display(self, path: Path) -> str:
+        """A path as recorded in manifests: relative to the output folder, so results move."""
+        return os.path.relpath(path, self.out)
+
+    def _up_to_date(self, task: Task, fingerprint: str) -> bool:
+        manifest = self._read_manifest(task.id)
+        if manifest is None or manifest.get("fingerprint") != fingerprint:
+            return False
+        folder = self.folder(task.id)
+        return all((folder / name).is_file() for name in manifest.get("outputs", {}))
+
+    def _fingerprint(self, task: Task) -> str:
+        record = {
+            "task": task.id,
+            "gwaskit": __version__,
+            "params": _jsonable(task.params),
+            "inputs": [self._checksum(p) for p in _expand(task.inputs)],
+            "depends": [self._outputs_digest(d) for d in task.depends],
+        }
+        return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+    def _outputs_digest(self, task_id: str) -> str:
+        """Digest of a finished task's outputs ('missing' when it has not run)."""
+        manifest = self._read_manifest(task_id)
+        if manifest is None:
+            return "missing"
+        return hashlib.sha256(json.dumps(manifest["outputs"], sort_keys=True).encode()).hexdigest()
+
+    def _read_manifest(self, task_id: str) -> dict[str, Any] | None:
+        path = self.folder(task_id) / MANIFEST
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+
+    def _checksum(self, path: Path) -> str:
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        if key not in self._checksums:
+            digest = hashlib.sha256()
+            with open(path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            self._checksums[key] = digest.hexdigest()
+        return self._checksums[key]
+
+
+def _expand(paths: Sequence[Path]) -> list[Path]:
+    """Files behind each input: a PLINK prefix stands for its fileset."""
+    files = []
+    for path in paths:
+        if path.is_file():
+            files.append(path)
+            continue
+        for suffixes in ((".bed", ".bim", ".fam"), (".pgen", ".pvar", ".psam")):
+            group = [path.with_name(path.name + s) for s in suffixes]
+            if group[0].is_file():
+                files.extend(p for p in group if p.is_file())
+                break
+        else:
+            raise ParameterError(f"input {str(path)!r} does not exist.")
+    return files
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

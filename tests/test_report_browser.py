@@ -1,0 +1,305 @@
+"""The report in a real browser: headless Chromium opens the file from disk with the network
+off; no console errors, every figure drawn and not blank, the loci table sorts by p.
+
+Chromium is driven over the DevTools protocol through ``--remote-debugging-pipe`` (file
+descriptors 3 and 4, NUL-separated JSON messages): no WebDriver, no websocket library, no new
+dependency. Screenshots go to ``test-artifacts/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gwaskit.report import ReportInputs, write_report
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+]
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client over the debugging pipe."""
+
+    def __init__(self, chromium: str, profile: Path) -> None:
+        # Chromium reads commands on fd 3 and writes replies on fd 4. bash puts the pipe
+        # ends there (no preexec_fn, which is unsafe with threads); they are first moved to
+        # fds >= 10 so that the redirections cannot overwrite each other.
+        low_r, self._to_browser = os.pipe()
+        self._from_browser, low_w = os.pipe()
+        child_r = fcntl.fcntl(low_r, fcntl.F_DUPFD, 10)
+        child_w = fcntl.fcntl(low_w, fcntl.F_DUPFD, 10)
+        for fd in (low_r, low_w):
+            os.close(fd)
+        self.process = subprocess.Popen(
+            [
+                "bash",  # (dash, Debian's sh, only redirects fds 0-9)
+                "-c",
+                f'exec "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-',
+                "bash",
+                chromium,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            pass_fds=(child_r, child_w),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(child_r)
+        os.close(child_w)
+        self._next_id = 0
+        self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.events: list[dict[str, Any]] = []
+        self.session: str | None = None
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        buffer = b""
+        with open(self._from_browser, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(1 << 16):
+                buffer += chunk
+                *messages, buffer = buffer.split(b"\0")
+                for message in messages:
+                    self._messages.put(json.loads(message))
+        self._messages.put(None)
+
+    def send(self, method: str, timeout: float = 30.0, **params: Any) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if self.session and not method.startswith("Target."):
+            message["sessionId"] = self.session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        reply = self._wait(lambda m: m.get("id") == self._next_id, timeout)
+        if "error" in reply:
+            raise AssertionError(f"{method} failed: {reply['error']}")
+        return reply.get("result", {})
+
+    def wait_event(self, method: str, timeout: float = 30.0) -> dict[str, Any]:
+        for event in self.events:
+            if event["method"] == method:
+                return event
+        return self._wait(lambda m: m.get("method") == method, timeout)
+
+    def _wait(self, match: Any, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("timed out waiting for Chromium")
+            message = self._messages.get(timeout=remaining)
+            if message is None:
+                raise AssertionError("Chromium closed the debugging pipe")
+            if "method" in message:
+                self.events.append(message)
+            if match(message):
+                return message
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise AssertionError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.send("Browser.close", timeout=5)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._to_browser)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("chromium is not installed; ./scripts/test installs it (apt-get install)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
+    tools = DevTools(chromium, tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        target = tools.send("Target.createTarget", url="about:blank")["targetId"]
+        tools.session = tools.send("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        for domain in ("Runtime", "Log", "Network", "Page"):
+            tools.send(f"{domain}.enable")
+        tools.send(
+            "Network.emulateNetworkConditions",
+            offline=True,
+            latency=0,
+            downloadThroughput=-1,
+            uploadThroughput=-1,
+        )
+        tools.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=1280,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        yield tools
+    finally:
+        tools.close()
+
+
+@pytest.fixture(scope="module")
+def opened(browser: DevTools, tmp_path_factory: pytest.TempPathFactory) -> DevTools:
+    from _report_data import make_results
+
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    results = make_results()
+    # loci in an order that is not p order, so that sorting has something to do
+    results["loci"] = results["loci"][[1, 3, 0, 2]]
+    write_report(ReportInputs(**results), path)
+    browser.send("Page.navigate", url=path.as_uri())
+    browser.wait_event("Page.loadEventFired")
+    # let images decode and the script run
+    browser.evaluate(
+        "Promise.all(Array.from(document.images).map(i => i.decode())).then(() => true)"
+    )
+    return browser
+
+
+def _problems(events: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for event in events:
+        method, params = event["method"], event.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            out.append(f"exception: {params['exceptionDetails'].get('text')}")
+        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            out.append(f"console.{params['type']}: {params.get('args')}")
+        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+            out.append(f"log: {params['entry'].get('text')}")
+    return out
+
+
+def test_report__opens_offline_without_console_errors(opened: DevTools) -> None:
+    assert opened.evaluate("document.title") == "Synthetic case-control meta-analysis"
+    assert _problems(opened.events) == []
+    requests = [
+        e["params"]["request"]["url"]
+        for e in opened.events
+        if e["method"] == "Network.requestWillBeSent"
+    ]
+    # the document itself is the only request; images are data: URIs, nothing is fetched
+    assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+def test_report__every_figure_present_and_not_blank(opened: DevTools) -> None:
+    figures = opened.evaluate(
+        """Array.from(document.querySelectorAll('figure.plot')).map(f => {
+          const img = f.querySelector('img');
+          const c = document.createElement('canvas');
+          c.width = img.naturalWidth; c.height = img.naturalHeight;
+          const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+          const d = g.getImageData(0, 0, c.width, c.height).data;
+          let ink = 0;
+          for (let i = 0; i < d.length; i += 4) {
+            if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) ink++;
+          }
+          const r = img.getBoundingClientRect();
+          return {id: f.id, w: img.naturalWidth, h: img.naturalHeight, shown: r.width,
+                  ink: ink / (c.width * c.height)};
+        })"""
+    )
+    ids = {f["id"] for f in figures}
+    # 2 genome-wide + 4 loci x (regional, forest) + tissues + 3 QC
+    assert len(figures) == 2 + 4 * 2 + 1 + 3, ids
+    assert {"fig-manhattan", "fig-qq", "fig-tissues", "fig-qc-se-n"} <= ids
+    for f in figures:
+        assert f["w"] > 200 and f["h"] > 150 and f["shown"] > 100, f
+        # a drawn figure has axes, text and points: well over 0.5% of pixels are not white
+        assert f["ink"] > 0.005, f
+    assert opened.evaluate("document.querySelectorAll('p.missing').length") == 0
+
+
+def test_report__loci_table_sorts_by_p(opened: DevTools) -> None:
+    header = opened.evaluate(
+        """(() => { const th = Array.from(document.querySelectorAll('#loci-table th'))
+                      .find(h => h.textContent.trim() === 'p');
+                    th.scrollIntoView({block: 'center'});
+                    const r = th.getBoundingClientRect();
+                    return [r.x + r.width / 2, r.y + r.height / 2]; })()"""
+    )
+    order_js = """Array.from(document.querySelectorAll('#loci-table tbody tr'))
+                  .map(r => parseFloat(r.cells[5].getAttribute('data-sort')))"""
+    before = opened.evaluate(order_js)  # -(-log10 p): ascending means most significant first
+    assert before != sorted(before), "the fixture must not already be in p order"
+
+    def click() -> None:  # a real mouse click on the header, as a reader would do
+        for kind in ("mousePressed", "mouseReleased"):
+            opened.send(
+                "Input.dispatchMouseEvent",
+                type=kind,
+                x=header[0],
+                y=header[1],
+                button="left",
+                clickCount=1,
+            )
+
+    click()
+    ascending = opened.evaluate(order_js)
+    assert ascending == sorted(before)
+    assert ascending[0] == pytest.approx(-400.0, abs=1e-9)  # float roundoff of the meta z
+    first = opened.evaluate("document.querySelector('#loci-table tbody tr').cells[5].textContent")
+    assert first == "1.0e-400"
+    click()
+    descending = opened.evaluate(order_js)
+    assert descending == sorted(before, reverse=True)
+    assert opened.evaluate("document.querySelector('#loci-table th[aria-sort]').textContent") == "p"
+    # search filters rows
+    opened.evaluate(
+        "(() => { const s = document.querySelector('input.search'); s.value = 'CPQ';"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    shown = opened.evaluate(
+        "Array.from(document.querySelectorAll('#loci-table tbody tr')).filter(r => !r.hidden).length"
+    )
+    assert shown == 1
+    assert opened.evaluate("document.getElementById('loci-count').textContent") == "1 of 4 shown"
+    opened.evaluate(
+        "(() => { const s = document.querySelector('input.search'); s.value = '';"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+
+
+def test_report__screenshots(opened: DevTools) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    opened.evaluate("window.scrollTo(0, 0)")
+    shot = opened.send("Page.captureScreenshot", format="png")
+    (ARTIFACTS / "report-top.png").write_bytes(base64.b64decode(shot["data"]))
+    full = opened.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    data = base64.b64decode(full["data"])
+    (ARTIFACTS / "report-full.png").write_bytes(data)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
