@@ -356,7 +356,11 @@ class Consortium:
     truth
         One row per causal variant: ``variant_id, chromosome, base_pair_location,
         effect_allele, other_allele, effect_allele_frequency, locus_id, signal, kind,
-        odds_ratio, beta, liability_effect, r2_with_lead`` and ``beta_<cohort>`` per cohort.
+        odds_ratio, beta, liability_effect, variance_explained, r2_with_lead`` and
+        ``beta_<cohort>`` per cohort. ``beta`` is ln(odds ratio) (binary) or the per-allele
+        beta in trait SDs (quantitative); for the heterogeneous locus, the mean over cohorts.
+        ``liability_effect`` is per allele in liability SDs; ``variance_explained`` is its
+        square times 2pq (the effect squared on the standardised genotype scale).
     cohorts
         The cohorts, in spec order.
     """
@@ -1174,6 +1178,7 @@ def _truth_table(
             "odds_ratio",
             "beta",
             "liability_effect",
+            "variance_explained",
             "r2_with_lead",
         )
     }
@@ -1195,6 +1200,10 @@ def _truth_table(
         columns["odds_ratio"].append(math.exp(mean_beta) if binary else None)
         columns["beta"].append(mean_beta)
         columns["liability_effect"].append(float(np.mean(effects[:, j])))
+        # share of the liability (or trait) variance: a^2 2pq, i.e. the effect squared on the
+        # standardised genotype scale, averaged over cohorts
+        two_pq = 2 * freqs[j] * (1 - freqs[j])
+        columns["variance_explained"].append(float(np.mean(effects[:, j] ** 2) * two_pq))
         columns["r2_with_lead"].append(None if math.isnan(c.r2_with_lead) else c.r2_with_lead)
         for k, cs in enumerate(spec.cohorts):
             per_cohort[f"beta_{cs.name}"].append(betas[k])
@@ -1211,6 +1220,7 @@ def _truth_table(
         "odds_ratio": pl.Float64,
         "beta": pl.Float64,
         "liability_effect": pl.Float64,
+        "variance_explained": pl.Float64,
         "r2_with_lead": pl.Float64,
         **{name: pl.Float64 for name in per_cohort},
     }
