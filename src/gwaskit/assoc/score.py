@@ -18,8 +18,11 @@ quantile of the SPA p-value, as SAIGE reports them.
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
-from scipy.special import expit, log_ndtr, ndtri_exp
+from scipy.special import ndtri_exp
 
 from gwaskit.assoc.design import split_missing
 from gwaskit.assoc.logistic import LogisticNull
@@ -36,18 +39,21 @@ def score_block(
     g0, mask = split_missing(g)
     n_obs, eaf, n_cases, n_controls = genotype_counts(g0, mask, null.y)
     m = g0.shape[1]
-    fill = np.nan_to_num(2.0 * eaf)
-    gi = np.where(mask > 0, g0, fill)
+    gi = g0
+    if mask.min() == 0:
+        gi = np.where(mask > 0, g0, np.nan_to_num(2.0 * eaf))
     x, mu = null.x, null.mu
     w = mu * (1 - mu)
     xwx_inv = np.linalg.inv(x.T @ (x * w[:, None]))
     resid = null.y - mu
     s = resid @ gi
-    xwg = x.T @ (gi * w[:, None])  # (k, m)
+    gw = gi * w[:, None]
+    xwg = x.T @ gw  # (k, m)
     proj = xwx_inv @ xwg  # (k, m)
-    v = (w @ (gi * gi)) - np.einsum("km,km->m", xwg, proj)
+    gwg = np.einsum("ij,ij->j", gw, gi)
+    v = gwg - np.einsum("km,km->m", xwg, proj)
     reason = empty_strings(m)
-    const = ~(v > 1e-8 * np.maximum(w @ (gi * gi), 1e-300))
+    const = ~(v > 1e-8 * np.maximum(gwg, 1e-300))
     reason[const] = "CONST_GENO"
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(const, np.nan, s / np.sqrt(v))
@@ -57,7 +63,7 @@ def score_block(
         idx = np.flatnonzero(np.abs(z) > spa_cutoff)
         if idx.size:
             gt = gi[:, idx] - x @ proj[:, idx]  # covariate-adjusted genotypes (n, r)
-            log_p = spa_log_pvalue(s[idx], gt, mu)
+            log_p = spa_log_pvalue(s[idx], gt, mu, gi[:, idx])
             ok = np.isfinite(log_p)
             neg_log10_p[idx[ok]] = -log_p[ok] / LN10
             # the normal deviate with the same two-sided p
@@ -81,60 +87,141 @@ def score_block(
     )
 
 
-def _cgf(t: np.ndarray, gt: np.ndarray, eta: np.ndarray, mu: np.ndarray):
-    """K(t), K'(t), K''(t) for each column of ``gt`` ``(n, r)`` at ``t`` ``(r,)``."""
-    a = eta[:, None] + gt * t
-    q = expit(a)
-    k0 = (np.logaddexp(0.0, a) - np.logaddexp(0.0, eta)[:, None]).sum(0) - t * (mu @ gt)
-    k1 = (gt * (q - mu[:, None])).sum(0)
-    k2 = (gt * gt * q * (1 - q)).sum(0)
-    return k0, k1, k2
+@numba.njit(cache=True, fastmath=False)
+def _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max):  # pragma: no cover - compiled
+    """log P(S > q) for q > mean, log P(S < q) for q < mean, by Lugannani-Rice.
 
-
-def _saddlepoint(s: np.ndarray, gt: np.ndarray, eta: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Solve ``K'(t) = s`` per column: safeguarded Newton inside a bracket (K' increases)."""
-    r = s.size
-    t = np.zeros(r)
-    lo = np.full(r, -np.inf)
-    hi = np.full(r, np.inf)
-    for _ in range(100):
-        _, k1, k2 = _cgf(t, gt, eta, mu)
-        f = k1 - s
-        lo = np.where(f < 0, t, lo)
-        hi = np.where(f > 0, t, hi)
-        new = t - f / np.maximum(k2, 1e-300)
-        outside = ~((new > lo) & (new < hi))
-        both = np.isfinite(lo) & np.isfinite(hi)
-        new = np.where(outside & both, 0.5 * (lo + hi), new)
-        new = np.where(
-            outside & ~both,
-            np.where(f < 0, t + np.maximum(1.0, 2 * np.abs(t)), t - np.maximum(1.0, 2 * np.abs(t))),
-            new,
-        )
-        if np.all(np.abs(new - t) < 1e-10 * np.maximum(1.0, np.abs(t))):
+    ``ti``, ``eta_c``, ``mu_c``: adjusted genotype, logit and mean of the carriers (exact
+    cumulant generating function); the other samples enter through their variance ``var_nc``
+    (normal approximation, fastSPA).
+    """
+    if q >= s_max or q <= s_min:
+        return -np.inf
+    t = 0.0
+    lo = -np.inf
+    hi = np.inf
+    for _ in range(200):
+        k1 = var_nc * t
+        k2 = var_nc
+        for i in range(ti.size):
+            a = eta_c[i] + t * ti[i]
+            e = 1.0 / (1.0 + np.exp(-a))
+            k1 += ti[i] * (e - mu_c[i])
+            k2 += ti[i] * ti[i] * e * (1.0 - e)
+        f = k1 - q
+        if f < 0:
+            lo = t
+        elif f > 0:
+            hi = t
+        else:
+            break
+        new = t - f / max(k2, 1e-300)
+        if not (lo < new < hi):
+            if np.isfinite(lo) and np.isfinite(hi):
+                new = 0.5 * (lo + hi)
+            elif f < 0:
+                new = t + max(1.0, 2.0 * abs(t))
+            else:
+                new = t - max(1.0, 2.0 * abs(t))
+        if abs(new - t) < 1e-12 * max(1.0, abs(t)):
             t = new
             break
         t = new
-    return t
+    k0 = 0.5 * var_nc * t * t
+    k2 = var_nc
+    for i in range(ti.size):
+        a = eta_c[i] + t * ti[i]
+        e = 1.0 / (1.0 + np.exp(-a))
+        # log(1 - mu + mu e^{t g}) - t g mu, via softplus differences
+        sa = max(a, 0.0) + np.log1p(np.exp(-abs(a)))
+        se = max(eta_c[i], 0.0) + np.log1p(np.exp(-abs(eta_c[i])))
+        k0 += sa - se - t * ti[i] * mu_c[i]
+        k2 += ti[i] * ti[i] * e * (1.0 - e)
+    w2 = 2.0 * (t * q - k0)
+    if w2 <= 0 or t == 0.0:
+        return np.nan
+    w = np.sqrt(w2) if t > 0 else -np.sqrt(w2)
+    v = t * np.sqrt(k2)
+    arg = w + np.log(v / w) / w
+    return _log_ndtr(-arg) if t > 0 else _log_ndtr(arg)
 
 
-def _log_tail(q: np.ndarray, gt: np.ndarray, eta: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """log P(S > q) (q > 0) or log P(S < q) (q < 0) by Lugannani-Rice."""
-    t = _saddlepoint(q, gt, eta, mu)
-    k0, _, k2 = _cgf(t, gt, eta, mu)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.sign(t) * np.sqrt(np.maximum(2.0 * (t * q - k0), 0.0))
-        v = t * np.sqrt(k2)
-        arg = w + np.log(v / w) / w
-    upper = q > 0
-    return np.where(upper, log_ndtr(-arg), log_ndtr(arg))
+@numba.njit(cache=True)
+def _log_ndtr(x):  # pragma: no cover - compiled
+    """log Phi(x), accurate in the far lower tail (asymptotic series) and near 1."""
+    if x > -20.0:
+        return np.log(0.5 * math.erfc(-x / np.sqrt(2.0)))
+    # log Phi(x) ~ -x^2/2 - log(-x) - log(2 pi)/2 + log(1 - 1/x^2 + 3/x^4 - 15/x^6)
+    x2 = x * x
+    return (
+        -0.5 * x2
+        - np.log(-x)
+        - 0.5 * np.log(2 * np.pi)
+        + np.log(1 - 1 / x2 + 3 / (x2 * x2) - 15 / (x2 * x2 * x2))
+    )
 
 
-def spa_log_pvalue(s: np.ndarray, gt: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Natural log of the two-sided SPA p-value of scores ``s`` ``(r,)``; NaN if it fails."""
+@numba.njit(cache=True)
+def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
+    n, r = gt.shape
     eta = np.log(mu) - np.log1p(-mu)
-    q = np.abs(s)
-    log_upper = _log_tail(q, gt, eta, mu)
-    log_lower = _log_tail(-q, gt, eta, mu)
-    out = np.logaddexp(log_upper, log_lower)
-    return np.where(np.isfinite(out), np.minimum(out, 0.0), np.nan)
+    w = mu * (1.0 - mu)
+    for j in range(r):
+        carriers = 0
+        var_nc = 0.0
+        s_min = 0.0
+        s_max = 0.0
+        for i in range(n):
+            if g[i, j] != 0.0:
+                carriers += 1
+            else:
+                var_nc += w[i] * gt[i, j] * gt[i, j]
+        ti = np.empty(carriers)
+        eta_c = np.empty(carriers)
+        mu_c = np.empty(carriers)
+        c = 0
+        for i in range(n):
+            x = gt[i, j]
+            if x > 0:
+                s_min -= x * mu[i]
+                s_max += x * (1 - mu[i])
+            else:
+                s_min += x * (1 - mu[i])
+                s_max -= x * mu[i]
+            if g[i, j] != 0.0:
+                ti[c] = x
+                eta_c[c] = eta[i]
+                mu_c[c] = mu[i]
+                c += 1
+        if var_nc > 0:  # the normal part has unbounded support
+            s_min = -np.inf
+            s_max = np.inf
+        q = abs(s[j])
+        upper = _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max)
+        lower = _tail_kernel(-q, ti, eta_c, mu_c, var_nc, s_min, s_max)
+        if np.isnan(upper) or np.isnan(lower):
+            out[j] = np.nan
+        else:
+            hi = max(upper, lower)
+            if hi == -np.inf:
+                out[j] = -np.inf
+            else:
+                out[j] = min(0.0, hi + np.log(np.exp(upper - hi) + np.exp(lower - hi)))
+
+
+def spa_log_pvalue(s: np.ndarray, gt: np.ndarray, mu: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Natural log of the two-sided SPA p-value of scores ``s`` ``(r,)``; NaN if it fails.
+
+    ``gt`` ``(n, r)`` are the covariate-adjusted genotypes and ``g`` the (imputed) dosages:
+    samples with ``g == 0`` enter through a normal approximation (fastSPA), the carriers
+    through their exact cumulant generating function.
+    """
+    out = np.empty(s.size)
+    _spa_kernel(
+        np.ascontiguousarray(s, dtype=np.float64),
+        np.asfortranarray(gt, dtype=np.float64),
+        np.asfortranarray(g, dtype=np.float64),
+        np.ascontiguousarray(mu, dtype=np.float64),
+        out,
+    )
+    return out
