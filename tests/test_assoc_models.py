@@ -27,10 +27,7 @@ def _data(seed, n=400, m=30, k=3, missing=0.05, binary=False):
     scale = np.array([1.0, 100.0, 0.01])[:k]
     cov = z * scale + np.array([0.0, 1000.0, 5.0])[:k]  # covariates on very different scales
     eta = 0.3 * z @ rng.normal(size=k) + 0.3 * np.nan_to_num(g[:, 0])
-    if binary:
-        y = (rng.random(n) < expit(eta - 1.0)).astype(float)
-    else:
-        y = eta + rng.normal(size=n)
+    y = (rng.random(n) < expit(eta - 1.0)).astype(float) if binary else eta + rng.normal(size=n)
     return g, cov, y
 
 
