@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from gwaskit import __version__
 from gwaskit.assoc.design import Design, make_design
@@ -198,7 +199,10 @@ def run_scan(
         for block in blocks
     ]
     runner = get_engine(engine, threads=threads, progress=progress)
-    results = runner.map(scan_block, tasks, description=f"assoc {options.label}")
+    # parallelism is across blocks (the engine); the per-block matrix products are small and
+    # run several times slower when BLAS threads compete with each other or with the engine's
+    with threadpool_limits(limits=1):
+        results = runner.map(scan_block, tasks, description=f"assoc {options.label}")
     table = assemble_sumstats(source.variants, results, binary=phenotypes.binary)
     if options.maf is not None:
         maf = np.minimum(table["effect_allele_frequency"], 1 - table["effect_allele_frequency"])
