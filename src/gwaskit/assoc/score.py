@@ -24,9 +24,9 @@ import numba
 import numpy as np
 from scipy.special import ndtri_exp
 
-from gwaskit.assoc.design import split_missing
+from gwaskit.assoc.design import impute_block
 from gwaskit.assoc.logistic import LogisticNull
-from gwaskit.assoc.results import BlockResult, empty_strings, genotype_counts
+from gwaskit.assoc.results import BlockResult, empty_strings
 from gwaskit.stats import LN10, neg_log10_p_from_z
 
 SPA_CUTOFF = 2.0
@@ -36,21 +36,19 @@ def score_block(
     null: LogisticNull, g: np.ndarray, *, spa: bool = True, spa_cutoff: float = SPA_CUTOFF
 ) -> BlockResult:
     """Score tests (with SPA where ``|z| > spa_cutoff`` when ``spa``) for a block ``(n, m)``."""
-    g0, mask = split_missing(g)
-    n_obs, eaf, n_cases, n_controls = genotype_counts(g0, mask, null.y)
-    m = g0.shape[1]
-    gi = g0
-    if mask.min() == 0:
-        gi = np.where(mask > 0, g0, np.nan_to_num(2.0 * eaf))
     x, mu = null.x, null.mu
     w = mu * (1 - mu)
+    gi, n_obs, sum_g, n_cases, gwg = impute_block(g, null.y, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eaf = sum_g / (2.0 * n_obs)
+    n_controls = n_obs - n_cases
+    m = gi.shape[1]
     xwx_inv = np.linalg.inv(x.T @ (x * w[:, None]))
-    resid = null.y - mu
-    s = resid @ gi
-    gw = gi * w[:, None]
-    xwg = x.T @ gw  # (k, m)
+    # one matrix product gives X'Wg (k rows) and the score (y - mu)'g (last row)
+    left = np.column_stack([x * w[:, None], null.y - mu])
+    prod = left.T @ gi
+    xwg, s = prod[:-1], prod[-1]
     proj = xwx_inv @ xwg  # (k, m)
-    gwg = np.einsum("ij,ij->j", gw, gi)
     v = gwg - np.einsum("km,km->m", xwg, proj)
     reason = empty_strings(m)
     const = ~(v > 1e-8 * np.maximum(gwg, 1e-300))

@@ -204,18 +204,42 @@ def _to_float(value: str) -> float | None:
     return out if math.isfinite(out) else None
 
 
+def _parse_numbers(raw: list[str]) -> np.ndarray:
+    """Floats of a column, NaN for missing codes and for fields that are not finite numbers
+    (``_bad_numbers`` tells which ones those are)."""
+    text = np.char.strip(np.asarray(raw, dtype=str))
+    missing = np.isin(np.char.lower(text), list(MISSING_VALUES))
+    try:
+        values = np.where(missing, "nan", text).astype(np.float64)
+    except ValueError:
+        values = np.array(
+            [_to_float(v) if not m else math.nan for v, m in zip(raw, missing, strict=True)],
+            dtype=object,
+        )
+        values = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    values[~missing & ~np.isfinite(values)] = np.nan
+    return values
+
+
+def _bad_numbers(raw: list[str]) -> np.ndarray:
+    """Indices of fields that are neither a finite number nor a missing code."""
+    return np.array([i for i, v in enumerate(raw) if _to_float(v) is None], dtype=np.int64)
+
+
 def _numeric_column(table: SampleTable, name: str) -> np.ndarray:
-    values = np.empty(len(table.iid))
-    for i, raw in enumerate(table.columns[name]):
-        x = _to_float(raw)
-        if x is None:
+    raw = table.columns[name]
+    values = _parse_numbers(raw)
+    suspicious = np.flatnonzero(np.isnan(values))
+    if suspicious.size:
+        bad = _bad_numbers([raw[i] for i in suspicious])
+        if bad.size:
+            i = int(suspicious[bad[0]])
             raise InputError(
                 table.path,
-                f"expected a number or a missing code (-9, NA, empty), found {raw!r}.",
+                f"expected a number or a missing code (-9, NA, empty), found {raw[i]!r}.",
                 line=table.lines[i],
                 column=name,
             )
-        values[i] = x
     return values
 
 
@@ -332,15 +356,17 @@ def load_phenotypes(
         keep &= row_of >= 0
         raw_columns = []
         for name in chosen:
-            raw = [ctable.columns[name][r] if r >= 0 else "NA" for r in row_of]
-            numbers = [_to_float(v) for v in raw]
-            is_cat = (categorical is not None and name in categorical) or any(
-                x is None for x in numbers
+            column = np.asarray(ctable.columns[name], dtype=object)
+            raw = np.where(row_of >= 0, column[np.maximum(row_of, 0)], "NA").tolist()
+            numbers = _parse_numbers(raw)
+            nan_at = np.flatnonzero(np.isnan(numbers))
+            is_cat = (categorical is not None and name in categorical) or bool(
+                nan_at.size and _bad_numbers([raw[i] for i in nan_at]).size
             )
             if is_cat:
                 block, labels = _indicators(name, raw, keep)
             else:
-                block, labels = np.array(numbers, dtype=float)[:, None], [name]
+                block, labels = numbers[:, None], [name]
             raw_columns.append(block)
             cov_labels.extend(labels)
         if raw_columns:
