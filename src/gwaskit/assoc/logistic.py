@@ -29,17 +29,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from scipy.special import expit
 
 from gwaskit.assoc.design import Design, pair_products, split_missing, unpack_symmetric
-from gwaskit.assoc.results import BlockResult, empty_strings, genotype_counts
+from gwaskit.assoc.results import BlockResult, empty_strings
 from gwaskit.errors import InputError
 from gwaskit.stats import neg_log10_p_from_z
 
 MAX_ITER = 25
 FIRTH_MAX_ITER = 60
-TOL = 1e-8
+TOL = 1e-8  # Firth: largest step at convergence
+LOGISTIC_TOL = 1e-6  # Newton: quadratic convergence leaves an error ~ TOL^2
 
 
 @dataclass(frozen=True)
@@ -115,34 +117,114 @@ def _solve(info: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return out, bad
 
 
-def logistic_fit(
-    null: LogisticNull, g0: np.ndarray, mask: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Maximum-likelihood fits of ``[X, g_v]`` for each column; returns coefficients
-    ``(m, k+1)``, standard error of the genotype coefficient ``(m,)`` and a failure flag.
+@numba.njit(cache=True, nogil=True)
+def _irls_kernel(xc, g, active, b, y, w_out, wg_out, r_out, gwg, gr):  # pragma: no cover
+    """Weights, weighted genotypes and residuals of one Newton step, fused in one pass.
+
+    ``xc`` ``(n, a)``: covariate part of the linear predictor of the ``a`` active variants;
+    ``g`` ``(n, m)`` dosages with NaN for a missing call (weight 0); ``b`` the genotype
+    coefficients. Writes ``w``, ``w g`` and ``y - p`` (0 where missing) and the sums
+    ``sum w g^2`` and ``sum g (y - p)``.
     """
+    n = xc.shape[0]
+    for jj in range(active.size):
+        j = active[jj]
+        bj = b[jj]
+        s1 = 0.0
+        s2 = 0.0
+        for i in range(n):
+            gv = np.float64(g[i, j])
+            if gv != gv:
+                w_out[i, jj] = 0.0
+                wg_out[i, jj] = 0.0
+                r_out[i, jj] = 0.0
+                continue
+            p = 1.0 / (1.0 + np.exp(-(xc[i, jj] + gv * bj)))
+            w = p * (1.0 - p)
+            r = y[i] - p
+            w_out[i, jj] = w
+            wg_out[i, jj] = w * gv
+            r_out[i, jj] = r
+            s1 += w * gv * gv
+            s2 += gv * r
+        gwg[jj] = s1
+        gr[jj] = s2
+
+
+@numba.njit(cache=True, nogil=True)
+def _column_sums(g, y, out):  # pragma: no cover - compiled
+    """Per variant: calls, dosage sum, squared-dosage sum, cases with a call, case dosage."""
+    n, m = g.shape
+    for j in range(m):
+        c = 0.0
+        s = 0.0
+        ss = 0.0
+        cc = 0.0
+        cs = 0.0
+        for i in range(n):
+            v = np.float64(g[i, j])
+            if v == v:
+                c += 1.0
+                s += v
+                ss += v * v
+                cc += y[i]
+                cs += y[i] * v
+        out[0, j] = c
+        out[1, j] = s
+        out[2, j] = ss
+        out[3, j] = cc
+        out[4, j] = cs
+
+
+def column_sums(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``(5, m)``: calls, sum g, sum g^2, cases with a call, sum of g over cases (0/1 ``y``)."""
+    out = np.empty((5, g.shape[1]))
+    _column_sums(np.asfortranarray(g), np.asarray(y, dtype=np.float64), out)
+    return out
+
+
+def logistic_fit(
+    null: LogisticNull, g: np.ndarray, columns: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximum-likelihood fits of ``[X, g_v]`` for the given columns of ``g`` ``(n, m)``
+    (NaN = missing call, dropped); returns coefficients ``(c, k+1)``, the standard error of
+    the genotype coefficient ``(c,)`` and a failure flag ``(c,)``.
+    """
+    g = np.asfortranarray(g)
+    columns = np.arange(g.shape[1]) if columns is None else np.asarray(columns, dtype=np.int64)
     k = null.k
-    m = g0.shape[1]
+    m = columns.size
     coef = np.zeros((m, k + 1))
     coef[:, :k] = null.coef
     se = np.full(m, np.nan)
     failed = np.zeros(m, dtype=bool)
     done = np.zeros(m, dtype=bool)
     min_delta = np.full(m, np.inf)
-    y = null.y[:, None]
+    n = null.y.size
     active = np.arange(m)
+    unit = np.zeros(k + 1)
+    unit[k] = 1.0
     for iteration in range(MAX_ITER + 1):
         if active.size == 0:
             break
-        ga, ma, ca = g0[:, active], mask[:, active], coef[active]
-        p = expit(_eta(null, ca, ga))
-        w = p * (1 - p) * ma
-        r = (y - p) * ma
-        info = _information(null, ga, w)
-        grad = np.empty((active.size, k + 1))
-        grad[:, :k] = (null.x.T @ r).T
-        grad[:, k] = np.einsum("ij,ij->j", ga, r)
-        step, singular = _solve(info, grad)
+        a = active.size
+        ca = coef[active]
+        xc = (ca[:, :k] @ null.x.T).T  # (n, a), Fortran order
+        w, wg, r = (np.empty((n, a), order="F") for _ in range(3))
+        gwg, gr = np.empty(a), np.empty(a)
+        _irls_kernel(xc, g, columns[active], ca[:, k].copy(), null.y, w, wg, r, gwg, gr)
+        info = np.empty((a, k + 1, k + 1))
+        info[:, :k, :k] = unpack_symmetric(null.pairs.T @ w, k)
+        xg = (null.x.T @ wg).T
+        info[:, :k, k] = xg
+        info[:, k, :k] = xg
+        info[:, k, k] = gwg
+        rhs = np.empty((a, k + 1, 2))
+        rhs[:, :k, 0] = (null.x.T @ r).T
+        rhs[:, k, 0] = gr
+        rhs[:, :, 1] = unit  # the genotype column of the inverse information: the variance
+        sol, singular = _solve_many(info, rhs)
+        step = sol[:, :, 0]
         delta = np.abs(step).sum(axis=1)
         ca = ca + step
         coef[active] = ca
@@ -152,17 +234,33 @@ def logistic_fit(
             fail |= (delta > 20) & (delta > 2 * min_delta[active])
         if iteration > 6:
             fail |= np.abs(1 - delta) < 1e-3
-        converged = ~fail & (np.max(np.abs(step), axis=1) < TOL)
+        converged = ~fail & (np.max(np.abs(step), axis=1) < LOGISTIC_TOL)
         fail |= converged & (np.abs(ca).max(axis=1) > 6e4)
         if iteration == MAX_ITER:
             fail |= ~converged
+        # the information at the previous point: within O(TOL) of that at the estimate
+        var = sol[:, k, 1]
+        with np.errstate(invalid="ignore"):
+            se[active[converged]] = np.where(var[converged] > 0, np.sqrt(var[converged]), np.nan)
         failed[active[fail]] = True
         done[active[converged & ~fail]] = True
         active = active[~(fail | converged)]
-    ok = np.flatnonzero(done & ~failed)
-    if ok.size:
-        se[ok] = _genotype_se(null, coef[ok], g0[:, ok], mask[:, ok])
     return coef, se, failed | ~done
+
+
+def _solve_many(info: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched solve with matrix right-hand sides ``(m, p, r)``; flags singular systems."""
+    try:
+        return np.linalg.solve(info, rhs), np.zeros(len(info), dtype=bool)
+    except np.linalg.LinAlgError:
+        out = np.full(rhs.shape, np.nan)
+        bad = np.zeros(len(info), dtype=bool)
+        for i in range(len(info)):  # rare: only when one system of the block is singular
+            try:
+                out[i] = np.linalg.solve(info[i], rhs[i])
+            except np.linalg.LinAlgError:
+                bad[i] = True
+        return out, bad
 
 
 def _genotype_se(null: LogisticNull, coef: np.ndarray, g0: np.ndarray, mask: np.ndarray):
@@ -262,17 +360,6 @@ def _quadratic_form(null: LogisticNull, g0: np.ndarray, inv: np.ndarray) -> np.n
     return out
 
 
-def separated(y: np.ndarray, g0: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Variants whose effect (or other) allele is absent from all cases or all controls."""
-    cases = mask * y[:, None]
-    controls = mask - cases
-    alt_case, alt_ctrl = (g0 * cases).sum(0), (g0 * controls).sum(0)
-    ref_case = (2 * cases - g0 * cases).sum(0)
-    ref_ctrl = (2 * controls - g0 * controls).sum(0)
-    tiny = 1e-9
-    return (alt_case < tiny) | (alt_ctrl < tiny) | (ref_case < tiny) | (ref_ctrl < tiny)
-
-
 def logistic_block(
     null: LogisticNull,
     g: np.ndarray,
@@ -287,30 +374,43 @@ def logistic_block(
     firth
         ``"fallback"`` (PLINK 2's firth-fallback), ``"never"`` or ``"always"``.
     """
-    g0, mask = split_missing(g)
-    n_obs, eaf, n_cases, n_controls = genotype_counts(g0, mask, null.y)
+    g = np.asfortranarray(g)
     if mean_impute:
-        g0 = np.where(mask > 0, g0, np.nan_to_num(2.0 * eaf))
-        mask = np.ones_like(mask)
-    m = g0.shape[1]
+        sums = column_sums(g, null.y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fill = np.nan_to_num(sums[1] / sums[0])
+        g = np.asfortranarray(np.where(np.isnan(g), fill, g))
+    sums = column_sums(g, null.y)
+    n_obs, sum_g, sum_gg, n_cases, case_g = sums
+    n_controls = n_obs - n_cases
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eaf = sum_g / (2.0 * n_obs)
+        centred_ss = sum_gg - sum_g * sum_g / n_obs
+    m = g.shape[1]
     k = null.k
     beta = np.full(m, np.nan)
     se = np.full(m, np.nan)
     method = empty_strings(m, "firth" if firth == "always" else "logistic")
     reason = empty_strings(m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centred_ss = (g0 * g0).sum(0) - g0.sum(0) ** 2 / n_obs
     reason[n_obs < k + 2] = "TOO_FEW_OBS"
     reason[(reason == "") & ~(centred_ss > 1e-10)] = "CONST_GENO"
     fit = reason == ""
     if firth == "always":
         to_firth = np.flatnonzero(fit)
     else:
-        sep = fit & separated(null.y, g0, mask)
+        # an allele absent from all cases or all controls: infinite ML estimate
+        tiny = 1e-9
+        ctrl_g = sum_g - case_g
+        sep = fit & (
+            (case_g < tiny)
+            | (ctrl_g < tiny)
+            | (2 * n_cases - case_g < tiny)
+            | (2 * n_controls - ctrl_g < tiny)
+        )
         logit_idx = np.flatnonzero(fit & ~sep)
         to_firth = np.flatnonzero(sep)
         if logit_idx.size:
-            coef, s, failed = logistic_fit(null, g0[:, logit_idx], mask[:, logit_idx])
+            coef, s, failed = logistic_fit(null, g, logit_idx)
             good = ~failed & np.isfinite(s)
             beta[logit_idx[good]] = coef[good, k]
             se[logit_idx[good]] = s[good]
@@ -323,7 +423,8 @@ def logistic_block(
         method[to_firth] = "firth"
     if to_firth.size:
         to_firth = np.sort(to_firth)
-        coef, s, failed = firth_fit(null, g0[:, to_firth], mask[:, to_firth])
+        g0, mask = split_missing(g[:, to_firth])
+        coef, s, failed = firth_fit(null, g0, mask)
         good = ~failed & np.isfinite(s)
         beta[to_firth[good]] = coef[good, k]
         se[to_firth[good]] = s[good]
