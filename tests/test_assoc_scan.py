@@ -124,14 +124,15 @@ def test_run_scan__sample_order_and_allele_flip(small, tmp_path):
         progress=False,
     ).sumstats
     ok = ours["reason"].is_null().to_numpy()
-    # same fits up to the order of floating-point sums: 1e-7
+    # the same fits, each stopped when its Newton step is below 1e-6 (the SE comes from the
+    # information one step before the estimate): 1e-5 relative
     np.testing.assert_allclose(
         flipped["beta"].to_numpy()[ok], -ours["beta"].to_numpy()[ok], rtol=1e-7, atol=1e-10
     )
     np.testing.assert_allclose(
         flipped["neg_log_10_p_value"].to_numpy()[ok],
         ours["neg_log_10_p_value"].to_numpy()[ok],
-        rtol=1e-7,
+        rtol=1e-5,
     )
     assert flipped["effect_allele"].unique().to_list() == ["G"]
 
