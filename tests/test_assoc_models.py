@@ -15,7 +15,7 @@ from gwaskit.assoc.logistic import firth_fit, fit_logistic_null, logistic_block
 from gwaskit.assoc.results import BlockResult
 from gwaskit.assoc.scan import assemble_sumstats
 from gwaskit.assoc.score import score_block
-from gwaskit.assoc.trend import trend_block
+from gwaskit.assoc.trend import allelic_block, trend_block
 from gwaskit.stats import lambda_gc
 
 
@@ -253,3 +253,17 @@ def test_score_block__spa_keeps_type_one_error_with_1_to_50_imbalance():
     assert lo <= spa_hits <= hi, (spa_hits, lo, hi)
     assert plain_hits > hi, (plain_hits, hi)
     print(f"SPA {spa_hits}, plain {plain_hits} hits of {tested} at alpha; 99% interval {lo}-{hi}")
+
+
+def test_allelic_block__matches_plink_1_07_expected_assoc(shared_data):
+    toy = shared_data / "plink_toy_expected" / "plink1.07"
+    rows = [line.split() for line in (toy / "test.ped").read_text().splitlines()]
+    y = np.array([float(r[5] == "2") for r in rows])
+    # dosage of PLINK's A1 (the minor allele): A for snp1, G for snp2
+    g = np.array([[(r[6] + r[7]).count("A"), (r[8] + r[9]).count("G")] for r in rows], float)
+    result = allelic_block(y, g)
+    # expected.plink.assoc: CHISQ 1.5 and 3.086, P 0.2207 and 0.07898, OR 0.2 and 0.1,
+    # printed to 4 significant digits
+    np.testing.assert_allclose(result.statistic**2, [1.5, 3.086], rtol=5e-4)
+    np.testing.assert_allclose(10**-result.neg_log10_p, [0.2207, 0.07898], rtol=5e-4)
+    np.testing.assert_allclose(np.exp(result.beta), [0.2, 0.1], rtol=1e-9)

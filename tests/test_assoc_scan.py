@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 
 import numpy as np
 import polars as pl
@@ -34,6 +35,16 @@ def small(tmp_path_factory):
         for i, s in enumerate(iid):
             out.write(f"{s}\t{s}\t" + "\t".join(f"{v:.8f}" for v in pcs[i]) + "\n")
     return folder, g, case
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """``main`` points the root logger at the (captured) stderr; undo that after each test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _scan(folder, **kwargs):
@@ -143,6 +154,7 @@ def test_run_scan__sample_order_and_allele_flip(small, tmp_path):
         ({"test": "score"}, {"score", "score-spa"}),
         ({"test": "score", "spa": False}, {"score"}),
         ({"test": "trend"}, {"trend"}),
+        ({"test": "allelic"}, {"allelic"}),
         ({"test": "firth"}, {"firth"}),
         ({"test": "wald", "firth_fallback": False}, {"logistic"}),
     ],

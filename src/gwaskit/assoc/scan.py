@@ -25,7 +25,7 @@ from gwaskit.assoc.linear import LinearNull, fit_linear_null, linear_block
 from gwaskit.assoc.logistic import LogisticNull, fit_logistic_null, logistic_block
 from gwaskit.assoc.results import BlockResult
 from gwaskit.assoc.score import score_block
-from gwaskit.assoc.trend import trend_block
+from gwaskit.assoc.trend import allelic_block, trend_block
 from gwaskit.engine import Engine, get_engine
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
@@ -37,7 +37,7 @@ from gwaskit.stats import lambda_gc, p_from_neg_log10
 log = logging.getLogger(__name__)
 
 MODELS = ("linear", "logistic")
-TESTS = ("wald", "firth", "score", "trend")
+TESTS = ("wald", "firth", "score", "trend", "allelic")
 #: Float64 working memory per block, in bytes (several n x m arrays live at once).
 BLOCK_BYTES = 24 * 2**20
 
@@ -68,8 +68,8 @@ class ScanOptions:
             raise ParameterError(
                 f"test {self.test!r} needs --model logistic; linear regression uses its t test."
             )
-        if self.test == "trend" and not binary:
-            raise ParameterError("test: trend needs a case/control phenotype.")
+        if self.test in ("trend", "allelic") and not binary:
+            raise ParameterError(f"test: {self.test} needs a case/control phenotype.")
         if self.maf is not None and not 0 <= self.maf <= 0.5:
             raise ParameterError(f"maf must be in [0, 0.5], got {self.maf!r}.")
         return ScanOptions(
@@ -108,19 +108,19 @@ def scan_block(task: BlockTask) -> BlockResult:
     """Read one block of variants and test each of them."""
     source = _open_cached(task.path, task.build)
     g = source.read(task.variants, task.sample_index)
-    return test_block(task.null, g, task.options)
+    return apply_test(task.null, g, task.options)
 
 
-def test_block(
+def apply_test(
     null: LinearNull | LogisticNull | Design, g: np.ndarray, options: ScanOptions
 ) -> BlockResult:
     """Apply the resolved test of ``options`` to dosages ``g`` ``(n_samples, m)``."""
     if options.model == "linear":
         assert isinstance(null, LinearNull)
         return linear_block(null, g, mean_impute=options.mean_impute)
-    if options.test == "trend":
+    if options.test in ("trend", "allelic"):
         assert isinstance(null, Design)
-        return trend_block(null.y, g)
+        return (trend_block if options.test == "trend" else allelic_block)(null.y, g)
     assert isinstance(null, LogisticNull)
     if options.test == "score":
         return score_block(null, g, spa=options.spa)

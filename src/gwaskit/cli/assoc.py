@@ -35,10 +35,10 @@ def add_parser(
     )
     parser.add_argument(
         "--test",
-        choices=["wald", "firth", "score", "trend"],
+        choices=["wald", "firth", "score", "trend", "allelic"],
         default="wald",
         help="wald (logistic with Firth fallback, or linear), firth (always), score (+SPA), "
-        "trend (Cochran-Armitage, no covariates)",
+        "trend (Cochran-Armitage) or allelic (chi-square), both without covariates",
     )
     parser.add_argument(
         "--firth-fallback",
