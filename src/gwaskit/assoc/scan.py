@@ -139,10 +139,12 @@ def fit_null(
     )
     if options.model == "linear":
         return fit_linear_null(design)
-    if options.test == "trend":
+    if options.test in ("trend", "allelic"):
         if phenotypes.covariates.shape[1]:
             log.warning(
-                "the trend test ignores the %d covariate(s)", phenotypes.covariates.shape[1]
+                "the %s test ignores the %d covariate(s)",
+                options.test,
+                phenotypes.covariates.shape[1],
             )
         return design
     return fit_logistic_null(design, source=source)
