@@ -228,11 +228,10 @@ def test_scan__null_lambda_gc_is_calibrated():
     design = make_design(y, cov, binary=True)
     score = score_block(fit_logistic_null(design), g)
     linear = linear_block(fit_linear_null(make_design(cov[:, 0] + y, cov[:, 1:], binary=False)), g)
-    wald = logistic_block(fit_logistic_null(design), g[:, :3000])
+    wald = logistic_block(fit_logistic_null(design), g)
     # 20,000 null variants: the sd of lambda GC is ~0.013, so [0.97, 1.03] is ~2.3 sd
-    for result in (score, linear):
+    for result in (score, linear, wald):
         assert 0.97 <= lambda_gc(result.neg_log10_p) <= 1.03
-    assert 0.93 <= lambda_gc(wald.neg_log10_p) <= 1.07  # 3,000 variants: sd ~0.035
 
 
 def test_score_block__spa_keeps_type_one_error_with_1_to_50_imbalance():

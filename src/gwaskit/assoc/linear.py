@@ -4,8 +4,8 @@ For every variant the model is ``y = X a + g b + e`` on the samples with a call 
 are dropped per variant, as PLINK 2 does). By Frisch-Waugh-Lovell, ``b = g~'y~ / g~'g~`` with
 ``~`` the residual after projecting out ``X`` *on the observed samples*. With ``Q`` an
 orthonormal basis of ``X`` and ``Q_o`` its rows with a call, the projection uses
-``Q_o'Q_o = I - Q_m'Q_m``; its entries for a whole block come out of one matrix product of the
-pairwise column products of ``Q`` with the call mask, then small batched solves. The t test
+``Q_o'Q_o = I - Q_m'Q_m``: a low-rank correction over the few samples without a call,
+accumulated in one compiled pass per variant, then small batched solves. The t test
 has ``n_obs - k - 1`` degrees of freedom (``k`` covariates with the intercept), as in PLINK 2.
 """
 
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
-from gwaskit.assoc.design import Design, pair_products, split_missing, unpack_symmetric
-from gwaskit.assoc.results import BlockResult, empty_strings, genotype_counts
+from gwaskit.assoc.design import Design
+from gwaskit.assoc.results import BlockResult, empty_strings
 from gwaskit.stats import neg_log10_p_from_t
 
 #: PLINK 2's --glm default variance-inflation-factor limit.
@@ -31,8 +32,6 @@ class LinearNull:
     y_scale: float
     q: np.ndarray  # (n, k) orthonormal basis of the design
     qy: np.ndarray  # (k,)
-    qq_pairs: np.ndarray  # (n, k(k+1)/2)
-    qy_rows: np.ndarray  # (n, k): q * y
 
     @property
     def k(self) -> int:
@@ -50,51 +49,85 @@ def fit_linear_null(design: Design) -> LinearNull:
         y_scale=scale,
         q=np.ascontiguousarray(q),
         qy=q.T @ y,
-        qq_pairs=pair_products(q),
-        qy_rows=q * y[:, None],
     )
+
+
+@numba.njit(cache=True, nogil=True)
+def _missing_kernel(g, q, y, qy, yy, g0, a, qy_o, yy_o, stats):  # pragma: no cover
+    """One pass per variant: zero-filled dosages, call counts and sums, and the low-rank
+    correction of ``Q'Q = I``, ``Q'y`` and ``y'y`` for the samples without a call."""
+    n, m = g.shape
+    k = q.shape[1]
+    for j in range(m):
+        for u in range(k):
+            for v in range(k):
+                a[j, u, v] = 1.0 if u == v else 0.0
+            qy_o[j, u] = qy[u]
+        yy_o[j] = yy
+        count = 0.0
+        total = 0.0
+        squares = 0.0
+        for i in range(n):
+            x = np.float64(g[i, j])
+            if x != x:
+                g0[i, j] = 0.0
+                for u in range(k):
+                    qu = q[i, u]
+                    qy_o[j, u] -= qu * y[i]
+                    for v in range(k):
+                        a[j, u, v] -= qu * q[i, v]
+                yy_o[j] -= y[i] * y[i]
+            else:
+                g0[i, j] = x
+                count += 1.0
+                total += x
+                squares += x * x
+        stats[0, j] = count
+        stats[1, j] = total
+        stats[2, j] = squares
 
 
 def linear_block(null: LinearNull, g: np.ndarray, *, mean_impute: bool = False) -> BlockResult:
     """OLS of the phenotype on each column of ``g`` ``(n, m)`` (NaN = missing) plus covariates."""
-    g0, mask = split_missing(g)
-    n_obs, eaf, _, _ = genotype_counts(g0, mask, None)
-    if mean_impute:
-        with np.errstate(invalid="ignore"):
-            fill = np.nan_to_num(2.0 * eaf)
-        g0 = np.where(mask > 0, g0, fill)
-        mask = np.ones_like(mask)
+    g = np.asfortranarray(g)
     y, q, k = null.y, null.q, null.k
-    m = g0.shape[1]
-    qg = q.T @ g0  # (k, m)
-    gg = np.einsum("ij,ij->j", g0, g0)
-    gy = y @ g0
-    n_full = y.size
-    full = n_obs == n_full
-    if mean_impute:
-        full[:] = True
+    n, m = g.shape
+    if mean_impute:  # the mean of the calls, so the frequency is unchanged
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fill = np.nan_to_num(np.nanmean(g, axis=0))
+        g = np.asfortranarray(np.where(np.isnan(g), fill, g))
+    g0 = np.empty((n, m), order="F")
+    a = np.empty((m, k, k))
+    qy_o = np.empty((m, k))
+    yy_o = np.empty(m)
+    sums = np.empty((3, m))
+    yy = float(y @ y)
+    _missing_kernel(g, q, y, null.qy, yy, g0, a, qy_o, yy_o, sums)
+    n_obs, gsum, gg = sums
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eaf = gsum / (2.0 * n_obs)
+    prod = np.column_stack([q, y]).T @ g0  # Q'g (k rows) and y'g (last row)
+    qg, gy = prod[:k], prod[k]
     gtg = np.empty(m)
     gty = np.empty(m)
     yty = np.empty(m)
-    gsum = g0.sum(axis=0)
+    full = n_obs == n
     # variants with every call: Q'Q = I
     f = np.flatnonzero(full)
     gtg[f] = gg[f] - np.einsum("ij,ij->j", qg[:, f], qg[:, f])
     gty[f] = gy[f] - null.qy @ qg[:, f]
-    yty[f] = y @ y - null.qy @ null.qy
+    yty[f] = yy - null.qy @ null.qy
     # variants with missing calls: project on the observed rows only
     p = np.flatnonzero(~full)
     if p.size:
-        mp = mask[:, p]
-        a = unpack_symmetric(null.qq_pairs.T @ mp, k)  # Q_o'Q_o, (mp, k, k)
-        qy_o = (null.qy_rows.T @ mp).T  # (mp, k)
-        rhs = np.stack([qg[:, p].T, qy_o], axis=2)  # (mp, k, 2)
-        sol = np.linalg.solve(a, rhs)
+        qy_p = qy_o[p]
+        rhs = np.stack([qg[:, p].T, qy_p], axis=2)  # (mp, k, 2)
+        sol = np.linalg.solve(a[p], rhs)
         gtg[p] = gg[p] - np.einsum("vk,vk->v", qg[:, p].T, sol[:, :, 0])
-        gty[p] = gy[p] - np.einsum("vk,vk->v", qy_o, sol[:, :, 0])
-        yty[p] = (y * y) @ mp - np.einsum("vk,vk->v", qy_o, sol[:, :, 1])
-    # genotype variance around its own mean: for the constant and VIF checks
+        gty[p] = gy[p] - np.einsum("vk,vk->v", qy_p, sol[:, :, 0])
+        yty[p] = yy_o[p] - np.einsum("vk,vk->v", qy_p, sol[:, :, 1])
     with np.errstate(invalid="ignore", divide="ignore"):
+        # genotype sum of squares around its own mean: for the constant and VIF checks
         centred_ss = gg - gsum * gsum / n_obs
         df = n_obs - k - 1
         beta = gty / gtg
