@@ -61,7 +61,7 @@ def test_cli_assoc__writes_parquet_tsv_and_sidecar(small, tmp_path):
     code = main(
         [
             "assoc", str(folder / "c"), "--pheno", str(folder / "pheno.txt"), "--pheno-name",
-            "CC", "--covar", str(folder / "c.eigenvec"), "--covar-name", "PC1,PC2",
+            "CC", "--covar", str(folder / "c.eigenvec"), "--pcs", "2",
             "--out", str(prefix), "--no-progress", "--threads", "2",
         ]
     )  # fmt: skip
@@ -69,6 +69,7 @@ def test_cli_assoc__writes_parquet_tsv_and_sidecar(small, tmp_path):
     table, meta = read_sumstats_parquet(tmp_path / "out.parquet")
     assert table.height == 120 and meta["case_count"] == int(case.sum())
     assert meta["gwaskit"]["covariates"] == ["PC1", "PC2"]
+    assert meta["gwaskit"]["dropped_samples"] == {}
     sidecar = yaml.safe_load((tmp_path / "out.tsv.gz-meta.yaml").read_text())
     assert sidecar["control_count"] == int((~case).sum())
     assert sidecar["analysis_software"].startswith("gwaskit")
@@ -84,6 +85,7 @@ def test_cli_assoc__writes_parquet_tsv_and_sidecar(small, tmp_path):
     [
         (["--pheno-name", "NOPE"], "no phenotype column 'NOPE'"),
         (["--covar-name", "PC9"], "no covariate column 'PC9'"),
+        (["--pcs", "4"], "no covariate column 'PC4'"),
         (["--pheno-name", "Q", "--model", "logistic"], "needs a case/control phenotype"),
         (["--test", "score", "--pheno-name", "Q"], "needs --model logistic"),
     ],

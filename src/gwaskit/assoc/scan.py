@@ -206,9 +206,11 @@ def run_scan(
     with threadpool_limits(limits=1):
         results = runner.map(scan_block, tasks, description=f"assoc {options.label}")
     table = assemble_sumstats(source.variants, results, binary=phenotypes.binary)
+    n_tested = table.height
     if options.maf is not None:
         maf = np.minimum(table["effect_allele_frequency"], 1 - table["effect_allele_frequency"])
         table = table.filter(pl.Series(maf >= options.maf).fill_null(False))
+    dropped = phenotypes.dropped["reason"].value_counts(sort=True)
     lam = lambda_gc(table["neg_log_10_p_value"].to_numpy())
     metadata = {
         "genome_assembly": source.build or "unknown",
@@ -230,7 +232,10 @@ def run_scan(
             "mean_impute": options.mean_impute,
             "maf": options.maf,
             "lambda_gc": lam,
-            "dropped_samples": phenotypes.dropped.height,
+            "dropped_samples": dict(
+                zip(dropped["reason"].to_list(), dropped["count"].to_list(), strict=True)
+            ),
+            "variants_below_maf": n_tested - table.height,
             "failed_variants": int(table["reason"].is_not_null().sum()),
         },
     }

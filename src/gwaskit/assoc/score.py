@@ -85,7 +85,7 @@ def score_block(
     )
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, nogil=True)
 def _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max):  # pragma: no cover - compiled
     """log P(S > q) for q > mean, log P(S < q) for q < mean, by Lugannani-Rice.
 
@@ -144,7 +144,7 @@ def _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max):  # pragma: no cover 
     return _log_ndtr(-arg) if t > 0 else _log_ndtr(arg)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _log_ndtr(x):  # pragma: no cover - compiled
     """log Phi(x), accurate in the far lower tail (asymptotic series) and near 1."""
     if x > -20.0:
@@ -159,7 +159,7 @@ def _log_ndtr(x):  # pragma: no cover - compiled
     )
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
     n, r = gt.shape
     eta = np.log(mu) - np.log1p(-mu)

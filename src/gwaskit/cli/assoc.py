@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from gwaskit.errors import InputError
+from gwaskit.errors import InputError, ParameterError
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,13 @@ def add_parser(
     parser.add_argument("--pheno-name", metavar="COL", help="phenotype column (default: first)")
     parser.add_argument("--covar", metavar="FILE", help="covariate file (e.g. with PC columns)")
     parser.add_argument("--covar-name", metavar="A,B", help="covariate columns (default: all)")
+    parser.add_argument(
+        "--pcs",
+        type=int,
+        metavar="N",
+        help="use columns PC1..PCN of --covar (e.g. a gwaskit/plink2 .eigenvec), plus any "
+        "--covar-name columns",
+    )
     parser.add_argument(
         "--model",
         choices=["linear", "logistic"],
@@ -68,6 +75,14 @@ def run(args: argparse.Namespace) -> int:
     from gwaskit.assoc.scan import ScanOptions, run_scan, write_scan
     from gwaskit.io.phenotypes import parse_names
 
+    covar_names = parse_names(args.covar_name, "--covar-name")
+    if args.pcs is not None:
+        if args.pcs < 1 or args.covar is None:
+            raise ParameterError(
+                f"--pcs must be at least 1 and needs --covar FILE with PC columns, got "
+                f"--pcs {args.pcs}{'' if args.covar else ' without --covar'}."
+            )
+        covar_names = (covar_names or []) + [f"PC{i}" for i in range(1, args.pcs + 1)]
     out = Path(args.out)
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist; create it first.")
@@ -84,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         args.pheno,
         pheno_name=args.pheno_name,
         covar=args.covar,
-        covar_names=parse_names(args.covar_name, "--covar-name"),
+        covar_names=covar_names,
         options=options,
         build=args.build,
         engine=args.scheduler,
