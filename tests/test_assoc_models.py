@@ -3,20 +3,24 @@ toy values; calibration under the null."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import polars as pl
 import pytest
 from scipy import optimize, stats
 from scipy.special import expit
 
+from assoc_helpers import write_bed, write_table
 from gwaskit.assoc.design import make_design, split_missing
 from gwaskit.assoc.linear import fit_linear_null, linear_block
 from gwaskit.assoc.logistic import firth_fit, fit_logistic_null, logistic_block
 from gwaskit.assoc.results import BlockResult
-from gwaskit.assoc.scan import assemble_sumstats
+from gwaskit.assoc.scan import BlockTask, ScanOptions, assemble_sumstats, fit_null, scan_block
 from gwaskit.assoc.score import score_block
 from gwaskit.assoc.trend import allelic_block, trend_block
-from gwaskit.stats import lambda_gc
+from gwaskit.io.phenotypes import load_phenotypes
+from gwaskit.stats import lambda_gc, neg_log10_p_from_z
 
 
 def _data(seed, n=400, m=30, k=3, missing=0.05, binary=False):
@@ -58,15 +62,45 @@ def test_linear_block__mean_impute_option_fills_missing_with_the_mean():
 
 
 def test_linear_block__constant_and_collinear_genotypes_get_reason_codes():
-    g, cov, y = _data(3, m=4, k=1, missing=0.0)
+    g, cov, y = _data(3, m=5, k=1, missing=0.0)
     g[:, 1] = 1.0
     g[:, 2] = np.round(cov[:, 0] > 0)  # a 0/1 genotype equal to a covariate's sign: fine
     g[:, 3] = np.nan
     g[:5, 3] = [0, 1, 2, 1, 0]  # 5 calls for 3 parameters + 1: ok; 3 calls: too few
     g[3:5, 3] = np.nan
+    rng = np.random.default_rng(0)
+    cov = np.column_stack([cov, g[:, 4] + 0.01 * rng.normal(size=g.shape[0])])  # R^2 > 0.98
     result = linear_block(fit_linear_null(make_design(y, cov, binary=False)), g)
-    assert result.reason.tolist() == ["", "CONST_GENO", "", "TOO_FEW_OBS"]
-    assert np.isnan(result.beta[[1, 3]]).all() and np.isfinite(result.beta[[0, 2]]).all()
+    assert result.reason.tolist() == ["", "CONST_GENO", "", "TOO_FEW_OBS", "VIF_TOO_HIGH"]
+    assert np.isnan(result.beta[[1, 3, 4]]).all() and np.isfinite(result.beta[[0, 2]]).all()
+
+
+def test_logistic_block__mean_impute_equals_imputed_input():
+    g, cov, y = _data(8, m=6, binary=True)
+    null = fit_logistic_null(make_design(y, cov, binary=True))
+    filled = np.where(np.isnan(g), np.nanmean(g, axis=0), g)
+    a = logistic_block(null, g, mean_impute=True)
+    b = logistic_block(null, filled)
+    np.testing.assert_allclose(a.beta, b.beta, rtol=1e-12)
+    assert (a.n == g.shape[0]).all()
+
+
+def test_scan_block__tasks_pickle_for_a_cluster(tmp_path):
+
+    g, cov, y = _data(9, m=10, binary=True)
+    iid = write_bed(tmp_path / "c", g)
+    write_table(tmp_path / "p.txt", iid, {"T": y})
+    write_table(tmp_path / "c.txt", iid, {"A": cov[:, 0], "B": cov[:, 1]})
+    samples = pl.DataFrame({"fid": iid, "iid": iid})
+    ph = load_phenotypes(samples, tmp_path / "p.txt", covar=tmp_path / "c.txt")
+    options = ScanOptions().resolve(ph.binary)
+    task = BlockTask(
+        str(tmp_path / "c.bed"), None, range(2, 7), ph.sample_index, fit_null(ph, options), options
+    )
+    here = scan_block(task)
+    there = scan_block(pickle.loads(pickle.dumps(task)))
+    np.testing.assert_array_equal(here.beta, there.beta)
+    assert here.size == 5
 
 
 def _naive_logistic(z, y, firth=False):
@@ -186,8 +220,6 @@ def test_trend_block__matches_eigenstrat_expected_chisq(shared_data):
 
 def test_assemble_sumstats__keeps_minus_log10_p_beyond_underflow():
     z = np.array([40.0, 100.0])
-    from gwaskit.stats import neg_log10_p_from_z
-
     block = BlockResult(
         beta=z / 10, standard_error=np.full(2, 0.1), statistic=z,
         neg_log10_p=neg_log10_p_from_z(z), n=np.full(2, 100.0),
