@@ -169,6 +169,16 @@ def test_run_scan__every_test_records_its_method(small, options, methods):
     assert top == "v3"  # the planted variant leads whatever the test
 
 
+def test_cli_assoc__declared_quantitative_01_trait_runs_linear(small, tmp_path):
+    folder, _, _ = small
+    argv = ["assoc", str(folder / "c"), "--pheno", str(folder / "pheno.txt"), "--pheno-name"]
+    argv += ["CC", "--pheno-type", "quantitative", "--out", str(tmp_path / "q"), "-q"]
+    assert main(argv) == 0
+    table, meta = read_sumstats_parquet(tmp_path / "q.parquet")
+    assert meta["gwaskit"]["model"] == "linear" and meta["case_count"] is None
+    assert set(table["method"].unique()) == {"linear"}
+
+
 def test_run_scan__maf_filter_and_linear(small):
     folder, _, _ = small
     table = _scan(folder, pheno_name="Q", options={"maf": 0.1})

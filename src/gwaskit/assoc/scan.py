@@ -168,6 +168,7 @@ def run_scan(
     pheno_name: str | None = None,
     covar: str | Path | None = None,
     covar_names: Sequence[str] | None = None,
+    binary: bool | None = None,
     options: ScanOptions | None = None,
     build: str | None = None,
     engine: Engine | str | None = None,
@@ -175,11 +176,20 @@ def run_scan(
     progress: bool = True,
     block_bytes: int = BLOCK_BYTES,
 ) -> ScanResult:
-    """Genome-wide association scan of one phenotype; see the module docstring."""
+    """Genome-wide association scan of one phenotype; see the module docstring.
+
+    ``binary`` declares the trait type (``None``: detected from its values, see
+    :func:`gwaskit.io.phenotypes.load_phenotypes`).
+    """
     options = options or ScanOptions()
     source = open_genotypes(genotypes, build=build)
     phenotypes = load_phenotypes(
-        source.samples, pheno, pheno_name=pheno_name, covar=covar, covar_names=covar_names
+        source.samples,
+        pheno,
+        pheno_name=pheno_name,
+        covar=covar,
+        covar_names=covar_names,
+        binary=binary,
     )
     options = options.resolve(phenotypes.binary)
     log.info(

@@ -36,6 +36,12 @@ def add_parser(
         "--covar-name columns",
     )
     parser.add_argument(
+        "--pheno-type",
+        choices=["auto", "binary", "quantitative"],
+        default="auto",
+        help="trait type (auto: binary when every value is 1/2 or 0/1)",
+    )
+    parser.add_argument(
         "--model",
         choices=["linear", "logistic"],
         help="default: logistic for a case/control trait, linear otherwise",
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         pheno_name=args.pheno_name,
         covar=args.covar,
         covar_names=covar_names,
+        binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
         options=options,
         build=args.build,
         engine=args.scheduler,
