@@ -1,0 +1,177 @@
+"""Counting on packed 2-bit genotypes: the compiled kernels behind sample and variant QC.
+
+Genotypes are handled as PLINK 1 ``.bed`` bytes, variant-major: one row of
+``(n_samples + 3) // 4`` bytes per variant, four samples per byte (first sample in the two low
+bits), codes ``0`` = two copies of the effect allele (A1), ``1`` = missing, ``2`` = heterozygous,
+``3`` = two copies of the other allele. A PLINK 1 source hands its file bytes over unchanged
+(:meth:`gwaskit.io.plink1.PlinkBedSource.read_packed`); any other source is read as float
+dosages and packed here (rounded to the nearest genotype), so the kernels serve every format.
+Nothing in this module forms a float genotype matrix for a PLINK 1 file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+from gwaskit.engine import Engine, LocalEngine
+from gwaskit.io.genotypes import GenotypeSource
+
+#: Genotype codes in a packed byte.
+HOM_A1, MISSING, HET, HOM_A2 = 0, 1, 2, 3
+
+#: Bytes of packed genotypes per block (the unit of parallel work).
+DEFAULT_BLOCK_BYTES = 32 * 2**20
+
+
+def read_packed(source: GenotypeSource, variant_range: range) -> np.ndarray:
+    """Packed genotypes of a block of consecutive variants, ``uint8 (n_variants, n_bytes)``."""
+    reader = getattr(source, "read_packed", None)
+    if reader is not None:
+        return reader(variant_range)
+    dosages = source.read(variant_range)
+    return pack_dosages(np.ascontiguousarray(dosages.T))
+
+
+@njit(cache=True, nogil=True)
+def pack_dosages(dosages: np.ndarray) -> np.ndarray:
+    """Pack float dosages ``(n_variants, n_samples)`` into ``.bed`` bytes, rounding each
+    dosage to the nearest genotype (NaN = missing)."""
+    n_variants, n_samples = dosages.shape
+    out = np.zeros((n_variants, (n_samples + 3) // 4), dtype=np.uint8)
+    for v in range(n_variants):
+        for s in range(n_samples):
+            d = dosages[v, s]
+            if np.isnan(d):
+                code = MISSING
+            elif d >= 1.5:
+                code = HOM_A1
+            elif d >= 0.5:
+                code = HET
+            else:
+                code = HOM_A2
+            out[v, s >> 2] |= np.uint8(code << ((s & 3) << 1))
+    return out
+
+
+def packed_blocks(
+    source: GenotypeSource, *, block_bytes: int = DEFAULT_BLOCK_BYTES
+) -> list[range]:
+    """Consecutive variant ranges whose packed genotypes take about ``block_bytes`` each."""
+    per_variant = max(1, (source.n_samples + 3) // 4)
+    size = max(64, block_bytes // per_variant)
+    n = source.n_variants
+    return [range(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def map_blocks(
+    source: GenotypeSource,
+    fn: Callable[[range, np.ndarray], object],
+    *,
+    engine: Engine | None = None,
+    description: str = "counting",
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
+) -> list[object]:
+    """``[fn(block, packed_block) for each block]``, in order, through ``engine``."""
+    engine = engine or LocalEngine(1, progress=False)
+    blocks = packed_blocks(source, block_bytes=block_bytes)
+    return engine.map(lambda b: fn(b, read_packed(source, b)), blocks, description=description)
+
+
+@njit(cache=True, nogil=True)
+def count_genotypes(packed: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Genotype counts per variant and sample group.
+
+    Parameters
+    ----------
+    packed
+        ``uint8 (n_variants, n_bytes)``.
+    groups
+        ``int8 (n_samples,)``: the group of each sample in ``0..n_groups-1``, ``-1`` to skip it.
+
+    Returns
+    -------
+    ``int64 (n_variants, n_groups, 4)``, counts of the codes HOM_A1, MISSING, HET, HOM_A2.
+    """
+    n_variants = packed.shape[0]
+    n_samples = groups.size
+    out = np.zeros((n_variants, n_groups, 4), dtype=np.int64)
+    for v in range(n_variants):
+        row = packed[v]
+        for s in range(n_samples):
+            g = groups[s]
+            if g < 0:
+                continue
+            code = (row[s >> 2] >> ((s & 3) << 1)) & 3
+            out[v, g, code] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def count_per_sample(packed: np.ndarray, n_samples: int, weights: np.ndarray) -> np.ndarray:
+    """Per-sample counts over the variants of a block whose weight is not NaN.
+
+    ``weights[v]`` is the expected homozygosity of variant ``v`` (NaN skips the variant).
+
+    Returns
+    -------
+    ``float64 (n_samples, 4)``: missing calls, heterozygous calls, homozygous calls and the sum
+    of ``weights`` over the sample's non-missing calls (its expected homozygous count).
+    """
+    out = np.zeros((n_samples, 4), dtype=np.float64)
+    for v in range(packed.shape[0]):
+        w = weights[v]
+        if np.isnan(w):
+            continue
+        row = packed[v]
+        for s in range(n_samples):
+            code = (row[s >> 2] >> ((s & 3) << 1)) & 3
+            if code == MISSING:
+                out[s, 0] += 1.0
+            else:
+                if code == HET:
+                    out[s, 1] += 1.0
+                else:
+                    out[s, 2] += 1.0
+                out[s, 3] += w
+    return out
+
+
+@intrinsic
+def popcount64(typingctx, x):  # noqa: ARG001 - numba intrinsic signature
+    """Hardware population count of a uint64 (LLVM ``ctpop``)."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):  # noqa: ARG001
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
+@njit(cache=True, nogil=True)
+def bitplanes(packed: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Transpose packed genotypes to per-sample bit planes over variants.
+
+    Returns ``uint64 (n_selected, n_words, 3)`` with bit ``v`` of word ``v // 64`` set in plane
+    0 for two copies of A1, plane 1 for a heterozygote, plane 2 for two copies of A2.
+    """
+    n_variants = packed.shape[0]
+    n_words = (n_variants + 63) // 64
+    out = np.zeros((samples.size, n_words, 3), dtype=np.uint64)
+    for v in range(n_variants):
+        w = v >> 6
+        bit = np.uint64(1) << np.uint64(v & 63)
+        row = packed[v]
+        for i in range(samples.size):
+            s = samples[i]
+            code = (row[s >> 2] >> ((s & 3) << 1)) & 3
+            if code == HOM_A1:
+                out[i, w, 0] |= bit
+            elif code == HET:
+                out[i, w, 1] |= bit
+            elif code == HOM_A2:
+                out[i, w, 2] |= bit
+    return out
