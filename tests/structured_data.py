@@ -20,9 +20,7 @@ class Cohort:
     relations: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
 
-def haplotypes(
-    rng: np.random.Generator, freqs: np.ndarray, n: int, copy_prob: float
-) -> np.ndarray:
+def haplotypes(rng: np.random.Generator, freqs: np.ndarray, n: int, copy_prob: float) -> np.ndarray:
     """``(n, n_variants)`` 0/1 haplotypes; each allele copies its left neighbour with
     probability ``copy_prob`` (LD decaying with distance), else is drawn afresh."""
     m = freqs.size
@@ -75,7 +73,14 @@ def make_cohort(
         g[sib2] = transmit(g[p1]) + transmit(g[p2])
         g[dup] = g[dup_src]
         relations = {
-            "parent_offspring": [(p1, child), (p2, child), (p1, sib1), (p2, sib1), (p1, sib2), (p2, sib2)],
+            "parent_offspring": [
+                (p1, child),
+                (p2, child),
+                (p1, sib1),
+                (p2, sib1),
+                (p1, sib2),
+                (p2, sib2),
+            ],
             "siblings": [(child, sib1), (child, sib2), (sib1, sib2)],
             "duplicate": [(dup_src, dup)],
         }

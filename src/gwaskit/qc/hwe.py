@@ -29,8 +29,11 @@ def _log_prob(k: int, n_rare: int, n: int) -> float:
     ``n_rare`` copies of the rarer allele."""
     hom_rare = (n_rare - k) // 2
     hom_common = n - k - hom_rare
-    return k * _LN2 - math.lgamma(k + 1.0) - math.lgamma(hom_rare + 1.0) - (
-        math.lgamma(hom_common + 1.0)
+    return (
+        k * _LN2
+        - math.lgamma(k + 1.0)
+        - math.lgamma(hom_rare + 1.0)
+        - (math.lgamma(hom_common + 1.0))
     )
 
 

@@ -106,7 +106,9 @@ class KingResult:
     def table(self, samples: pl.DataFrame, *, min_kinship: float | None = None) -> pl.DataFrame:
         """Pairs as a table like ``plink2 --make-king-table``: fid1 iid1 fid2 iid2 n_variants
         hethet ibs0 kinship (pairs with kinship above ``min_kinship`` only, if given)."""
-        sel = np.ones(self.kinship.size, bool) if min_kinship is None else self.kinship > min_kinship
+        sel = (
+            np.ones(self.kinship.size, bool) if min_kinship is None else self.kinship > min_kinship
+        )
         i, j = self.pairs[sel, 0], self.pairs[sel, 1]
         fid, iid = samples["fid"].to_numpy(), samples["iid"].to_numpy()
         return pl.DataFrame(
@@ -130,9 +132,7 @@ def king_robust(
     hethet, ibs0 = np.asarray(hethet, np.float64), np.asarray(ibs0, np.float64)
     het_i, het_j = np.asarray(het_i, np.float64), np.asarray(het_j, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return 0.5 - (4.0 * ibs0 + het_i + het_j - 2.0 * hethet) / (
-            4.0 * np.minimum(het_i, het_j)
-        )
+        return 0.5 - (4.0 * ibs0 + het_i + het_j - 2.0 * hethet) / (4.0 * np.minimum(het_i, het_j))
 
 
 def king_kinship(

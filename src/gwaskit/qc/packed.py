@@ -57,9 +57,7 @@ def pack_dosages(dosages: np.ndarray) -> np.ndarray:
     return out
 
 
-def packed_blocks(
-    source: GenotypeSource, *, block_bytes: int = DEFAULT_BLOCK_BYTES
-) -> list[range]:
+def packed_blocks(source: GenotypeSource, *, block_bytes: int = DEFAULT_BLOCK_BYTES) -> list[range]:
     """Consecutive variant ranges whose packed genotypes take about ``block_bytes`` each."""
     per_variant = max(1, (source.n_samples + 3) // 4)
     size = max(64, block_bytes // per_variant)
@@ -141,11 +139,11 @@ def count_per_sample(packed: np.ndarray, n_samples: int, weights: np.ndarray) ->
 
 
 @intrinsic
-def popcount64(typingctx, x):  # noqa: ARG001 - numba intrinsic signature
+def popcount64(typingctx, x):
     """Hardware population count of a uint64 (LLVM ``ctpop``)."""
     sig = types.uint64(types.uint64)
 
-    def codegen(context, builder, signature, args):  # noqa: ARG001
+    def codegen(context, builder, signature, args):
         return builder.ctpop(args[0])
 
     return sig, codegen
