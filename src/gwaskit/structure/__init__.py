@@ -1,0 +1,1 @@
+"""Population structure: LD pruning, long-range LD regions, principal components."""

@@ -1,0 +1,254 @@
+"""LD pruning (PLINK's ``--indep-pairwise WINDOW STEP R2``) and long-range high-LD regions.
+
+Pruning follows PLINK 1.9's algorithm: on each chromosome a window of ``window`` variants
+starts at the first variant and slides by ``step``; in each window position, for each variant
+``i`` still in, in order, and each later variant ``j`` still in, if ``r^2(i, j) > r2`` the one
+with the lower minor allele frequency is pruned (``j`` on a tie), and when ``i`` goes the scan
+moves on to the next ``i``. ``r`` is the genotype correlation over the samples called at both
+variants (PLINK's missing-aware r).
+
+Each variant's correlations are computed once, when it enters the window, against the variants
+still in the window: three matrix products over the window of decoded genotypes (integer
+valued, so the sums are exact in float32), then the r^2 in float64. The pruning decisions run in
+a compiled loop.
+"""
+
+from __future__ import annotations
+
+import gzip
+from importlib import resources
+
+import numpy as np
+import polars as pl
+from numba import njit
+
+from gwaskit.errors import ParameterError
+from gwaskit.io.genotypes import GenotypeSource
+
+_READ_CHUNK = 2048
+#: PLINK 2's kSmallEpsilon: relative slack in the r^2 and frequency comparisons.
+_EPSILON = 2.0**-44
+
+
+def high_ld_regions(build: str) -> pl.DataFrame:
+    """Long-range high-LD regions shipped with gwaskit (see ``data/high_ld/PROVENANCE.md``).
+
+    Returns a table ``chromosome, start, end`` (half-open, base pairs) for ``"GRCh37"`` or
+    ``"GRCh38"``.
+    """
+    names = {"GRCh37": "high_ld_grch37.bed.gz", "GRCh38": "high_ld_grch38.bed.gz"}
+    if build not in names:
+        raise ParameterError(f"build must be GRCh37 or GRCh38, got {build!r}.")
+    raw = (resources.files("gwaskit") / "data" / "high_ld" / names[build]).read_bytes()
+    rows = [line.split() for line in gzip.decompress(raw).decode().splitlines() if line.strip()]
+    return pl.DataFrame(
+        {
+            "chromosome": [r[0].removeprefix("chr") for r in rows],
+            "start": [int(r[1]) for r in rows],
+            "end": [int(r[2]) for r in rows],
+        }
+    )
+
+
+def in_regions(variants: pl.DataFrame, regions: pl.DataFrame) -> np.ndarray:
+    """Boolean mask of the variants (``chromosome``, ``base_pair_location``) inside any region."""
+    chrom = variants["chromosome"].to_numpy()
+    pos = variants["base_pair_location"].to_numpy()
+    out = np.zeros(variants.height, dtype=bool)
+    for c, start, end in regions.iter_rows():
+        out |= (chrom == c) & (pos >= start) & (pos < end)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _scan_window(
+    removed: np.ndarray,
+    major: np.ndarray,
+    unchecked: np.ndarray,
+    r2_new: np.ndarray,
+    split: int,
+    threshold: float,
+) -> None:
+    """PLINK's pairwise scan of one window, in place.
+
+    Window positions ``0..size``: ``removed`` flags, ``major`` allele frequencies, and
+    ``unchecked[p]``, the first position that ``p`` has not yet been compared with (``size``
+    when done). ``r2_new[k, p]`` is r^2 between the new variant at position ``split + k`` and
+    position ``p``. Each variant still in, in order, is compared with the later ones still in;
+    on ``r^2 > threshold`` the one with the higher major-allele frequency (lower MAF) goes
+    (the later one on a tie) and the scan moves to the next variant, coming back in another
+    sweep until a sweep removes nothing.
+    """
+    size = removed.size
+    while True:
+        changed = False
+        for first in range(size):
+            if removed[first] or unchecked[first] >= size:
+                continue
+            second = unchecked[first]
+            while second < size and removed[second]:
+                second += 1
+            while second < size:
+                if r2_new[second - split, first] > threshold:
+                    changed = True
+                    if major[first] > major[second] * (1.0 + _EPSILON):
+                        removed[first] = True
+                    else:
+                        removed[second] = True
+                        unchecked[first] = second + 1
+                    break
+                second += 1
+                while second < size and removed[second]:
+                    second += 1
+            if second >= size:
+                unchecked[first] = size
+        if not changed:
+            return
+
+
+class _Reader:
+    """Decoded genotypes of one chromosome's variants, read in chunks as the window slides."""
+
+    def __init__(self, source: GenotypeSource, variants: np.ndarray, samples: np.ndarray | None):
+        self.source, self.variants, self.samples = source, variants, samples
+        self.chunks: dict[int, np.ndarray] = {}
+
+    def get(self, local: np.ndarray) -> np.ndarray:
+        out = np.empty(
+            (self.source.n_samples if self.samples is None else self.samples.size, local.size),
+            dtype=np.float32,
+        )
+        for c in np.unique(local // _READ_CHUNK):
+            if c not in self.chunks:
+                idx = self.variants[c * _READ_CHUNK : (c + 1) * _READ_CHUNK]
+                self.chunks[c] = self.source.read(idx, self.samples)
+            sel = (local // _READ_CHUNK) == c
+            out[:, sel] = self.chunks[c][:, local[sel] - c * _READ_CHUNK]
+        return out
+
+    def forget_before(self, local: int) -> None:
+        for c in [c for c in self.chunks if (c + 1) * _READ_CHUNK <= local]:
+            del self.chunks[c]
+
+
+def _r2(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """r^2 between columns of ``new`` (n, a) and ``old`` (n, b) over samples called in both."""
+    mn, mo = ~np.isnan(new), ~np.isnan(old)
+    xn, xo = np.where(mn, new, 0).astype(np.float32), np.where(mo, old, 0).astype(np.float32)
+    fn, fo = mn.astype(np.float32), mo.astype(np.float32)
+    # exact integer sums (float32 is exact below 2**24)
+    left = np.concatenate([fn, xn, xn * xn], axis=1).T  # (3a, n)
+    a = new.shape[1]
+    p1 = (left @ fo).astype(np.float64)  # n, sum x_new, sum x_new^2 over pairs' samples
+    p2 = (left[: 2 * a] @ xo).astype(np.float64)  # sum x_old, sum x_new x_old
+    p3 = (fn.T @ (xo * xo)).astype(np.float64)  # sum x_old^2
+    n, sx, sxx = p1[:a], p1[a : 2 * a], p1[2 * a :]
+    sy, sxy, syy = p2[:a], p2[a:], p3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = n * sxy - sx * sy
+        vx = n * sxx - sx * sx
+        vy = n * syy - sy * sy
+        r2 = np.where((vx > 0) & (vy > 0), cov * cov / (vx * vy), 0.0)
+    return r2
+
+
+def ld_prune(
+    source: GenotypeSource,
+    *,
+    window: int = 1000,
+    step: int = 50,
+    r2: float = 0.1,
+    variant_mask: np.ndarray | None = None,
+    sample_index: np.ndarray | None = None,
+) -> np.ndarray:
+    """Variants kept by LD pruning (PLINK ``--indep-pairwise window step r2``).
+
+    Parameters
+    ----------
+    source
+        Genotypes.
+    window, step
+        Window size and step, in variants (among those in ``variant_mask``).
+    r2
+        Prune pairs with r^2 above this.
+    variant_mask
+        Variants to consider (default all); the rest are neither used nor kept.
+    sample_index
+        Samples to compute r over (default all).
+
+    Returns
+    -------
+    Boolean mask over the source's variants (PLINK's ``.prune.in``).
+    """
+    if window < 2 or step < 1 or step > window:
+        raise ParameterError(
+            f"indep_pairwise: need window >= 2 and 1 <= step <= window, got {window} {step}."
+        )
+    if not 0 <= r2 <= 1:
+        raise ParameterError(f"r2 must be in [0, 1], got {r2!r}.")
+    mask = np.ones(source.n_variants, bool) if variant_mask is None else np.asarray(variant_mask)
+    samples = None if sample_index is None else np.asarray(sample_index, dtype=np.int64)
+    keep = np.zeros(source.n_variants, dtype=bool)
+    chromosomes = source.variants["chromosome"].to_numpy()
+    for chrom in pl.Series(chromosomes).unique(maintain_order=True).to_list():
+        variants = np.flatnonzero(mask & (chromosomes == chrom))
+        if variants.size:
+            alive = _prune_chromosome(source, variants, samples, window, step, r2)
+            keep[variants[alive]] = True
+    return keep
+
+
+def _prune_chromosome(
+    source: GenotypeSource,
+    variants: np.ndarray,
+    samples: np.ndarray | None,
+    window: int,
+    step: int,
+    r2: float,
+) -> np.ndarray:
+    """Pruning of one chromosome's variants (local indices ``0..len(variants)``)."""
+    n_local = variants.size
+    reader = _Reader(source, variants, samples)
+    removed_all = np.zeros(n_local, dtype=np.bool_)
+    threshold = r2 * (1.0 + _EPSILON)
+    win = np.zeros(0, dtype=np.int64)  # current window members (local indices), compacted
+    win_removed = np.zeros(0, dtype=np.bool_)
+    win_major = np.zeros(0)
+    win_unchecked = np.zeros(0, dtype=np.int64)  # as window positions
+    start, end = 0, min(window, n_local)
+    loaded = 0
+    while True:
+        new = np.arange(loaded, end)
+        loaded = end
+        g_new = reader.get(new)
+        mono, major = _variant_summaries(g_new)
+        split = win.size
+        win = np.concatenate([win, new])
+        win_removed = np.concatenate([win_removed, mono])
+        win_major = np.concatenate([win_major, major])
+        win_unchecked = np.concatenate([win_unchecked, np.arange(split + 1, win.size + 1)])
+        r2_new = _r2(g_new, reader.get(win)) if new.size else np.zeros((0, win.size))
+        _scan_window(win_removed, win_major, win_unchecked, r2_new, split, threshold)
+        removed_all[win[win_removed]] = True
+        if end == n_local:
+            break
+        start += step
+        end = min(start + window, n_local)
+        stay = ~win_removed & (win >= start)
+        win, win_removed, win_major = win[stay], win_removed[stay], win_major[stay]
+        win_unchecked = np.full(win.size, win.size, dtype=np.int64)  # old pairs all compared
+        reader.forget_before(int(win.min()) if win.size else start)
+    return ~removed_all
+
+
+def _variant_summaries(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: monomorphic among the calls (PLINK 2 prunes these outright) and the major
+    allele frequency."""
+    called = ~np.isnan(g)
+    n = called.sum(axis=0)
+    hom2 = (g == 2).sum(axis=0)
+    hom0 = (g == 0).sum(axis=0)
+    mono = ((hom0 == 0) & (hom2 == 0)) | (hom0 == n) | (hom2 == n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(n > 0, np.nansum(g, axis=0) / (2.0 * n), 0.5)
+    return mono, np.maximum(p, 1 - p)
