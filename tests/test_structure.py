@@ -45,8 +45,10 @@ def test_ld_prune__same_kept_set_as_plink2_indep_pairwise(
 ) -> None:
     out = linked.path.with_name(f"prune_{window}")
     run_tool(
-        [plink2, "--bfile", str(linked.path.with_suffix(""))]
-        + ["--indep-pairwise", str(window), str(step), str(r2), "--out", str(out)]
+        [
+            *(plink2, "--bfile", str(linked.path.with_suffix(""))),
+            *("--indep-pairwise", str(window), str(step), str(r2), "--out", str(out)),
+        ]
     )
     expected = set(out.with_suffix(".prune.in").read_text().split())
     with open_genotypes(linked.path) as source:
@@ -83,8 +85,7 @@ def test_high_ld_regions__both_builds() -> None:
 def _plink_pca(plink2: str, bed, *modifiers: str) -> tuple[np.ndarray, np.ndarray]:
     out = bed.with_name(bed.stem + "_pca" + "_".join(modifiers))
     run_tool(
-        [plink2, "--bfile", str(bed.with_suffix("")), "--pca", "10", *modifiers]
-        + ["--out", str(out)]
+        [plink2, "--bfile", str(bed.with_suffix("")), "--pca", "10", *modifiers, "--out", str(out)]
     )
     vectors = pl.read_csv(f"{out}.eigenvec", separator="\t")
     values = np.loadtxt(f"{out}.eigenval")

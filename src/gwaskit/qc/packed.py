@@ -19,42 +19,10 @@ from numba.extending import intrinsic
 
 from gwaskit.engine import Engine, LocalEngine
 from gwaskit.io.genotypes import GenotypeSource
-
-#: Genotype codes in a packed byte.
-HOM_A1, MISSING, HET, HOM_A2 = 0, 1, 2, 3
+from gwaskit.io.packed import HET, HOM_A1, HOM_A2, MISSING, read_packed
 
 #: Bytes of packed genotypes per block (the unit of parallel work).
 DEFAULT_BLOCK_BYTES = 32 * 2**20
-
-
-def read_packed(source: GenotypeSource, variant_range: range) -> np.ndarray:
-    """Packed genotypes of a block of consecutive variants, ``uint8 (n_variants, n_bytes)``."""
-    reader = getattr(source, "read_packed", None)
-    if reader is not None:
-        return reader(variant_range)
-    dosages = source.read(variant_range)
-    return pack_dosages(np.ascontiguousarray(dosages.T))
-
-
-@njit(cache=True, nogil=True)
-def pack_dosages(dosages: np.ndarray) -> np.ndarray:
-    """Pack float dosages ``(n_variants, n_samples)`` into ``.bed`` bytes, rounding each
-    dosage to the nearest genotype (NaN = missing)."""
-    n_variants, n_samples = dosages.shape
-    out = np.zeros((n_variants, (n_samples + 3) // 4), dtype=np.uint8)
-    for v in range(n_variants):
-        for s in range(n_samples):
-            d = dosages[v, s]
-            if np.isnan(d):
-                code = MISSING
-            elif d >= 1.5:
-                code = HOM_A1
-            elif d >= 0.5:
-                code = HET
-            else:
-                code = HOM_A2
-            out[v, s >> 2] |= np.uint8(code << ((s & 3) << 1))
-    return out
 
 
 def packed_blocks(source: GenotypeSource, *, block_bytes: int = DEFAULT_BLOCK_BYTES) -> list[range]:

@@ -224,7 +224,19 @@ def sample_qc(
         ]
         keep &= ~mismatch
 
-    related = pl.DataFrame()
+    related = pl.DataFrame(
+        schema={
+            "fid1": pl.String,
+            "iid1": pl.String,
+            "fid2": pl.String,
+            "iid2": pl.String,
+            "n_variants": pl.Int32,
+            "hethet": pl.Int32,
+            "ibs0": pl.Int32,
+            "kinship": pl.Float64,
+            "degree": pl.String,
+        }
+    )
     if king_cutoff is not None:
         kept = np.flatnonzero(keep)
         king = king_kinship(source, variant_mask=autosomal, sample_index=kept, engine=engine)

@@ -21,6 +21,7 @@ from importlib import resources
 import numpy as np
 import polars as pl
 from numba import njit
+from threadpoolctl import threadpool_limits
 
 from gwaskit.errors import ParameterError
 from gwaskit.io.genotypes import GenotypeSource
@@ -190,11 +191,13 @@ def ld_prune(
     samples = None if sample_index is None else np.asarray(sample_index, dtype=np.int64)
     keep = np.zeros(source.n_variants, dtype=bool)
     chromosomes = source.variants["chromosome"].to_numpy()
-    for chrom in pl.Series(chromosomes).unique(maintain_order=True).to_list():
-        variants = np.flatnonzero(mask & (chromosomes == chrom))
-        if variants.size:
-            alive = _prune_chromosome(source, variants, samples, window, step, r2)
-            keep[variants[alive]] = True
+    # moderate products: one BLAS thread is fastest and leaves the cores to the engine
+    with threadpool_limits(limits=1):
+        for chrom in pl.Series(chromosomes).unique(maintain_order=True).to_list():
+            variants = np.flatnonzero(mask & (chromosomes == chrom))
+            if variants.size:
+                alive = _prune_chromosome(source, variants, samples, window, step, r2)
+                keep[variants[alive]] = True
     return keep
 
 
