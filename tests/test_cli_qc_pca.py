@@ -38,8 +38,10 @@ def test_qc_cli__writes_lists_tables_and_a_bed_plink2_reads(
     c, pheno = cohort
     out = tmp_path / "qc"
     code = main(
-        ["qc", str(c.path.with_suffix("")), "--pheno", str(pheno), "--out", str(out)]
-        + ["--make-bed", "--hwe-midp", "--no-progress"]
+        [
+            *("qc", str(c.path.with_suffix("")), "--pheno", str(pheno), "--out", str(out)),
+            *("--make-bed", "--hwe-midp", "--no-progress"),
+        ]
     )
     assert code == 0
     keep = (tmp_path / "qc.keep").read_text().splitlines()
@@ -78,8 +80,10 @@ def test_pca_cli__plink2_layout(cohort, tmp_path: Path) -> None:
     c, _ = cohort
     out = tmp_path / "pcs"
     code = main(
-        ["pca", str(c.path), "--out", str(out), "--pcs", "4", "--seed", "1", "--no-progress"]
-        + ["--indep-pairwise", "50", "5", "0.5"]
+        [
+            *("pca", str(c.path), "--out", str(out), "--pcs", "4", "--seed", "1"),
+            *("--no-progress", "--indep-pairwise", "50", "5", "0.5"),
+        ]
     )
     assert code == 0
     lines = (tmp_path / "pcs.eigenvec").read_text().splitlines()
