@@ -108,8 +108,8 @@ def count_per_sample(packed: np.ndarray, n_samples: int, weights: np.ndarray) ->
 
 @intrinsic
 def popcount64(typingctx, x):
-    """Hardware population count of a uint64 (LLVM ``ctpop``)."""
-    sig = types.uint64(types.uint64)
+    """Hardware population count of a uint64 (LLVM ``ctpop``), as an int64."""
+    sig = types.int64(types.uint64)
 
     def codegen(context, builder, signature, args):
         return builder.ctpop(args[0])
@@ -121,12 +121,12 @@ def popcount64(typingctx, x):
 def bitplanes(packed: np.ndarray, samples: np.ndarray) -> np.ndarray:
     """Transpose packed genotypes to per-sample bit planes over variants.
 
-    Returns ``uint64 (n_selected, n_words, 3)`` with bit ``v`` of word ``v // 64`` set in plane
+    Returns ``uint64 (3, n_selected, n_words)`` with bit ``v`` of word ``v // 64`` set in plane
     0 for two copies of A1, plane 1 for a heterozygote, plane 2 for two copies of A2.
     """
     n_variants = packed.shape[0]
     n_words = (n_variants + 63) // 64
-    out = np.zeros((samples.size, n_words, 3), dtype=np.uint64)
+    out = np.zeros((3, samples.size, n_words), dtype=np.uint64)
     for v in range(n_variants):
         w = v >> 6
         bit = np.uint64(1) << np.uint64(v & 63)
@@ -135,9 +135,9 @@ def bitplanes(packed: np.ndarray, samples: np.ndarray) -> np.ndarray:
             s = samples[i]
             code = (row[s >> 2] >> ((s & 3) << 1)) & 3
             if code == HOM_A1:
-                out[i, w, 0] |= bit
+                out[0, i, w] |= bit
             elif code == HET:
-                out[i, w, 1] |= bit
+                out[1, i, w] |= bit
             elif code == HOM_A2:
-                out[i, w, 2] |= bit
+                out[2, i, w] |= bit
     return out
