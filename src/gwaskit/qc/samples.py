@@ -241,7 +241,7 @@ def sample_qc(
         kept = np.flatnonzero(keep)
         king = king_kinship(source, variant_mask=autosomal, sample_index=kept, engine=engine)
         close = king.kinship > king_cutoff
-        related = _related_table(king, close, samples)
+        related = _related_table(king, king_cutoff, samples)
         is_case = None if phenotype is None else np.asarray(phenotype) == 1
         drop = related_to_remove(king.pairs[close], n, is_case=is_case, call_rate=call_rate)
         for s in drop:
@@ -277,8 +277,8 @@ def sample_qc(
     return SampleQC(table=table, removed=removed, related=related, keep=keep)
 
 
-def _related_table(king: KingResult, close: np.ndarray, samples: pl.DataFrame) -> pl.DataFrame:
-    table = king.table(samples, min_kinship=None).filter(pl.Series(close))
+def _related_table(king: KingResult, cutoff: float, samples: pl.DataFrame) -> pl.DataFrame:
+    table = king.table(samples, min_kinship=cutoff)
     return table.with_columns(
         pl.Series("degree", degree_of(table["kinship"].to_numpy()), pl.String)
     )
