@@ -105,7 +105,9 @@ def main() -> None:
         print(f"generated {args.samples} x {args.variants} in {time.perf_counter() - start:.0f} s")
     prefix = str(bed.with_suffix(""))
 
-    base = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    base = {
+        k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    }
     repo = Path(__file__).resolve().parents[1]
     ours_env = {**base, "PYTHONPATH": str(repo / "src")}
     plink_env = {**base, "OPENBLAS_NUM_THREADS": "1"}
@@ -124,11 +126,30 @@ def main() -> None:
     t_king = timed(
         [plink2, "--bfile", prefix, "--make-king-table", "--out", str(folder / "pk")], plink_env
     )
-    rows.append(("gwaskit qc (all steps incl. KING)", t_ours, "plink2 --hardy --missing --freq", t_plink))
-    rows.append(("gwaskit qc (all steps incl. KING)", t_ours, "plink2 ... + --make-king-table", t_plink + t_king))
+    rows.append(
+        ("gwaskit qc (all steps incl. KING)", t_ours, "plink2 --hardy --missing --freq", t_plink)
+    )
+    rows.append(
+        (
+            "gwaskit qc (all steps incl. KING)",
+            t_ours,
+            "plink2 ... + --make-king-table",
+            t_plink + t_king,
+        )
+    )
 
     t_ours = timed(
-        [*gwaskit, "pca", prefix, "--out", str(folder / "g_pca"), "--seed", "1", "--no-progress", "-q"],
+        [
+            *gwaskit,
+            "pca",
+            prefix,
+            "--out",
+            str(folder / "g_pca"),
+            "--seed",
+            "1",
+            "--no-progress",
+            "-q",
+        ],
         ours_env,
     )
     t_prune = timed(
@@ -141,7 +162,14 @@ def main() -> None:
         + ["approx", "--out", str(folder / "ppca")],
         plink_env,
     )
-    rows.append(("gwaskit pca (MAF, prune, PCA)", t_ours, "plink2 --indep-pairwise + --pca approx", t_prune + t_pca))
+    rows.append(
+        (
+            "gwaskit pca (MAF, prune, PCA)",
+            t_ours,
+            "plink2 --indep-pairwise + --pca approx",
+            t_prune + t_pca,
+        )
+    )
 
     print(f"data: {args.samples} samples x {args.variants} variants, 1% missing calls, {bed}")
     print(f"{'gwaskit':40s} {'s':>7s}   {'plink2':42s} {'s':>7s}  ratio")

@@ -21,12 +21,16 @@ from importlib import resources
 import numpy as np
 import polars as pl
 from numba import njit
+from scipy import sparse
 from threadpoolctl import threadpool_limits
 
+from gwaskit.engine import Engine, LocalEngine
 from gwaskit.errors import ParameterError
 from gwaskit.io.genotypes import GenotypeSource
 
 _READ_CHUNK = 2048
+#: Largest chromosome (8 bytes per genotype) held in memory; beyond, windows are reread.
+_MEMORY_BYTES = 2 * 2**30
 #: PLINK 2's kSmallEpsilon: relative slack in the r^2 and frequency comparisons.
 _EPSILON = 2.0**-44
 
@@ -132,6 +136,116 @@ class _Reader:
             del self.chunks[c]
 
 
+@njit(cache=True, nogil=True)
+def _missing_sums(
+    x: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    a0: int,
+    a1: int,
+    b0: int,
+    b1: int,
+) -> np.ndarray:
+    """What the missing calls take from the pairwise sums, ``float64 (5, a1 - a0, b1 - b0)``:
+    for new variant ``k`` and span variant ``j``, the sums of ``x_k`` and ``x_k^2`` over the
+    samples missing at ``j``, of ``x_j`` and ``x_j^2`` over those missing at ``k``, and the
+    number of samples missing at both. ``indptr``/``indices``: the missing calls, CSC."""
+    na, nb = a1 - a0, b1 - b0
+    by_span = np.zeros((2, nb, na))  # laid out for the loop below (k innermost)
+    for j in range(nb):
+        for p in range(indptr[b0 + j], indptr[b0 + j + 1]):
+            row = indices[p]
+            for k in range(na):
+                value = x[row, a0 + k]
+                by_span[0, j, k] += value
+                by_span[1, j, k] += value * value
+    out = np.zeros((5, na, nb))
+    for k in range(na):
+        for j in range(nb):
+            out[0, k, j] = by_span[0, j, k]
+            out[1, k, j] = by_span[1, j, k]
+    marker = np.zeros(x.shape[0], dtype=np.bool_)
+    for k in range(na):
+        for p in range(indptr[a0 + k], indptr[a0 + k + 1]):
+            row = indices[p]
+            marker[row] = True
+            for j in range(nb):
+                value = x[row, b0 + j]
+                out[2, k, j] += value
+                out[3, k, j] += value * value
+        for j in range(nb):
+            for p in range(indptr[b0 + j], indptr[b0 + j + 1]):
+                if marker[indices[p]]:
+                    out[4, k, j] += 1.0
+        for p in range(indptr[a0 + k], indptr[a0 + k + 1]):
+            marker[indices[p]] = False
+    return out
+
+
+class _Chromosome:
+    """A chromosome's genotypes held in memory for pruning: ``x`` (float32, 0 at missing calls),
+    ``x2 = x**2``, the missing calls as a sparse matrix, and per-variant sums.
+
+    r^2 over the samples called at both variants then needs one dense product,
+    ``x[:, new].T @ x[:, span]``, and sparse corrections for the (few) missing calls.
+    """
+
+    def __init__(self, source: GenotypeSource, variants: np.ndarray, samples: np.ndarray | None):
+        n = source.n_samples if samples is None else samples.size
+        self.n = n
+        self.x = np.empty((n, variants.size), dtype=np.float32)
+        rows, cols = [], []
+        for c in range(0, variants.size, _READ_CHUNK):
+            g = source.read(variants[c : c + _READ_CHUNK], samples)
+            missing = np.isnan(g)
+            r, k = np.nonzero(missing)
+            rows.append(r)
+            cols.append(k + c)
+            g[missing] = 0.0
+            self.x[:, c : c + g.shape[1]] = g
+        self.x2 = self.x * self.x
+        rows_all = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        cols_all = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+        self.missing = sparse.csc_matrix(
+            (np.ones(rows_all.size), (rows_all, cols_all)), shape=(n, variants.size)
+        )
+        self.n_missing = np.asarray(self.missing.sum(axis=0)).ravel()
+        self.s1 = self.x.sum(axis=0, dtype=np.float64)
+        self.s2 = self.x2.sum(axis=0, dtype=np.float64)
+
+    def genotypes(self, cols: range) -> np.ndarray:
+        """Dosages of a column range with NaN at missing calls."""
+        g = self.x[:, cols.start : cols.stop].copy()
+        miss = self.missing[:, cols.start : cols.stop].toarray().astype(bool)
+        g[miss] = np.nan
+        return g
+
+    def r2(self, new: range, span: range) -> np.ndarray:
+        """r^2 ``(len(new), len(span))`` over the samples called at both variants."""
+        a, b = slice(new.start, new.stop), slice(span.start, span.stop)
+        xa, xb = self.x[:, a], self.x[:, b]
+        sxy = (xa.T @ xb).astype(np.float64)  # exact: integer sums below 2**24
+        lost = _missing_sums(
+            self.x,
+            self.missing.indptr,
+            self.missing.indices,
+            new.start,
+            new.stop,
+            span.start,
+            span.stop,
+        )
+        sx = self.s1[a, None] - lost[0]
+        sxx = self.s2[a, None] - lost[1]
+        sy = self.s1[None, b] - lost[2]
+        syy = self.s2[None, b] - lost[3]
+        n = self.n - self.n_missing[a, None] - self.n_missing[None, b] + lost[4]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cov = n * sxy - sx * sy
+            vx = n * sxx - sx * sx
+            vy = n * syy - sy * sy
+            return np.where((vx > 0) & (vy > 0), cov * cov / (vx * vy), 0.0)
+
+
 def _r2(new: np.ndarray, old: np.ndarray) -> np.ndarray:
     """r^2 between columns of ``new`` (n, a) and ``old`` (n, b) over samples called in both."""
     mn, mo = ~np.isnan(new), ~np.isnan(old)
@@ -161,6 +275,7 @@ def ld_prune(
     r2: float = 0.1,
     variant_mask: np.ndarray | None = None,
     sample_index: np.ndarray | None = None,
+    engine: Engine | None = None,
 ) -> np.ndarray:
     """Variants kept by LD pruning (PLINK ``--indep-pairwise window step r2``).
 
@@ -176,6 +291,8 @@ def ld_prune(
         Variants to consider (default all); the rest are neither used nor kept.
     sample_index
         Samples to compute r over (default all).
+    engine
+        Runs the chromosomes in parallel (default: one after another).
 
     Returns
     -------
@@ -191,13 +308,21 @@ def ld_prune(
     samples = None if sample_index is None else np.asarray(sample_index, dtype=np.int64)
     keep = np.zeros(source.n_variants, dtype=bool)
     chromosomes = source.variants["chromosome"].to_numpy()
+    per_chromosome = [
+        v
+        for c in pl.Series(chromosomes).unique(maintain_order=True).to_list()
+        if (v := np.flatnonzero(mask & (chromosomes == c))).size
+    ]
+
+    def prune(variants: np.ndarray) -> np.ndarray:
+        return _prune_chromosome(source, variants, samples, window, step, r2)
+
     # moderate products: one BLAS thread is fastest and leaves the cores to the engine
     with threadpool_limits(limits=1):
-        for chrom in pl.Series(chromosomes).unique(maintain_order=True).to_list():
-            variants = np.flatnonzero(mask & (chromosomes == chrom))
-            if variants.size:
-                alive = _prune_chromosome(source, variants, samples, window, step, r2)
-                keep[variants[alive]] = True
+        engine = engine or LocalEngine(1, progress=False)
+        alive = engine.map(prune, per_chromosome, description="LD pruning")
+    for variants, kept in zip(per_chromosome, alive, strict=True):
+        keep[variants[kept]] = True
     return keep
 
 
@@ -211,7 +336,10 @@ def _prune_chromosome(
 ) -> np.ndarray:
     """Pruning of one chromosome's variants (local indices ``0..len(variants)``)."""
     n_local = variants.size
-    reader = _Reader(source, variants, samples)
+    n_samples = source.n_samples if samples is None else samples.size
+    in_memory = 8 * n_samples * n_local <= _MEMORY_BYTES
+    chrom = _Chromosome(source, variants, samples) if in_memory else None
+    reader = None if in_memory else _Reader(source, variants, samples)
     removed_all = np.zeros(n_local, dtype=np.bool_)
     threshold = r2 * (1.0 + _EPSILON)
     win = np.zeros(0, dtype=np.int64)  # current window members (local indices), compacted
@@ -222,15 +350,19 @@ def _prune_chromosome(
     loaded = 0
     while True:
         new = np.arange(loaded, end)
-        loaded = end
-        g_new = reader.get(new)
+        g_new = chrom.genotypes(range(loaded, end)) if chrom is not None else reader.get(new)
         mono, major = _variant_summaries(g_new)
         split = win.size
         win = np.concatenate([win, new])
         win_removed = np.concatenate([win_removed, mono])
         win_major = np.concatenate([win_major, major])
         win_unchecked = np.concatenate([win_unchecked, np.arange(split + 1, win.size + 1)])
-        r2_new = _r2(g_new, reader.get(win)) if new.size else np.zeros((0, win.size))
+        if chrom is not None:
+            span = range(int(win[0]), end)
+            r2_new = chrom.r2(range(loaded, end), span)[:, win - span.start]
+        else:
+            r2_new = _r2(g_new, reader.get(win))
+        loaded = end
         _scan_window(win_removed, win_major, win_unchecked, r2_new, split, threshold)
         removed_all[win[win_removed]] = True
         if end == n_local:
@@ -240,7 +372,8 @@ def _prune_chromosome(
         stay = ~win_removed & (win >= start)
         win, win_removed, win_major = win[stay], win_removed[stay], win_major[stay]
         win_unchecked = np.full(win.size, win.size, dtype=np.int64)  # old pairs all compared
-        reader.forget_before(int(win.min()) if win.size else start)
+        if reader is not None:
+            reader.forget_before(int(win.min()) if win.size else start)
     return ~removed_all
 
 

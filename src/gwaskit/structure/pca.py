@@ -163,7 +163,8 @@ def randomized_pca(
         def part(k: int) -> tuple[np.ndarray, np.ndarray]:
             x = block(k)
             z = x.T @ q
-            return x @ z, z.T @ z
+            z64 = z.astype(np.float64)  # the Ritz matrix in double: float32 sums jitter ~1e-6
+            return x @ z, z64.T @ z64
 
         parts = (engine.map if engine else _serial_map)(part, range(len(blocks)))
         y = np.sum([a for a, _ in parts], axis=0, dtype=np.float64)
@@ -246,7 +247,13 @@ def principal_components(
     if indep_pairwise is not None:
         window, step, r2 = indep_pairwise
         mask = ld_prune(
-            source, window=window, step=step, r2=r2, variant_mask=mask, sample_index=samples
+            source,
+            window=window,
+            step=step,
+            r2=r2,
+            variant_mask=mask,
+            sample_index=samples,
+            engine=engine,
         )
         steps["LD-pruned"] = int(mask.sum())
     result = randomized_pca(
