@@ -153,13 +153,17 @@ def main() -> None:
         ours_env,
     )
     t_prune = timed(
-        [plink2, "--bfile", prefix, "--maf", "0.05", "--indep-pairwise", "1000", "50", "0.1"]
-        + ["--out", str(folder / "pp")],
+        [
+            *(plink2, "--bfile", prefix, "--maf", "0.05"),
+            *("--indep-pairwise", "1000", "50", "0.1", "--out", str(folder / "pp")),
+        ],
         plink_env,
     )
     t_pca = timed(
-        [plink2, "--bfile", prefix, "--extract", str(folder / "pp.prune.in"), "--pca", "10"]
-        + ["approx", "--out", str(folder / "ppca")],
+        [
+            *(plink2, "--bfile", prefix, "--extract", str(folder / "pp.prune.in")),
+            *("--pca", "10", "approx", "--out", str(folder / "ppca")),
+        ],
         plink_env,
     )
     rows.append(
