@@ -18,7 +18,12 @@ from gwaskit.qc.cohort import cohort_qc, sample_call_rate
 from gwaskit.qc.hwe import hwe_neg_log10_p, hwe_neg_log10_p_one
 from gwaskit.qc.kinship import king_kinship
 from gwaskit.qc.packed import count_genotypes, packed_blocks, read_packed
-from gwaskit.qc.samples import related_to_remove
+from gwaskit.qc.samples import (
+    expected_homozygosity,
+    inbreeding_f,
+    per_sample_counts,
+    related_to_remove,
+)
 from gwaskit.qc.variants import variant_qc
 from structured_data import make_cohort
 
@@ -215,3 +220,20 @@ def test_cohort_qc__removes_planted_problems(tmp_path: Path) -> None:
     assert "hwe" in reasons["rs21"] and "call_rate" in reasons["rs22"] and reasons["rs23"] == "maf"
     assert result.keep_samples.sum() == n - result.removed_samples.height
     assert (result.samples["keep"].to_numpy() == result.keep_samples).all()
+
+
+@pytest.mark.plink2
+def test_inbreeding_f__matches_plink2_het_small_sample(cohort, plink2: str) -> None:
+    out = _plink(plink2, cohort.path, "--chr", "1-22", "--het", "small-sample")
+    ref = pl.read_csv(f"{out}.het", separator="\t")
+    with open_genotypes(cohort.path) as source:
+        table = variant_qc(source, geno=None, maf=None, hwe=None).table
+        autosomal = (table["chromosome"] != "X").to_numpy()
+        counts = table.select("n_hom_effect", "n_het", "n_hom_other").to_numpy()
+        weights = np.where(autosomal, expected_homozygosity(counts), np.nan)
+        per_sample = per_sample_counts(source, weights)
+    np.testing.assert_array_equal(per_sample[:, 1] + per_sample[:, 2], ref["OBS_CT"])
+    np.testing.assert_array_equal(per_sample[:, 2], ref["O(HOM)"])
+    # E(HOM) and F printed with 6 significant digits
+    np.testing.assert_allclose(per_sample[:, 3], ref["E(HOM)"], rtol=5e-6)
+    np.testing.assert_allclose(inbreeding_f(per_sample), ref["F"], rtol=1e-4, atol=5e-6)
