@@ -122,18 +122,28 @@ class KingResult:
             np.ones(self.kinship.size, bool) if min_kinship is None else self.kinship > min_kinship
         )
         i, j = self.pairs[sel, 0], self.pairs[sel, 1]
-        fid, iid = samples["fid"].to_numpy(), samples["iid"].to_numpy()
+        fid, iid = samples["fid"], samples["iid"]
         return pl.DataFrame(
             {
-                "fid1": fid[i],
-                "iid1": iid[i],
-                "fid2": fid[j],
-                "iid2": iid[j],
+                "fid1": fid.gather(i),
+                "iid1": iid.gather(i),
+                "fid2": fid.gather(j),
+                "iid2": iid.gather(j),
                 "n_variants": self.n_variants[sel],
                 "hethet": self.hethet[sel],
                 "ibs0": self.ibs0[sel],
                 "kinship": self.kinship[sel],
-            }
+            },
+            schema={
+                "fid1": pl.String,
+                "iid1": pl.String,
+                "fid2": pl.String,
+                "iid2": pl.String,
+                "n_variants": pl.Int32,
+                "hethet": pl.Int32,
+                "ibs0": pl.Int32,
+                "kinship": pl.Float64,
+            },
         )
 
 

@@ -280,5 +280,5 @@ def sample_qc(
 def _related_table(king: KingResult, cutoff: float, samples: pl.DataFrame) -> pl.DataFrame:
     table = king.table(samples, min_kinship=cutoff)
     return table.with_columns(
-        pl.Series("degree", degree_of(table["kinship"].to_numpy()), pl.String)
+        pl.Series("degree", degree_of(table["kinship"].to_numpy()).astype(str), dtype=pl.String)
     )
