@@ -5,8 +5,8 @@ Genotypes are handled as PLINK 1 ``.bed`` bytes, variant-major: one row of
 bits), codes ``0`` = two copies of the effect allele (A1), ``1`` = missing, ``2`` = heterozygous,
 ``3`` = two copies of the other allele. A PLINK 1 source hands its file bytes over unchanged
 (:meth:`gwaskit.io.plink1.PlinkBedSource.read_packed`); any other source is read as float
-dosages and packed here (rounded to the nearest genotype), so the kernels serve every format.
-Nothing in this module forms a float genotype matrix for a PLINK 1 file.
+dosages and packed by :func:`gwaskit.io.packed.read_packed` (rounded to the nearest genotype),
+so the kernels serve every format. Nothing here forms a float genotype matrix for a ``.bed``.
 """
 
 from __future__ import annotations
