@@ -119,12 +119,29 @@ def main() -> None:
     t_ours = timed(
         [*gwaskit, "qc", prefix, "--out", str(folder / "g_qc"), "--no-progress", "-q"], ours_env
     )
+    t_count = timed(
+        [
+            *gwaskit,
+            "qc",
+            prefix,
+            "--out",
+            str(folder / "g_qc0"),
+            "--no-progress",
+            "-q",
+            "--king-cutoff",
+            "none",
+        ],
+        ours_env,
+    )
     t_plink = timed(
         [plink2, "--bfile", prefix, "--hardy", "--missing", "--freq", "--out", str(folder / "p")],
         plink_env,
     )
     t_king = timed(
         [plink2, "--bfile", prefix, "--make-king-table", "--out", str(folder / "pk")], plink_env
+    )
+    rows.append(
+        ("gwaskit qc --king-cutoff none", t_count, "plink2 --hardy --missing --freq", t_plink)
     )
     rows.append(
         ("gwaskit qc (all steps incl. KING)", t_ours, "plink2 --hardy --missing --freq", t_plink)
@@ -172,6 +189,22 @@ def main() -> None:
             t_ours,
             "plink2 --indep-pairwise + --pca approx",
             t_prune + t_pca,
+        )
+    )
+
+    t_noprune = timed(
+        [
+            *(*gwaskit, "pca", prefix, "--out", str(folder / "g_pca0"), "--seed", "1"),
+            *("--no-progress", "-q", "--extract", str(folder / "pp.prune.in"), "--no-prune"),
+        ],
+        ours_env,
+    )
+    rows.append(
+        (
+            "gwaskit pca --extract pruned --no-prune",
+            t_noprune,
+            "plink2 --extract pruned --pca approx",
+            t_pca,
         )
     )
 
