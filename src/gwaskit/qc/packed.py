@@ -87,22 +87,36 @@ def count_per_sample(packed: np.ndarray, n_samples: int, weights: np.ndarray) ->
     ``float64 (n_samples, 4)``: missing calls, heterozygous calls, homozygous calls and the sum
     of ``weights`` over the sample's non-missing calls (its expected homozygous count).
     """
-    out = np.zeros((n_samples, 4), dtype=np.float64)
+    codes = np.zeros((n_samples, 4), dtype=np.int64)
+    lost = np.zeros(n_samples)  # weight over the sample's missing calls (rare)
+    total = 0.0
+    n_bytes = packed.shape[1]
+    full = n_samples // 4
     for v in range(packed.shape[0]):
         w = weights[v]
         if np.isnan(w):
             continue
+        total += w
         row = packed[v]
-        for s in range(n_samples):
+        for k in range(full):
+            byte = row[k]
+            for t in range(4):
+                code = (byte >> (2 * t)) & 3
+                codes[4 * k + t, code] += 1
+                if code == MISSING:
+                    lost[4 * k + t] += w
+        for s in range(4 * full, n_samples):
             code = (row[s >> 2] >> ((s & 3) << 1)) & 3
+            codes[s, code] += 1
             if code == MISSING:
-                out[s, 0] += 1.0
-            else:
-                if code == HET:
-                    out[s, 1] += 1.0
-                else:
-                    out[s, 2] += 1.0
-                out[s, 3] += w
+                lost[s] += w
+    out = np.empty((n_samples, 4), dtype=np.float64)
+    for s in range(n_samples):
+        out[s, 0] = codes[s, MISSING]
+        out[s, 1] = codes[s, HET]
+        out[s, 2] = codes[s, HOM_A1] + codes[s, HOM_A2]
+        out[s, 3] = total - lost[s]
+    _ = n_bytes
     return out
 
 
