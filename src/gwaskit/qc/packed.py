@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numba import config as numba_config
 from numba import njit, types
 from numba.extending import intrinsic
 
@@ -90,7 +91,6 @@ def count_per_sample(packed: np.ndarray, n_samples: int, weights: np.ndarray) ->
     codes = np.zeros((n_samples, 4), dtype=np.int64)
     lost = np.zeros(n_samples)  # weight over the sample's missing calls (rare)
     total = 0.0
-    n_bytes = packed.shape[1]
     full = n_samples // 4
     for v in range(packed.shape[0]):
         w = weights[v]
@@ -116,12 +116,11 @@ def count_per_sample(packed: np.ndarray, n_samples: int, weights: np.ndarray) ->
         out[s, 1] = codes[s, HET]
         out[s, 2] = codes[s, HOM_A1] + codes[s, HOM_A2]
         out[s, 3] = total - lost[s]
-    _ = n_bytes
     return out
 
 
 @intrinsic
-def popcount64(typingctx, x):
+def _popcount64(typingctx, x):
     """Hardware population count of a uint64 (LLVM ``ctpop``), as an int64."""
     sig = types.int64(types.uint64)
 
@@ -129,6 +128,16 @@ def popcount64(typingctx, x):
         return builder.ctpop(args[0])
 
     return sig, codegen
+
+
+if numba_config.DISABLE_JIT:  # pure Python (coverage runs): intrinsics only exist compiled
+
+    def popcount64(x: int) -> int:
+        """Population count of a uint64 (pure Python, under NUMBA_DISABLE_JIT)."""
+        return int(x).bit_count()
+
+else:
+    popcount64 = _popcount64
 
 
 @njit(cache=True, nogil=True)
