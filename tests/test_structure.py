@@ -148,3 +148,18 @@ def test_principal_components__separates_populations(three_pops) -> None:
     within = max(pcs[cohort.population == k].std(axis=0).max() for k in range(3))
     gaps = [np.linalg.norm(centroids[i] - centroids[j]) for i, j in ((0, 1), (0, 2), (1, 2))]
     assert min(gaps) > 5 * within
+
+
+def test_ld_prune__streamed_and_threaded_routes_give_one_answer(
+    linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gwaskit.structure.ld as ld_module
+    from gwaskit.engine import LocalEngine
+
+    with open_genotypes(linked.path) as source:
+        in_memory = ld_prune(source, window=200, step=20, r2=0.1)
+        threaded = ld_prune(source, window=200, step=20, r2=0.1, engine=LocalEngine(2))
+        monkeypatch.setattr(ld_module, "_MEMORY_BYTES", 0)  # reread windows from the file
+        streamed = ld_prune(source, window=200, step=20, r2=0.1)
+    np.testing.assert_array_equal(in_memory, threaded)
+    np.testing.assert_array_equal(in_memory, streamed)
