@@ -28,7 +28,9 @@ def sh_blocks(markdown: str) -> list[str]:
 
 
 def test_sh_blocks__extracts_only_sh_fences():
-    text = "a\n```sh\necho 1\n```\n```text\nnot run\n```\n```toml\nx = 1\n```\n```sh\nls\nls -l\n```\n"
+    text = (
+        "a\n```sh\necho 1\n```\n```text\nnot run\n```\n```toml\nx = 1\n```\n```sh\nls\nls -l\n```\n"
+    )
     assert sh_blocks(text) == ["echo 1\n", "ls\nls -l\n"]
 
 

@@ -238,8 +238,9 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     ("qc", "hwe"): "Drop variants whose Hardy-Weinberg exact test p is below this, tested in "
     "controls for a binary trait (`--hwe`).",
     ("qc", "king_cutoff"): "Of each pair of samples with a KING-robust kinship above this, remove "
-    "one (`--king-cutoff`; 0.0884 = second degree). Unset: no relatedness filter. Kinship needs "
-    "genome-wide markers: on a few megabases (such as the simulated data) it is noise.",
+    "one (`--king-cutoff`; 0.0884 = second degree, 0.177 = first degree, 0.354 = duplicates and "
+    "monozygotic twins). TOML has no null, so a plan cannot switch the filter off. Kinship needs "
+    "genome-wide markers: on a few megabases (such as simulated data) it is noisy.",
     ("qc", "het_sd"): "Remove samples whose heterozygosity (inbreeding F) lies more than this "
     "many standard deviations from the cohort mean (`--het-sd`).",
     ("association", "model"): '`"logistic"` for a case/control trait (beta is a log odds ratio), '

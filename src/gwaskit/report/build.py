@@ -187,6 +187,19 @@ def _locus_anchor(locus_id: str) -> str:
     return "locus-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in locus_id)
 
 
+def _study_counts(inputs: ReportInputs, name: str) -> dict[str, float]:
+    """``n_cases``, ``n_controls``, ``n`` of a study from its summary statistics (the largest
+    per-variant count), for a results folder without them in ``studies.parquet``."""
+    table = inputs.per_study.get(name)
+    counts: dict[str, float] = {}
+    for column in ("n_cases", "n_controls", "n"):
+        if table is not None and column in table.columns:
+            largest = table[column].cast(pl.Float64).drop_nulls().drop_nans().max()
+            if largest is not None:
+                counts[column] = float(largest)  # type: ignore[arg-type]
+    return counts
+
+
 def _study_lambda(inputs: ReportInputs, name: str) -> float | None:
     table = inputs.per_study.get(name)
     if table is None:
@@ -208,11 +221,10 @@ def _summary(inputs: ReportInputs) -> str:
     if names:
         cards.append((f"{len(names)}", "studies"))
     if inputs.loci is not None:
-        known = inputs.loci["known"].fill_null(False) if "known" in inputs.loci.columns else None
-        n_known = int(known.sum()) if known is not None else 0
+        known = inputs.loci["known"] if "known" in inputs.loci.columns else None
         cards.append((f"{inputs.loci.height}", "risk loci"))
-        if known is not None:
-            cards.append((f"{inputs.loci.height - n_known}", "new loci"))
+        if known is not None and known.null_count() < known.len():  # novelty was assessed
+            cards.append((f"{int((~known.fill_null(True)).sum())}", "new loci"))
         if "replicated" in inputs.loci.columns:
             cards.append((f"{int(inputs.loci['replicated'].fill_null(False).sum())}", "replicated"))
     if not cards:
@@ -236,7 +248,10 @@ def _studies(inputs: ReportInputs) -> str:
             info[str(row["study"])] = row
     rows = []
     for name in names:
-        r = info[name]
+        r = {
+            **_study_counts(inputs, name),
+            **{k: v for k, v in info[name].items() if v is not None},
+        }
         cases, controls = r.get("n_cases"), r.get("n_controls")
         n = r.get("n")
         if n is None and cases is not None and controls is not None:

@@ -31,6 +31,9 @@ TABLE_FILES = {
     "genes": "genes.parquet",
     "reference": "reference.parquet",
 }
+#: Names a verb writes a table under when it is not written by the pipeline: read when the
+#: layout's own name is absent (``gwaskit annotate --out RESULTS/loci`` writes the tissues).
+TABLE_FALLBACKS = {"tissues": ("loci.tissues.parquet",)}
 _SUMSTATS_REQUIRED = (
     "chromosome",
     "base_pair_location",
@@ -167,8 +170,9 @@ def load_report_inputs(results_dir: str | Path) -> ReportInputs:
 
     tables: dict[str, Any] = {}
     for key, name in TABLE_FILES.items():
-        path = root / name
-        tables[key] = read(path) if path.is_file() else None
+        candidates = [root / n for n in (name, *TABLE_FALLBACKS.get(key, ()))]
+        path = next((c for c in candidates if c.is_file()), None)
+        tables[key] = read(path) if path is not None else None
     if tables["meta"] is not None:
         tables["meta"] = conform(tables["meta"], source=str(root / TABLE_FILES["meta"]))
     per_study = {}
