@@ -52,7 +52,8 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verbs: Sequence[str] = VERBS) -> argparse.ArgumentParser:
+    """The ``gwaskit`` parser with the given verbs (default: all of them)."""
     parser = _Parser(
         prog="gwaskit",
         description="Genome-wide association studies and their meta-analysis, in one tool.",
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     subparsers.required = True
     common = common_options()
-    for verb in VERBS:
+    for verb in verbs:
         module = importlib.import_module(f"gwaskit.cli.{verb}")
         sub = module.add_parser(subparsers, common)
         sub.set_defaults(run=module.run)
@@ -70,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # only the verb asked for is imported (each verb module imports its own numerics; all of them
+    # together cost about a second at every start); `gwaskit --help` and mistakes see every verb
+    verbs = argv[:1] if argv and argv[0] in VERBS else VERBS
+    parser = build_parser(verbs)
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
     set_progress(not args.no_progress)
