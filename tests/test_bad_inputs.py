@@ -349,17 +349,25 @@ def loci_on(ss: Path, out: Path, *extra: str) -> list[str]:
     return ["loci", str(ss), *extra, "--out", str(out / "loci")]
 
 
+def drop_column(name: str) -> tuple[str, list[list[str]]]:
+    names = SSF_HEADER.split("\t")
+    i = names.index(name)
+    return "\t".join(names[:i] + names[i + 1 :]), [r[:i] + r[i + 1 :] for r in ssf_rows()]
+
+
 @case("ss_missing_effect_allele", "effect_allele", culprit="study.tsv")
 def _(d, out):
-    header = SSF_HEADER.replace("effect_allele\t", "allele1\t", 1)
-    return loci_on(write_ssf(d, header=header), out)
-
-
-@case("ss_no_p_value", "p_value", "neg_log_10_p_value", culprit="study.tsv")
-def _(d, out):
-    rows = [r[:7] + r[8:] for r in ssf_rows()]
-    header = SSF_HEADER.replace("\tp_value", "")
+    header, rows = drop_column("effect_allele")
     return loci_on(write_ssf(d, rows, header=header), out)
+
+
+@case("ss_no_p_nor_se", "p-value", "standard error", culprit="study.tsv")
+def _(d, out):
+    header, rows = drop_column("p_value")
+    names = header.split("\t")
+    i = names.index("standard_error")
+    header = "\t".join(names[:i] + names[i + 1 :])
+    return loci_on(write_ssf(d, [r[:i] + r[i + 1 :] for r in rows], header=header), out)
 
 
 @case("ss_se_zero", "line 8", "standard_error", "> 0", culprit="study.tsv")
@@ -397,7 +405,7 @@ def _(d, out):
     return loci_on(write_ssf(d, build="GRCh38"), out, "--build", "GRCh37")
 
 
-@case("ss_build_unknown", "GRCh37, GRCh38", "hg17", culprit="study.tsv")
+@case("ss_build_unknown", "GRCh37, GRCh38", "hg17", culprit="study.tsv-meta.yaml")
 def _(d, out):
     return loci_on(write_ssf(d, build="hg17"), out)
 
@@ -469,9 +477,10 @@ def _(d, out):
     return loci_on(path, out)
 
 
-@case("ss_wrong_extension", ".parquet", "GWAS-SSF", culprit="study.txt")
+@case("ss_binary_junk", "not a readable text table", culprit="study.txt")
 def _(d, out):
-    return loci_on(write_ssf(d, name="study.txt"), out)
+    (d / "study.txt").write_bytes(b"\x00\xff\xfe\x80binary" * 20)
+    return loci_on(d / "study.txt", out)
 
 
 @case("ss_parquet_junk", "Parquet", culprit="study.parquet")

@@ -21,7 +21,7 @@ from gwaskit.errors import GwaskitError
 from gwaskit.progress import set_progress
 
 #: Verb modules, in the order of the data flow; each defines ``add_parser`` and ``run``.
-VERBS = ("info", "loci", "replicate", "annotate", "report", "init")
+VERBS = ("simulate", "info", "meta", "loci", "replicate", "annotate", "report", "init")
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER = 0, 1, 2
 
@@ -97,7 +97,9 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 def _print_error(message: str) -> None:
     from rich.markup import escape
 
-    # escaped: a message quoting "[loci]" or "[[cohort]]" must not be read as rich markup
+    # one line, whatever a library's message held; escaped: a message quoting "[loci]" or
+    # "[[cohort]]" must not be read as rich markup
+    message = " ".join(message.split())
     Console(stderr=True, highlight=False, soft_wrap=True).print(
         f"[bold red]error:[/] {escape(message)}", markup=True
     )

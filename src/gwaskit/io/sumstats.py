@@ -55,6 +55,10 @@ METASTATS_EXTRA: dict[str, pl.DataType] = {
     "beta_random": pl.Float64(),
     "standard_error_random": pl.Float64(),
     "neg_log_10_p_value_random": pl.Float64(),
+    "het_df": pl.Int32(),  # degrees of freedom of het_q (studies - 1)
+    "n_effective": pl.Float64(),  # summed N, effective N 4/(1/cases+1/controls) for case/control
+    "effect_allele_frequency_min": pl.Float64(),
+    "effect_allele_frequency_max": pl.Float64(),
 }
 
 
@@ -82,7 +86,11 @@ def conform(table: pl.DataFrame, *, source: str = "table") -> pl.DataFrame:
 
 
 def write_sumstats(
-    table: pl.DataFrame, prefix: str | Path, *, metadata: Mapping[str, Any] | None = None
+    table: pl.DataFrame,
+    prefix: str | Path,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+    compresslevel: int = 9,
 ) -> list[Path]:
     """Write ``PREFIX.parquet``, ``PREFIX.tsv.gz`` and the GWAS-SSF YAML sidecar.
 
@@ -90,7 +98,9 @@ def write_sumstats(
     ``is_harmonised`` defaults when absent.
     """
     meta = {"file_type": "GWAS-SSF v1.0", "is_harmonised": False, **dict(metadata or {})}
-    return write_table(conform(table, source=str(prefix)), prefix, metadata=meta)
+    return write_table(
+        conform(table, source=str(prefix)), prefix, metadata=meta, compresslevel=compresslevel
+    )
 
 
 def read_sumstats_parquet(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
@@ -104,3 +114,32 @@ def read_sumstats_parquet(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"not a readable Parquet file ({reason}).") from None
     return conform(table, source=str(path)), metadata
+
+
+def read_sumstats(
+    path: str | Path,
+    *,
+    columns: Mapping[str, str] | None = None,
+    n: float | None = None,
+    build: str | None = None,
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Read summary statistics of any supported format into a SumStats table.
+
+    A ``.parquet`` file written by gwaskit is read as is; any text table (GWAS-SSF, PLINK 2
+    ``.glm.*``, REGENIE, SAIGE, METAL/GWAMA inputs, or a table with ``columns`` mapping its
+    header to SumStats names) through :func:`gwaskit.io.sumstats_formats.read_sumstats_file`.
+    Returns ``(table, metadata)``; ``metadata["genome_assembly"]`` is the declared build or
+    ``None``.
+    """
+    path = Path(path)
+    if path.suffix == ".parquet":
+        table, meta = read_sumstats_parquet(path)
+        meta = {"format": "parquet", "source": str(path), **meta}
+        if build is not None:
+            meta["genome_assembly"] = build
+        meta.setdefault("genome_assembly", None)
+        return table, meta
+    from gwaskit.io.sumstats_formats import read_sumstats_file
+
+    table, meta = read_sumstats_file(path, columns=columns, n=n, build=build)
+    return conform(table, source=str(path)), meta

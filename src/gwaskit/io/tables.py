@@ -54,11 +54,13 @@ def write_table(
     *,
     metadata: Mapping[str, Any] | None = None,
     tsv: bool = True,
+    compresslevel: int = 9,
 ) -> list[Path]:
     """Write ``PREFIX.parquet`` (canonical) and ``PREFIX.tsv.gz``; with ``metadata``, also the
     YAML sidecar ``PREFIX.tsv.gz-meta.yaml`` (GWAS-SSF) and the same keys in the Parquet footer.
 
-    Returns the paths written.
+    ``compresslevel`` is the gzip level of the ``.tsv.gz`` (1 is several times faster than 9
+    for about 10% more bytes). Returns the paths written.
     """
     prefix = Path(prefix)
     written = []
@@ -72,7 +74,9 @@ def write_table(
         with (
             atomic_path(tsv_path) as tmp,
             open(tmp, "wb") as raw,
-            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
+            gzip.GzipFile(
+                filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=compresslevel
+            ) as gz,
         ):
             table.write_csv(gz, separator="\t", null_value="NA")
         written.append(tsv_path)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gwaskit import __version__
+from gwaskit.engine import Engine, LocalEngine
 from gwaskit.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,15 @@ class TaskOutcome:
 
 
 class Runner:
-    """Runs tasks in order under ``out``, skipping those whose manifest is up to date."""
+    """Runs tasks stage by stage under ``out``, skipping those whose manifest is up to date.
 
-    def __init__(self, out: Path) -> None:
-        self.out = Path(out)
+    The tasks of one stage do not depend on each other; they run together through ``engine``
+    (threads here, or workers of a Dask cluster, which must see ``out`` at the same path).
+    """
+
+    def __init__(self, out: Path, *, engine: Engine | None = None) -> None:
+        self.out = Path(out).resolve()
+        self.engine = engine or LocalEngine(1, progress=False)
         self._checksums: dict[tuple[str, int, int], str] = {}
 
     def folder(self, task_id: str) -> Path:
@@ -94,55 +100,40 @@ class Runner:
                 raise ParameterError(f"{name} must be one of {', '.join(stages)}, got {value!r}.")
         forced_from = stages.index(start_from) if start_from else len(stages)
         self.out.mkdir(parents=True, exist_ok=True)
-        outcomes = []
-        for task in tasks:
-            if only is not None and task.stage != only:
+        outcomes: list[TaskOutcome] = []
+        for stage in stages:
+            if only is not None and stage != only:
                 continue
-            fingerprint = self._fingerprint(task)
-            forced = stages.index(task.stage) >= forced_from
-            if not forced and self._up_to_date(task, fingerprint):
-                outcomes.append(TaskOutcome(task.id, "skipped"))
-                log.info("%-28s up to date", task.id)
-                continue
-            if dry_run:
-                outcomes.append(TaskOutcome(task.id, "planned"))
-                log.info("%-28s would run", task.id)
-                continue
-            began = time.perf_counter()
-            log.info("%-28s running", task.id)
-            self._execute(task, fingerprint)
-            seconds = time.perf_counter() - began
-            outcomes.append(TaskOutcome(task.id, "ran", seconds))
-            log.info("%-28s done in %.1f s", task.id, seconds)
+            due = []
+            for task in (t for t in tasks if t.stage == stage):
+                fingerprint = self._fingerprint(task)
+                forced = stages.index(stage) >= forced_from
+                if not forced and self._up_to_date(task, fingerprint):
+                    outcomes.append(TaskOutcome(task.id, "skipped"))
+                    log.info("%-28s up to date", task.id)
+                elif dry_run:
+                    outcomes.append(TaskOutcome(task.id, "planned"))
+                    log.info("%-28s would run", task.id)
+                else:
+                    due.append((task, fingerprint))
+            if due:
+                log.info("%s: running %s", stage, ", ".join(t.key for t, _ in due))
+                jobs = [(self.out, task, fp, self._manifest_record(task)) for task, fp in due]
+                seconds = self.engine.map(_execute_job, jobs, description=stage)
+                for (task, _), took in zip(due, seconds, strict=True):
+                    outcomes.append(TaskOutcome(task.id, "ran", took))
+                    log.info("%-28s done in %.1f s", task.id, took)
         return outcomes
 
-    def _execute(self, task: Task, fingerprint: str) -> None:
-        final = self.folder(task.id)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = final.with_name(f".{final.name}.partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        try:
-            task.run(staging)
-            manifest = {
-                "task": task.id,
-                "fingerprint": fingerprint,
-                "gwaskit": __version__,
-                "params": _jsonable(task.params),
-                "inputs": {self._display(p): self._checksum(p) for p in _expand(task.inputs)},
-                "depends": {d: self._outputs_digest(d) for d in task.depends},
-                "outputs": {
-                    str(p.relative_to(staging)): self._checksum(p)
-                    for p in sorted(staging.rglob("*"))
-                    if p.is_file()
-                },
-            }
-            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-            # the old result goes first: until the rename, no complete-looking folder exists
-            shutil.rmtree(final, ignore_errors=True)
-            os.replace(staging, final)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    def _manifest_record(self, task: Task) -> dict[str, Any]:
+        """What the manifest says of a task's inputs (computed here, where the files are read)."""
+        return {
+            "task": task.id,
+            "gwaskit": __version__,
+            "params": _jsonable(task.params),
+            "inputs": {self._display(p): self._checksum(p) for p in _expand(task.inputs)},
+            "depends": {d: self._outputs_digest(d) for d in task.depends},
+        }
 
     def _display(self, path: Path) -> str:
         """A path as recorded in manifests: relative to the output folder, so results move."""
@@ -156,13 +147,7 @@ class Runner:
         return all((folder / name).is_file() for name in manifest.get("outputs", {}))
 
     def _fingerprint(self, task: Task) -> str:
-        record = {
-            "task": task.id,
-            "gwaskit": __version__,
-            "params": _jsonable(task.params),
-            "inputs": [self._checksum(p) for p in _expand(task.inputs)],
-            "depends": [self._outputs_digest(d) for d in task.depends],
-        }
+        record = self._manifest_record(task)
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
     def _outputs_digest(self, task_id: str) -> str:
@@ -183,12 +168,46 @@ class Runner:
         stat = path.stat()
         key = (str(path), stat.st_size, stat.st_mtime_ns)
         if key not in self._checksums:
-            digest = hashlib.sha256()
-            with open(path, "rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-            self._checksums[key] = digest.hexdigest()
+            self._checksums[key] = _sha256(path)
         return self._checksums[key]
+
+
+def _execute_job(job: tuple[Path, Task, str, dict[str, Any]]) -> float:
+    """Run one task into a staging folder, add its manifest, rename it into place.
+
+    A module-level function of picklable arguments, so that a Dask worker can run it.
+    Returns the seconds taken.
+    """
+    out, task, fingerprint, record = job
+    began = time.perf_counter()
+    final = out / task.id
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.with_name(f".{final.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        task.run(staging)
+        outputs = {
+            str(p.relative_to(staging)): _sha256(p)
+            for p in sorted(staging.rglob("*"))
+            if p.is_file()
+        }
+        manifest = {**record, "fingerprint": fingerprint, "outputs": outputs}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        # the old result goes first: until the rename, no complete-looking folder exists
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(staging, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return time.perf_counter() - began
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _expand(paths: Sequence[Path]) -> list[Path]:

@@ -1,0 +1,302 @@
+"""``gwaskit meta --study NAME=FILE ... --out PREFIX``: meta-analysis of summary statistics.
+
+Each study file is read (any supported format), checked (:func:`gwaskit.qc.sumstats.qc_sumstats`)
+and kept as a compact Parquet beside the output while the studies are harmonised and combined
+one chromosome at a time. Writes ``PREFIX.parquet`` + ``PREFIX.tsv.gz`` (+ YAML sidecar), the
+MetaStats table; ``PREFIX.studies.tsv.gz``/``.parquet``, one row per study (QC counts per reason,
+harmonisation counts, lambda GC, SE-N scale, build); and ``PREFIX.dropped.tsv.gz``/``.parquet``,
+every dropped input row with its reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from gwaskit import __version__
+from gwaskit.engine import LocalEngine
+from gwaskit.errors import BuildMismatchError, InputError, ParameterError
+from gwaskit.io.sumstats import read_sumstats, write_sumstats
+from gwaskit.io.tables import write_table
+from gwaskit.meta.analyse import meta_analyse_studies
+from gwaskit.qc.sumstats import qc_sumstats
+
+log = logging.getLogger(__name__)
+#: Columns kept from each study for harmonisation and combination.
+_KEEP = (
+    "chromosome",
+    "base_pair_location",
+    "variant_id",
+    "rsid",
+    "effect_allele",
+    "other_allele",
+    "beta",
+    "standard_error",
+    "effect_allele_frequency",
+    "neg_log_10_p_value",
+    "n",
+    "n_cases",
+    "n_controls",
+)
+
+
+def add_parser(
+    subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "meta",
+        parents=[common],
+        help="meta-analyse summary statistics of several studies",
+        description=(
+            "Meta-analyse summary statistics (GWAS-SSF, PLINK 2 .glm.*, REGENIE, SAIGE, "
+            "METAL/GWAMA inputs, gwaskit Parquet): QC, allele harmonisation, fixed / random "
+            "effects or sample-size weighted Z, heterogeneity."
+        ),
+    )
+    parser.add_argument(
+        "--study",
+        action="append",
+        required=True,
+        metavar="NAME=FILE",
+        help="a study's summary statistics; repeat per study (order = direction string order)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=["fixed", "random", "samplesize"],
+        default="fixed",
+        help="inverse-variance fixed effects (default), random effects, or METAL's "
+        "sample-size weighted Z",
+    )
+    parser.add_argument(
+        "--random-method",
+        choices=["dl", "reml"],
+        default="dl",
+        help="tau2 estimator for random effects (default: DerSimonian-Laird)",
+    )
+    parser.add_argument(
+        "--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman random-effects SE"
+    )
+    parser.add_argument("--gc", action="store_true", help="genomic control of each study")
+    parser.add_argument(
+        "--gc-result", action="store_true", help="genomic control of the meta-analysis result"
+    )
+    parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of every input")
+    parser.add_argument(
+        "--palindromic",
+        choices=["frequency", "forward", "drop"],
+        default="frequency",
+        help="A/T and C/G SNPs: align by allele frequency (default), trust the strand as "
+        "given (METAL, GWAMA), or drop them",
+    )
+    parser.add_argument(
+        "--maf-threshold",
+        type=float,
+        default=0.4,
+        help="palindromic SNPs with MAF at or above this are dropped (default 0.4)",
+    )
+    parser.add_argument(
+        "--population",
+        choices=["eur", "eas", "amr", "sas", "afr", "none"],
+        default="eur",
+        help="1000 Genomes super-population for the allele-frequency check",
+    )
+    parser.add_argument(
+        "--study-n",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="sample size of a study whose file has no N column (METAL's DEFAULTWEIGHT)",
+    )
+    parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
+    return parser
+
+
+def _parse_studies(values: list[str]) -> dict[str, Path]:
+    studies: dict[str, Path] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise ParameterError(f"--study must be NAME=FILE, got {value!r}.")
+        if name in studies:
+            raise ParameterError(f"--study: the name {name!r} is given twice; names must differ.")
+        if not Path(path).is_file():
+            raise InputError(path, "file not found.")
+        studies[name] = Path(path)
+    if len(studies) < 2:
+        raise ParameterError(
+            f"--study: a meta-analysis needs at least 2 studies, got {len(studies)}."
+        )
+    return studies
+
+
+def _parse_study_n(values: list[str], studies: dict[str, Path]) -> dict[str, float]:
+    out = {}
+    for value in values:
+        name, sep, number = value.partition("=")
+        if name not in studies:
+            raise ParameterError(f"--study-n: {name!r} is not a study given with --study.")
+        try:
+            n = float(number)
+        except ValueError:
+            n = float("nan")
+        if not sep or not n > 0:
+            raise ParameterError(f"--study-n must be NAME=N with N > 0, got {value!r}.")
+        out[name] = n
+    return out
+
+
+def _prepare_study(
+    name: str,
+    path: Path,
+    part: Path,
+    args: argparse.Namespace,
+    n: float | None,
+    population: str | None,
+) -> dict[str, Any]:
+    """Read and QC one study; write its kept rows, sorted, to a compact Parquet ``part``."""
+    table, meta = read_sumstats(path, build=args.build, n=n)
+    qc = qc_sumstats(
+        table,
+        require_beta=args.method != "samplesize",
+        require_n=args.method == "samplesize",
+        population=population,
+        build=meta.get("genome_assembly"),
+    )
+    if qc.table.height == 0:
+        reasons = ", ".join(f"{r}: {c}" for r, c in qc.counts.items() if c)
+        hint = " Give its sample size with --study-n NAME=N." if qc.counts.get("n_missing") else ""
+        raise InputError(path, f"no variant passed QC ({reasons}).{hint}")
+    declared = meta.get("genome_assembly")
+    detected = qc.summary.get("build_detected")
+    if declared and detected and declared != detected:
+        raise BuildMismatchError(
+            f"{path}: declared genome build {declared} but HapMap3 positions say "
+            f"{detected}; lift the file over or declare the right build."
+        )
+    log.info(
+        "%s: %d variants read, %d kept after QC, lambda GC %.3f",
+        name,
+        qc.summary["variants_read"],
+        qc.summary["variants_kept"],
+        qc.summary["lambda_gc"],
+    )
+    kept = qc.table.select([c for c in _KEEP if c in qc.table.columns])
+    kept = kept.sort("chromosome", "base_pair_location")
+    # small row groups: each chromosome's scan reads only its own groups
+    kept.write_parquet(part, row_group_size=16 * 1024, compression="lz4", statistics=True)
+    build = declared or detected
+    row = {
+        "study": name,
+        "file": str(path),
+        "format": meta["format"],
+        "build": build,
+        **qc.counts,
+        **{f"qc_{k}": v for k, v in qc.summary.items()},
+    }
+    dropped = qc.dropped.select(
+        pl.lit(name).alias("study"),
+        *[
+            pl.col(c)
+            for c in (
+                "chromosome",
+                "base_pair_location",
+                "variant_id",
+                "effect_allele",
+                "other_allele",
+                "reason",
+            )
+        ],
+    )
+    return {"row": row, "dropped": dropped, "build": build, "part": part}
+
+
+def run(args: argparse.Namespace) -> int:
+    studies = _parse_studies(args.study)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise InputError(out.parent, "output folder does not exist; create it first.")
+    if not 0.0 < args.maf_threshold <= 0.5:
+        raise ParameterError(f"--maf-threshold must be in (0, 0.5], got {args.maf_threshold!r}.")
+    population = None if args.population == "none" else args.population
+    default_n = _parse_study_n(args.study_n, studies)
+    engine = LocalEngine(args.threads, progress=not args.no_progress)
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
+
+        def prepare(item: tuple[int, tuple[str, Path]]) -> dict[str, Any]:
+            index, (name, path) = item
+            return _prepare_study(
+                name,
+                path,
+                Path(tmp) / f"study{index}.parquet",
+                args,
+                default_n.get(name),
+                population,
+            )
+
+        prepared = engine.map(prepare, list(enumerate(studies.items())), description="reading")
+        rows = [p["row"] for p in prepared]
+        qc_dropped = [p["dropped"] for p in prepared]
+        builds = {p["row"]["study"]: p["build"] for p in prepared if p["build"]}
+        lazies = {p["row"]["study"]: pl.scan_parquet(p["part"]) for p in prepared}
+        if len(set(builds.values())) > 1:
+            raise BuildMismatchError(
+                "studies are on different genome builds ("
+                + ", ".join(f"{k}: {v}" for k, v in builds.items())
+                + "); lift them over to one build first."
+            )
+        result = meta_analyse_studies(
+            lazies,
+            method=args.method,
+            gc=args.gc,
+            gc_result=args.gc_result,
+            palindromic=args.palindromic,
+            maf_threshold=args.maf_threshold,
+            random_method=args.random_method,
+            hksj=args.hksj,
+            engine=engine,
+        )
+    build = next(iter(builds.values()), None)
+    metadata = {
+        "genome_assembly": build,
+        "gwaskit_version": __version__,
+        "analysis": "meta-analysis",
+        "method": args.method,
+        "random_method": args.random_method,
+        "hksj": args.hksj,
+        "genomic_control": args.gc,
+        "genomic_control_result": args.gc_result,
+        "palindromic": args.palindromic,
+        "maf_threshold": args.maf_threshold,
+        "studies": {name: str(path) for name, path in studies.items()},
+        "direction_order": list(studies),
+    }
+    summary = pl.DataFrame(rows).join(result.studies, on="study", how="left")
+    written = write_sumstats(result.table, out, metadata=metadata, compresslevel=1)
+    written += write_table(summary, out.with_name(out.name + ".studies"), compresslevel=1)
+    dropped = (
+        pl.concat(
+            [
+                *[d.with_columns(pl.lit("qc").alias("stage")) for d in qc_dropped],
+                result.dropped.with_columns(pl.lit("harmonise").alias("stage")),
+            ],
+            how="vertical_relaxed",
+        )
+        if result.dropped is not None
+        else pl.concat(qc_dropped)
+    )
+    written += write_table(dropped, out.with_name(out.name + ".dropped"), compresslevel=1)
+    log.info(
+        "%d variants meta-analysed from %d studies; %d input rows dropped (%s)",
+        result.table.height,
+        len(studies),
+        dropped.height,
+        ", ".join(f"{r}: {c}" for r, c in dropped["reason"].value_counts(sort=True).iter_rows()),
+    )
+    for path in written:
+        log.info("wrote %s", path)
+    return 0

@@ -1,0 +1,1 @@
+"""Data files shipped with gwaskit (tables, reference subsets); see PROVENANCE.md."""

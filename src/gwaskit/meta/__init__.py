@@ -1,0 +1,1 @@
+"""Meta-analysis: allele harmonisation, fixed/random/sample-size combination, heterogeneity."""

@@ -1,0 +1,322 @@
+"""Quality control of one study's summary statistics, in the spirit of EasyQC
+(Winkler et al. 2014, doi:10.1038/nprot.2014.071).
+
+Rows that cannot enter a meta-analysis are dropped, each with a reason code:
+
+======================  ===========================================================
+``invalid_alleles``      an allele not made of A/C/G/T, or both alleles the same
+``missing_position``     no chromosome or position (only when positions are used)
+``non_finite_beta``      beta missing, NaN or infinite
+``se_not_positive``      standard error missing, zero, negative or infinite
+``p_out_of_range``       reported p outside (0, 1]
+``eaf_out_of_range``     allele frequency outside [0, 1]
+``n_not_positive``       sample size zero or negative
+``n_missing``            no sample size (only when ``require_n``, for sample-size weighting)
+``duplicate``            the same chromosome, position and allele pair more than once (all copies)
+======================  ===========================================================
+
+Study-level checks are reported, not applied: P-Z consistency (the p-value implied by
+beta/se against the reported one), SE-N consistency (EasyQC's ``median(se * sqrt(2 N f(1-f)))``,
+which estimates the trait's standard deviation: ~1 for a standardised quantitative trait, ~2 for
+log odds ratios with an effective N; a study far from the others has a wrong N or scale),
+allele frequencies against the 1000 Genomes HapMap3 reference shipped with gwaskit, the genome
+build from HapMap3 positions, and lambda GC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from gwaskit.errors import ParameterError
+from gwaskit.stats import lambda_gc, neg_log10_p_from_z
+
+QC_REASONS = (
+    "invalid_alleles",
+    "missing_position",
+    "non_finite_beta",
+    "se_not_positive",
+    "p_out_of_range",
+    "eaf_out_of_range",
+    "n_not_positive",
+    "n_missing",
+    "duplicate",
+)
+POPULATIONS = ("eur", "eas", "amr", "sas", "afr")
+
+
+@dataclass(frozen=True)
+class SumstatsQC:
+    """Result of :func:`qc_sumstats`.
+
+    Attributes
+    ----------
+    table
+        The rows kept.
+    dropped
+        The rows dropped, with a ``reason`` column.
+    counts
+        ``{reason: number of rows dropped}`` for every reason of :data:`QC_REASONS`.
+    summary
+        Study-level checks: ``variants_read``, ``variants_kept``, ``lambda_gc``,
+        ``pz_inconsistent`` (rows whose -log10 p from beta/se differs from the reported one by
+        more than ``pz_tolerance``), ``pz_median_abs_diff``, ``se_n_scale``,
+        ``eaf_reference_*`` and ``build_detected``.
+    """
+
+    table: pl.DataFrame
+    dropped: pl.DataFrame
+    counts: dict[str, int]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _has(table: pl.DataFrame, name: str) -> bool:
+    return name in table.columns and table[name].null_count() < table.height
+
+
+def qc_sumstats(
+    table: pl.DataFrame,
+    *,
+    require_beta: bool = True,
+    require_n: bool = False,
+    use_positions: bool | None = None,
+    population: str | None = "eur",
+    build: str | None = None,
+    pz_tolerance: float = 0.5,
+    eaf_tolerance: float = 0.2,
+) -> SumstatsQC:
+    """Check one study's SumStats table; drop unusable rows with a reason, report the rest.
+
+    Parameters
+    ----------
+    table
+        A SumStats table (see :mod:`gwaskit.io.sumstats`).
+    require_beta
+        Drop rows without a finite beta and a positive standard error (inverse-variance
+        methods); ``False`` for sample-size weighting, which needs only p and N.
+    require_n
+        Drop rows without a sample size (N, or both case and control counts).
+    use_positions
+        Require chromosome and position (default: when the table has them).
+    population
+        1000 Genomes super-population for the allele-frequency check (``None``: skip).
+    build
+        ``"GRCh37"`` or ``"GRCh38"`` for the frequency check; default: detected.
+    pz_tolerance
+        Absolute difference in -log10 p beyond which a row counts as P-Z inconsistent.
+    eaf_tolerance
+        Absolute frequency difference beyond which a row counts as discordant.
+    """
+    if population is not None and population.lower() not in POPULATIONS:
+        raise ParameterError(
+            f"qc_sumstats: population must be one of {POPULATIONS}, got {population!r}."
+        )
+    if use_positions is None:
+        use_positions = _has(table, "base_pair_location")
+    conditions: list[tuple[str, pl.Expr]] = []
+    ea, oa = pl.col("effect_allele"), pl.col("other_allele")
+    conditions.append(
+        (
+            "invalid_alleles",
+            ~(
+                ea.str.contains(r"^[ACGT]+$").fill_null(False)
+                & oa.str.contains(r"^[ACGT]+$").fill_null(False)
+                & (ea != oa).fill_null(False)
+            ),
+        )
+    )
+    if use_positions:
+        conditions.append(
+            (
+                "missing_position",
+                pl.col("chromosome").is_null() | pl.col("base_pair_location").is_null(),
+            )
+        )
+    if require_beta:
+        beta, se = pl.col("beta"), pl.col("standard_error")
+        conditions.append(("non_finite_beta", beta.is_null() | ~beta.is_finite()))
+        conditions.append(("se_not_positive", se.is_null() | ~se.is_finite() | (se <= 0)))
+    else:
+        nlp = pl.col("neg_log_10_p_value")
+        conditions.append(("p_out_of_range", nlp.is_null() | nlp.is_nan() | (nlp < 0)))
+    if "p_value" in table.columns:
+        p = pl.col("p_value")
+        conditions.append(("p_out_of_range", p.is_not_null() & ((p <= 0) | (p > 1) | p.is_nan())))
+    if "effect_allele_frequency" in table.columns:
+        f = pl.col("effect_allele_frequency")
+        conditions.append(("eaf_out_of_range", f.is_not_null() & ((f < 0) | (f > 1))))
+    if "n" in table.columns:
+        conditions.append(("n_not_positive", pl.col("n").is_not_null() & (pl.col("n") <= 0)))
+    if require_n:
+        has_n = pl.col("n").is_not_null() if "n" in table.columns else pl.lit(False)
+        if "n_cases" in table.columns and "n_controls" in table.columns:
+            has_n = has_n | (pl.col("n_cases").is_not_null() & pl.col("n_controls").is_not_null())
+        conditions.append(("n_missing", ~has_n))
+    key = ["chromosome", "base_pair_location"] if use_positions else ["variant_id"]
+    pair = [pl.min_horizontal(ea, oa).alias("_a"), pl.max_horizontal(ea, oa).alias("_b")]
+    conditions.append(("duplicate", pl.struct(*[pl.col(k) for k in key], *pair).is_duplicated()))
+
+    reason: pl.Expr = pl.lit(None, pl.String)
+    for name, cond in reversed(conditions):
+        reason = pl.when(cond.fill_null(False)).then(pl.lit(name)).otherwise(reason)
+    marked = table.with_columns(_reason=reason)
+    kept = marked.filter(pl.col("_reason").is_null()).drop("_reason")
+    dropped = marked.filter(pl.col("_reason").is_not_null()).rename({"_reason": "reason"})
+    found = dropped["reason"].value_counts()
+    by_reason = dict(zip(found["reason"].to_list(), found["count"].to_list(), strict=True))
+    counts = {r: int(by_reason.get(r, 0)) for r in QC_REASONS}
+
+    summary: dict[str, Any] = {"variants_read": table.height, "variants_kept": kept.height}
+    summary.update(_pz_consistency(kept, pz_tolerance))
+    summary["lambda_gc"] = (
+        lambda_gc(kept["neg_log_10_p_value"].to_numpy()) if kept.height else float("nan")
+    )
+    summary["se_n_scale"] = se_n_scale(kept)
+    detected = detect_build(kept)
+    summary["build_detected"] = detected
+    if population is not None:
+        summary.update(
+            eaf_against_reference(
+                kept, build=build or detected, population=population, tolerance=eaf_tolerance
+            )
+        )
+    return SumstatsQC(table=kept, dropped=dropped, counts=counts, summary=summary)
+
+
+def _pz_consistency(table: pl.DataFrame, tolerance: float) -> dict[str, Any]:
+    if not (_has(table, "beta") and _has(table, "standard_error") and _has(table, "p_value")):
+        return {"pz_inconsistent": None, "pz_median_abs_diff": None}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = table["beta"].to_numpy() / table["standard_error"].to_numpy()
+        p = table["p_value"].to_numpy().astype(np.float64)
+        reported = np.where(p > 0, -np.log10(p), np.nan)
+    implied = neg_log10_p_from_z(z)
+    diff = np.abs(implied - reported)
+    ok = np.isfinite(diff)
+    return {
+        "pz_inconsistent": int((diff[ok] > tolerance).sum()),
+        "pz_median_abs_diff": float(np.median(diff[ok])) if ok.any() else float("nan"),
+    }
+
+
+def se_n_scale(table: pl.DataFrame) -> float:
+    """EasyQC's SE-N check: ``median(se * sqrt(2 N_eff f (1 - f)))`` over variants with
+    0.05 < f < 0.95; NaN when N, frequency or SE is unknown.
+
+    For a quantitative trait this estimates the trait SD (1 when standardised); for log odds
+    ratios with the effective N = 4 / (1/cases + 1/controls) it is about 2.
+    """
+    if not (
+        _has(table, "standard_error")
+        and _has(table, "effect_allele_frequency")
+        and _has(table, "n")
+    ):
+        return float("nan")
+    f = table["effect_allele_frequency"].to_numpy().astype(np.float64)
+    se = table["standard_error"].to_numpy().astype(np.float64)
+    n = table["n"].to_numpy().astype(np.float64)
+    if _has(table, "n_cases") and _has(table, "n_controls"):
+        ca = table["n_cases"].to_numpy().astype(np.float64)
+        co = table["n_controls"].to_numpy().astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n = np.where((ca > 0) & (co > 0), 4.0 / (1.0 / ca + 1.0 / co), n)
+    ok = (f > 0.05) & (f < 0.95) & np.isfinite(se) & (se > 0) & (n > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.median(se[ok] * np.sqrt(2.0 * n[ok] * f[ok] * (1.0 - f[ok]))))
+
+
+@cache
+def _reference(name: str) -> pl.DataFrame:
+    with resources.files("gwaskit.data").joinpath(name).open("rb") as fh:
+        return pl.read_parquet(fh)
+
+
+def detect_build(table: pl.DataFrame, *, min_matches: int = 20) -> str | None:
+    """GRCh37 or GRCh38 from the positions of HapMap3 SNPs (20,000 shipped with gwaskit).
+
+    Matches by rsID when the table has one, else by chromosome and position; returns the build
+    with at least ``min_matches`` matches and 90% of them, else ``None``.
+    """
+    if not _has(table, "base_pair_location"):
+        return None
+    ref = _reference("hapmap3_build_sample.parquet")
+    hits = {}
+    if _has(table, "rsid"):
+        joined = table.select("rsid", "chromosome", "base_pair_location").join(
+            ref, on="rsid", how="inner"
+        )
+        for build in ("grch37", "grch38"):
+            hits[build] = int(
+                (
+                    (joined["chromosome"] == joined["chromosome_right"])
+                    & (joined["base_pair_location"] == joined[f"pos_{build}"])
+                ).sum()
+            )
+    else:
+        pos = table.select("chromosome", "base_pair_location")
+        for build in ("grch37", "grch38"):
+            r = ref.select("chromosome", pl.col(f"pos_{build}").alias("base_pair_location"))
+            hits[build] = pos.join(r, on=["chromosome", "base_pair_location"]).height
+    total = hits["grch37"] + hits["grch38"]
+    if total < min_matches:
+        return None
+    if hits["grch37"] >= 0.9 * total:
+        return "GRCh37"
+    if hits["grch38"] >= 0.9 * total:
+        return "GRCh38"
+    return None
+
+
+def eaf_against_reference(
+    table: pl.DataFrame, *, build: str | None, population: str = "eur", tolerance: float = 0.2
+) -> dict[str, Any]:
+    """Compare effect-allele frequencies with 1000 Genomes (HapMap3 subset shipped with gwaskit).
+
+    Returns the number of SNPs compared, their frequency correlation, and how many differ by
+    more than ``tolerance`` (after aligning alleles, strand included).
+    """
+    empty = {"eaf_reference_n": 0, "eaf_reference_r": None, "eaf_reference_discordant": None}
+    if build not in ("GRCh37", "GRCh38") or not _has(table, "effect_allele_frequency"):
+        return empty
+    ref = _reference(f"hapmap3_eaf_{build.lower()}.parquet").select(
+        "chromosome",
+        "base_pair_location",
+        pl.col("effect_allele").alias("ref_ea"),
+        pl.col("other_allele").alias("ref_oa"),
+        pl.col(f"eaf_{population.lower()}").cast(pl.Float64).alias("ref_eaf"),
+    )
+    joined = table.select(
+        "chromosome",
+        "base_pair_location",
+        "effect_allele",
+        "other_allele",
+        "effect_allele_frequency",
+    ).join(ref, on=["chromosome", "base_pair_location"])
+    if joined.height == 0:
+        return empty
+    comp = {"A": "T", "T": "A", "C": "G", "G": "C"}
+    ea, oa = joined["effect_allele"], joined["other_allele"]
+    rea, roa = joined["ref_ea"], joined["ref_oa"]
+    cea, coa = ea.replace(comp), oa.replace(comp)
+    same = ((ea == rea) & (oa == roa)) | ((cea == rea) & (coa == roa))
+    swapped = ((ea == roa) & (oa == rea)) | ((cea == roa) & (coa == rea))
+    ok = (same | swapped).to_numpy()
+    f = joined["effect_allele_frequency"].to_numpy()
+    r = joined["ref_eaf"].to_numpy()
+    aligned = np.where(same.to_numpy(), r, 1.0 - r)[ok]
+    f = f[ok]
+    good = np.isfinite(f) & np.isfinite(aligned)
+    f, aligned = f[good], aligned[good]
+    if f.size < 3:
+        return {**empty, "eaf_reference_n": int(f.size)}
+    return {
+        "eaf_reference_n": int(f.size),
+        "eaf_reference_r": float(np.corrcoef(f, aligned)[0, 1]),
+        "eaf_reference_discordant": int((np.abs(f - aligned) > tolerance).sum()),
+    }
