@@ -154,6 +154,9 @@ def _read_raw(path: Path, numeric: dict[str, str] | None = None) -> pl.DataFrame
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table: {exc}") from None
 
 
+_SEPARATOR_NAMES = {"\t": "tab", ",": "comma", " ": "space"}
+
+
 def _check_field_counts(path: Path, source: Path | io.StringIO, sep: str, n_columns: int) -> None:
     """Every line has as many fields as the header: polars pads a short line with nulls, which
     would silently blank the values a truncated line lost."""
@@ -171,7 +174,8 @@ def _check_field_counts(path: Path, source: Path | io.StringIO, sep: str, n_colu
         row = int(bad.arg_true()[0])
         raise InputError(
             path,
-            f"expected {n_columns} {sep!r}-separated fields (as in the header), found "
+            f"expected {n_columns} {_SEPARATOR_NAMES.get(sep, repr(sep))}-separated fields "
+            f"(as in the header), found "
             f"{counts[row]}.",
             line=row + 1,
         )
