@@ -78,7 +78,11 @@ def read_known(path: str | Path) -> pl.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found.")
-    table = pl.read_csv(path, separator="\t", infer_schema_length=0, null_values=["NA", ""])
+    try:
+        table = pl.read_csv(path, separator="\t", infer_schema_length=0, null_values=["NA", ""])
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty"
+        raise InputError(path, f"not a readable tab-separated table ({reason}).") from None
     aliases = {
         "chr": "chromosome", "chrom": "chromosome", "chromosome": "chromosome",
         "pos": "base_pair_location", "bp": "base_pair_location", "position": "base_pair_location",
@@ -87,6 +91,12 @@ def read_known(path: str | Path) -> pl.DataFrame:
         "build": "build", "genome_assembly": "build",
     }  # fmt: skip
     renamed = {c: aliases[c.lower()] for c in table.columns if c.lower() in aliases}
+    for target in set(renamed.values()):
+        sources = [c for c, t in renamed.items() if t == target]
+        if len(sources) > 1:
+            raise InputError(
+                path, f"columns {', '.join(map(repr, sources))} all mean {target}; keep one."
+            )
     table = table.rename(renamed).select(list(dict.fromkeys(renamed.values())))
     if "base_pair_location" in table.columns:
         try:
