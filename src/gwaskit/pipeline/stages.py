@@ -1,0 +1,489 @@
+"""The stages of a study, as runner tasks built from a plan.
+
+Per cohort with genotypes: ``qc`` (sample and variant QC, filtered fileset) -> ``pca`` (on the
+QC'd cohort) -> ``assoc`` (covariates + PCs). Per cohort: ``sumstats`` (its summary statistics as
+gwaskit Parquet: the association results, or the shared file of a summary-only cohort). Then,
+for the discovery cohorts: ``meta`` -> ``loci`` -> ``replicate`` (when replication cohorts exist)
+-> ``annotate`` -> ``report``, which assembles the results folder (docs/results-layout.md) and
+writes ``report.html``.
+
+The per-cohort verbs run as ``python -m gwaskit VERB ...`` processes: a task is then a pure
+function of files and arguments, identical on local threads or a Dask worker, and each verb's own
+checks and messages apply unchanged. Task functions are module-level and their arguments are
+plain data, so tasks can be pickled to a cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from gwaskit import __version__
+from gwaskit.errors import GwaskitError, InputError
+from gwaskit.io import open_genotypes
+from gwaskit.io.sumstats import read_sumstats, write_sumstats
+from gwaskit.pipeline.plan import Cohort, Plan
+from gwaskit.pipeline.runner import Task
+
+log = logging.getLogger(__name__)
+
+#: The stages in run order; ``--from`` and ``--only`` take these names.
+STAGES = ("qc", "pca", "assoc", "sumstats", "meta", "loci", "replicate", "annotate", "report")
+
+
+class StageError(GwaskitError):
+    """A verb run by the pipeline stopped on a user's mistake (its message is passed on)."""
+
+
+def build_tasks(plan: Plan, *, threads: int | None = None) -> list[Task]:
+    """The tasks of ``plan``, in run order (see module docstring)."""
+    common = ["--no-progress"] + ([] if threads is None else ["--threads", str(threads)])
+    out = plan.out
+    build = plan.consortium.build
+    tasks: list[Task] = []
+    genotyped = [c for c in plan.cohorts if c.genotypes is not None]
+    for cohort in genotyped:
+        tasks.append(_qc_task(plan, cohort, common))
+    for cohort in genotyped:
+        tasks.append(_pca_task(plan, cohort, out, common))
+    for cohort in genotyped:
+        tasks.append(_assoc_task(plan, cohort, out, common))
+    for cohort in plan.cohorts:
+        tasks.append(_sumstats_task(plan, cohort, out))
+    discovery = plan.cohorts_with("discovery")
+    replication = plan.cohorts_with("replication")
+    ld_reference = _ld_reference(plan, out)
+    meta_params = asdict(plan.meta)
+    tasks.append(
+        Task(
+            "meta",
+            "discovery",
+            partial(
+                run_meta,
+                studies={c.name: str(_sumstats_file(out, c)) for c in discovery},
+                method=plan.meta.method,
+                gc=plan.meta.gc,
+                maf_threshold=plan.meta.palindromic_maf,
+                build=build,
+                common=common,
+            ),
+            params=meta_params,
+            depends=tuple(f"sumstats/{c.name}" for c in discovery),
+        )
+    )
+    loci_argv = [
+        "loci", str(out / "meta/discovery/meta.parquet"),
+        "--p", repr(plan.loci.p), "--window-kb", repr(plan.loci.window_kb),
+        "--clump-r2", repr(plan.loci.clump_r2), "--build", build,
+    ]  # fmt: skip
+    inputs: list[Path] = []
+    if ld_reference is not None:
+        loci_argv += ["--ld-ref", str(ld_reference)]
+        if plan.loci.cojo:
+            loci_argv.append("--cojo")
+    if plan.loci.known is not None:
+        loci_argv += ["--known", str(plan.path(plan.loci.known)), "--known-build", build]
+        inputs.append(plan.path(plan.loci.known))
+    if plan.loci.ld_reference is not None:
+        inputs.append(plan.path(plan.loci.ld_reference))
+    reference_task = _reference_task_id(plan)
+    loci_depends = ("meta/discovery",) + ((reference_task,) if reference_task else ())
+    tasks.append(
+        Task(
+            "loci",
+            "discovery",
+            partial(run_verb, argv=[*loci_argv, *common], out_name="loci"),
+            params=asdict(plan.loci),
+            inputs=tuple(inputs),
+            depends=loci_depends,
+        )
+    )
+    loci_table = out / "loci/discovery/loci.parquet"
+    if replication:
+        studies = [f"{c.name}={_sumstats_file(out, c)}" for c in replication]
+        argv = ["replicate", str(loci_table)]
+        for study in studies:
+            argv += ["--study", study]
+        tasks.append(
+            Task(
+                "replicate",
+                "discovery",
+                partial(run_verb, argv=[*argv, *common], out_name="replicate"),
+                params={"studies": [c.name for c in replication]},
+                depends=("loci/discovery", *(f"sumstats/{c.name}" for c in replication)),
+            )
+        )
+        loci_table = out / "replicate/discovery/replicate.parquet"
+    annotate_argv = ["annotate", str(loci_table), "--build", build]
+    if plan.annotate.tissues and ld_reference is not None:
+        annotate_argv += [
+            "--sumstats", str(out / "meta/discovery/meta.parquet"), "--ld-ref", str(ld_reference)
+        ]  # fmt: skip
+    tasks.append(
+        Task(
+            "annotate",
+            "discovery",
+            partial(run_verb, argv=[*annotate_argv, *common], out_name="annotate"),
+            params={**asdict(plan.annotate), "window_kb": plan.loci.window_kb},
+            depends=(
+                "replicate/discovery" if replication else "loci/discovery",
+                "meta/discovery",
+                *((reference_task,) if reference_task else ()),
+            ),
+        )
+    )
+    tasks.append(
+        Task(
+            "report",
+            "all",
+            partial(
+                run_report,
+                out=str(out),
+                plan_summary=_plan_summary(plan),
+                studies=[c.name for c in plan.cohorts],
+                ld_reference=None if ld_reference is None else str(ld_reference),
+                build=build,
+            ),
+            params=_plan_summary(plan),
+            depends=(
+                "meta/discovery",
+                "annotate/discovery",
+                *(f"sumstats/{c.name}" for c in plan.cohorts),
+                *((reference_task,) if reference_task else ()),
+            ),
+        )
+    )
+    return tasks
+
+
+# ----------------------------------------------------------------------------- per cohort
+
+
+def _qc_task(plan: Plan, cohort: Cohort, common: list[str]) -> Task:
+    qc = plan.qc
+    argv = [
+        "qc", str(plan.path(cohort.genotypes)), "--pheno", str(plan.path(cohort.phenotypes)),
+        "--geno", repr(qc.geno), "--mind", repr(qc.mind), "--maf", repr(qc.maf),
+        "--hwe", repr(qc.hwe), "--het-sd", repr(qc.het_sd), "--build", plan.consortium.build,
+        "--make-bed",
+    ]  # fmt: skip
+    if cohort.phenotype_name:
+        argv += ["--pheno-name", cohort.phenotype_name]
+    if qc.king_cutoff is not None:
+        argv += ["--king-cutoff", repr(qc.king_cutoff)]
+    return Task(
+        "qc",
+        cohort.name,
+        partial(run_verb, argv=[*argv, *common], out_name="qc"),
+        params=asdict(qc),
+        inputs=(plan.path(cohort.genotypes), plan.path(cohort.phenotypes)),
+    )
+
+
+def _pca_task(plan: Plan, cohort: Cohort, out: Path, common: list[str]) -> Task:
+    pcs = max(plan.association.pcs, 1)
+    argv = [
+        "pca", str(out / "qc" / cohort.name / "qc.bed"), "--pcs", str(pcs),
+        "--seed", "1", "--build", plan.consortium.build,
+    ]  # fmt: skip
+    return Task(
+        "pca",
+        cohort.name,
+        partial(run_verb, argv=[*argv, *common], out_name="pca"),
+        params={"pcs": pcs},
+        depends=(f"qc/{cohort.name}",),
+    )
+
+
+def _assoc_task(plan: Plan, cohort: Cohort, out: Path, common: list[str]) -> Task:
+    settings = plan.association
+    return Task(
+        "assoc",
+        cohort.name,
+        partial(
+            run_assoc,
+            genotypes=str(out / "qc" / cohort.name / "qc.bed"),
+            phenotypes=str(plan.path(cohort.phenotypes)),
+            phenotype_name=cohort.phenotype_name,
+            covariates=None if cohort.covariates is None else str(plan.path(cohort.covariates)),
+            covariate_names=list(settings.covariates),
+            eigenvec=str(out / "pca" / cohort.name / "pca.eigenvec"),
+            pcs=settings.pcs,
+            model=settings.model,
+            test=settings.test,
+            firth_fallback=settings.firth_fallback,
+            build=plan.consortium.build,
+            common=common,
+        ),
+        params=asdict(settings),
+        inputs=tuple(plan.path(p) for p in (cohort.phenotypes, cohort.covariates) if p is not None),
+        depends=(f"qc/{cohort.name}", f"pca/{cohort.name}"),
+    )
+
+
+def _sumstats_task(plan: Plan, cohort: Cohort, out: Path) -> Task:
+    if cohort.sumstats is not None:
+        source = plan.path(cohort.sumstats)
+        return Task(
+            "sumstats",
+            cohort.name,
+            partial(run_sumstats, source=str(source), build=plan.consortium.build),
+            params={"role": cohort.role},
+            inputs=(source,),
+        )
+    return Task(
+        "sumstats",
+        cohort.name,
+        partial(
+            run_sumstats,
+            source=str(out / "assoc" / cohort.name / "assoc.parquet"),
+            build=plan.consortium.build,
+        ),
+        params={"role": cohort.role},
+        depends=(f"assoc/{cohort.name}",),
+    )
+
+
+def _sumstats_file(out: Path, cohort: Cohort) -> Path:
+    return out / "sumstats" / cohort.name / "sumstats.parquet"
+
+
+def _ld_reference(plan: Plan, out: Path) -> Path | None:
+    """The LD panel: the plan's, else the first discovery cohort's QC'd genotypes."""
+    if plan.loci.ld_reference is not None:
+        return plan.path(plan.loci.ld_reference)
+    for cohort in plan.cohorts_with("discovery"):
+        if cohort.genotypes is not None:
+            return out / "qc" / cohort.name / "qc.bed"
+    return None
+
+
+def _reference_task_id(plan: Plan) -> str | None:
+    if plan.loci.ld_reference is not None:
+        return None
+    for cohort in plan.cohorts_with("discovery"):
+        if cohort.genotypes is not None:
+            return f"qc/{cohort.name}"
+    return None
+
+
+def _plan_summary(plan: Plan) -> dict[str, object]:
+    return {
+        "consortium": asdict(plan.consortium),
+        "qc": asdict(plan.qc),
+        "association": asdict(plan.association),
+        "meta": asdict(plan.meta),
+        "loci": asdict(plan.loci),
+        "annotate": asdict(plan.annotate),
+        "cohorts": [{"name": c.name, "role": c.role} for c in plan.cohorts],
+    }
+
+
+# ----------------------------------------------------------------------------- task bodies
+
+
+def run_verb(folder: Path, *, argv: list[str], out_name: str) -> None:
+    """Run ``gwaskit ARGV --out FOLDER/OUT_NAME`` in a child process."""
+    command = [sys.executable, "-m", "gwaskit", *argv, "--out", str(folder / out_name)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode == 2:
+        message = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+        raise StageError(f"gwaskit {argv[0]}: {message.removeprefix('error: ')}")
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"gwaskit {argv[0]} failed with exit code {result.returncode}:\n{result.stderr}"
+        )
+
+
+def run_assoc(
+    folder: Path,
+    *,
+    genotypes: str,
+    phenotypes: str,
+    phenotype_name: str | None,
+    covariates: str | None,
+    covariate_names: list[str],
+    eigenvec: str,
+    pcs: int,
+    model: str,
+    test: str,
+    firth_fallback: bool,
+    build: str,
+    common: list[str],
+) -> None:
+    """Association with the cohort's covariates and its top ``pcs`` principal components."""
+    covar = folder / "covariates.tsv"
+    merge_covariates(Path(eigenvec), None if covariates is None else Path(covariates), covar)
+    argv = [
+        "assoc", genotypes, "--pheno", phenotypes, "--covar", str(covar),
+        "--model", model, "--test", test, "--build", build,
+    ]  # fmt: skip
+    if phenotype_name:
+        argv += ["--pheno-name", phenotype_name]
+    if pcs:
+        argv += ["--pcs", str(pcs)]
+    if covariate_names:
+        argv += ["--covar-name", ",".join(covariate_names)]
+    if model == "logistic" and test == "wald" and not firth_fallback:
+        argv.append("--no-firth-fallback")
+    run_verb(folder, argv=[*argv, *common], out_name="assoc")
+
+
+def merge_covariates(eigenvec: Path, covariates: Path | None, out: Path) -> None:
+    """Write ``FID IID <covariates> PC1..`` for the samples in the eigenvector file.
+
+    Both inputs are whitespace-separated with a header (``#FID``/``FID``, ``IID``); samples are
+    matched by IID. Samples without covariates keep ``NA`` (the association drops them and
+    counts them).
+    """
+    pcs = _read_id_table(eigenvec)
+    if covariates is not None:
+        table = _read_id_table(covariates).drop("FID", strict=False)
+        pcs = pcs.join(table, on="IID", how="left", coalesce=True)
+    pcs.write_csv(out, separator="\t", null_value="NA")
+
+
+def _read_id_table(path: Path) -> pl.DataFrame:
+    lines = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    if not lines:
+        raise InputError(path, "is empty; expected a header with IID and one row per sample.")
+    header = [h.lstrip("#") for h in lines[0]]
+    if "IID" not in header:
+        raise InputError(path, f"expected an IID column in the header, found {header}.")
+    for number, row in enumerate(lines[1:], start=2):
+        if len(row) != len(header):
+            raise InputError(path, f"expected {len(header)} fields, found {len(row)}.", line=number)
+    columns = list(zip(*lines[1:], strict=True)) if len(lines) > 1 else [()] * len(header)
+    return pl.DataFrame(
+        {name: list(values) for name, values in zip(header, columns, strict=True)},
+        schema=dict.fromkeys(header, pl.String),
+    )
+
+
+def run_sumstats(folder: Path, *, source: str, build: str) -> None:
+    """A cohort's summary statistics, read in any format, written as gwaskit Parquet."""
+    table, meta = read_sumstats(source, build=build)
+    metadata = {k: v for k, v in meta.items() if k not in ("source",)}
+    metadata["genome_assembly"] = build
+    write_sumstats(table, folder / "sumstats", metadata=metadata)
+
+
+def run_meta(
+    folder: Path,
+    *,
+    studies: dict[str, str],
+    method: str,
+    gc: bool,
+    maf_threshold: float,
+    build: str,
+    common: list[str],
+) -> None:
+    """Meta-analysis of the discovery studies; a single study stands for itself."""
+    if len(studies) == 1:
+        (path,) = studies.values()
+        table, meta = read_sumstats(path, build=build)
+        write_sumstats(table, folder / "meta", metadata={**meta, "genome_assembly": build})
+        return
+    argv = ["meta", "--method", method, "--build", build, "--maf-threshold", repr(maf_threshold)]
+    for name, path in studies.items():
+        argv += ["--study", f"{name}={path}"]
+    if gc:
+        argv.append("--gc")
+    run_verb(folder, argv=[*argv, *common], out_name="meta")
+
+
+def run_report(
+    folder: Path,
+    *,
+    out: str,
+    plan_summary: dict[str, object],
+    studies: list[str],
+    ld_reference: str | None,
+    build: str,
+) -> None:
+    """Assemble the results folder (docs/results-layout.md) and write ``report.html``."""
+    from gwaskit.annotate.genes import load_genes
+    from gwaskit.report import load_report_inputs, locus_file_name, write_report
+
+    root = Path(out)
+    shutil.copyfile(root / "meta/discovery/meta.parquet", folder / "meta.parquet")
+    shutil.copyfile(root / "annotate/discovery/annotate.parquet", folder / "loci.parquet")
+    tissues = root / "annotate/discovery/annotate.tissues.parquet"
+    if tissues.is_file():
+        shutil.copyfile(tissues, folder / "tissues.parquet")
+    (folder / "per_study").mkdir()
+    for name in studies:
+        shutil.copyfile(
+            root / "sumstats" / name / "sumstats.parquet", folder / "per_study" / f"{name}.parquet"
+        )
+    studies_table = root / "meta/discovery/meta.studies.parquet"
+    if studies_table.is_file():
+        _write_studies(pl.read_parquet(studies_table), studies, root, folder / "studies.parquet")
+    loci = pl.read_parquet(folder / "loci.parquet")
+    meta = pl.read_parquet(folder / "meta.parquet")
+    genes = load_genes(build)
+    genes = genes.rename({"symbol": "gene_name"}) if "symbol" in genes.columns else genes
+    genes.write_parquet(folder / "genes.parquet")
+    if ld_reference is not None and loci.height:
+        (folder / "ld").mkdir()
+        for locus in loci.iter_rows(named=True):
+            r2 = lead_r2(ld_reference, meta, locus, build)
+            r2.write_parquet(folder / "ld" / f"{locus_file_name(locus['locus_id'])}.parquet")
+    manifest = {
+        "title": plan_summary["consortium"]["name"],  # type: ignore[index]
+        "trait": plan_summary["consortium"]["trait"],  # type: ignore[index]
+        "build": build,
+        "gwaskit_version": __version__,
+        "studies": studies,
+        "parameters": {k: v for k, v in plan_summary.items() if k != "cohorts"},
+        "software": {"gwaskit": __version__},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    write_report(load_report_inputs(folder), folder / "report.html")
+
+
+def _write_studies(meta_studies: pl.DataFrame, order: list[str], root: Path, path: Path) -> None:
+    """Study table in plan order: the meta-analysis QC row, plus case and control counts."""
+    rows = []
+    for name in order:
+        table = pl.read_parquet(root / "sumstats" / name / "sumstats.parquet")
+        row = {"study": name, "n_variants": table.height}
+        for column in ("n_cases", "n_controls", "n"):
+            if column in table.columns and table[column].drop_nulls().len():
+                row[column] = float(table[column].drop_nulls().max())
+        rows.append(row)
+    counts = pl.DataFrame(rows)
+    extra = [c for c in meta_studies.columns if c not in counts.columns or c == "study"]
+    table = counts.join(meta_studies.select(extra), on="study", how="left")
+    table.write_parquet(path)
+
+
+def lead_r2(
+    reference: str, meta: pl.DataFrame, locus: dict[str, object], build: str
+) -> pl.DataFrame:
+    """r² of every variant of a locus with its lead, on the LD reference panel."""
+    from gwaskit.loci.ld import load_panel
+
+    region = meta.filter(
+        (pl.col("chromosome") == locus["chromosome"])
+        & pl.col("base_pair_location").is_between(locus["start"], locus["end"])
+    )
+    with open_genotypes(reference, build=build) as source:
+        panel, found = load_panel(source, region)
+    ids = region["variant_id"].to_numpy()[found]
+    lead = np.flatnonzero(ids == locus["variant_id"])
+    if lead.size == 0:
+        return pl.DataFrame(
+            {"variant_id": [], "r2": []}, schema={"variant_id": pl.String, "r2": pl.Float64}
+        )
+    r = panel.r(lead[:1])[0]
+    return pl.DataFrame({"variant_id": ids, "r2": r * r})
