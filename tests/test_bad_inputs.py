@@ -25,7 +25,7 @@ import polars as pl
 import pytest
 from bed_reader import to_bed
 
-from gwaskit.cli import VERBS, main
+from gwaskit.cli import main
 from gwaskit.io.sumstats import write_sumstats
 
 REPO = Path(__file__).resolve().parents[1]
@@ -649,7 +649,7 @@ def _(d, out):
     return ["report", str(d / "res"), "--out", str(out / "report.html")]
 
 
-# ---- plan files (`gwaskit run` once it exists; the plan reader until then) ----
+# ---- plan files (`gwaskit run`) ----
 
 PLAN = """\
 [consortium]
@@ -719,19 +719,6 @@ def _(d, out):
 
 
 def invoke(argv: list[str]) -> int:
-    """``gwaskit.cli.main(argv)``; until the ``run`` verb exists, a plan goes through the plan
-    reader, its error printed the way the CLI prints it."""
-    if argv[0] == "run" and "run" not in VERBS:
-        from gwaskit.cli import EXIT_USER, _print_error
-        from gwaskit.errors import GwaskitError
-        from gwaskit.pipeline.plan import read_plan
-
-        try:
-            read_plan(argv[1])
-        except GwaskitError as exc:
-            _print_error(str(exc))
-            return EXIT_USER
-        return 0
     return main([*argv, "--no-progress"])
 
 
@@ -770,6 +757,7 @@ def test_cli__bad_input_one_line_exit_2_nothing_written(case: Case, tmp_path, ca
     captured = capsys.readouterr()
     assert code == 2, f"exit {code}; stderr: {captured.err}"
     _check_message(captured.err, case, out)
+    assert not (inputs / "results").exists()  # a plan's output folder
 
 
 def test_corpus__covers_every_group():

@@ -25,9 +25,11 @@ def read_checked_sumstats(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any
     EasyQC-style: :func:`gwaskit.qc.sumstats.qc_sumstats`.)
     """
     table, meta = read_sumstats(path)
-    text = meta.get("format") not in ("parquet", "regenie")  # regenie: rows filtered on TEST
+    # by suffix: a Parquet's stored metadata may carry the "format" of the file it came from
+    parquet = Path(path).suffix == ".parquet"
+    lines = not parquet and meta.get("format") != "regenie"  # regenie: rows filtered on TEST
     # alleles checked in text files; gwaskit's own Parquet may carry PLINK's "0" allele
-    check_sumstats(table, path, first_line=2 if text else None, alleles=meta["format"] != "parquet")
+    check_sumstats(table, path, first_line=2 if lines else None, alleles=not parquet)
     return table, meta
 
 

@@ -63,7 +63,7 @@ def check_sumstats(
             bad = ~np.isnan(values) & ~(test(values) & np.isfinite(values))
         if bad.any():
             row = int(np.argmax(bad))
-            fail(row, column, f"expected {expected} (or NA), found {values[row]!r}.")
+            fail(row, column, f"expected {expected} (or NA), found {float(values[row])!r}.")
 
     positions = table["base_pair_location"]
     negative = (positions < 0).fill_null(False)
