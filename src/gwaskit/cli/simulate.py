@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from gwaskit.errors import ParameterError
-from gwaskit.simulate import default_spec, simulate_consortium, write_consortium
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +90,9 @@ def _parse_samples(text: str) -> int | tuple[int, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # msprime takes seconds to import: only when simulating, not for every gwaskit command
+    from gwaskit.simulate import default_spec, simulate_consortium, write_consortium
+
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ParameterError(f"--out must be a folder, got the file {str(out)!r}.")

@@ -166,7 +166,12 @@ def qc_sumstats(
         reason = pl.when(cond.fill_null(False)).then(pl.lit(name)).otherwise(reason)
     marked = table.with_columns(_reason=reason)
     kept = marked.filter(pl.col("_reason").is_null()).drop("_reason")
-    dropped = marked.filter(pl.col("_reason").is_not_null()).rename({"_reason": "reason"})
+    # an association's own reason code (why it has no estimate) gives way to the QC reason
+    dropped = (
+        marked.filter(pl.col("_reason").is_not_null())
+        .drop("reason", strict=False)
+        .rename({"_reason": "reason"})
+    )
     found = dropped["reason"].value_counts()
     by_reason = dict(zip(found["reason"].to_list(), found["count"].to_list(), strict=True))
     counts = {r: int(by_reason.get(r, 0)) for r in QC_REASONS}

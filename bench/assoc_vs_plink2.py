@@ -1,0 +1,168 @@
+"""Benchmark: gwaskit assoc vs plink2 --glm on the same generated case/control cohort.
+
+    python bench/assoc_vs_plink2.py [--samples 10000] [--variants 100000] [--threads 2]
+
+Data: PLINK 1 fileset written here; allele frequencies 80% U(0.05, 0.5), 20% U(0.001, 0.01);
+0.5% missing calls; 12 covariates (10 normal "PCs", age, sex); a binary trait with 20% cases
+and a quantitative trait, both with a few planted effects. Runs, each as a subprocess with the
+same thread count (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for both; plink2 with
+OPENBLAS_NUM_THREADS=1):
+  1. gwaskit logistic firth-fallback  vs  plink2 --glm firth-fallback
+  2. gwaskit score + SPA              vs  the same plink2 run
+  3. gwaskit linear                   vs  plink2 --glm (quantitative)
+and prints wall times and ratios (plink2 time / gwaskit time; > 1 means gwaskit is faster).
+The machine is shared with other developers: timings are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def write_bed(prefix: Path, n: int, m: int, rng: np.random.Generator, missing: float):
+    """Write a .bed/.bim/.fam in variant blocks (never the whole matrix); return planted cols."""
+    mafs = np.where(rng.random(m) < 0.8, rng.uniform(0.05, 0.5, m), rng.uniform(0.001, 0.01, m))
+    code = np.array([3, 2, 0, 1], dtype=np.uint8)  # A1 count 0,1,2 -> 11,10,00; missing -> 01
+    planted = {}
+    with open(prefix.with_suffix(".bed"), "wb") as bed:
+        bed.write(b"\x6c\x1b\x01")
+        for start in range(0, m, 2000):
+            stop = min(start + 2000, m)
+            p = mafs[start:stop].astype(np.float32)
+            g = (rng.random((stop - start, n), dtype=np.float32) < p[:, None]).astype(np.uint8)
+            g += rng.random((stop - start, n), dtype=np.float32) < p[:, None]
+            if start == 0:
+                planted = {j: g[j].astype(float) for j in range(5)}
+            g[rng.random(g.shape, dtype=np.float32) < missing] = 3
+            codes = code[g]
+            pad = (-n) % 4
+            codes = np.pad(codes, ((0, 0), (0, pad)), constant_values=1)
+            c = codes.reshape(stop - start, -1, 4)
+            packed = c[:, :, 0] | (c[:, :, 1] << 2) | (c[:, :, 2] << 4) | (c[:, :, 3] << 6)
+            bed.write(packed.astype(np.uint8).tobytes())
+    with open(prefix.with_suffix(".bim"), "w") as bim:
+        for j in range(m):
+            bim.write(f"1\tv{j}\t0\t{j * 100 + 1}\tA\tG\n")
+    with open(prefix.with_suffix(".fam"), "w") as fam:
+        for i in range(n):
+            fam.write(f"s{i}\ts{i}\t0\t0\t0\t-9\n")
+    return planted
+
+
+def make_cohort(folder: Path, n: int, m: int, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    planted = write_bed(folder / "cohort", n, m, rng, missing=0.005)
+    covar = np.column_stack(
+        [rng.normal(size=(n, 10)), rng.normal(50, 10, n), rng.integers(0, 2, n)]
+    )
+    signal = sum(0.2 * g for g in planted.values())
+    eta = -1.7 + 0.1 * covar[:, :10].sum(1) + 0.02 * (covar[:, 10] - 50) + 0.3 * covar[:, 11]
+    case = rng.random(n) < 1 / (1 + np.exp(-(eta + signal)))
+    quant = covar[:, :3].sum(1) + signal + rng.normal(size=n)
+    names = [f"PC{i + 1}" for i in range(10)] + ["AGE", "SEX"]
+    with open(folder / "pheno.txt", "w") as out:
+        out.write("FID IID CC Q\n")
+        for i in range(n):
+            out.write(f"s{i} s{i} {2 if case[i] else 1} {quant[i]:.6f}\n")
+    with open(folder / "covar.txt", "w") as out:
+        out.write("FID IID " + " ".join(names) + "\n")
+        for i in range(n):
+            out.write(f"s{i} s{i} " + " ".join(f"{v:.6f}" for v in covar[i]) + "\n")
+
+
+CPU: dict[float, float] = {}
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    """Wall time of a command; its CPU time (user + sys) is kept in CPU[wall]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    CPU[elapsed] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=10000)
+    parser.add_argument("--variants", type=int, default=100000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep the files")
+    args = parser.parse_args()
+
+    base = {
+        k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    }
+    repo = Path(__file__).resolve().parents[1]
+    ours_env = {**base, "PYTHONPATH": str(repo / "src")}
+    plink_env = {**base, "OPENBLAS_NUM_THREADS": "1"}
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="assoc_bench_"))
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    make_cohort(folder, args.samples, args.variants)
+    print(
+        f"cohort: {args.samples} samples x {args.variants} variants, 12 covariates, "
+        f"0.5% missing calls, written in {time.perf_counter() - t0:.1f} s; threads={args.threads}"
+    )
+    from threadpoolctl import threadpool_info  # the BLAS kernel gwaskit's numpy runs
+
+    kernel = subprocess.run(
+        [sys.executable, "-c", "import numpy, threadpoolctl as t; print([i.get('architecture') "
+         "for i in t.threadpool_info()])"],
+        env=ours_env, capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    del threadpool_info
+    print(f"gwaskit numpy BLAS kernel (OPENBLAS_CORETYPE unset): {kernel}")
+
+    common = ["--bfile", str(folder / "cohort"), "--pheno", str(folder / "pheno.txt")]
+    common += ["--covar", str(folder / "covar.txt"), "--threads", str(args.threads)]
+    ours = [sys.executable, "-m", "gwaskit", "assoc", str(folder / "cohort")]
+    ours += ["--pheno", str(folder / "pheno.txt"), "--covar", str(folder / "covar.txt")]
+    ours += ["--threads", str(args.threads), "--no-progress", "-q"]
+    # warm numba's on-disk cache so that compilation is not timed
+    subprocess.run([*ours, "--pheno-name", "CC", "--test", "score", "--out", str(folder / "warm")],
+                   env=ours_env, check=True)  # fmt: skip
+
+    rows = []
+    p_logit = timed(["plink2", *common, "--pheno-name", "CC", "--glm", "firth-fallback",
+                     "hide-covar", "--out", str(folder / "p_cc")], plink_env)  # fmt: skip
+    g_logit = timed([*ours, "--pheno-name", "CC", "--out", str(folder / "g_cc")], ours_env)
+    rows.append(("logistic firth-fallback", g_logit, p_logit, ">= 1"))
+    g_spa = timed([*ours, "--pheno-name", "CC", "--test", "score", "--out", str(folder / "g_spa")], ours_env)  # fmt: skip
+    rows.append(("score + SPA vs plink2 logistic", g_spa, p_logit, ">= 20"))
+    p_lin = timed(["plink2", *common, "--pheno-name", "Q", "--glm", "hide-covar",
+                   "--out", str(folder / "p_q")], plink_env)  # fmt: skip
+    g_lin = timed([*ours, "--pheno-name", "Q", "--out", str(folder / "g_q")], ours_env)
+    rows.append(("linear", g_lin, p_lin, ">= 1"))
+
+    print(
+        f"{'run':32s} {'gwaskit s':>9s} {'plink2 s':>9s} {'ratio':>6s}  {'target':7s}"
+        f"{'gwaskit cpu':>12s} {'plink2 cpu':>11s} {'ratio':>6s}"
+    )
+    for name, ours_s, ref_s, target in rows:
+        ours_cpu, ref_cpu = CPU[ours_s], CPU[ref_s]
+        print(
+            f"{name:32s} {ours_s:9.1f} {ref_s:9.1f} {ref_s / ours_s:6.2f}  {target:7s}"
+            f"{ours_cpu:12.1f} {ref_cpu:11.1f} {ref_cpu / ours_cpu:6.2f}"
+        )
+    print(
+        "ratio = plink2 time / gwaskit time (wall, then CPU = user + sys of the process); "
+        "the machine is shared: wall times are noisy"
+    )
+
+
+if __name__ == "__main__":
+    main()

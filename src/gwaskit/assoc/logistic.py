@@ -1,0 +1,448 @@
+"""Logistic and Firth regression of a binary trait on each variant, batched over a block.
+
+Every Newton-Raphson step of every variant in a block is one compiled pass over the block
+(weights, residuals) and a handful of matrix products: the per-variant information matrices
+``Z' diag(w_v) Z`` (``Z = [X, g_v]``) come from the pairwise products of the covariate columns
+times the weight matrix ``W`` ``(n, m)``, then small batched solves; no Python loop per
+variant. Missing calls get weight 0 (dropped per variant, as PLINK 2 does). Fits start from the
+covariate-only estimate and stop when the largest Newton step is below 1e-6 (double
+precision; plink2 stops at a summed step below 1e-4 in single precision).
+
+PLINK 2 ``--glm firth-fallback`` semantics (plink2 2.00a3/a4 ``glm_logistic.cc``):
+
+* before fitting, a variant whose effect-allele dosage sums to 0 among the cases or among the
+  controls (or whose other allele does) has an infinite maximum-likelihood estimate: it goes to
+  Firth regression (``reason`` ``SEPARATION`` without the fallback);
+* the logistic fit fails (-> Firth) when a step is not finite, when after the 4th iteration the
+  summed absolute step exceeds 20 and twice its smallest value so far (divergence), when after
+  the 7th iteration the summed step stays within 1e-3 of 1 (a coefficient marching to infinity,
+  quasi-separation), or when a coefficient's magnitude exceeds 6e4 at convergence;
+* one difference: a fit still unconverged after 25 iterations goes to Firth here, where plink2
+  reports its 15th iterate as a logistic result (or fails it when a coefficient exceeds 8e3);
+* ``test="firth"`` fits Firth regression for every variant.
+
+Firth regression (Firth 1993, doi:10.1093/biomet/80.1.27; Heinze & Schemper 2002,
+doi:10.1002/sim.1047) maximises the likelihood penalised by Jeffreys' prior, with the modified
+score ``U* = Z'(y - p + h (1/2 - p))`` (``h`` the hat-matrix diagonal); as in plink2 (a port of
+``logistf`` with ``pl=FALSE``) steps are capped at 5, the test is Wald's, and the standard error
+is from the inverse information ``(Z' diag(w) Z)^-1`` at the estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from scipy.special import expit
+
+from gwaskit.assoc.design import Design, pair_products, split_missing, unpack_symmetric
+from gwaskit.assoc.results import BlockResult, empty_strings
+from gwaskit.errors import InputError
+from gwaskit.stats import neg_log10_p_from_z
+
+MAX_ITER = 25
+FIRTH_MAX_ITER = 60
+TOL = 1e-8  # Firth: largest step at convergence
+LOGISTIC_TOL = 1e-6  # Newton: quadratic convergence leaves an error ~ TOL^2
+
+
+@dataclass(frozen=True)
+class LogisticNull:
+    """The covariate-only logistic fit, once per phenotype."""
+
+    y: np.ndarray
+    x: np.ndarray
+    coef: np.ndarray  # (k,)
+    mu: np.ndarray  # fitted probabilities
+    pairs: np.ndarray  # (n, k(k+1)/2) covariate column products
+
+    @property
+    def k(self) -> int:
+        return int(self.x.shape[1])
+
+
+def fit_logistic_null(design: Design, *, source: str = "phenotype") -> LogisticNull:
+    """Fit ``logit P(y=1) = X a`` by Newton-Raphson (Firth-penalised if that fails)."""
+    x, y = design.x, design.y
+    coef = np.zeros(x.shape[1])
+    coef[0] = np.log(y.mean() / (1 - y.mean()))
+    for _ in range(100):
+        mu = expit(x @ coef)
+        w = mu * (1 - mu)
+        info = x.T @ (x * w[:, None])
+        step = np.linalg.solve(info, x.T @ (y - mu))
+        coef = coef + step
+        if np.max(np.abs(step)) < 1e-12 or not np.all(np.isfinite(coef)):
+            break
+    if not np.all(np.isfinite(coef)) or np.max(np.abs(coef)) > 30:
+        raise InputError(
+            source,
+            "the covariate-only logistic model does not converge (a covariate separates cases "
+            "from controls); drop or recode that covariate.",
+        )
+    mu = expit(x @ coef)
+    return LogisticNull(y=y, x=x, coef=coef, mu=mu, pairs=pair_products(x))
+
+
+def _information(null: LogisticNull, g0: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per-variant ``Z' diag(w) Z`` for ``Z = [X, g]``: ``(m, k+1, k+1)``."""
+    k = null.k
+    m = g0.shape[1]
+    info = np.empty((m, k + 1, k + 1))
+    info[:, :k, :k] = unpack_symmetric(null.pairs.T @ w, k)
+    wg = w * g0
+    xg = (null.x.T @ wg).T  # (m, k)
+    info[:, :k, k] = xg
+    info[:, k, :k] = xg
+    info[:, k, k] = np.einsum("ij,ij->j", wg, g0)
+    return info
+
+
+def _eta(null: LogisticNull, coef: np.ndarray, g0: np.ndarray) -> np.ndarray:
+    """Linear predictor ``(n, m)`` for per-variant coefficients ``coef`` ``(m, k+1)``."""
+    k = null.k
+    return null.x @ coef[:, :k].T + g0 * coef[:, k]
+
+
+def _solve(info: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched solve; returns the solutions and a flag of the systems that were singular."""
+    try:
+        return np.linalg.solve(info, rhs[..., None])[..., 0], np.zeros(len(info), dtype=bool)
+    except np.linalg.LinAlgError:
+        out = np.full(rhs.shape, np.nan)
+        bad = np.zeros(len(info), dtype=bool)
+        for i in range(len(info)):  # rare: only when one system of the block is singular
+            try:
+                out[i] = np.linalg.solve(info[i], rhs[i])
+            except np.linalg.LinAlgError:
+                bad[i] = True
+        return out, bad
+
+
+@numba.njit(cache=True, nogil=True)
+def _irls_kernel(xc, g, active, b, y, w_out, wg_out, r_out, gwg, gr):  # pragma: no cover
+    """Weights, weighted genotypes and residuals of one Newton step, fused in one pass.
+
+    ``xc`` ``(n, a)``: covariate part of the linear predictor of the ``a`` active variants;
+    ``g`` ``(n, m)`` dosages with NaN for a missing call (weight 0); ``b`` the genotype
+    coefficients. Writes ``w``, ``w g`` and ``y - p`` (0 where missing) and the sums
+    ``sum w g^2`` and ``sum g (y - p)``.
+    """
+    n = xc.shape[0]
+    for jj in range(active.size):
+        j = active[jj]
+        bj = b[jj]
+        s1 = 0.0
+        s2 = 0.0
+        for i in range(n):
+            gv = np.float64(g[i, j])
+            if gv != gv:
+                w_out[i, jj] = 0.0
+                wg_out[i, jj] = 0.0
+                r_out[i, jj] = 0.0
+                continue
+            p = 1.0 / (1.0 + np.exp(-(xc[i, jj] + gv * bj)))
+            w = p * (1.0 - p)
+            r = y[i] - p
+            w_out[i, jj] = w
+            wg_out[i, jj] = w * gv
+            r_out[i, jj] = r
+            s1 += w * gv * gv
+            s2 += gv * r
+        gwg[jj] = s1
+        gr[jj] = s2
+
+
+@numba.njit(cache=True, nogil=True)
+def _column_sums(g, y, out):  # pragma: no cover - compiled
+    """Per variant: calls, dosage sum, squared-dosage sum, cases with a call, case dosage."""
+    n, m = g.shape
+    for j in range(m):
+        c = 0.0
+        s = 0.0
+        ss = 0.0
+        cc = 0.0
+        cs = 0.0
+        for i in range(n):
+            v = np.float64(g[i, j])
+            if v == v:
+                c += 1.0
+                s += v
+                ss += v * v
+                cc += y[i]
+                cs += y[i] * v
+        out[0, j] = c
+        out[1, j] = s
+        out[2, j] = ss
+        out[3, j] = cc
+        out[4, j] = cs
+
+
+def column_sums(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``(5, m)``: calls, sum g, sum g^2, cases with a call, sum of g over cases (0/1 ``y``)."""
+    out = np.empty((5, g.shape[1]))
+    _column_sums(np.asfortranarray(g), np.asarray(y, dtype=np.float64), out)
+    return out
+
+
+def logistic_fit(
+    null: LogisticNull, g: np.ndarray, columns: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Maximum-likelihood fits of ``[X, g_v]`` for the given columns of ``g`` ``(n, m)``
+    (NaN = missing call, dropped); returns coefficients ``(c, k+1)``, the standard error of
+    the genotype coefficient ``(c,)`` and a failure flag ``(c,)``.
+    """
+    g = np.asfortranarray(g)
+    columns = np.arange(g.shape[1]) if columns is None else np.asarray(columns, dtype=np.int64)
+    k = null.k
+    m = columns.size
+    coef = np.zeros((m, k + 1))
+    coef[:, :k] = null.coef
+    se = np.full(m, np.nan)
+    failed = np.zeros(m, dtype=bool)
+    done = np.zeros(m, dtype=bool)
+    min_delta = np.full(m, np.inf)
+    n = null.y.size
+    active = np.arange(m)
+    unit = np.zeros(k + 1)
+    unit[k] = 1.0
+    for iteration in range(MAX_ITER + 1):
+        if active.size == 0:
+            break
+        a = active.size
+        ca = coef[active]
+        xc = (ca[:, :k] @ null.x.T).T  # (n, a), Fortran order
+        w, wg, r = (np.empty((n, a), order="F") for _ in range(3))
+        gwg, gr = np.empty(a), np.empty(a)
+        _irls_kernel(xc, g, columns[active], ca[:, k].copy(), null.y, w, wg, r, gwg, gr)
+        info = np.empty((a, k + 1, k + 1))
+        info[:, :k, :k] = unpack_symmetric(null.pairs.T @ w, k)
+        xg = (null.x.T @ wg).T
+        info[:, :k, k] = xg
+        info[:, k, :k] = xg
+        info[:, k, k] = gwg
+        rhs = np.empty((a, k + 1, 2))
+        rhs[:, :k, 0] = (null.x.T @ r).T
+        rhs[:, k, 0] = gr
+        rhs[:, :, 1] = unit  # the genotype column of the inverse information: the variance
+        sol, singular = _solve_many(info, rhs)
+        step = sol[:, :, 0]
+        delta = np.abs(step).sum(axis=1)
+        ca = ca + step
+        coef[active] = ca
+        min_delta[active] = np.minimum(min_delta[active], delta)
+        fail = singular | ~np.isfinite(delta)
+        if iteration > 3:
+            fail |= (delta > 20) & (delta > 2 * min_delta[active])
+        if iteration > 6:
+            fail |= np.abs(1 - delta) < 1e-3
+        converged = ~fail & (np.max(np.abs(step), axis=1) < LOGISTIC_TOL)
+        fail |= converged & (np.abs(ca).max(axis=1) > 6e4)
+        if iteration == MAX_ITER:
+            fail |= ~converged
+        # the information at the previous point: within O(TOL) of that at the estimate
+        var = sol[:, k, 1]
+        with np.errstate(invalid="ignore"):
+            se[active[converged]] = np.where(var[converged] > 0, np.sqrt(var[converged]), np.nan)
+        failed[active[fail]] = True
+        done[active[converged & ~fail]] = True
+        active = active[~(fail | converged)]
+    return coef, se, failed | ~done
+
+
+def _solve_many(info: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched solve with matrix right-hand sides ``(m, p, r)``; flags singular systems."""
+    try:
+        return np.linalg.solve(info, rhs), np.zeros(len(info), dtype=bool)
+    except np.linalg.LinAlgError:
+        out = np.full(rhs.shape, np.nan)
+        bad = np.zeros(len(info), dtype=bool)
+        for i in range(len(info)):  # rare: only when one system of the block is singular
+            try:
+                out[i] = np.linalg.solve(info[i], rhs[i])
+            except np.linalg.LinAlgError:
+                bad[i] = True
+        return out, bad
+
+
+def _genotype_se(null: LogisticNull, coef: np.ndarray, g0: np.ndarray, mask: np.ndarray):
+    p = expit(_eta(null, coef, g0))
+    info = _information(null, g0, p * (1 - p) * mask)
+    k = null.k
+    unit = np.zeros((len(info), k + 1))
+    unit[:, k] = 1.0
+    col, singular = _solve(info, unit)
+    with np.errstate(invalid="ignore"):
+        return np.where(singular | (col[:, k] <= 0), np.nan, np.sqrt(col[:, k]))
+
+
+def firth_fit(
+    null: LogisticNull, g0: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Firth-penalised fits of ``[X, g_v]`` for each column; as :func:`logistic_fit`.
+
+    Fisher-scoring steps on the modified score (capped at 5, as logistf and plink2), halved
+    while they lower the penalised log-likelihood ``l(b) + log|I(b)|/2``.
+    """
+    k = null.k
+    m = g0.shape[1]
+    coef = np.zeros((m, k + 1))
+    coef[:, :k] = null.coef
+    last = coef.copy()  # the last accepted point
+    last_pll = np.full(m, -np.inf)
+    halvings = np.zeros(m, dtype=np.int64)
+    se = np.full(m, np.nan)
+    done = np.zeros(m, dtype=bool)
+    y = null.y[:, None]
+    active = np.arange(m)
+    for _ in range(FIRTH_MAX_ITER * 4):
+        if active.size == 0:
+            break
+        ga, ma, ca = g0[:, active], mask[:, active], coef[active]
+        eta = _eta(null, ca, ga)
+        p = expit(eta)
+        w = p * (1 - p) * ma
+        info = _information(null, ga, w)
+        sign, logdet = np.linalg.slogdet(info)
+        loglik = ((y * eta - np.logaddexp(0.0, eta)) * ma).sum(axis=0)
+        pll = np.where(sign > 0, loglik + 0.5 * logdet, -np.inf)
+        worse = (pll < last_pll[active] - 1e-9 * np.abs(last_pll[active])) & (halvings[active] < 25)
+        if np.any(worse):  # halve those steps and evaluate again
+            idx = active[worse]
+            coef[idx] = 0.5 * (coef[idx] + last[idx])
+            halvings[idx] += 1
+        accept = ~worse
+        idx = active[accept]
+        halvings[idx] = 0
+        last_pll[idx] = pll[accept]
+        last[idx] = ca[accept]
+        if idx.size:
+            ga, ma, ca, p, w, info = (
+                ga[:, accept],
+                ma[:, accept],
+                ca[accept],
+                p[:, accept],
+                w[:, accept],
+                info[accept],
+            )
+            try:
+                inv = np.linalg.inv(info)
+            except np.linalg.LinAlgError:
+                inv = np.stack([np.linalg.pinv(a) for a in info])
+            h = w * _quadratic_form(null, ga, inv)
+            u = (y - p + h * (0.5 - p)) * ma
+            grad = np.empty((idx.size, k + 1))
+            grad[:, :k] = (null.x.T @ u).T
+            grad[:, k] = np.einsum("ij,ij->j", ga, u)
+            step = np.einsum("vab,vb->va", inv, grad)
+            biggest = np.abs(step).max(axis=1)
+            step *= np.minimum(1.0, 5.0 / np.maximum(biggest, 1e-300))[:, None]
+            coef[idx] = ca + step
+            converged = biggest < TOL
+            bad = ~np.isfinite(biggest)
+            coef[idx[converged]] = ca[converged]
+            done[idx[converged]] = True
+            finished = np.zeros(active.size, dtype=bool)
+            finished[np.flatnonzero(accept)[converged | bad]] = True
+            active = active[~finished]
+    ok = np.flatnonzero(done)
+    if ok.size:
+        se[ok] = _genotype_se(null, coef[ok], g0[:, ok], mask[:, ok])
+    return coef, se, ~done
+
+
+def _quadratic_form(null: LogisticNull, g0: np.ndarray, inv: np.ndarray) -> np.ndarray:
+    """``z_i' A_v z_i`` for every sample i and variant v, ``z = [x, g_v]``: ``(n, m)``."""
+    k = null.k
+    ia, ib = np.triu_indices(k)
+    weights = inv[:, ia, ib] * np.where(ia == ib, 1.0, 2.0)  # (m, pairs)
+    out = null.pairs @ weights.T
+    out += 2.0 * g0 * (null.x @ inv[:, :k, k].T)
+    out += g0 * g0 * inv[:, k, k]
+    return out
+
+
+def logistic_block(
+    null: LogisticNull,
+    g: np.ndarray,
+    *,
+    firth: str = "fallback",
+    mean_impute: bool = False,
+) -> BlockResult:
+    """Wald tests of the genotype in per-variant logistic models.
+
+    Parameters
+    ----------
+    firth
+        ``"fallback"`` (PLINK 2's firth-fallback), ``"never"`` or ``"always"``.
+    """
+    g = np.asfortranarray(g)
+    if mean_impute:
+        sums = column_sums(g, null.y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fill = np.nan_to_num(sums[1] / sums[0])
+        g = np.asfortranarray(np.where(np.isnan(g), fill, g))
+    sums = column_sums(g, null.y)
+    n_obs, sum_g, sum_gg, n_cases, case_g = sums
+    n_controls = n_obs - n_cases
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eaf = sum_g / (2.0 * n_obs)
+        centred_ss = sum_gg - sum_g * sum_g / n_obs
+    m = g.shape[1]
+    k = null.k
+    beta = np.full(m, np.nan)
+    se = np.full(m, np.nan)
+    method = empty_strings(m, "firth" if firth == "always" else "logistic")
+    reason = empty_strings(m)
+    reason[n_obs < k + 2] = "TOO_FEW_OBS"
+    reason[(reason == "") & ~(centred_ss > 1e-10)] = "CONST_GENO"
+    fit = reason == ""
+    if firth == "always":
+        to_firth = np.flatnonzero(fit)
+    else:
+        # an allele absent from all cases or all controls: infinite ML estimate
+        tiny = 1e-9
+        ctrl_g = sum_g - case_g
+        sep = fit & (
+            (case_g < tiny)
+            | (ctrl_g < tiny)
+            | (2 * n_cases - case_g < tiny)
+            | (2 * n_controls - ctrl_g < tiny)
+        )
+        logit_idx = np.flatnonzero(fit & ~sep)
+        to_firth = np.flatnonzero(sep)
+        if logit_idx.size:
+            coef, s, failed = logistic_fit(null, g, logit_idx)
+            good = ~failed & np.isfinite(s)
+            beta[logit_idx[good]] = coef[good, k]
+            se[logit_idx[good]] = s[good]
+            to_firth = np.concatenate([to_firth, logit_idx[~good]])
+            if firth == "never":
+                reason[logit_idx[~good]] = "NO_CONVERGE"
+        if firth == "never":
+            reason[to_firth[sep[to_firth]]] = "SEPARATION"
+            to_firth = np.empty(0, dtype=np.int64)
+        method[to_firth] = "firth"
+    if to_firth.size:
+        to_firth = np.sort(to_firth)
+        g0, mask = split_missing(g[:, to_firth])
+        coef, s, failed = firth_fit(null, g0, mask)
+        good = ~failed & np.isfinite(s)
+        beta[to_firth[good]] = coef[good, k]
+        se[to_firth[good]] = s[good]
+        reason[to_firth[~good]] = "FIRTH_NO_CONVERGE"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = beta / se
+    return BlockResult(
+        beta=beta,
+        standard_error=se,
+        statistic=z,
+        neg_log10_p=neg_log10_p_from_z(z),
+        n=n_obs,
+        method=method,
+        reason=reason,
+        effect_allele_frequency=eaf,
+        n_cases=n_cases,
+        n_controls=n_controls,
+    )

@@ -1,0 +1,300 @@
+"""The chunked genome-wide scan: genotypes + phenotypes -> SumStats.
+
+:func:`run_scan` opens the genotypes, loads the phenotype and covariates, fits the null model
+once, maps :func:`scan_block` over variant blocks through :mod:`gwaskit.engine` (each task is a
+pure function of the file path, the block range and the fitted null model, so it runs the same
+on a Dask cluster) and assembles a SumStats table.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from threadpoolctl import threadpool_limits
+
+from gwaskit import __version__
+from gwaskit.assoc.design import Design, make_design
+from gwaskit.assoc.linear import LinearNull, fit_linear_null, linear_block
+from gwaskit.assoc.logistic import LogisticNull, fit_logistic_null, logistic_block
+from gwaskit.assoc.results import BlockResult
+from gwaskit.assoc.score import score_block
+from gwaskit.assoc.trend import allelic_block, trend_block
+from gwaskit.engine import Engine, get_engine
+from gwaskit.errors import ParameterError
+from gwaskit.io import open_genotypes
+from gwaskit.io.genotypes import GenotypeSource
+from gwaskit.io.phenotypes import Phenotypes, load_phenotypes
+from gwaskit.io.sumstats import conform, write_sumstats
+from gwaskit.stats import lambda_gc, p_from_neg_log10
+
+log = logging.getLogger(__name__)
+
+MODELS = ("linear", "logistic")
+TESTS = ("wald", "firth", "score", "trend", "allelic")
+#: Float64 working memory per block, in bytes (several n x m arrays live at once).
+BLOCK_BYTES = 24 * 2**20
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What to test. ``model`` None picks linear or logistic from the trait type."""
+
+    model: str | None = None
+    test: str = "wald"
+    firth_fallback: bool = True
+    spa: bool = True
+    mean_impute: bool = False
+    maf: float | None = None
+
+    def resolve(self, binary: bool) -> ScanOptions:
+        model = self.model or ("logistic" if binary else "linear")
+        if model not in MODELS:
+            raise ParameterError(f"model must be one of {', '.join(MODELS)}, got {model!r}.")
+        if self.test not in TESTS:
+            raise ParameterError(f"test must be one of {', '.join(TESTS)}, got {self.test!r}.")
+        if model == "logistic" and not binary:
+            raise ParameterError(
+                "model: logistic needs a case/control phenotype (1/2 or 0/1), but the "
+                "phenotype is quantitative. Use --model linear."
+            )
+        if model == "linear" and self.test != "wald":
+            raise ParameterError(
+                f"test {self.test!r} needs --model logistic; linear regression uses its t test."
+            )
+        if self.test in ("trend", "allelic") and not binary:
+            raise ParameterError(f"test: {self.test} needs a case/control phenotype.")
+        if self.maf is not None and not 0 <= self.maf <= 0.5:
+            raise ParameterError(f"maf must be in [0, 0.5], got {self.maf!r}.")
+        return ScanOptions(
+            model, self.test, self.firth_fallback, self.spa, self.mean_impute, self.maf
+        )
+
+    @property
+    def label(self) -> str:
+        if self.model == "linear":
+            return "linear"
+        if self.test == "wald":
+            return "logistic firth-fallback" if self.firth_fallback else "logistic"
+        if self.test == "score":
+            return "score-spa" if self.spa else "score"
+        return self.test
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """One unit of work: a pure function input (picklable, for Dask as well)."""
+
+    path: str
+    build: str | None
+    variants: range
+    sample_index: np.ndarray
+    null: LinearNull | LogisticNull | Design = field(repr=False)
+    options: ScanOptions
+
+
+@functools.lru_cache(maxsize=4)
+def _open_cached(path: str, build: str | None) -> GenotypeSource:
+    return open_genotypes(path, build=build)
+
+
+def scan_block(task: BlockTask) -> BlockResult:
+    """Read one block of variants and test each of them."""
+    source = _open_cached(task.path, task.build)
+    g = source.read(task.variants, task.sample_index)
+    return apply_test(task.null, g, task.options)
+
+
+def apply_test(
+    null: LinearNull | LogisticNull | Design, g: np.ndarray, options: ScanOptions
+) -> BlockResult:
+    """Apply the resolved test of ``options`` to dosages ``g`` ``(n_samples, m)``."""
+    if options.model == "linear":
+        assert isinstance(null, LinearNull)
+        return linear_block(null, g, mean_impute=options.mean_impute)
+    if options.test in ("trend", "allelic"):
+        assert isinstance(null, Design)
+        return (trend_block if options.test == "trend" else allelic_block)(null.y, g)
+    assert isinstance(null, LogisticNull)
+    if options.test == "score":
+        return score_block(null, g, spa=options.spa)
+    firth = (
+        "always" if options.test == "firth" else "fallback" if options.firth_fallback else "never"
+    )
+    return logistic_block(null, g, firth=firth, mean_impute=options.mean_impute)
+
+
+def fit_null(
+    phenotypes: Phenotypes, options: ScanOptions, *, source: str = "phenotype"
+) -> LinearNull | LogisticNull | Design:
+    """The null model a block task needs (fitted once per phenotype)."""
+    design = make_design(
+        phenotypes.y, phenotypes.covariates, binary=phenotypes.binary, source=source
+    )
+    if options.model == "linear":
+        return fit_linear_null(design)
+    if options.test in ("trend", "allelic"):
+        if phenotypes.covariates.shape[1]:
+            log.warning(
+                "the %s test ignores the %d covariate(s)",
+                options.test,
+                phenotypes.covariates.shape[1],
+            )
+        return design
+    return fit_logistic_null(design, source=source)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The SumStats table of a scan and what describes it."""
+
+    sumstats: pl.DataFrame
+    phenotypes: Phenotypes
+    options: ScanOptions
+    lambda_gc: float
+    metadata: dict[str, Any]
+
+
+def run_scan(
+    genotypes: str | Path,
+    pheno: str | Path,
+    *,
+    pheno_name: str | None = None,
+    covar: str | Path | None = None,
+    covar_names: Sequence[str] | None = None,
+    binary: bool | None = None,
+    options: ScanOptions | None = None,
+    build: str | None = None,
+    engine: Engine | str | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+    block_bytes: int = BLOCK_BYTES,
+) -> ScanResult:
+    """Genome-wide association scan of one phenotype; see the module docstring.
+
+    ``binary`` declares the trait type (``None``: detected from its values, see
+    :func:`gwaskit.io.phenotypes.load_phenotypes`).
+    """
+    options = options or ScanOptions()
+    source = open_genotypes(genotypes, build=build)
+    phenotypes = load_phenotypes(
+        source.samples,
+        pheno,
+        pheno_name=pheno_name,
+        covar=covar,
+        covar_names=covar_names,
+        binary=binary,
+    )
+    options = options.resolve(phenotypes.binary)
+    log.info(
+        "%s: %d samples analysed (%s), %d covariate column(s), %d variants; %d sample(s) dropped",
+        phenotypes.name,
+        phenotypes.n,
+        f"{phenotypes.n_cases} cases, {phenotypes.n_controls} controls"
+        if phenotypes.binary
+        else "quantitative",
+        len(phenotypes.covariate_names),
+        source.n_variants,
+        phenotypes.dropped.height,
+    )
+    null = fit_null(phenotypes, options, source=str(covar or pheno))
+    blocks = source.variant_blocks(block_bytes=block_bytes // 2, n_samples=phenotypes.n)
+    path = str(source.path)
+    tasks = [
+        BlockTask(path, source.build, block, phenotypes.sample_index, null, options)
+        for block in blocks
+    ]
+    runner = get_engine(engine, threads=threads, progress=progress)
+    # parallelism is across blocks (the engine); the per-block matrix products are small and
+    # run several times slower when BLAS threads compete with each other or with the engine's
+    with threadpool_limits(limits=1):
+        results = runner.map(scan_block, tasks, description=f"assoc {options.label}")
+    table = assemble_sumstats(source.variants, results, binary=phenotypes.binary)
+    n_tested = table.height
+    if options.maf is not None:
+        maf = np.minimum(table["effect_allele_frequency"], 1 - table["effect_allele_frequency"])
+        table = table.filter(pl.Series(maf >= options.maf).fill_null(False))
+    dropped = phenotypes.dropped["reason"].value_counts(sort=True)
+    lam = lambda_gc(table["neg_log_10_p_value"].to_numpy())
+    metadata = {
+        "genome_assembly": source.build or "unknown",
+        "coordinate_system": "1-based",
+        "genotyping_technology": "genotyped or imputed dosages",
+        "sample_size": phenotypes.n,
+        "case_count": phenotypes.n_cases,
+        "control_count": phenotypes.n_controls,
+        "analysis_software": f"gwaskit {__version__}",
+        "gwaskit": {
+            "version": __version__,
+            "genotypes": path,
+            "phenotype": phenotypes.name,
+            "covariates": list(phenotypes.covariate_names),
+            "model": options.model,
+            "test": options.test,
+            "firth_fallback": options.firth_fallback,
+            "spa": options.spa,
+            "mean_impute": options.mean_impute,
+            "maf": options.maf,
+            "lambda_gc": lam,
+            "dropped_samples": dict(
+                zip(dropped["reason"].to_list(), dropped["count"].to_list(), strict=True)
+            ),
+            "variants_below_maf": n_tested - table.height,
+            "failed_variants": int(table["reason"].is_not_null().sum()),
+        },
+    }
+    log.info(
+        "lambda GC = %.4f; %d variant(s) without an estimate",
+        lam,
+        metadata["gwaskit"]["failed_variants"],
+    )
+    return ScanResult(table, phenotypes, options, lam, metadata)
+
+
+def assemble_sumstats(
+    variants: pl.DataFrame, results: Sequence[BlockResult], *, binary: bool
+) -> pl.DataFrame:
+    """Concatenate block results into a SumStats table beside the variant table."""
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(r, name) for r in results])
+
+    beta = cat("beta")
+    neg = cat("neg_log10_p")
+    columns: dict[str, Any] = {
+        "chromosome": variants["chromosome"],
+        "base_pair_location": variants["base_pair_location"],
+        "effect_allele": variants["effect_allele"],
+        "other_allele": variants["other_allele"],
+        "beta": beta,
+        "standard_error": cat("standard_error"),
+        "effect_allele_frequency": cat("effect_allele_frequency"),
+        "p_value": p_from_neg_log10(neg),
+        "neg_log_10_p_value": neg,
+        "n": cat("n"),
+        "variant_id": variants["variant_id"],
+        "rsid": variants.select(
+            pl.when(pl.col("variant_id").str.starts_with("rs")).then(pl.col("variant_id"))
+        ).to_series(),
+        "z": cat("statistic"),
+        "method": cat("method").astype(str),
+        "reason": pl.Series(cat("reason").astype(str)).replace("", None),
+    }
+    if binary:
+        columns["n_cases"] = cat("n_cases")
+        columns["n_controls"] = cat("n_controls")
+        with np.errstate(over="ignore"):
+            columns["odds_ratio"] = np.exp(beta)
+    table = pl.DataFrame(columns, nan_to_null=True)
+    return conform(table)
+
+
+def write_scan(result: ScanResult, prefix: str | Path) -> list[Path]:
+    """Write ``PREFIX.parquet``, ``PREFIX.tsv.gz`` and its YAML sidecar."""
+    return write_sumstats(result.sumstats, prefix, metadata=result.metadata)

@@ -1,0 +1,118 @@
+"""``gwaskit assoc GENOTYPES --pheno FILE --out PREFIX``: a genome-wide association scan."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from gwaskit.errors import InputError, ParameterError
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(
+    subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "assoc",
+        parents=[common],
+        help="association scan: linear, logistic (Firth fallback), score + SPA, trend",
+        description=(
+            "Test every variant for association with a phenotype. Writes PREFIX.parquet, "
+            "PREFIX.tsv.gz (GWAS-SSF) and PREFIX.tsv.gz-meta.yaml."
+        ),
+    )
+    parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
+    parser.add_argument("--pheno", required=True, metavar="FILE", help="phenotype file")
+    parser.add_argument("--pheno-name", metavar="COL", help="phenotype column (default: first)")
+    parser.add_argument("--covar", metavar="FILE", help="covariate file (e.g. with PC columns)")
+    parser.add_argument("--covar-name", metavar="A,B", help="covariate columns (default: all)")
+    parser.add_argument(
+        "--pcs",
+        type=int,
+        metavar="N",
+        help="use columns PC1..PCN of --covar (e.g. a gwaskit/plink2 .eigenvec), plus any "
+        "--covar-name columns",
+    )
+    parser.add_argument(
+        "--pheno-type",
+        choices=["auto", "binary", "quantitative"],
+        default="auto",
+        help="trait type (auto: binary when every value is 1/2 or 0/1)",
+    )
+    parser.add_argument(
+        "--model",
+        choices=["linear", "logistic"],
+        help="default: logistic for a case/control trait, linear otherwise",
+    )
+    parser.add_argument(
+        "--test",
+        choices=["wald", "firth", "score", "trend", "allelic"],
+        default="wald",
+        help="wald (logistic with Firth fallback, or linear), firth (always), score (+SPA), "
+        "trend (Cochran-Armitage) or allelic (chi-square), both without covariates",
+    )
+    parser.add_argument(
+        "--firth-fallback",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="use Firth regression where logistic regression fails (PLINK 2 semantics)",
+    )
+    parser.add_argument(
+        "--spa",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="saddlepoint correction of the score test where |z| > 2",
+    )
+    parser.add_argument(
+        "--mean-impute",
+        action="store_true",
+        help="impute missing calls with the mean dosage instead of dropping them per variant",
+    )
+    parser.add_argument("--maf", type=float, metavar="F", help="report variants with MAF >= F")
+    parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler")
+    parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from gwaskit.assoc.scan import ScanOptions, run_scan, write_scan
+    from gwaskit.io.phenotypes import parse_names
+
+    covar_names = parse_names(args.covar_name, "--covar-name")
+    if args.pcs is not None:
+        if args.pcs < 1 or args.covar is None:
+            raise ParameterError(
+                f"--pcs must be at least 1 and needs --covar FILE with PC columns, got "
+                f"--pcs {args.pcs}{'' if args.covar else ' without --covar'}."
+            )
+        covar_names = (covar_names or []) + [f"PC{i}" for i in range(1, args.pcs + 1)]
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise InputError(out.parent, "output folder does not exist; create it first.")
+    options = ScanOptions(
+        model=args.model,
+        test=args.test,
+        firth_fallback=args.firth_fallback,
+        spa=args.spa,
+        mean_impute=args.mean_impute,
+        maf=args.maf,
+    )
+    result = run_scan(
+        args.genotypes,
+        args.pheno,
+        pheno_name=args.pheno_name,
+        covar=args.covar,
+        covar_names=covar_names,
+        binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
+        options=options,
+        build=args.build,
+        engine=args.scheduler,
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
+    written = write_scan(result, out)
+    log.info("wrote %s", ", ".join(str(p) for p in written))
+    return 0
