@@ -342,6 +342,123 @@ def _(d, out):
     return ["info", str(bed)]
 
 
+# ---- phenotype and covariate tables (`gwaskit assoc`) ----
+
+N_REF = 21  # samples of write_bed: FID 0, IID iid0..iid20
+
+
+def pheno_text(values: list[str] | None = None, *, header: str = "FID\tIID\tT", ids=None) -> str:
+    ids = ids or [f"iid{i}" for i in range(N_REF)]
+    values = values or ["1" if i % 2 else "2" for i in range(N_REF)]
+    return header + "\n" + "".join(f"0\t{i}\t{v}\n" for i, v in zip(ids, values, strict=True))
+
+
+def assoc_on(d: Path, out: Path, pheno: str | None, *extra: str, covar: str | None = None):
+    bed = write_bed(d)
+    argv = ["assoc", str(bed), "--pheno", str(d / "pheno.txt"), "--out", str(out / "assoc")]
+    if pheno is not None:
+        (d / "pheno.txt").write_text(pheno)
+    if covar is not None:
+        (d / "covar.txt").write_text(covar)
+        argv += ["--covar", str(d / "covar.txt")]
+    return [*argv, *extra]
+
+
+def covar_text(values: list[str] | None = None, header: str = "FID\tIID\tAGE") -> str:
+    return pheno_text(values or [str(40 + i) for i in range(N_REF)], header=header)
+
+
+@case("pheno_no_iid_column", "line 1", "'FID IID' or 'IID'", culprit="pheno.txt")
+def _(d, out):
+    return assoc_on(d, out, pheno_text(header="FAMILY\tID\tT"))
+
+
+@case("pheno_duplicate_id", "line 6", "more than once", "line 3", culprit="pheno.txt")
+def _(d, out):
+    ids = [f"iid{i}" for i in range(N_REF)]
+    ids[4] = ids[1]
+    return assoc_on(d, out, pheno_text(ids=ids))
+
+
+@case("pheno_text_value", "line 8", "'T'", "'case'", culprit="pheno.txt")
+def _(d, out):
+    values = ["1" if i % 2 else "2" for i in range(N_REF)]
+    values[6] = "case"
+    return assoc_on(d, out, pheno_text(values))
+
+
+@case("pheno_all_cases", "only cases", "'T'", culprit="pheno.txt")
+def _(d, out):
+    return assoc_on(d, out, pheno_text(["2"] * N_REF), "--pheno-type", "binary")
+
+
+@case("pheno_all_controls", "only controls", culprit="pheno.txt")
+def _(d, out):
+    values = ["1"] * N_REF
+    values[3] = "NA"
+    return assoc_on(d, out, pheno_text(values), "--pheno-type", "binary")
+
+
+@case("pheno_no_overlap", "no sample is left", "IID", culprit="pheno.txt")
+def _(d, out):
+    return assoc_on(d, out, pheno_text(ids=[f"other{i}" for i in range(N_REF)]))
+
+
+@case("pheno_ragged_line", "line 5", "expected 3 fields", culprit="pheno.txt")
+def _(d, out):
+    lines = pheno_text().splitlines(keepends=True)
+    lines[4] = "0\tiid3\n"
+    return assoc_on(d, out, "".join(lines))
+
+
+@case("pheno_empty", "empty", culprit="pheno.txt")
+def _(d, out):
+    return assoc_on(d, out, "")
+
+
+@case("pheno_header_only", "no sample rows", culprit="pheno.txt")
+def _(d, out):
+    return assoc_on(d, out, "FID\tIID\tT\n")
+
+
+@case("pheno_name_unknown", "'BMI'", culprit="pheno.txt")
+def _(d, out):
+    return assoc_on(d, out, pheno_text(), "--pheno-name", "BMI")
+
+
+@case("pheno_binary_bad_code", "'T'", "binary", culprit="pheno.txt")
+def _(d, out):
+    values = ["1" if i % 2 else "2" for i in range(N_REF)]
+    values[2] = "3"
+    return assoc_on(d, out, pheno_text(values), "--pheno-type", "binary")
+
+
+@case("pheno_not_text", "not a text file", culprit="pheno.txt")
+def _(d, out):
+    (d / "pheno.txt").write_bytes(b"\xff\xfe\x00\x81" * 30)
+    return assoc_on(d, out, None)
+
+
+@case("covar_text_value", "line 11", "'AGE'", "'forty'", culprit="covar.txt")
+def _(d, out):
+    values = [str(40 + i) for i in range(N_REF)]
+    values[9] = "forty"
+    return assoc_on(d, out, pheno_text(), "--covar-name", "AGE", covar=covar_text(values))
+
+
+@case("covar_duplicate_id", "more than once", culprit="covar.txt")
+def _(d, out):
+    text = covar_text()
+    lines = text.splitlines(keepends=True)
+    lines[7] = lines[6]
+    return assoc_on(d, out, pheno_text(), covar="".join(lines))
+
+
+@case("covar_name_unknown", "'SEX'", culprit="covar.txt")
+def _(d, out):
+    return assoc_on(d, out, pheno_text(), "--covar-name", "AGE,SEX", covar=covar_text())
+
+
 # ---- summary statistics (`gwaskit loci`) ----
 
 
@@ -765,7 +882,8 @@ def test_corpus__covers_every_group():
     for c in CASES:
         groups.setdefault(c.name.split("_")[0], []).append(c.name)
     assert len(CASES) >= 40
-    assert {"bed", "bim", "fam", "vcf", "bgzf", "ss", "meta", "plan", "report"} <= set(groups)
+    assert {"bed", "bim", "fam", "vcf", "bgzf", "pheno", "covar", "ss", "meta", "plan",
+            "report"} <= set(groups)  # fmt: skip
 
 
 SUBPROCESS_CASES = ["bed_truncated", "vcf_multiallelic", "ss_se_zero"]

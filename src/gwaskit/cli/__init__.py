@@ -21,7 +21,18 @@ from gwaskit.errors import GwaskitError
 from gwaskit.progress import set_progress
 
 #: Verb modules, in the order of the data flow; each defines ``add_parser`` and ``run``.
-VERBS = ("simulate", "info", "assoc", "meta", "loci", "replicate", "annotate", "report", "init", "run")
+VERBS = (
+    "simulate",
+    "info",
+    "assoc",
+    "meta",
+    "loci",
+    "replicate",
+    "annotate",
+    "report",
+    "init",
+    "run",
+)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER = 0, 1, 2
 
