@@ -382,7 +382,9 @@ def load_phenotypes(
             kept = cov_matrix[keep]
             constant = np.all(kept == kept[0], axis=0)
             for label in np.array(cov_labels)[constant]:
-                log.warning("covariate %r is constant in the analysed samples; not used", label)
+                log.warning(
+                    "covariate %r is constant in the analysed samples; not used", str(label)
+                )
             cov_matrix = cov_matrix[:, ~constant]
             cov_labels = [lab for lab, c in zip(cov_labels, constant, strict=True) if not c]
 
