@@ -63,13 +63,26 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         y = signal_ + rng.standard_normal(x.shape[0])
         write_sumstats(sumstats_from_genotypes(x, y, variants), folder / name, metadata=meta)
     results = write_results(folder / "results", make_results(seed=3, n_background=2_000))
-    return {"bed": bed, "a": folder / "a.tsv.gz", "b": folder / "b.parquet", "results": results}
+    case = signal_ + rng.standard_normal(x.shape[0]) > 0.8
+    with open(bed.with_suffix(".fam")) as fam:
+        ids = [line.split()[:2] for line in fam]
+    (folder / "pheno.txt").write_text(
+        "FID\tIID\tCC\tQ\n"
+        + "".join(f"{f}\t{i}\t{1 + c:d}\t{q:.6f}\n" for (f, i), c, q in
+                  zip(ids, case, signal_ + rng.standard_normal(x.shape[0]), strict=True))
+    )  # fmt: skip
+    return {"bed": bed, "a": folder / "a.tsv.gz", "b": folder / "b.parquet", "results": results,
+            "pheno": folder / "pheno.txt"}  # fmt: skip
 
 
 def _run_verbs(study: dict[str, Path], out: Path, threads: int) -> None:
     out.mkdir()
     common = ["--threads", str(threads), "--no-progress"]
     steps = [
+        ["assoc", str(study["bed"]), "--pheno", str(study["pheno"]), "--pheno-name", "CC",
+         "--out", str(out / "cc")],
+        ["assoc", str(study["bed"]), "--pheno", str(study["pheno"]), "--pheno-name", "Q",
+         "--out", str(out / "q")],
         ["meta", "--study", f"A={study['a']}", "--study", f"B={study['b']}",
          "--population", "none", "--out", str(out / "meta")],
         ["loci", str(out / "meta.parquet"), "--p", "1e-6", "--ld-ref", str(study["bed"]),
@@ -96,7 +109,7 @@ def test_verbs__same_bytes_whatever_the_threads_and_provenance(study, tmp_path):
     (tmp_path / "out").rename(tmp_path / "t2")
     one, two = _files(tmp_path / "t1"), _files(tmp_path / "t2")
     assert sorted(one) == sorted(two)
-    expected = {"meta.parquet", "meta.tsv.gz", "loci.parquet", "loci.signals.parquet",
+    expected = {"cc.parquet", "q.tsv.gz", "meta.parquet", "meta.tsv.gz", "loci.parquet", "loci.signals.parquet",
                 "ann.parquet", "ann.tissues.parquet", "report.html"}  # fmt: skip
     assert expected <= set(one)
     assert not [n for n in one if n.startswith(".")]  # no temporaries left
