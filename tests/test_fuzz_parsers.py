@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from gwaskit.cli._inputs import read_checked_sumstats, read_known
 from gwaskit.errors import GwaskitError
 from gwaskit.io import open_genotypes
+from gwaskit.io.phenotypes import load_phenotypes
 from gwaskit.pipeline.plan import parse_plan, read_plan
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -211,3 +212,61 @@ def test_open_genotypes_vcf__reads_or_raises_gwaskit_error(lines):
     assert dosage.shape == (source.n_samples, source.n_variants)
     finite = dosage[np.isfinite(dosage)]
     assert ((finite >= 0) & (finite <= 2)).all()
+
+
+# -- phenotype and covariate tables -----------------------------------------------------------
+
+_SAMPLES = __import__("polars").DataFrame(
+    {"fid": ["f1", "f2", "f3", "f4"], "iid": ["a", "b", "c", "d"], "sex": [0, 0, 0, 0]}
+)
+_PHENO_FIELD = st.one_of(
+    st.sampled_from(["FID", "IID", "#FID", "#IID", "T", "AGE", "f1", "f2", "f3", "a", "b", "c",
+                     "d", "1", "2", "0", "-9", "NA", "", "3.5", "x", "nan", "inf", "1e400"]),
+    st.text(max_size=4),
+)  # fmt: skip
+
+
+_NUMBER = st.sampled_from(["1", "2", "0", "3.5", "-1.25", "12", "0.75", "2e1"])
+_ROWS = st.lists(st.lists(_PHENO_FIELD, min_size=1, max_size=4), max_size=6)
+
+
+@st.composite
+def _sample_table(draw, name: str) -> list[list[str]]:
+    """A table of the four samples with junk values (or, now and then, a junk line)."""
+    header = draw(st.sampled_from([["FID", "IID"], ["IID"], ["#FID", "IID"]]))
+    rows = [[*header, name]]
+    for fid, iid in (("f1", "a"), ("f2", "b"), ("f3", "c"), ("f4", "d")):
+        ids = [fid, iid] if len(header) == 2 else [iid]
+        rows.append([*ids, draw(st.one_of(_NUMBER, _NUMBER, _NUMBER, _PHENO_FIELD))])
+    if draw(st.integers(0, 4)) == 0:
+        rows.insert(draw(st.integers(1, len(rows))), draw(st.lists(_PHENO_FIELD, max_size=4)))
+    return rows
+
+
+@SETTINGS
+@given(
+    pheno=st.one_of(_sample_table("T"), _ROWS),
+    covar=st.one_of(st.none(), _sample_table("AGE"), _ROWS),
+    sep=st.sampled_from(["\t", " ", ","]),
+    binary=st.sampled_from([None, True, False]),
+)
+def test_load_phenotypes__parses_or_raises_gwaskit_error(pheno, covar, sep, binary):
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for name, rows in (("p.txt", pheno), ("c.txt", covar)):
+            if rows is None:
+                paths.append(None)
+                continue
+            path = Path(folder) / name
+            path.write_text(
+                "\n".join(sep.join(r) for r in rows), encoding="utf-8", errors="replace"
+            )
+            paths.append(path)
+        try:
+            result = load_phenotypes(_SAMPLES, paths[0], covar=paths[1], binary=binary)
+        except GwaskitError:
+            return
+    assert result.y.size == result.sample_index.size >= 1
+    assert np.isfinite(result.y).all() and np.isfinite(result.covariates).all()
+    if result.binary:
+        assert set(np.unique(result.y)) == {0.0, 1.0}  # cases and controls both present
