@@ -117,13 +117,14 @@ _KEY = st.sampled_from(
         "cojo",
     ]
 )
-_VALUE = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-3, 10**20), st.floats(), st.text(max_size=6),
-              st.sampled_from(["GRCh37", "GRCh38", "logistic", "wald", "fixed", "discovery",
-                               "ss.tsv", "missing.tsv"])),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEY, inner, max_size=3)),
-    max_leaves=6,
+_SCALAR = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 10**20), st.floats(), st.text(max_size=6),
+    st.sampled_from(["GRCh37", "GRCh38", "logistic", "wald", "fixed", "discovery", "ss.tsv",
+                     "missing.tsv"]),
 )  # fmt: skip
+_VALUE = st.one_of(
+    _SCALAR, st.lists(_SCALAR, max_size=3), st.dictionaries(_KEY, _SCALAR, max_size=3)
+)
 _SECTION = st.sampled_from(["consortium", "engine", "qc", "association", "meta", "loci",
                             "annotate", "cohort", "consortum"])  # fmt: skip
 
