@@ -223,3 +223,20 @@ def test_atomic_path__removes_temporaries_of_killed_writers(tmp_path):
     assert not stale.exists()
     assert live.exists() and other.exists()  # alive, or another host's: not ours to judge
     assert pl.read_parquet(tmp_path / "t.parquet")["a"].to_list() == [1]
+
+
+def test_scratch_folder__removes_folders_of_killed_processes(tmp_path):
+    """`gwaskit meta` works in a scratch folder beside its output; a killed run's is removed
+    by the next run, a live process's is left alone."""
+    from gwaskit.io.tables import _host, scratch_folder
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = tmp_path / f".meta.{_host()}-{gone.pid}.abc.scratch"
+    live = tmp_path / f".meta.{_host()}-{os.getpid()}.def.scratch"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "study0.parquet").write_bytes(b"half")
+    with scratch_folder(tmp_path / "meta") as scratch:
+        assert scratch.is_dir() and scratch.parent == tmp_path
+    assert not scratch.exists() and not stale.exists() and live.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import gzip
 import os
+import shutil
 import socket
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -36,14 +37,32 @@ def _host() -> str:
     return socket.gethostname().replace(".", "_")
 
 
-def _remove_stale_temporaries(path: Path) -> None:
+def _remove_stale_temporaries(path: Path, suffix: str = ".tmp") -> None:
     """Delete temporaries of ``path`` left by killed processes of this host (temporary names
     carry host and process id, so a killed writer's leftover is told from a live one's)."""
     host = _host()
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.{glob.escape(host)}-*.tmp"):
+    pattern = f".{glob.escape(path.name)}.{glob.escape(host)}-*{suffix}"
+    for stale in path.parent.glob(pattern):
         pid = stale.name[len(f".{path.name}.{host}-") :].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
-            stale.unlink(missing_ok=True)
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+
+
+@contextmanager
+def scratch_folder(path: str | Path) -> Iterator[Path]:
+    """A temporary folder beside the output ``path`` (same file system, for renames), removed
+    afterwards; one left by a killed process of this host is removed by the next call."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(path.parent, "output folder does not exist; create it first.")
+    _remove_stale_temporaries(path, suffix=".scratch")
+    with tempfile.TemporaryDirectory(
+        prefix=f".{path.name}.{_host()}-{os.getpid()}.", suffix=".scratch", dir=path.parent
+    ) as tmp:
+        yield Path(tmp)
 
 
 def _alive(pid: int) -> bool:
