@@ -71,6 +71,16 @@ def test_define_loci__distance_windows_merge_when_overlapping():
     assert loci["n_significant"].to_list() == [2, 1, 1]
 
 
+def test_define_loci__carries_heterogeneity_of_the_lead():
+    table = _toy([1_000_000, 1_200_000], [20.0, 9.0]).with_columns(
+        pl.Series("i2", [0.75, 0.1]), pl.Series("het_neg_log_10_p", [3.5, 0.2])
+    )
+    loci = define_loci(table, p=5e-8, window_kb=500)
+    assert loci["i2"].to_list() == [0.75]
+    assert loci["het_neg_log_10_p"].to_list() == [3.5]
+    assert define_loci(_toy([10], [30.0]))["i2"].to_list() == [None]  # single study: unknown
+
+
 def test_define_loci__no_significant_variant_gives_empty_table():
     loci = define_loci(_toy([10], [3.0]))
     assert loci.height == 0 and list(loci.columns[: len(LOCI_SCHEMA)]) == list(LOCI_SCHEMA)

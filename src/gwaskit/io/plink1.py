@@ -32,6 +32,7 @@ class PlinkBedSource(GenotypeSource):
         check_bed(self.path, self.n_samples, self.n_variants)
         self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
         self._threads = threads
+        self._packed: np.ndarray | None = None
         self._bed = open_bed(
             self.path,
             iid_count=self.n_samples,
@@ -51,7 +52,34 @@ class PlinkBedSource(GenotypeSource):
             num_threads=self._threads,
         )
 
+    def read_packed(self, variant_range: range | None = None) -> np.ndarray:
+        """The raw ``.bed`` bytes of a block of consecutive variants, without decoding.
+
+        Returns a read-only ``uint8`` array of shape ``(len(variant_range), (n_samples + 3) // 4)``
+        (a view of a memory map of the file). Each byte holds four samples, the first in the two
+        low bits; codes ``0b00`` = two copies of A1 (the effect allele), ``0b01`` = missing,
+        ``0b10`` = heterozygous, ``0b11`` = two copies of A2. Counting kernels (``gwaskit.qc``)
+        work on these bytes directly.
+        """
+        if variant_range is None:
+            variant_range = range(self.n_variants)
+        if variant_range.step != 1 or not (
+            0 <= variant_range.start <= variant_range.stop <= self.n_variants
+        ):
+            raise ValueError(f"variant_range must be a consecutive range, got {variant_range!r}.")
+        if self._packed is None:
+            bytes_per_variant = (self.n_samples + 3) // 4
+            self._packed = np.memmap(
+                self.path,
+                dtype=np.uint8,
+                mode="r",
+                offset=3,
+                shape=(self.n_variants, bytes_per_variant),
+            )
+        return self._packed[variant_range.start : variant_range.stop]
+
     def close(self) -> None:
+        self._packed = None
         self._bed.__exit__(None, None, None)
 
 

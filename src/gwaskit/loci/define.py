@@ -42,6 +42,8 @@ _LEAD_COLUMNS = (
     "beta",
     "standard_error",
     "neg_log_10_p_value",
+    "het_neg_log_10_p",  # heterogeneity of the lead across studies (MetaStats input)
+    "i2",
 )
 
 

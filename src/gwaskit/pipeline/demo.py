@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gwaskit.errors import GwaskitError
 from gwaskit.io.tables import atomic_path
+from gwaskit.pipeline.stages import merge_covariates
 from gwaskit.simulate import CohortSpec, ConsortiumSpec, simulate_consortium, write_consortium
 
 #: (name, samples, role); the summary-only cohort shares only its association results.
@@ -61,19 +62,29 @@ def write_demo(out: Path, *, seed: int = 1, n_variants: int = 16_000, scale: flo
 
 
 def _summarise_and_forget(data: Path, name: str) -> None:
-    """Run the cohort's own association, keep only its summary statistics (GWAS-SSF)."""
-    command = [
-        sys.executable, "-m", "gwaskit", "assoc", str(data / name),
-        "--pheno", str(data / f"{name}.pheno"), "--covar", str(data / f"{name}.covar"),
-        "--covar-name", "sex,age", "--model", "logistic", "--build", "GRCh37",
-        "--no-progress", "-q", "--out", str(data / f"{name}.sumstats"),
-    ]  # fmt: skip
+    """Run the cohort's own analysis (PCA, then association with sex, age and 2 PCs) and keep
+    only its summary statistics (GWAS-SSF), as a cohort that may not share genotypes would."""
+    prefix = data / name
+    _gwaskit("pca", str(prefix), "--pcs", "2", "--seed", "1", "--out", f"{prefix}.pca")
+    merge_covariates(
+        Path(f"{prefix}.pca.eigenvec"), Path(f"{prefix}.covar"), Path(f"{prefix}.pcs.tsv")
+    )
+    _gwaskit(
+        "assoc", str(prefix), "--pheno", f"{prefix}.pheno", "--covar", f"{prefix}.pcs.tsv",
+        "--covar-name", "sex,age", "--pcs", "2", "--model", "logistic",
+        "--out", f"{prefix}.sumstats",
+    )  # fmt: skip
+    (data / f"{name}.sumstats.parquet").unlink()
+    for path in data.glob(f"{name}.*"):
+        if not path.name.startswith(f"{name}.sumstats.tsv.gz"):
+            path.unlink()
+
+
+def _gwaskit(*argv: str) -> None:
+    command = [sys.executable, "-m", "gwaskit", *argv, "--build", "GRCh37", "--no-progress", "-q"]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"association of the summary-only cohort failed:\n{result.stderr}")
-    (data / f"{name}.sumstats.parquet").unlink()
-    for suffix in (".bed", ".bim", ".fam", ".pheno", ".covar"):
-        (data / f"{name}{suffix}").unlink()
+        raise RuntimeError(f"gwaskit {argv[0]} of the summary-only cohort failed:\n{result.stderr}")
 
 
 def _plan_text() -> str:
@@ -85,6 +96,11 @@ def _plan_text() -> str:
         'build = "GRCh37"',
         "prevalence = 0.143",
         'out = "results"',
+        "",
+        "[qc]",
+        "# the simulated genome is only 16 Mb, so kinship estimates are noisy: remove first-degree",
+        "# relatives and closer (KING 0.177), not second-degree ones (the default 0.0884)",
+        "king_cutoff = 0.177",
         "",
         "[association]",
         'model = "logistic"',
