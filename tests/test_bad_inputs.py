@@ -344,11 +344,11 @@ def _(d, out):
 
 # ---- phenotype and covariate tables (`gwaskit assoc`) ----
 
-N_REF = 21  # samples of write_bed: FID 0, IID iid0..iid20
+N_REF = 21  # samples of write_bed: FID 0, IID iid1..iid21
 
 
 def pheno_text(values: list[str] | None = None, *, header: str = "FID\tIID\tT", ids=None) -> str:
-    ids = ids or [f"iid{i}" for i in range(N_REF)]
+    ids = ids or [f"iid{i + 1}" for i in range(N_REF)]
     values = values or ["1" if i % 2 else "2" for i in range(N_REF)]
     return header + "\n" + "".join(f"0\t{i}\t{v}\n" for i, v in zip(ids, values, strict=True))
 
@@ -375,7 +375,7 @@ def _(d, out):
 
 @case("pheno_duplicate_id", "line 6", "more than once", "line 3", culprit="pheno.txt")
 def _(d, out):
-    ids = [f"iid{i}" for i in range(N_REF)]
+    ids = [f"iid{i + 1}" for i in range(N_REF)]
     ids[4] = ids[1]
     return assoc_on(d, out, pheno_text(ids=ids))
 
@@ -457,6 +457,45 @@ def _(d, out):
 @case("covar_name_unknown", "'SEX'", culprit="covar.txt")
 def _(d, out):
     return assoc_on(d, out, pheno_text(), "--covar-name", "AGE,SEX", covar=covar_text())
+
+
+# ---- `gwaskit qc` and `gwaskit pca` ----
+
+
+@case("qc_pheno_only_cases", "both cases and controls", "'T'", culprit="pheno.txt")
+def _(d, out):
+    (d / "pheno.txt").write_text(pheno_text(["2"] * N_REF))
+    return ["qc", str(write_bed(d)), "--pheno", str(d / "pheno.txt"), "--out", str(out / "qc")]
+
+
+@case("qc_threshold_out_of_range", "mind must be in [0, 1]", "1.5", culprit=None)
+def _(d, out):
+    return ["qc", str(write_bed(d)), "--mind", "1.5", "--out", str(out / "qc")]
+
+
+@case("qc_truncated_bed", "truncated", culprit="ref.bed")
+def _(d, out):
+    bed = write_bed(d)
+    bed.write_bytes(bed.read_bytes()[:-3])
+    return ["qc", str(bed), "--out", str(out / "qc")]
+
+
+@case("pca_too_many_pcs", "pcs must be", "(21)", culprit=None)
+def _(d, out):
+    return ["pca", str(write_bed(d)), "--pcs", "50", "--out", str(out / "pca")]
+
+
+@case("pca_keep_no_match", "none of the listed samples", culprit="keep.txt")
+def _(d, out):
+    (d / "keep.txt").write_text("0 nobody\n0 other\n")
+    return ["pca", str(write_bed(d)), "--keep", str(d / "keep.txt"), "--out", str(out / "pca")]
+
+
+@case("pca_extract_no_match", "none of the listed variants", culprit="extract.txt")
+def _(d, out):
+    (d / "extract.txt").write_text("rsX\nrsY\n")
+    return ["pca", str(write_bed(d)), "--extract", str(d / "extract.txt"),
+            "--out", str(out / "pca")]  # fmt: skip
 
 
 # ---- summary statistics (`gwaskit loci`) ----
@@ -882,8 +921,8 @@ def test_corpus__covers_every_group():
     for c in CASES:
         groups.setdefault(c.name.split("_")[0], []).append(c.name)
     assert len(CASES) >= 40
-    assert {"bed", "bim", "fam", "vcf", "bgzf", "pheno", "covar", "ss", "meta", "plan",
-            "report"} <= set(groups)  # fmt: skip
+    assert {"bed", "bim", "fam", "vcf", "bgzf", "pheno", "covar", "qc", "pca", "ss", "meta",
+            "plan", "report"} <= set(groups)  # fmt: skip
 
 
 SUBPROCESS_CASES = ["bed_truncated", "vcf_multiallelic", "ss_se_zero"]
