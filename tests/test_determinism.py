@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 
 from _report_data import make_results, write_results
+from conftest import run_tool
 from gwaskit import __version__
 from gwaskit.cli import main
 from gwaskit.io.sumstats import write_sumstats
@@ -79,6 +80,9 @@ def _run_verbs(study: dict[str, Path], out: Path, threads: int) -> None:
     out.mkdir()
     common = ["--threads", str(threads), "--no-progress"]
     steps = [
+        ["qc", str(study["bed"]), "--pheno", str(study["pheno"]), "--pheno-name", "CC",
+         "--out", str(out / "qc")],
+        ["pca", str(study["bed"]), "--pcs", "3", "--out", str(out / "pca")],
         ["assoc", str(study["bed"]), "--pheno", str(study["pheno"]), "--pheno-name", "CC",
          "--out", str(out / "cc")],
         ["assoc", str(study["bed"]), "--pheno", str(study["pheno"]), "--pheno-name", "Q",
@@ -101,7 +105,9 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def test_verbs__same_bytes_whatever_the_threads_and_provenance(study, tmp_path):
+def test_verbs__same_bytes_whatever_the_threads_and_provenance(study, tmp_path, monkeypatch):
+    # the report's "generated at" minute, fixed as reproducible builds fix it
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     # the same output path for both runs: the outputs' metadata names their inputs
     _run_verbs(study, tmp_path / "out", threads=1)
     (tmp_path / "out").rename(tmp_path / "t1")
@@ -121,6 +127,7 @@ def test_verbs__same_bytes_whatever_the_threads_and_provenance(study, tmp_path):
     # the report records the software version and the checksum of every input it read
     html = one["report.html"].decode()
     assert f"gwaskit {__version__}" in html
+    assert "Report generated 2026-01-01 00:00 UTC" in html
     for name in ("meta.parquet", "loci.parquet", "manifest.json"):
         digest = hashlib.sha256((study["results"] / name).read_bytes()).hexdigest()
         assert digest in html, name
@@ -240,3 +247,28 @@ def test_scratch_folder__removes_folders_of_killed_processes(tmp_path):
     with scratch_folder(tmp_path / "meta") as scratch:
         assert scratch.is_dir() and scratch.parent == tmp_path
     assert not scratch.exists() and not stale.exists() and live.exists()
+
+
+@pytest.mark.plink2
+def test_randomized_pca__few_variants_is_exact_and_matches_plink2(study, plink2, tmp_path):
+    """With fewer variants than twice the subspace width (here 30 < 2 x 23), the Krylov space
+    cannot grow: PCA is then solved exactly, the same whatever the seed, and as plink2 --pca.
+    Tolerance: plink2 prints 6 significant digits (eigenvalues rtol 2e-5)."""
+    from gwaskit.io import open_genotypes
+    from gwaskit.structure.pca import randomized_pca
+
+    with open_genotypes(study["bed"]) as source:
+        chosen = np.arange(0, 300, 10)
+        ids = source.variants["variant_id"].to_numpy()[chosen]
+        a = randomized_pca(source, n_pcs=3, variant_index=chosen, seed=1)
+        b = randomized_pca(source, n_pcs=3, variant_index=chosen, seed=2)
+    np.testing.assert_array_equal(a.eigenvectors, b.eigenvectors)
+    (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
+    run_tool([plink2, "--bfile", str(study["bed"].with_suffix("")), "--extract",
+              str(tmp_path / "ids.txt"), "--pca", "3", "--threads", "1",
+              "--out", str(tmp_path / "ref")])  # fmt: skip
+    np.testing.assert_allclose(a.eigenvalues, np.loadtxt(tmp_path / "ref.eigenval"), rtol=2e-5)
+    ref = pl.read_csv(tmp_path / "ref.eigenvec", separator="\t")
+    for k in range(3):
+        r = np.corrcoef(ref[f"PC{k + 1}"].to_numpy(), a.eigenvectors[:, k])[0, 1]
+        assert abs(r) > 0.9999, (k, r)
