@@ -107,6 +107,11 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 
 
 def _print_error(message: str) -> None:
+    from rich.markup import escape
+
+    # one line, whatever a library's message held; escaped: a message quoting "[loci]" or
+    # "[[cohort]]" must not be read as rich markup
+    message = " ".join(message.split())
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]error:[/] {message}", markup=True
+        f"[bold red]error:[/] {escape(message)}", markup=True
     )
