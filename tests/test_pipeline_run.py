@@ -8,11 +8,13 @@ and of the Dask run must be byte-identical to the uninterrupted local run.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -26,10 +28,18 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory) -> Path:
+def study(tmp_path_factory) -> Iterator[Path]:
+    """The demo study, with the report's clock pinned (``SOURCE_DATE_EPOCH``, inherited by the
+    Dask workers started later) so that runs at different minutes are byte-identical."""
     folder = tmp_path_factory.mktemp("study")
     write_demo(folder, seed=3, n_variants=2_000, scale=0.2)
-    return folder
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
+    yield folder
+    if previous is None:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    else:
+        os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def _files(root: Path) -> dict[str, bytes]:
