@@ -291,6 +291,7 @@ def firth_fit(
     coef[:, :k] = null.coef
     last = coef.copy()  # the last accepted point
     last_pll = np.full(m, -np.inf)
+    last_step = np.zeros((m, k + 1))
     halvings = np.zeros(m, dtype=np.int64)
     se = np.full(m, np.nan)
     done = np.zeros(m, dtype=bool)
@@ -336,8 +337,13 @@ def firth_fit(
             grad[:, :k] = (null.x.T @ u).T
             grad[:, k] = np.einsum("ij,ij->j", ga, u)
             step = np.einsum("vab,vb->va", inv, grad)
+            # a step against the last one: Fisher scoring on the modified score can settle into
+            # a 2-cycle around the optimum (e.g. a singleton, one carrier); half a step ends it
+            reverse = np.einsum("va,va->v", step, last_step[idx]) < 0
+            step[reverse] *= 0.5
             biggest = np.abs(step).max(axis=1)
             step *= np.minimum(1.0, 5.0 / np.maximum(biggest, 1e-300))[:, None]
+            last_step[idx] = step
             coef[idx] = ca + step
             converged = biggest < TOL
             bad = ~np.isfinite(biggest)

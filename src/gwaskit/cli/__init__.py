@@ -97,12 +97,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def dispatch(argv: Sequence[str]) -> None:
+    """Run one verb in this process for the pipeline; a user's mistake propagates as a
+    :class:`GwaskitError` (the caller reports it once), anything else as itself."""
+    args = build_parser().parse_args(list(argv))
+    code = int(args.run(args) or EXIT_OK)
+    if code != EXIT_OK:
+        raise RuntimeError(f"gwaskit {args.verb} ended with exit code {code}")
+
+
 def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
 
 
 def _print_error(message: str) -> None:
+    from rich.markup import escape
+
+    # one line, whatever a library's message held; escaped: a message quoting "[loci]" or
+    # "[[cohort]]" must not be read as rich markup
+    message = " ".join(message.split())
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]error:[/] {message}", markup=True
+        f"[bold red]error:[/] {escape(message)}", markup=True
     )

@@ -10,9 +10,27 @@ from typing import Any
 
 import polars as pl
 
-from gwaskit.errors import InputError
+from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.genotypes import check_build
+from gwaskit.io.sumstats import read_sumstats
+from gwaskit.io.sumstats_checks import check_sumstats
 from gwaskit.io.tables import read_parquet_metadata
+
+
+def read_checked_sumstats(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """:func:`gwaskit.io.sumstats.read_sumstats`, then every value checked
+    (:func:`gwaskit.io.sumstats_checks.check_sumstats`): for the verbs that take summary
+    statistics as they are (loci, replicate, annotate), an impossible value is an error naming
+    the line and column. (``gwaskit meta`` instead drops such rows with a counted reason code,
+    EasyQC-style: :func:`gwaskit.qc.sumstats.qc_sumstats`.)
+    """
+    table, meta = read_sumstats(path)
+    # by suffix: a Parquet's stored metadata may carry the "format" of the file it came from
+    parquet = Path(path).suffix == ".parquet"
+    lines = not parquet and meta.get("format") != "regenie"  # regenie: rows filtered on TEST
+    # alleles checked in text files; gwaskit's own Parquet may carry PLINK's "0" allele
+    check_sumstats(table, path, first_line=2 if lines else None, alleles=not parquet)
+    return table, meta
 
 
 def build_of(meta: dict[str, Any], declared: str | None, source: str) -> str | None:
@@ -20,7 +38,14 @@ def build_of(meta: dict[str, Any], declared: str | None, source: str) -> str | N
     from gwaskit.errors import BuildMismatchError
 
     found = meta.get("genome_assembly")
-    found = check_build(str(found)) if found else None
+    try:
+        found = check_build(str(found)) if found else None
+    except ParameterError:
+        raise InputError(
+            source,
+            f"genome_assembly (its metadata) must be one of GRCh37, GRCh38 (or hg19, hg38), "
+            f"got {found!r}.",
+        ) from None
     declared = check_build(declared)
     if declared and found and declared != found:
         raise BuildMismatchError(
@@ -36,13 +61,17 @@ def read_loci(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
         path = path.with_name(path.name + ".parquet")
     if not path.is_file():
         raise InputError(path, "file not found (expected the .parquet written by `gwaskit loci`).")
-    table = pl.read_parquet(path)
+    try:
+        table, metadata = pl.read_parquet(path), read_parquet_metadata(path)
+    except Exception as exc:  # polars and pyarrow raise several types for a damaged file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(path, f"not a readable Parquet file ({reason}).") from None
     missing = [
         c for c in ("locus_id", "chromosome", "base_pair_location") if c not in table.columns
     ]
     if missing:
         raise InputError(path, f"not a Loci table: missing column(s) {', '.join(missing)}.")
-    return table, read_parquet_metadata(path)
+    return table, metadata
 
 
 def read_known(path: str | Path) -> pl.DataFrame:
@@ -51,7 +80,11 @@ def read_known(path: str | Path) -> pl.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found.")
-    table = pl.read_csv(path, separator="\t", infer_schema_length=0, null_values=["NA", ""])
+    try:
+        table = pl.read_csv(path, separator="\t", infer_schema_length=0, null_values=["NA", ""])
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty"
+        raise InputError(path, f"not a readable tab-separated table ({reason}).") from None
     aliases = {
         "chr": "chromosome", "chrom": "chromosome", "chromosome": "chromosome",
         "pos": "base_pair_location", "bp": "base_pair_location", "position": "base_pair_location",
@@ -60,6 +93,12 @@ def read_known(path: str | Path) -> pl.DataFrame:
         "build": "build", "genome_assembly": "build",
     }  # fmt: skip
     renamed = {c: aliases[c.lower()] for c in table.columns if c.lower() in aliases}
+    for target in set(renamed.values()):
+        sources = [c for c, t in renamed.items() if t == target]
+        if len(sources) > 1:
+            raise InputError(
+                path, f"columns {', '.join(map(repr, sources))} all mean {target}; keep one."
+            )
     table = table.rename(renamed).select(list(dict.fromkeys(renamed.values())))
     if "base_pair_location" in table.columns:
         try:

@@ -8,10 +8,9 @@ import logging
 
 from gwaskit.annotate.genes import annotate_genes, load_genes
 from gwaskit.annotate.tissues import gene_association, tissue_enrichment
-from gwaskit.cli._inputs import build_of, read_loci
+from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
 from gwaskit.io import open_genotypes
-from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.tables import write_table
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("--sumstats needs --ld-ref for the gene-level test.")
     sumstats = None
     if args.sumstats:
-        sumstats, smeta = read_sumstats(args.sumstats)
+        sumstats, smeta = read_checked_sumstats(args.sumstats)
         other = build_of(smeta, None, args.sumstats)
         if other and other != build:
             raise BuildMismatchError(f"{args.sumstats}: on {other} but the loci are on {build}.")

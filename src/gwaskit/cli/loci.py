@@ -6,10 +6,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from gwaskit.cli._inputs import build_of, read_known
+from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_known
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
-from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.tables import write_table
 from gwaskit.loci.cojo import cojo_loci
 from gwaskit.loci.define import define_loci
@@ -58,7 +57,7 @@ def add_parser(
 def run(args: argparse.Namespace) -> int:
     if args.cojo and not args.ld_ref:
         raise ParameterError("--cojo needs an LD reference: add --ld-ref GENOTYPES.")
-    sumstats, meta = read_sumstats(args.sumstats)
+    sumstats, meta = read_checked_sumstats(args.sumstats)
     build = build_of(meta, args.build, args.sumstats)
     known = read_known(args.known) if args.known else None
     reference = open_genotypes(args.ld_ref, build=build) if args.ld_ref else None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from gwaskit import __version__
 from gwaskit.engine import LocalEngine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
-from gwaskit.io.tables import write_table
+from gwaskit.io.tables import scratch_folder, write_table
 from gwaskit.meta.analyse import meta_analyse_studies
 from gwaskit.qc.sumstats import qc_sumstats
 
@@ -225,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
     population = None if args.population == "none" else args.population
     default_n = _parse_study_n(args.study_n, studies)
     engine = LocalEngine(args.threads, progress=not args.no_progress)
-    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as tmp:
+    with scratch_folder(out) as tmp:
 
         def prepare(item: tuple[int, tuple[str, Path]]) -> dict[str, Any]:
             index, (name, path) = item

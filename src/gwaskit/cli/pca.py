@@ -50,7 +50,12 @@ def add_parser(
     )
     parser.add_argument("--keep", metavar="FILE", help="samples to use (FID IID; gwaskit qc)")
     parser.add_argument("--extract", metavar="FILE", help="variants to use (IDs; gwaskit qc)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="seed of the random starting subspace (default 1: the same output on every run)",
+    )
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
     return parser
 

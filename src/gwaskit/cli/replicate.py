@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 import logging
 
-from gwaskit.cli._inputs import build_of, read_loci
+from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
-from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.tables import write_table
 from gwaskit.loci.replicate import replicate_loci
 
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             raise ParameterError(f"--study must be NAME=SUMSTATS, got {spec!r}.")
         if name in studies:
             raise ParameterError(f"--study: the name {name!r} is used twice.")
-        table, smeta = read_sumstats(path)
+        table, smeta = read_checked_sumstats(path)
         other = build_of(smeta, None, path)
         if build and other and other != build:
             raise BuildMismatchError(f"{path}: study is on {other} but the loci are on {build}.")

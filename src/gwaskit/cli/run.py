@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         engine = DaskEngine(scheduler, progress=not args.no_progress)
         verb_threads = threads or 1
     try:
-        tasks = build_tasks(plan, threads=verb_threads)
+        from gwaskit.cli import dispatch
+
+        tasks = build_tasks(plan, threads=verb_threads, execute=dispatch)
         runner = Runner(plan.out, engine=engine)
         outcomes = runner.run(
             tasks, start_from=args.start_from, only=args.only, dry_run=args.dry_run

@@ -363,6 +363,8 @@ def load_phenotypes(
             is_cat = (categorical is not None and name in categorical) or bool(
                 nan_at.size and _bad_numbers([raw[i] for i in nan_at]).size
             )
+            if is_cat and (categorical is None or name not in categorical):
+                _check_not_mistyped(ctable, name)
             if is_cat:
                 block, labels = _indicators(name, raw, keep)
             else:
@@ -380,7 +382,9 @@ def load_phenotypes(
             kept = cov_matrix[keep]
             constant = np.all(kept == kept[0], axis=0)
             for label in np.array(cov_labels)[constant]:
-                log.warning("covariate %r is constant in the analysed samples; not used", label)
+                log.warning(
+                    "covariate %r is constant in the analysed samples; not used", str(label)
+                )
             cov_matrix = cov_matrix[:, ~constant]
             cov_labels = [lab for lab, c in zip(cov_labels, constant, strict=True) if not c]
 
@@ -438,6 +442,23 @@ def _index_samples(fid: list[str], iid: list[str], use_fid: bool, path: Path) ->
             )
         out[i] = pos
     return out
+
+
+def _check_not_mistyped(table: SampleTable, name: str) -> None:
+    """A column of mostly numbers with a few text values is a typo, not a categorical
+    covariate with one level per number: say where the text is."""
+    raw = table.columns[name]
+    bad = _bad_numbers(raw)
+    present = sum(not _is_missing(v) for v in raw)
+    if bad.size and present - bad.size >= bad.size:  # numbers are the majority
+        row = int(bad[0])
+        raise InputError(
+            table.path,
+            f"expected a number (the column holds {present - bad.size} numbers), found "
+            f"{raw[row]!r}; fix the value, or code a categorical covariate with no numbers.",
+            line=table.lines[row],
+            column=name,
+        )
 
 
 def _indicators(name: str, raw: list[str], keep: np.ndarray) -> tuple[np.ndarray, list[str]]:

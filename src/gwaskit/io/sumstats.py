@@ -108,7 +108,12 @@ def read_sumstats_parquet(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found.")
-    return conform(pl.read_parquet(path), source=str(path)), read_parquet_metadata(path)
+    try:
+        table, metadata = pl.read_parquet(path), read_parquet_metadata(path)
+    except Exception as exc:  # polars and pyarrow raise several types for a damaged file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(path, f"not a readable Parquet file ({reason}).") from None
+    return conform(table, source=str(path)), metadata
 
 
 def read_sumstats(

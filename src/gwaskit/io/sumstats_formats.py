@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import zlib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -93,7 +94,7 @@ def _head(path: Path, n_lines: int = 200) -> list[str]:
     try:
         with opener(path, "rt") as fh:
             return [line.rstrip("\r\n") for _, line in zip(range(n_lines), fh, strict=False)]
-    except (UnicodeDecodeError, OSError, EOFError) as exc:
+    except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
         raise InputError(path, f"is not a readable text table ({exc}).") from None
 
 
@@ -124,11 +125,11 @@ def _read_raw(path: Path, numeric: dict[str, str] | None = None) -> pl.DataFrame
                     text = fh.read()
             else:
                 text = path.read_text()
-        except (UnicodeDecodeError, OSError, EOFError) as exc:
+        except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
             raise InputError(path, f"is not a readable text table ({exc}).") from None
         source = io.StringIO("\n".join(" ".join(line.split()) for line in text.splitlines()))
     try:
-        return pl.read_csv(
+        table = pl.read_csv(
             source,
             separator=sep,
             infer_schema=False,
@@ -137,6 +138,12 @@ def _read_raw(path: Path, numeric: dict[str, str] | None = None) -> pl.DataFrame
             comment_prefix=None,
             truncate_ragged_lines=False,
         )
+        if isinstance(source, io.StringIO):
+            source.seek(0)
+        _check_field_counts(path, source, sep, len(table.columns))
+        return table
+    except OSError as exc:  # polars: a damaged gzip stream
+        raise InputError(path, f"is not a readable text table ({exc}).") from None
     except pl.exceptions.ComputeError:
         if numeric:  # a value that is not a number: reread as text to say where
             if isinstance(source, io.StringIO):
@@ -145,6 +152,33 @@ def _read_raw(path: Path, numeric: dict[str, str] | None = None) -> pl.DataFrame
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table.") from None
     except pl.exceptions.PolarsError as exc:
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table: {exc}") from None
+
+
+_SEPARATOR_NAMES = {"\t": "tab", ",": "comma", " ": "space"}
+
+
+def _check_field_counts(path: Path, source: Path | io.StringIO, sep: str, n_columns: int) -> None:
+    """Every line has as many fields as the header: polars pads a short line with nulls, which
+    would silently blank the values a truncated line lost."""
+    lines = pl.read_csv(
+        source,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        new_columns=["line"],
+        schema_overrides={"line": pl.String},
+    )["line"]
+    counts = lines.fill_null("").str.count_matches(sep, literal=True) + 1
+    bad = counts != n_columns
+    if bad.any():
+        row = int(bad.arg_true()[0])
+        raise InputError(
+            path,
+            f"expected {n_columns} {_SEPARATOR_NAMES.get(sep, repr(sep))}-separated fields "
+            f"(as in the header), found "
+            f"{counts[row]}.",
+            line=row + 1,
+        )
 
 
 def read_sumstats_file(
@@ -227,6 +261,11 @@ def _sidecar(path: Path) -> dict[str, Any]:
         raise InputError(sidecar, f"is not valid YAML: {exc}") from None
     build = str(data.get("genome_assembly", "") or "")
     aliases = {"GRCH37": "GRCh37", "HG19": "GRCh37", "GRCH38": "GRCh38", "HG38": "GRCh38"}
+    if build and build.upper() not in aliases:  # an unknown build is not "no build"
+        raise InputError(
+            sidecar,
+            f"genome_assembly must be one of GRCh37, GRCh38 (or hg19, hg38), got {build!r}.",
+        )
     return {"genome_assembly": aliases.get(build.upper())} if build else {}
 
 

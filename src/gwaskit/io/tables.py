@@ -6,8 +6,11 @@ complete, so a crash or a kill never leaves a half-written file that looks whole
 
 from __future__ import annotations
 
+import glob
 import gzip
 import os
+import shutil
+import socket
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +33,48 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+def _host() -> str:
+    return socket.gethostname().replace(".", "_")
+
+
+def _remove_stale_temporaries(path: Path, suffix: str = ".tmp") -> None:
+    """Delete temporaries of ``path`` left by killed processes of this host (temporary names
+    carry host and process id, so a killed writer's leftover is told from a live one's)."""
+    host = _host()
+    pattern = f".{glob.escape(path.name)}.{glob.escape(host)}-*{suffix}"
+    for stale in path.parent.glob(pattern):
+        pid = stale.name[len(f".{path.name}.{host}-") :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+
+
+@contextmanager
+def scratch_folder(path: str | Path) -> Iterator[Path]:
+    """A temporary folder beside the output ``path`` (same file system, for renames), removed
+    afterwards; one left by a killed process of this host is removed by the next call."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(path.parent, "output folder does not exist; create it first.")
+    _remove_stale_temporaries(path, suffix=".scratch")
+    with tempfile.TemporaryDirectory(
+        prefix=f".{path.name}.{_host()}-{os.getpid()}.", suffix=".scratch", dir=path.parent
+    ) as tmp:
+        yield Path(tmp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds."""
@@ -37,7 +82,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     folder = path.parent
     if not folder.is_dir():
         raise InputError(folder, "output folder does not exist; create it first.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    _remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{_host()}-{os.getpid()}.", suffix=".tmp", dir=folder
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -102,6 +102,9 @@ class VcfSource(GenotypeSource):
             raise InputError(self.path, "file not found.")
         if self.path.stat().st_size == 0:
             raise InputError(self.path, "is empty; expected a VCF or BCF file.")
+        from cyvcf2.cyvcf2 import set_htslib_log_level
+
+        set_htslib_log_level(0)  # htslib's own warnings and errors: gwaskit reports its own
         try:
             return VCF(str(self.path), lazy=True, threads=None)
         except Exception as exc:  # cyvcf2 raises bare Exception for bad headers
@@ -269,7 +272,14 @@ def gt_dosage(genotype: np.ndarray) -> np.ndarray:
 
 def _text_header(path: Path) -> list[str]:
     """The ``#`` lines at the top of a text VCF (plain or gzip), read without htslib."""
+    return _read_text_header(path)[0]
+
+
+def _read_text_header(path: Path) -> tuple[list[str], bool]:
+    """The ``#`` lines at the top of a text VCF, and whether a record line followed them (else
+    the file ended, or could not be decompressed, inside the header)."""
     import gzip
+    import zlib
 
     lines: list[str] = []
     with open(path, "rb") as raw:
@@ -279,20 +289,27 @@ def _text_header(path: Path) -> list[str]:
         with opener(path, "rt", errors="replace") as handle:
             for line in handle:
                 if not line.startswith("#"):
-                    break
+                    return lines, True
                 lines.append(line.rstrip("\n"))
-    except (OSError, EOFError, gzip.BadGzipFile):
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error):
         pass  # a damaged file: the caller reports it
-    return lines
+    return lines, False
 
 
 def _diagnose_header(path: Path) -> None:
     """Explain a header htslib rejected, where the reason is a common one."""
     if path.name.lower().endswith(".bcf"):
         return
-    header = _text_header(path)
+    header, complete = _read_text_header(path)
     chrom_lines = [line for line in header if line.startswith("#CHROM")]
     if not chrom_lines:
+        if complete and header and header[0].startswith("##fileformat=VCF"):
+            raise InputError(
+                path,
+                "the header has no #CHROM line (expected #CHROM POS ID REF ALT QUAL FILTER INFO "
+                "FORMAT and the sample names, tab-separated, after the ## lines).",
+                line=len(header) + 1,
+            )
         return
     names = chrom_lines[0].split("\t")[9:]
     seen: set[str] = set()

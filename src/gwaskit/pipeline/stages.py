@@ -20,7 +20,8 @@ import logging
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
@@ -44,19 +45,29 @@ class StageError(GwaskitError):
     """A verb run by the pipeline stopped on a user's mistake (its message is passed on)."""
 
 
-def build_tasks(plan: Plan, *, threads: int | None = None) -> list[Task]:
-    """The tasks of ``plan``, in run order (see module docstring)."""
-    common = ["--no-progress"] + ([] if threads is None else ["--threads", str(threads)])
+def build_tasks(
+    plan: Plan,
+    *,
+    threads: int | None = None,
+    execute: Callable[[list[str]], None] | None = None,
+) -> list[Task]:
+    """The tasks of ``plan``, in run order (see module docstring).
+
+    ``execute`` runs a gwaskit command line in this process (the CLI passes its dispatcher);
+    without it, each verb runs as a child process.
+    """
+    options = ("--no-progress",) + (() if threads is None else ("--threads", str(threads)))
+    verbs = VerbRunner(options, execute)
     out = plan.out
     build = plan.consortium.build
     tasks: list[Task] = []
     genotyped = [c for c in plan.cohorts if c.genotypes is not None]
     for cohort in genotyped:
-        tasks.append(_qc_task(plan, cohort, common))
+        tasks.append(_qc_task(plan, cohort, verbs))
     for cohort in genotyped:
-        tasks.append(_pca_task(plan, cohort, out, common))
+        tasks.append(_pca_task(plan, cohort, out, verbs))
     for cohort in genotyped:
-        tasks.append(_assoc_task(plan, cohort, out, common))
+        tasks.append(_assoc_task(plan, cohort, out, verbs))
     for cohort in plan.cohorts:
         tasks.append(_sumstats_task(plan, cohort, out))
     discovery = plan.cohorts_with("discovery")
@@ -74,7 +85,7 @@ def build_tasks(plan: Plan, *, threads: int | None = None) -> list[Task]:
                 gc=plan.meta.gc,
                 maf_threshold=plan.meta.palindromic_maf,
                 build=build,
-                common=common,
+                verbs=verbs,
             ),
             params=meta_params,
             depends=tuple(f"sumstats/{c.name}" for c in discovery),
@@ -101,7 +112,7 @@ def build_tasks(plan: Plan, *, threads: int | None = None) -> list[Task]:
         Task(
             "loci",
             "discovery",
-            partial(run_verb, argv=[*loci_argv, *common], out_name="loci"),
+            partial(verbs.run, argv=loci_argv, out_name="loci"),
             params=asdict(plan.loci),
             inputs=tuple(inputs),
             depends=loci_depends,
@@ -117,7 +128,7 @@ def build_tasks(plan: Plan, *, threads: int | None = None) -> list[Task]:
             Task(
                 "replicate",
                 "discovery",
-                partial(run_verb, argv=[*argv, *common], out_name="replicate"),
+                partial(verbs.run, argv=argv, out_name="replicate"),
                 params={"studies": [c.name for c in replication]},
                 depends=("loci/discovery", *(f"sumstats/{c.name}" for c in replication)),
             )
@@ -132,7 +143,7 @@ def build_tasks(plan: Plan, *, threads: int | None = None) -> list[Task]:
         Task(
             "annotate",
             "discovery",
-            partial(run_verb, argv=[*annotate_argv, *common], out_name="annotate"),
+            partial(verbs.run, argv=annotate_argv, out_name="annotate"),
             params={**asdict(plan.annotate), "window_kb": plan.loci.window_kb},
             depends=(
                 "replicate/discovery" if replication else "loci/discovery",
@@ -168,7 +179,7 @@ def build_tasks(plan: Plan, *, threads: int | None = None) -> list[Task]:
 # ----------------------------------------------------------------------------- per cohort
 
 
-def _qc_task(plan: Plan, cohort: Cohort, common: list[str]) -> Task:
+def _qc_task(plan: Plan, cohort: Cohort, verbs: VerbRunner) -> Task:
     qc = plan.qc
     argv = [
         "qc", str(plan.path(cohort.genotypes)), "--pheno", str(plan.path(cohort.phenotypes)),
@@ -183,13 +194,13 @@ def _qc_task(plan: Plan, cohort: Cohort, common: list[str]) -> Task:
     return Task(
         "qc",
         cohort.name,
-        partial(run_verb, argv=[*argv, *common], out_name="qc"),
+        partial(verbs.run, argv=argv, out_name="qc"),
         params=asdict(qc),
         inputs=(plan.path(cohort.genotypes), plan.path(cohort.phenotypes)),
     )
 
 
-def _pca_task(plan: Plan, cohort: Cohort, out: Path, common: list[str]) -> Task:
+def _pca_task(plan: Plan, cohort: Cohort, out: Path, verbs: VerbRunner) -> Task:
     pcs = max(plan.association.pcs, 1)
     argv = [
         "pca", str(out / "qc" / cohort.name / "qc.bed"), "--pcs", str(pcs),
@@ -198,13 +209,13 @@ def _pca_task(plan: Plan, cohort: Cohort, out: Path, common: list[str]) -> Task:
     return Task(
         "pca",
         cohort.name,
-        partial(run_verb, argv=[*argv, *common], out_name="pca"),
+        partial(verbs.run, argv=argv, out_name="pca"),
         params={"pcs": pcs},
         depends=(f"qc/{cohort.name}",),
     )
 
 
-def _assoc_task(plan: Plan, cohort: Cohort, out: Path, common: list[str]) -> Task:
+def _assoc_task(plan: Plan, cohort: Cohort, out: Path, verbs: VerbRunner) -> Task:
     settings = plan.association
     return Task(
         "assoc",
@@ -222,7 +233,7 @@ def _assoc_task(plan: Plan, cohort: Cohort, out: Path, common: list[str]) -> Tas
             test=settings.test,
             firth_fallback=settings.firth_fallback,
             build=plan.consortium.build,
-            common=common,
+            verbs=verbs,
         ),
         params=asdict(settings),
         inputs=tuple(plan.path(p) for p in (cohort.phenotypes, cohort.covariates) if p is not None),
@@ -291,17 +302,33 @@ def _plan_summary(plan: Plan) -> dict[str, object]:
 # ----------------------------------------------------------------------------- task bodies
 
 
-def run_verb(folder: Path, *, argv: list[str], out_name: str) -> None:
-    """Run ``gwaskit ARGV --out FOLDER/OUT_NAME`` in a child process."""
-    command = [sys.executable, "-m", "gwaskit", *argv, "--out", str(folder / out_name)]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode == 2:
-        message = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
-        raise StageError(f"gwaskit {argv[0]}: {message.removeprefix('error: ')}")
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"gwaskit {argv[0]} failed with exit code {result.returncode}:\n{result.stderr}"
+@dataclass(frozen=True)
+class VerbRunner:
+    """Runs ``gwaskit VERB ... --out FOLDER/NAME`` for a task, with the pipeline's options.
+
+    ``execute`` runs a command line in this process and lets a user's mistake propagate as a
+    :class:`GwaskitError`; ``None`` runs a child process (``python -m gwaskit``). Both are
+    picklable, so a Dask worker can run the task.
+    """
+
+    options: tuple[str, ...] = ()
+    execute: Callable[[list[str]], None] | None = None
+
+    def run(self, folder: Path, *, argv: list[str], out_name: str) -> None:
+        command = [*argv, *self.options, "--out", str(folder / out_name)]
+        if self.execute is not None:
+            self.execute(command)
+            return
+        result = subprocess.run(
+            [sys.executable, "-m", "gwaskit", *command], capture_output=True, text=True, check=False
         )
+        if result.returncode == 2:
+            message = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+            raise StageError(f"gwaskit {argv[0]}: {message.removeprefix('error: ')}")
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"gwaskit {argv[0]} failed with exit code {result.returncode}:\n{result.stderr}"
+            )
 
 
 def run_assoc(
@@ -318,7 +345,7 @@ def run_assoc(
     test: str,
     firth_fallback: bool,
     build: str,
-    common: list[str],
+    verbs: VerbRunner,
 ) -> None:
     """Association with the cohort's covariates and its top ``pcs`` principal components."""
     covar = folder / "covariates.tsv"
@@ -335,7 +362,7 @@ def run_assoc(
         argv += ["--covar-name", ",".join(covariate_names)]
     if model == "logistic" and test == "wald" and not firth_fallback:
         argv.append("--no-firth-fallback")
-    run_verb(folder, argv=[*argv, *common], out_name="assoc")
+    verbs.run(folder, argv=argv, out_name="assoc")
 
 
 def merge_covariates(eigenvec: Path, covariates: Path | None, out: Path) -> None:
@@ -385,7 +412,7 @@ def run_meta(
     gc: bool,
     maf_threshold: float,
     build: str,
-    common: list[str],
+    verbs: VerbRunner,
 ) -> None:
     """Meta-analysis of the discovery studies; a single study stands for itself."""
     if len(studies) == 1:
@@ -398,7 +425,7 @@ def run_meta(
         argv += ["--study", f"{name}={path}"]
     if gc:
         argv.append("--gc")
-    run_verb(folder, argv=[*argv, *common], out_name="meta")
+    verbs.run(folder, argv=argv, out_name="meta")
 
 
 def run_report(
@@ -464,6 +491,9 @@ def _write_studies(meta_studies: pl.DataFrame, order: list[str], root: Path, pat
     counts = pl.DataFrame(rows)
     extra = [c for c in meta_studies.columns if c not in counts.columns or c == "study"]
     table = counts.join(meta_studies.select(extra), on="study", how="left")
+    if {"qc_variants_read", "qc_variants_kept"} <= set(table.columns):
+        dropped = pl.col("qc_variants_read") - pl.col("qc_variants_kept")
+        table = table.with_columns(dropped.alias("n_dropped_qc"))
     table.write_parquet(path)
 
 

@@ -12,6 +12,7 @@ import datetime as _dt
 import html
 import io
 import logging
+import os
 import platform
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata as _metadata
@@ -698,6 +699,15 @@ def _eaf(reference: pl.DataFrame, t: pl.DataFrame, ax: Any) -> None:
     )
 
 
+def _generated_at() -> _dt.datetime:
+    """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible-builds.org): the same inputs then
+    give a byte-identical report."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC)
+    return _dt.datetime.now(_dt.UTC)
+
+
 def _versions() -> dict[str, str]:
     out = {"gwaskit": __version__, "python": platform.python_version()}
     for name in _LIBRARIES:
@@ -779,7 +789,7 @@ def _methods(inputs: ReportInputs) -> str:
         parts.append(
             _missing("No input checksums recorded: this report was built from tables in memory.")
         )
-    created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    created = _generated_at().strftime("%Y-%m-%d %H:%M UTC")
     parts.append(f"<p>Report generated {created} by gwaskit {_e(__version__)}.</p>")
     return "".join(parts)
 

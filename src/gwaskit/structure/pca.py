@@ -174,6 +174,18 @@ def randomized_pca(
         y = np.sum([a for a, _ in parts], axis=0, dtype=np.float64)
         return y, [z for _, z in parts]
 
+    if 2 * width > min(n, m):
+        # too few dimensions for the Krylov space to grow past its first block (the loop below
+        # would stop after one pass, unconverged, with a seed-dependent answer): solve exactly
+        with threadpool_limits(limits=1):
+            eigvecs, values = _exact_pcs([block(k) for k in range(len(blocks))], n_pcs)
+        return PCAResult(
+            eigenvectors=eigvecs,
+            eigenvalues=values / m,
+            sample_index=samples,
+            variant_index=variants,
+            iterations=0,
+        )
     rng = np.random.default_rng(seed)
     q, _ = np.linalg.qr(rng.standard_normal((n, width)))
     basis: list[np.ndarray] = []  # orthonormal blocks spanning the Krylov space
@@ -227,6 +239,25 @@ def randomized_pca(
         variant_index=variants,
         iterations=iterations,
     )
+
+
+def _exact_pcs(parts: list[np.ndarray], n_pcs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top eigenvectors (samples) and eigenvalues of ``X X^T`` for a small ``X`` given as
+    column blocks, in double precision; signs as in :func:`pca` (largest entry positive)."""
+    x = np.hstack(parts).astype(np.float64)
+    n, m = x.shape
+    if n <= m:
+        values, vectors = np.linalg.eigh(x @ x.T)
+        order = np.argsort(values)[::-1][:n_pcs]
+        eigvecs = vectors[:, order]
+    else:
+        values, vectors = np.linalg.eigh(x.T @ x)
+        order = np.argsort(values)[::-1][:n_pcs]
+        eigvecs = x @ vectors[:, order]
+        eigvecs /= np.linalg.norm(eigvecs, axis=0)
+    signs = np.sign(eigvecs[np.argmax(np.abs(eigvecs), axis=0), np.arange(n_pcs)])
+    eigvecs *= np.where(signs == 0, 1, signs)
+    return eigvecs, values[order]
 
 
 def _serial_map(fn, items):  # type: ignore[no-untyped-def]
