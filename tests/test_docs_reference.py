@@ -32,7 +32,7 @@ def test_cli_reference__every_verb_and_option():
     (subparsers,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for verb, sub in subparsers.choices.items():
         assert f"\n## gwaskit {verb}\n" in text
-        assert sub.description in text
+        assert ref._prose(sub.description) in text
         for action in sub._actions:
             for option in action.option_strings:
                 if option not in ("-h", "--help"):
@@ -98,3 +98,8 @@ def test_plan_reference__defaults_and_choices_are_valid_toml():
                 for choice in choices:
                     assert f'`"{choice}"`' in text, (section, key, choice)
     assert "```toml\n# gwaskit plan" in text  # the example plan is shown
+
+
+def test_cli_reference__help_is_shown_verbatim():
+    assert ref._cell("PLINK .glm.* | `x*y` <tag>") == "PLINK .glm.\\* \\| `x*y` &lt;tag>"
+    assert ref._prose("a `*` b *c*") == "a `*` b \\*c\\*"

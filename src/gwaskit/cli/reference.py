@@ -98,7 +98,7 @@ def _common_actions(sub: argparse.ArgumentParser) -> list[argparse.Action]:
 
 
 def _verb_section(prog: str, name: str, sub: argparse.ArgumentParser) -> list[str]:
-    lines = [f"## {prog} {name}", "", sub.description or "", "", "```text"]
+    lines = [f"## {prog} {name}", "", _prose(sub.description or ""), "", "```text"]
     lines += [_usage(prog, name, sub), "```"]
     for title, actions in _groups(sub):
         if title == _COMMON_GROUP:
@@ -193,9 +193,17 @@ def _default(action: argparse.Action) -> str:
     return f"`{default}`"
 
 
+def _prose(text: str) -> str:
+    """Text as Markdown that shows it verbatim: ``*`` and ``<`` outside code spans are escaped."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("*", "\\*").replace("<", "&lt;")
+    return "`".join(parts)
+
+
 def _cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
-    return " ".join(text.split()).replace("|", "\\|")
+    return _prose(" ".join(text.split())).replace("|", "\\|")
 
 
 # ----------------------------------------------------------------------------- plan
