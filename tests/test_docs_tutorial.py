@@ -83,3 +83,4 @@ def test_tutorial__runs(tmp_path):
     assert (work / "results" / "loci.tissues.parquet").is_file()
     html = (work / "report.html").read_text()
     assert "No tissue enrichment results" not in html, "the report did not find the tissues"
+    assert "no LD table for this locus" not in html and "no gene table" not in html

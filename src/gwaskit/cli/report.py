@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
 
 from gwaskit.errors import InputError
+
+if TYPE_CHECKING:
+    from gwaskit.report import ReportInputs
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +37,18 @@ def add_parser(
     parser.add_argument(
         "--dpi", type=int, default=110, help="resolution of the figures (default: 110)"
     )
+    parser.add_argument(
+        "--build",
+        choices=["GRCh37", "GRCh38"],
+        help="genome build: gene tracks from the bundled GENCODE tables when the folder has no "
+        "genes.parquet",
+    )
+    parser.add_argument(
+        "--ld-ref",
+        metavar="GENOTYPES",
+        help="LD reference panel: r² of each locus's variants with its lead, for the regional "
+        "plots of loci without an ld/ table",
+    )
     return parser
 
 
@@ -41,7 +60,38 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(out.parent, "output folder does not exist; create it first.")
     from gwaskit.report import load_report_inputs, write_report  # matplotlib: only when needed
 
-    inputs = load_report_inputs(args.results)
+    inputs = _complete(load_report_inputs(args.results), build=args.build, ld_ref=args.ld_ref)
     write_report(inputs, out, dpi=args.dpi)
     log.info("report written to %s", out)
     return 0
+
+
+def _complete(inputs: ReportInputs, *, build: str | None, ld_ref: str | None) -> ReportInputs:
+    """Add what only the pipeline writes to a folder assembled from the verbs' outputs: gene
+    coordinates for ``build`` and LD with each lead on the ``ld_ref`` panel (tables the folder
+    already holds are kept)."""
+    changes: dict[str, Any] = {}
+    if build is not None and inputs.genes is None:
+        from gwaskit.annotate.genes import load_genes
+
+        genes = load_genes(build)
+        changes["genes"] = genes.rename({"symbol": "gene_name"})
+    gw = inputs.genome_wide
+    if ld_ref is not None and inputs.loci is not None and gw is not None:
+        from gwaskit.io import open_genotypes
+        from gwaskit.loci.ld import lead_r2
+
+        ld = dict(inputs.ld)
+        with open_genotypes(ld_ref, build=build) as source:
+            for locus in inputs.loci.iter_rows(named=True):
+                if locus["locus_id"] in ld or locus.get("variant_id") is None:
+                    continue
+                position = locus["base_pair_location"]
+                start, end = locus.get("start") or position, locus.get("end") or position
+                region = gw.filter(
+                    (pl.col("chromosome") == str(locus["chromosome"]))
+                    & pl.col("base_pair_location").is_between(start, end)
+                )
+                ld[locus["locus_id"]] = lead_r2(source, region, locus["variant_id"])
+        changes["ld"] = ld
+    return dataclasses.replace(inputs, **changes) if changes else inputs

@@ -147,3 +147,24 @@ def load_panel(source: GenotypeSource, table: pl.DataFrame) -> tuple[LdPanel, np
     sign = sign[found]
     frequency = np.where(sign > 0, mean / 2.0, 1.0 - mean / 2.0)
     return LdPanel(x=x, variance=variance, sign=sign, frequency=frequency), found
+
+
+def lead_r2(source: GenotypeSource, region: pl.DataFrame, lead_variant_id: str) -> pl.DataFrame:
+    """r² of each variant of ``region`` (summary statistics of one locus) with its lead.
+
+    Variants are matched to the panel ``source`` by position and alleles; the result has columns
+    ``variant_id`` and ``r2`` for the variants the panel holds, and no rows when it lacks the
+    lead (the layout of a results folder's ``ld/<locus>.parquet``).
+    """
+    empty = pl.DataFrame(
+        {"variant_id": [], "r2": []}, schema={"variant_id": pl.String, "r2": pl.Float64}
+    )
+    if region.height == 0:
+        return empty
+    panel, found = load_panel(source, region)
+    ids = region["variant_id"].to_numpy()[found]
+    lead = np.flatnonzero(ids == lead_variant_id)
+    if lead.size == 0:
+        return empty
+    r = panel.r(lead[:1])[0]
+    return pl.DataFrame({"variant_id": ids.astype(str), "r2": r * r})
