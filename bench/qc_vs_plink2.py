@@ -2,7 +2,7 @@
 
 Data: 5,000 samples x 50,000 variants (default), two populations (Fst 0.02), short-range LD
 (each haplotype allele copies its neighbour with probability 0.5), 1% missing calls at random,
-22 chromosomes. Timings are wall-clock, one run each, on whatever cores are free: other
+22 chromosomes. Timings are wall-clock and CPU, one run each, on whatever cores are free: other
 developers share this machine, so expect noise of tens of percent.
 
 Compared:
@@ -35,7 +35,7 @@ is 2-3x CPU; rerun for your own numbers); seconds, wall / CPU (user + system):
     gwaskit pca --extract pruned --no-prune 17.0 / 9.3   67.7 / 27.1    0.25 / 0.34
 
 LD pruning alone (in process, same file, MAF >= 0.05 first): 0.9 s CPU, the same 18,522 variants
-kept as plink2 (``--maf 0.05 --indep-pairwise 1000 50 0.1``: 1.9 s CPU). KING now keeps only the
+kept as plink2 (``--maf 0.05 --indep-pairwise 1000 50 0.1``: 1.9 s CPU with its MAF pass). KING now keeps only the
 pairs above the cut-off: 0.43 GB peak at 5,000 samples (was 1.5 GB), 0.28 GB at 20,000 samples x
 2,000 variants (the all-pairs arrays would take about 20 GB).
 
@@ -117,6 +117,10 @@ class Times(NamedTuple):
     def __sub__(self, other: object) -> Times:
         assert isinstance(other, Times)
         return Times(self.wall - other.wall, self.cpu - other.cpu)
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:10.2f}" if theirs > 0 else f"{'-':>10s}"
 
 
 def _children_cpu() -> float:
@@ -272,7 +276,7 @@ def main() -> None:
     for ours, t1, theirs, t2 in rows:
         print(
             f"{ours:40s} {t1.wall:6.1f} {t1.cpu:6.1f}   {theirs:40s} {t2.wall:6.1f} {t2.cpu:6.1f}"
-            f"   {t1.wall / t2.wall:10.2f} {t1.cpu / t2.cpu:10.2f}"
+            f"   {_ratio(t1.wall, t2.wall)} {_ratio(t1.cpu, t2.cpu)}"
         )
     print("(seconds; ratio = gwaskit / plink2; shared 2-core machine, wall timings noisy)")
 
