@@ -462,7 +462,7 @@ def _(d, out):
 # ---- `gwaskit qc` and `gwaskit pca` ----
 
 
-@case("qc_pheno_only_cases", "both cases and controls", "'T'", culprit="pheno.txt")
+@case("qc_pheno_only_cases", "phenotype is constant", "'T'", culprit="pheno.txt")
 def _(d, out):
     (d / "pheno.txt").write_text(pheno_text(["2"] * N_REF))
     return ["qc", str(write_bed(d)), "--pheno", str(d / "pheno.txt"), "--out", str(out / "qc")]

@@ -8,13 +8,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from conftest import run_tool
 from gwaskit.cli import main
-from gwaskit.cli._lists import read_binary_phenotype
-from gwaskit.errors import InputError
 from structured_data import make_cohort
 
 
@@ -67,13 +63,51 @@ def test_qc_cli__bad_phenotype_is_one_line_and_no_output(
 ) -> None:
     c, _ = cohort
     bad = tmp_path / "bad.txt"
-    bad.write_text("FID\tIID\tBMI\nF0\tI0\t23.5\nF1\tI1\t31.0\n")
+    bad.write_text("FID\tIID\tBMI\nF0\tI0\t23.5\nF1\tI1\tobese\n")
     out = tmp_path / "qc"
     code = main(["qc", str(c.path), "--pheno", str(bad), "--out", str(out), "--no-progress"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "binary phenotype" in err and "Traceback" not in err
+    assert "expected a number" in err and "line 3" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == [bad]
+
+
+def _variants(prefix: Path) -> pl.DataFrame:
+    return pl.read_parquet(prefix.with_name(prefix.name + ".variants.parquet"))
+
+
+def test_qc_cli__phenotype_files_read_as_by_assoc(cohort, tmp_path: Path) -> None:
+    c, pheno = cohort  # FID IID T2D coded 1/2
+    base = ["--no-progress", "--king-cutoff", "none", "--het-sd", "none", "--no-sex-check"]
+    main(["qc", str(c.path), "--pheno", str(pheno), "--out", str(tmp_path / "a"), *base])
+    # the same trait coded 0/1, IID only, second column picked by name, one case absent
+    absent = int(np.flatnonzero(c.phenotype == 1)[0])
+    other = tmp_path / "zero_one.txt"
+    other.write_text(
+        "IID\tage\tcase\n"
+        + "".join(f"I{i}\t{40 + i % 7}\t{p}\n" for i, p in enumerate(c.phenotype) if i != absent)
+    )
+    args = ["--pheno", str(other), "--pheno-name", "case", "--out", str(tmp_path / "b")]
+    assert main(["qc", str(c.path), *args, *base]) == 0
+    a, b = _variants(tmp_path / "a"), _variants(tmp_path / "b")
+    assert set(a["hwe_samples"]) == {"controls", "females"}  # X is tested in females
+    # the controls are the same samples in both: identical HWE and control missingness
+    autosomal = pl.col("chromosome") != "X"
+    for column in ("hwe_neg_log10_p", "missing_rate_controls"):
+        np.testing.assert_array_equal(
+            a.filter(autosomal)[column].to_numpy(), b.filter(autosomal)[column].to_numpy()
+        )
+    assert not np.array_equal(a["missing_rate_cases"].to_numpy(), b["missing_rate_cases"])
+    # a quantitative trait (age) does not crash: HWE in all samples, no case/control columns
+    args = ["--pheno", str(other), "--pheno-name", "age", "--out", str(tmp_path / "q")]
+    assert main(["qc", str(c.path), *args, *base]) == 0
+    q = _variants(tmp_path / "q")
+    assert set(q["hwe_samples"]) == {"all", "females"}
+    assert "missing_rate_cases" not in q.columns
+    # declared quantitative, the 0/1 trait is treated so too
+    args = ["--pheno", str(other), "--pheno-name", "case", "--pheno-type", "quantitative"]
+    assert main(["qc", str(c.path), *args, "--out", str(tmp_path / "d"), *base]) == 0
+    assert set(_variants(tmp_path / "d")["hwe_samples"]) == {"all", "females"}
 
 
 def test_pca_cli__plink2_layout(cohort, tmp_path: Path) -> None:
@@ -103,33 +137,6 @@ def test_pca_cli__bad_indep_pairwise_exit_2(cohort, tmp_path: Path) -> None:
         ["pca", str(c.path), "--out", str(tmp_path / "x"), "--indep-pairwise", "a", "5", "0.2"]
     )
     assert code == 2
-
-
-def _samples() -> pl.DataFrame:
-    return pl.DataFrame({"fid": ["F1", "F2", "F3"], "iid": ["A", "B", "C"]})
-
-
-def test_read_binary_phenotype__codings(tmp_path: Path) -> None:
-    plink = tmp_path / "plink.txt"
-    plink.write_text("#FID IID y\nF1 A 2\nF2 B 1\nF3 C -9\n")
-    assert read_binary_phenotype(plink, _samples()).tolist() == [1, 0, -1]
-    zero_one = tmp_path / "zero_one.txt"
-    zero_one.write_text("IID y z\nA 0 5\nC 1 7\n")  # no FID; B absent
-    assert read_binary_phenotype(zero_one, _samples(), "y").tolist() == [0, -1, 1]
-    with pytest.raises(InputError, match="no column 'w'"):
-        read_binary_phenotype(zero_one, _samples(), "w")
-
-
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(alphabet="FIDAB12 -9\t\n#.xyz", max_size=80))
-def test_read_binary_phenotype__junk_gives_input_error_only(tmp_path: Path, text: str) -> None:
-    path = tmp_path / "junk.txt"
-    path.write_text(text)
-    try:
-        out = read_binary_phenotype(path, _samples())
-    except InputError:
-        return
-    assert out.dtype == np.int8 and set(out.tolist()) <= {-1, 0, 1}
 
 
 def test_qc_cli__no_related_pairs_writes_an_empty_typed_table(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from gwaskit.qc.hwe import hwe_neg_log10_p, hwe_neg_log10_p_one
 from gwaskit.qc.kinship import king_kinship
 from gwaskit.qc.packed import count_genotypes, packed_blocks, read_packed
 from gwaskit.qc.samples import (
+    closest_relative,
     expected_homozygosity,
     inbreeding_f,
     per_sample_counts,
@@ -237,3 +238,62 @@ def test_inbreeding_f__matches_plink2_het_small_sample(cohort, plink2: str) -> N
     # E(HOM) and F printed with 6 significant digits
     np.testing.assert_allclose(per_sample[:, 3], ref["E(HOM)"], rtol=5e-6)
     np.testing.assert_allclose(inbreeding_f(per_sample), ref["F"], rtol=1e-4, atol=5e-6)
+
+
+def test_king_kinship__tiles_and_cut_off_keep_the_same_pairs(
+    cohort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gwaskit.qc.kinship as kinship_module
+
+    with open_genotypes(cohort.path) as source:
+        chosen = np.arange(2, source.n_samples)  # a subset: pairs name source indices
+        full = king_kinship(source, sample_index=chosen)
+        monkeypatch.setattr(kinship_module, "_TILE", 37)  # ragged tiles, many of them
+        tiled = king_kinship(source, sample_index=chosen)
+        close = king_kinship(source, sample_index=chosen, min_kinship=0.1)
+    assert full.pairs.shape == (chosen.size * (chosen.size - 1) // 2, 2)
+    ii, jj = np.triu_indices(chosen.size, k=1)  # row-major pairs i < j
+    np.testing.assert_array_equal(full.pairs, np.column_stack([chosen[ii], chosen[jj]]))
+    for name in ("pairs", "n_variants", "hethet", "ibs0", "kinship"):
+        np.testing.assert_array_equal(getattr(tiled, name), getattr(full, name))
+    above = full.kinship > 0.1
+    assert 0 < above.sum() < 20  # the planted relatives only
+    np.testing.assert_array_equal(close.pairs, full.pairs[above])
+    np.testing.assert_array_equal(close.kinship, full.kinship[above])
+
+
+def _greedy_naive(pairs: np.ndarray, n: int, case: np.ndarray, rate: np.ndarray) -> list[int]:
+    """The greedy removal written plainly: most remaining pairs first, then control, then
+    lower call rate, then later sample."""
+    left = {tuple(sorted(p)) for p in pairs.tolist() if p[0] != p[1]}
+    out = []
+    while left:
+        degree = np.zeros(n, dtype=int)
+        for a, b in left:
+            degree[a] += 1
+            degree[b] += 1
+        worst = max(np.flatnonzero(degree), key=lambda s: (degree[s], not case[s], -rate[s], s))
+        out.append(int(worst))
+        left = {p for p in left if worst not in p}
+    return sorted(out)
+
+
+def test_related_to_remove__same_as_plain_greedy_on_random_graphs() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        n = int(rng.integers(2, 40))
+        pairs = rng.integers(0, n, (int(rng.integers(1, 60)), 2))
+        case = rng.random(n) < 0.3
+        rate = rng.choice([0.97, 0.98, 0.99], n)  # ties in call rate happen
+        expected = _greedy_naive(pairs, n, case, rate)
+        ours = related_to_remove(pairs, n, is_case=case, call_rate=rate)
+        assert ours.tolist() == expected
+
+
+def test_closest_relative__highest_kinship_first_pair_on_ties() -> None:
+    pairs = np.array([[0, 1], [1, 2], [2, 3], [0, 3]])
+    kinship = np.array([0.2, 0.3, 0.3, 0.1])
+    other, kin = closest_relative(pairs, kinship, np.array([3, 1, 2]))
+    # sample 2: pairs (1, 2) and (2, 3) tie at 0.3; the first listed wins
+    assert other.tolist() == [2, 2, 1]
+    assert kin.tolist() == [0.3, 0.3, 0.3]

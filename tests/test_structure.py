@@ -9,7 +9,8 @@ import pytest
 
 from conftest import run_tool
 from gwaskit.io import open_genotypes
-from gwaskit.structure.ld import high_ld_regions, in_regions, ld_prune
+from gwaskit.io.packed import pack_dosages
+from gwaskit.structure.ld import high_ld_regions, in_regions, ld_planes, ld_prune, pair_r2
 from gwaskit.structure.pca import principal_components, randomized_pca
 from structured_data import make_cohort
 
@@ -163,3 +164,43 @@ def test_ld_prune__streamed_and_threaded_routes_give_one_answer(
         streamed = ld_prune(source, window=200, step=20, r2=0.1)
     np.testing.assert_array_equal(in_memory, threaded)
     np.testing.assert_array_equal(in_memory, streamed)
+
+
+def test_pair_r2__matches_pearson_over_pairwise_complete_calls() -> None:
+    rng = np.random.default_rng(2)
+    n = 203  # not a multiple of 64 (nor of 4): padding bits must not count
+    g = rng.integers(0, 3, (6, n)).astype(np.float64)
+    g[1] = np.where(rng.random(n) < 0.7, g[0], g[1])  # correlated with variant 0
+    g[2] = 2.0 - g[0]  # r = -1
+    g[3] = 1.0  # constant: r^2 is 0 by convention
+    g[rng.random(g.shape) < 0.1] = np.nan
+    g[3, 0] = np.nan
+    planes = ld_planes(pack_dosages(g), n)
+    for a in range(6):
+        for b in range(6):
+            both = ~np.isnan(g[a]) & ~np.isnan(g[b])
+            x, y = g[a, both], g[b, both]
+            expected = 0.0 if x.std() == 0 or y.std() == 0 else np.corrcoef(x, y)[0, 1] ** 2
+            # exact integer sums, one float64 formula: only rounding differs from corrcoef
+            assert pair_r2(planes, a, b) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert pair_r2(planes, 0, 2) == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.plink2
+def test_ld_prune__sample_subset_as_plink2_keep(linked, plink2: str, tmp_path) -> None:
+    chosen = np.arange(0, 240, 3)  # every third sample: 80, across both populations
+    keep = tmp_path / "keep.txt"
+    keep.write_text("".join(f"F{i}\tI{i}\n" for i in chosen))
+    out = tmp_path / "sub"
+    run_tool(
+        [
+            *(plink2, "--bfile", str(linked.path.with_suffix("")), "--keep", str(keep)),
+            *("--indep-pairwise", "50", "5", "0.2", "--out", str(out)),
+        ]
+    )
+    expected = set(out.with_suffix(".prune.in").read_text().split())
+    with open_genotypes(linked.path) as source:
+        mask = ld_prune(source, window=50, step=5, r2=0.2, sample_index=chosen)
+        ours = set(source.variants["variant_id"].filter(pl.Series(mask)).to_list())
+    assert 0 < len(expected) < 4000
+    assert ours == expected  # exact, as for all samples

@@ -6,11 +6,15 @@ import argparse
 import logging
 from pathlib import Path
 
-from gwaskit.cli._lists import read_binary_phenotype, write_sample_list, write_variant_list
+import numpy as np
+
+from gwaskit.cli._lists import write_sample_list, write_variant_list
 from gwaskit.engine import get_engine
 from gwaskit.errors import InputError
 from gwaskit.io import open_genotypes
+from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.io.packed import write_plink1_subset
+from gwaskit.io.phenotypes import load_phenotypes
 from gwaskit.io.tables import write_table
 from gwaskit.qc.cohort import cohort_qc
 
@@ -26,7 +30,8 @@ def add_parser(
         help="sample and variant QC: call rates, MAF, HWE, heterozygosity, relatedness, sex",
         description=(
             "Cohort QC in PLINK's order: sample call rate (--mind); variant call rate, MAF/MAC, "
-            "HWE (in controls with a binary --pheno) and differential missingness; then "
+            "HWE (in controls with a binary --pheno, else in all samples) and differential "
+            "missingness (binary --pheno); then "
             "heterozygosity outliers, sex check (X) and KING relatedness on the variants kept. "
             "Writes PREFIX.keep and PREFIX.extract (PLINK --keep/--extract lists), the removed "
             "samples and variants with reasons, per-sample and per-variant tables (Parquet + "
@@ -35,8 +40,18 @@ def add_parser(
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
-    parser.add_argument("--pheno", metavar="FILE", help="binary phenotype (FID IID + column)")
+    parser.add_argument(
+        "--pheno",
+        metavar="FILE",
+        help="phenotype file as for gwaskit assoc; a binary one puts HWE in the controls",
+    )
     parser.add_argument("--pheno-name", metavar="COL", help="phenotype column (default: first)")
+    parser.add_argument(
+        "--pheno-type",
+        choices=["auto", "binary", "quantitative"],
+        default="auto",
+        help="trait type (auto: binary when every value is 1/2 or 0/1)",
+    )
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
     f = parser.add_argument_group("filters (PLINK flags; 'none' switches one off)")
     f.add_argument("--mind", type=_optional(float), default=0.05, help="max sample missing rate")
@@ -65,17 +80,37 @@ def _optional(kind: type) -> object:
     return parse
 
 
+def _case_control(source: GenotypeSource, args: argparse.Namespace) -> np.ndarray | None:
+    """Per sample of ``source``: 1 case, 0 control, -1 missing; ``None`` for a quantitative
+    trait (HWE is then tested in all samples)."""
+    pheno = load_phenotypes(
+        source.samples,
+        args.pheno,
+        pheno_name=args.pheno_name,
+        binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
+    )
+    if not pheno.binary:
+        log.info("phenotype %s is quantitative: HWE is tested in all samples", pheno.name)
+        return None
+    out = np.full(source.n_samples, -1, dtype=np.int8)
+    out[pheno.sample_index] = pheno.y.astype(np.int8)
+    log.info(
+        "phenotype %s: %d cases, %d controls, %d samples without a value",
+        pheno.name,
+        pheno.n_cases,
+        pheno.n_controls,
+        source.n_samples - pheno.n,
+    )
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     prefix = Path(args.out)
     if not prefix.parent.is_dir():
         raise InputError(prefix.parent, "output folder does not exist; create it first.")
     engine = get_engine(threads=args.threads, progress=not args.no_progress)
     with open_genotypes(args.genotypes, build=args.build) as source:
-        phenotype = (
-            read_binary_phenotype(args.pheno, source.samples, args.pheno_name)
-            if args.pheno
-            else None
-        )
+        phenotype = _case_control(source, args) if args.pheno else None
         result = cohort_qc(
             source,
             phenotype=phenotype,
@@ -94,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         parameters = {
             "genotypes": str(source.path),
             "phenotype": args.pheno,
+            "phenotype_binary": phenotype is not None,
             **{
                 k: getattr(args, k)
                 for k in ("mind", "geno", "maf", "mac", "hwe", "hwe_midp", "diff_miss")

@@ -15,6 +15,7 @@ Every removal is listed with its reason in :attr:`SampleQC.removed`.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,15 +105,47 @@ def related_to_remove(
         if a != b:
             neighbours.setdefault(a, set()).add(b)
             neighbours.setdefault(b, set()).add(a)
+
+    def key(s: int) -> tuple[int, int, float, int]:  # smallest = removed first
+        return (-len(neighbours[s]), -int(not case[s]), float(rate[s]), -s)
+
+    # a heap with lazy deletion: an entry is stale when its sample's degree has changed
+    heap = [(*key(s), s) for s in neighbours]
+    heapq.heapify(heap)
     removed = []
-    while neighbours:
-        worst = max(neighbours, key=lambda s: (len(neighbours[s]), not case[s], -rate[s], s))
+    while heap:
+        entry = heapq.heappop(heap)
+        worst = entry[-1]
+        if worst not in neighbours or -entry[0] != len(neighbours[worst]):
+            continue
         for other in neighbours.pop(worst):
             neighbours[other].discard(worst)
-            if not neighbours[other]:
+            if neighbours[other]:
+                heapq.heappush(heap, (*key(other), other))
+            else:
                 del neighbours[other]
         removed.append(worst)
     return np.sort(np.array(removed, dtype=np.int64))
+
+
+def closest_relative(
+    pairs: np.ndarray, kinship: np.ndarray, samples: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``samples``: its partner of highest kinship among ``pairs`` (the first such
+    pair on ties) and that kinship. Every sample must be in some pair."""
+    rows = np.arange(pairs.shape[0])
+    me = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    other = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    kin = np.concatenate([kinship, kinship])
+    row = np.concatenate([rows, rows])
+    sel = np.isin(me, samples)
+    me, other, kin, row = me[sel], other[sel], kin[sel], row[sel]
+    order = np.lexsort((row, -kin, me))
+    me, other, kin = me[order], other[order], kin[order]
+    first = np.ones(me.size, dtype=bool)
+    first[1:] = me[1:] != me[:-1]
+    at = np.searchsorted(me[first], samples)
+    return other[first][at], kin[first][at]
 
 
 def degree_of(kinship: np.ndarray) -> np.ndarray:
@@ -239,20 +272,26 @@ def sample_qc(
     )
     if king_cutoff is not None:
         kept = np.flatnonzero(keep)
-        king = king_kinship(source, variant_mask=autosomal, sample_index=kept, engine=engine)
-        close = king.kinship > king_cutoff
+        king = king_kinship(
+            source,
+            variant_mask=autosomal,
+            sample_index=kept,
+            min_kinship=king_cutoff,
+            engine=engine,
+        )
         related = _related_table(king, king_cutoff, samples)
         is_case = None if phenotype is None else np.asarray(phenotype) == 1
-        drop = related_to_remove(king.pairs[close], n, is_case=is_case, call_rate=call_rate)
-        for s in drop:
-            rows = np.flatnonzero(close & ((king.pairs[:, 0] == s) | (king.pairs[:, 1] == s)))
-            best = rows[np.argmax(king.kinship[rows])]
-            other = king.pairs[best, 1] if king.pairs[best, 0] == s else king.pairs[best, 0]
-            reason[s] = "relatedness"
-            detail[s] = (
-                f"kinship {king.kinship[best]:.4f} with {samples['fid'][int(other)]} "
-                f"{samples['iid'][int(other)]} ({degree_of(king.kinship[best])} degree)"
-            ).replace("(duplicate degree)", "(duplicate)")
+        drop = related_to_remove(king.pairs, n, is_case=is_case, call_rate=call_rate)
+        if drop.size:
+            other, kinship = closest_relative(king.pairs, king.kinship, drop)
+            fid, iid = samples["fid"].to_numpy(), samples["iid"].to_numpy()
+            degree = degree_of(kinship)
+            reason[drop] = "relatedness"
+            detail[drop] = [
+                f"kinship {k:.4f} with {fid[o]} {iid[o]} "
+                + ("(duplicate)" if d == "duplicate" else f"({d} degree)")
+                for k, o, d in zip(kinship, other, degree, strict=True)
+            ]
         keep[drop] = False
 
     table = samples.with_columns(

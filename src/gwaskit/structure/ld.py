@@ -5,12 +5,15 @@ starts at the first variant and slides by ``step``; in each window position, for
 ``i`` still in, in order, and each later variant ``j`` still in, if ``r^2(i, j) > r2`` the one
 with the lower minor allele frequency is pruned (``j`` on a tie), and when ``i`` goes the scan
 moves on to the next ``i``. ``r`` is the genotype correlation over the samples called at both
-variants (PLINK's missing-aware r).
+variants (PLINK's missing-aware r), on hard calls.
 
-Each variant's correlations are computed once, when it enters the window, against the variants
-still in the window: three matrix products over the window of decoded genotypes (integer
-valued, so the sums are exact in float32), then the r^2 in float64. The pruning decisions run in
-a compiled loop.
+Each variant is held as three bit planes over the samples (heterozygous, two copies of A1,
+called), 64 samples per word. A pair's sums (``n``, ``sum x``, ``sum x^2``, ``sum y``,
+``sum y^2``, ``sum xy`` over the samples called at both) are eight popcounts per word, exact
+integers; ``r^2`` is formed from them in float64. Pairs are evaluated lazily, inside the
+compiled scan, only when the scan compares them (each pair at most once), so a variant pruned
+early costs nothing further. Chromosomes run in parallel through the engine; a chromosome whose
+planes exceed ``_MEMORY_BYTES`` is streamed through a buffer that slides with the window.
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ from importlib import resources
 import numpy as np
 import polars as pl
 from numba import njit
-from scipy import sparse
-from threadpoolctl import threadpool_limits
 
 from gwaskit.engine import Engine, LocalEngine
 from gwaskit.errors import ParameterError
 from gwaskit.io.genotypes import GenotypeSource
+from gwaskit.io.packed import HET, HOM_A1, MISSING, read_packed, subset_packed
+from gwaskit.qc.packed import popcount64
 
+#: Variants read from the file at a time.
 _READ_CHUNK = 2048
-#: Largest chromosome (8 bytes per genotype) held in memory; beyond, windows are reread.
+#: Largest chromosome (its bit planes) held in memory; beyond, a buffer slides with the window.
 _MEMORY_BYTES = 2 * 2**30
 #: PLINK 2's kSmallEpsilon: relative slack in the r^2 and frequency comparisons.
 _EPSILON = 2.0**-44
@@ -65,206 +69,197 @@ def in_regions(variants: pl.DataFrame, regions: pl.DataFrame) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
-def _scan_window(
-    removed: np.ndarray,
-    major: np.ndarray,
-    unchecked: np.ndarray,
-    r2_new: np.ndarray,
-    split: int,
-    threshold: float,
-) -> None:
-    """PLINK's pairwise scan of one window, in place.
-
-    Window positions ``0..size``: ``removed`` flags, ``major`` allele frequencies, and
-    ``unchecked[p]``, the first position that ``p`` has not yet been compared with (``size``
-    when done). ``r2_new[k, p]`` is r^2 between the new variant at position ``split + k`` and
-    position ``p``. Each variant still in, in order, is compared with the later ones still in;
-    on ``r^2 > threshold`` the one with the higher major-allele frequency (lower MAF) goes
-    (the later one on a tie) and the scan moves to the next variant, coming back in another
-    sweep until a sweep removes nothing.
-    """
-    size = removed.size
-    while True:
-        changed = False
-        for first in range(size):
-            if removed[first] or unchecked[first] >= size:
-                continue
-            second = unchecked[first]
-            while second < size and removed[second]:
-                second += 1
-            while second < size:
-                if r2_new[second - split, first] > threshold:
-                    changed = True
-                    if major[first] > major[second] * (1.0 + _EPSILON):
-                        removed[first] = True
-                    else:
-                        removed[second] = True
-                        unchecked[first] = second + 1
-                    break
-                second += 1
-                while second < size and removed[second]:
-                    second += 1
-            if second >= size:
-                unchecked[first] = size
-        if not changed:
-            return
-
-
-class _Reader:
-    """Decoded genotypes of one chromosome's variants, read in chunks as the window slides."""
-
-    def __init__(self, source: GenotypeSource, variants: np.ndarray, samples: np.ndarray | None):
-        self.source, self.variants, self.samples = source, variants, samples
-        self.chunks: dict[int, np.ndarray] = {}
-
-    def get(self, local: np.ndarray) -> np.ndarray:
-        out = np.empty(
-            (self.source.n_samples if self.samples is None else self.samples.size, local.size),
-            dtype=np.float32,
-        )
-        for c in np.unique(local // _READ_CHUNK):
-            if c not in self.chunks:
-                idx = self.variants[c * _READ_CHUNK : (c + 1) * _READ_CHUNK]
-                self.chunks[c] = self.source.read(idx, self.samples)
-            sel = (local // _READ_CHUNK) == c
-            out[:, sel] = self.chunks[c][:, local[sel] - c * _READ_CHUNK]
-        return out
-
-    def forget_before(self, local: int) -> None:
-        for c in [c for c in self.chunks if (c + 1) * _READ_CHUNK <= local]:
-            del self.chunks[c]
-
-
-@njit(cache=True, nogil=True)
-def _missing_sums(
-    x: np.ndarray,
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    a0: int,
-    a1: int,
-    b0: int,
-    b1: int,
-) -> np.ndarray:
-    """What the missing calls take from the pairwise sums, ``float64 (5, a1 - a0, b1 - b0)``:
-    for new variant ``k`` and span variant ``j``, the sums of ``x_k`` and ``x_k^2`` over the
-    samples missing at ``j``, of ``x_j`` and ``x_j^2`` over those missing at ``k``, and the
-    number of samples missing at both. ``indptr``/``indices``: the missing calls, CSC."""
-    na, nb = a1 - a0, b1 - b0
-    by_span = np.zeros((2, nb, na))  # laid out for the loop below (k innermost)
-    for j in range(nb):
-        for p in range(indptr[b0 + j], indptr[b0 + j + 1]):
-            row = indices[p]
-            for k in range(na):
-                value = x[row, a0 + k]
-                by_span[0, j, k] += value
-                by_span[1, j, k] += value * value
-    out = np.zeros((5, na, nb))
-    for k in range(na):
-        for j in range(nb):
-            out[0, k, j] = by_span[0, j, k]
-            out[1, k, j] = by_span[1, j, k]
-    marker = np.zeros(x.shape[0], dtype=np.bool_)
-    for k in range(na):
-        for p in range(indptr[a0 + k], indptr[a0 + k + 1]):
-            row = indices[p]
-            marker[row] = True
-            for j in range(nb):
-                value = x[row, b0 + j]
-                out[2, k, j] += value
-                out[3, k, j] += value * value
-        for j in range(nb):
-            for p in range(indptr[b0 + j], indptr[b0 + j + 1]):
-                if marker[indices[p]]:
-                    out[4, k, j] += 1.0
-        for p in range(indptr[a0 + k], indptr[a0 + k + 1]):
-            marker[indices[p]] = False
+def _nibble_table(code: int, negate: bool = False) -> np.ndarray:
+    """For each byte (four 2-bit codes), the 4-bit mask of the samples whose code is (or, with
+    ``negate``, is not) ``code``."""
+    out = np.zeros(256, dtype=np.uint64)
+    for byte in range(256):
+        bits = 0
+        for t in range(4):
+            if (((byte >> (2 * t)) & 3) == code) != negate:
+                bits |= 1 << t
+        out[byte] = bits
     return out
 
 
-class _Chromosome:
-    """A chromosome's genotypes held in memory for pruning: ``x`` (float32, 0 at missing calls),
-    ``x2 = x**2``, the missing calls as a sparse matrix, and per-variant sums.
+_HET_BITS = _nibble_table(HET)
+_HOM_A1_BITS = _nibble_table(HOM_A1)
+_CALLED_BITS = _nibble_table(MISSING, negate=True)
 
-    r^2 over the samples called at both variants then needs one dense product,
-    ``x[:, new].T @ x[:, span]``, and sparse corrections for the (few) missing calls.
+
+@njit(cache=True, nogil=True)
+def ld_planes(packed: np.ndarray, n_samples: int) -> np.ndarray:
+    """Bit planes of packed genotypes, ``uint64 (n_variants, 3, ceil(n_samples / 64))``.
+
+    Plane 0: heterozygous, plane 1: two copies of A1, plane 2: called; bit ``s % 64`` of word
+    ``s // 64`` is sample ``s``. Padding samples are zero in every plane. The A1 dosage is
+    ``x = plane0 + 2 * plane1``.
     """
-
-    def __init__(self, source: GenotypeSource, variants: np.ndarray, samples: np.ndarray | None):
-        n = source.n_samples if samples is None else samples.size
-        self.n = n
-        self.x = np.empty((n, variants.size), dtype=np.float32)
-        rows, cols = [], []
-        for c in range(0, variants.size, _READ_CHUNK):
-            g = source.read(variants[c : c + _READ_CHUNK], samples)
-            missing = np.isnan(g)
-            r, k = np.nonzero(missing)
-            rows.append(r)
-            cols.append(k + c)
-            g[missing] = 0.0
-            self.x[:, c : c + g.shape[1]] = g
-        self.x2 = self.x * self.x
-        rows_all = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        cols_all = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-        self.missing = sparse.csc_matrix(
-            (np.ones(rows_all.size), (rows_all, cols_all)), shape=(n, variants.size)
-        )
-        self.n_missing = np.asarray(self.missing.sum(axis=0)).ravel()
-        self.s1 = self.x.sum(axis=0, dtype=np.float64)
-        self.s2 = self.x2.sum(axis=0, dtype=np.float64)
-
-    def genotypes(self, cols: range) -> np.ndarray:
-        """Dosages of a column range with NaN at missing calls."""
-        g = self.x[:, cols.start : cols.stop].copy()
-        miss = self.missing[:, cols.start : cols.stop].toarray().astype(bool)
-        g[miss] = np.nan
-        return g
-
-    def r2(self, new: range, span: range) -> np.ndarray:
-        """r^2 ``(len(new), len(span))`` over the samples called at both variants."""
-        a, b = slice(new.start, new.stop), slice(span.start, span.stop)
-        xa, xb = self.x[:, a], self.x[:, b]
-        sxy = (xa.T @ xb).astype(np.float64)  # exact: integer sums below 2**24
-        lost = _missing_sums(
-            self.x,
-            self.missing.indptr,
-            self.missing.indices,
-            new.start,
-            new.stop,
-            span.start,
-            span.stop,
-        )
-        sx = self.s1[a, None] - lost[0]
-        sxx = self.s2[a, None] - lost[1]
-        sy = self.s1[None, b] - lost[2]
-        syy = self.s2[None, b] - lost[3]
-        n = self.n - self.n_missing[a, None] - self.n_missing[None, b] + lost[4]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cov = n * sxy - sx * sy
-            vx = n * sxx - sx * sx
-            vy = n * syy - sy * sy
-            return np.where((vx > 0) & (vy > 0), cov * cov / (vx * vy), 0.0)
+    n_variants, n_bytes = packed.shape
+    n_words = (n_samples + 63) // 64
+    out = np.zeros((n_variants, 3, n_words), dtype=np.uint64)
+    tail = np.uint64(0xFFFFFFFFFFFFFFFF)
+    if n_samples % 64:
+        tail = (np.uint64(1) << np.uint64(n_samples % 64)) - np.uint64(1)
+    for v in range(n_variants):
+        row = packed[v]
+        for w in range(n_words):
+            het = np.uint64(0)
+            hom = np.uint64(0)
+            called = np.uint64(0)
+            b0 = 16 * w
+            for t in range(min(16, n_bytes - b0)):
+                byte = row[b0 + t]
+                shift = np.uint64(4 * t)
+                het |= _HET_BITS[byte] << shift
+                hom |= _HOM_A1_BITS[byte] << shift
+                called |= _CALLED_BITS[byte] << shift
+            if w == n_words - 1:
+                het &= tail
+                hom &= tail
+                called &= tail
+            out[v, 0, w] = het
+            out[v, 1, w] = hom
+            out[v, 2, w] = called
+    return out
 
 
-def _r2(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    """r^2 between columns of ``new`` (n, a) and ``old`` (n, b) over samples called in both."""
-    mn, mo = ~np.isnan(new), ~np.isnan(old)
-    xn, xo = np.where(mn, new, 0).astype(np.float32), np.where(mo, old, 0).astype(np.float32)
-    fn, fo = mn.astype(np.float32), mo.astype(np.float32)
-    # exact integer sums (float32 is exact below 2**24)
-    left = np.concatenate([fn, xn, xn * xn], axis=1).T  # (3a, n)
-    a = new.shape[1]
-    p1 = (left @ fo).astype(np.float64)  # n, sum x_new, sum x_new^2 over pairs' samples
-    p2 = (left[: 2 * a] @ xo).astype(np.float64)  # sum x_old, sum x_new x_old
-    p3 = (fn.T @ (xo * xo)).astype(np.float64)  # sum x_old^2
-    n, sx, sxx = p1[:a], p1[a : 2 * a], p1[2 * a :]
-    sy, sxy, syy = p2[:a], p2[a:], p3
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov = n * sxy - sx * sy
-        vx = n * sxx - sx * sx
-        vy = n * syy - sy * sy
-        r2 = np.where((vx > 0) & (vy > 0), cov * cov / (vx * vy), 0.0)
-    return r2
+@njit(cache=True, nogil=True)
+def pair_r2(planes: np.ndarray, a: int, b: int) -> float:
+    """r^2 between variants ``a`` and ``b`` of ``planes`` over the samples called at both
+    (0 if either is constant there). The sums are exact integers; the float64 formula is
+    ``(n sxy - sx sy)^2 / ((n sxx - sx^2) (n syy - sy^2))``."""
+    la, ha, ma = planes[a, 0], planes[a, 1], planes[a, 2]
+    lb, hb, mb = planes[b, 0], planes[b, 1], planes[b, 2]
+    n = 0
+    het_het = 0
+    het_hom = 0  # one heterozygous, the other two copies (the two cases are disjoint)
+    hom_hom = 0
+    het_a = 0
+    hom_a = 0
+    het_b = 0
+    hom_b = 0
+    for w in range(la.size):
+        n += popcount64(ma[w] & mb[w])
+        het_het += popcount64(la[w] & lb[w])
+        het_hom += popcount64((la[w] & hb[w]) | (ha[w] & lb[w]))
+        hom_hom += popcount64(ha[w] & hb[w])
+        het_a += popcount64(la[w] & mb[w])
+        hom_a += popcount64(ha[w] & mb[w])
+        het_b += popcount64(lb[w] & ma[w])
+        hom_b += popcount64(hb[w] & ma[w])
+    sxy = het_het + 2 * het_hom + 4 * hom_hom
+    sx = het_a + 2 * hom_a
+    sxx = het_a + 4 * hom_a
+    sy = het_b + 2 * hom_b
+    syy = het_b + 4 * hom_b
+    cov = float(n * sxy - sx * sy)
+    vx = float(n * sxx - sx * sx)
+    vy = float(n * syy - sy * sy)
+    if vx > 0 and vy > 0:
+        return cov * cov / (vx * vy)
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _summary(planes: np.ndarray, v: int) -> tuple[bool, float]:
+    """Monomorphic among the calls (PLINK 2 prunes these outright), and the major allele
+    frequency."""
+    n = 0
+    het = 0
+    hom = 0
+    for w in range(planes.shape[2]):
+        het += popcount64(planes[v, 0, w])
+        hom += popcount64(planes[v, 1, w])
+        n += popcount64(planes[v, 2, w])
+    other = n - het - hom
+    mono = (hom == 0 and other == 0) or hom == n or other == n
+    p = (het + 2 * hom) / (2.0 * n) if n > 0 else 0.5
+    return mono, max(p, 1.0 - p)
+
+
+@njit(cache=True, nogil=True)
+def _prune_run(
+    planes: np.ndarray,
+    base: int,
+    n_local: int,
+    state: np.ndarray,
+    win: np.ndarray,
+    win_removed: np.ndarray,
+    win_major: np.ndarray,
+    win_unchecked: np.ndarray,
+    removed: np.ndarray,
+    window: int,
+    step: int,
+    threshold: float,
+) -> bool:
+    """Slide the window over one chromosome's variants ``0..n_local`` whose planes from
+    ``base`` on are in ``planes``; returns True when done, False when the window needs
+    variants beyond the buffer (``state`` then holds where to resume).
+
+    ``state = [start, end, loaded, size]``: the window ``[start, end)``, the variants already
+    entered, and the window members ``win[:size]`` with their removed flags, major allele
+    frequencies and ``unchecked[p]``, the first position that ``p`` has not been compared with.
+    In each window position, each variant still in, in order, is compared with the later ones
+    still in; on ``r^2 > threshold`` the one with the higher major-allele frequency (lower MAF)
+    goes (the later one on a tie) and the scan moves to the next variant, coming back in
+    another sweep until a sweep removes nothing.
+    """
+    start, end, loaded, size = state[0], state[1], state[2], state[3]
+    while True:
+        if end > base + planes.shape[0]:
+            state[0], state[1], state[2], state[3] = start, end, loaded, size
+            return False
+        for v in range(loaded, end):
+            mono, major = _summary(planes, v - base)
+            win[size] = v
+            win_removed[size] = mono
+            win_major[size] = major
+            win_unchecked[size] = size + 1
+            size += 1
+        loaded = end
+        while True:
+            changed = False
+            for first in range(size):
+                if win_removed[first] or win_unchecked[first] >= size:
+                    continue
+                second = win_unchecked[first]
+                while second < size and win_removed[second]:
+                    second += 1
+                while second < size:
+                    if pair_r2(planes, win[first] - base, win[second] - base) > threshold:
+                        changed = True
+                        if win_major[first] > win_major[second] * (1.0 + _EPSILON):
+                            win_removed[first] = True
+                        else:
+                            win_removed[second] = True
+                            win_unchecked[first] = second + 1
+                        break
+                    second += 1
+                    while second < size and win_removed[second]:
+                        second += 1
+                if second >= size:
+                    win_unchecked[first] = size
+            if not changed:
+                break
+        for p in range(size):
+            if win_removed[p]:
+                removed[win[p]] = True
+        if end == n_local:
+            state[0], state[1], state[2], state[3] = start, end, loaded, size
+            return True
+        start += step
+        end = min(start + window, n_local)
+        kept = 0
+        for p in range(size):
+            if not win_removed[p] and win[p] >= start:
+                win[kept] = win[p]
+                win_removed[kept] = False
+                win_major[kept] = win_major[p]
+                kept += 1
+        size = kept
+        for p in range(size):
+            win_unchecked[p] = size  # the old pairs are all compared
 
 
 def ld_prune(
@@ -282,7 +277,8 @@ def ld_prune(
     Parameters
     ----------
     source
-        Genotypes.
+        Genotypes (hard calls: dosages of a non-PLINK source are rounded to the nearest
+        genotype, as plink2 prunes on hard calls).
     window, step
         Window size and step, in variants (among those in ``variant_mask``).
     r2
@@ -317,13 +313,29 @@ def ld_prune(
     def prune(variants: np.ndarray) -> np.ndarray:
         return _prune_chromosome(source, variants, samples, window, step, r2)
 
-    # moderate products: one BLAS thread is fastest and leaves the cores to the engine
-    with threadpool_limits(limits=1):
-        engine = engine or LocalEngine(1, progress=False)
-        alive = engine.map(prune, per_chromosome, description="LD pruning")
+    engine = engine or LocalEngine(1, progress=False)
+    alive = engine.map(prune, per_chromosome, description="LD pruning")
     for variants, kept in zip(per_chromosome, alive, strict=True):
         keep[variants[kept]] = True
     return keep
+
+
+def _load_planes(
+    source: GenotypeSource, variants: np.ndarray, samples: np.ndarray | None
+) -> np.ndarray:
+    """Bit planes of the given (increasing) variants over ``samples`` (default all)."""
+    n = source.n_samples if samples is None else samples.size
+    parts = []
+    for c in range(0, variants.size, _READ_CHUNK):
+        chosen = variants[c : c + _READ_CHUNK]
+        span = range(int(chosen[0]), int(chosen[-1]) + 1)
+        packed = np.ascontiguousarray(read_packed(source, span)[chosen - span.start])
+        if samples is not None:
+            packed = subset_packed(packed, samples)
+        parts.append(ld_planes(packed, n))
+    if not parts:
+        return np.zeros((0, 3, (n + 63) // 64), dtype=np.uint64)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
 def _prune_chromosome(
@@ -337,54 +349,24 @@ def _prune_chromosome(
     """Pruning of one chromosome's variants (local indices ``0..len(variants)``)."""
     n_local = variants.size
     n_samples = source.n_samples if samples is None else samples.size
-    in_memory = 8 * n_samples * n_local <= _MEMORY_BYTES
-    chrom = _Chromosome(source, variants, samples) if in_memory else None
-    reader = None if in_memory else _Reader(source, variants, samples)
-    removed_all = np.zeros(n_local, dtype=np.bool_)
+    per_variant = 24 * ((n_samples + 63) // 64)
+    if per_variant * n_local <= _MEMORY_BYTES:
+        chunk = n_local
+    else:
+        chunk = max(window + step, _MEMORY_BYTES // per_variant)
+    removed = np.zeros(n_local, dtype=np.bool_)
+    state = np.array([0, min(window, n_local), 0, 0], dtype=np.int64)
+    win = np.zeros(window, dtype=np.int64)
+    win_removed = np.zeros(window, dtype=np.bool_)
+    win_major = np.zeros(window)
+    win_unchecked = np.zeros(window, dtype=np.int64)
+    base = 0
+    planes = _load_planes(source, variants[: min(chunk, n_local)], samples)
     threshold = r2 * (1.0 + _EPSILON)
-    win = np.zeros(0, dtype=np.int64)  # current window members (local indices), compacted
-    win_removed = np.zeros(0, dtype=np.bool_)
-    win_major = np.zeros(0)
-    win_unchecked = np.zeros(0, dtype=np.int64)  # as window positions
-    start, end = 0, min(window, n_local)
-    loaded = 0
-    while True:
-        new = np.arange(loaded, end)
-        g_new = chrom.genotypes(range(loaded, end)) if chrom is not None else reader.get(new)
-        mono, major = _variant_summaries(g_new)
-        split = win.size
-        win = np.concatenate([win, new])
-        win_removed = np.concatenate([win_removed, mono])
-        win_major = np.concatenate([win_major, major])
-        win_unchecked = np.concatenate([win_unchecked, np.arange(split + 1, win.size + 1)])
-        if chrom is not None:
-            span = range(int(win[0]), end)
-            r2_new = chrom.r2(range(loaded, end), span)[:, win - span.start]
-        else:
-            r2_new = _r2(g_new, reader.get(win))
-        loaded = end
-        _scan_window(win_removed, win_major, win_unchecked, r2_new, split, threshold)
-        removed_all[win[win_removed]] = True
-        if end == n_local:
-            break
-        start += step
-        end = min(start + window, n_local)
-        stay = ~win_removed & (win >= start)
-        win, win_removed, win_major = win[stay], win_removed[stay], win_major[stay]
-        win_unchecked = np.full(win.size, win.size, dtype=np.int64)  # old pairs all compared
-        if reader is not None:
-            reader.forget_before(int(win.min()) if win.size else start)
-    return ~removed_all
-
-
-def _variant_summaries(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per column: monomorphic among the calls (PLINK 2 prunes these outright) and the major
-    allele frequency."""
-    called = ~np.isnan(g)
-    n = called.sum(axis=0)
-    hom2 = (g == 2).sum(axis=0)
-    hom0 = (g == 0).sum(axis=0)
-    mono = ((hom0 == 0) & (hom2 == 0)) | (hom0 == n) | (hom2 == n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(n > 0, np.nansum(g, axis=0) / (2.0 * n), 0.5)
-    return mono, np.maximum(p, 1 - p)
+    args = (win, win_removed, win_major, win_unchecked, removed, window, step, threshold)
+    while not _prune_run(planes, base, n_local, state, *args):
+        start, stop = int(state[0]), base + planes.shape[0]
+        fresh = _load_planes(source, variants[stop : min(start + chunk, n_local)], samples)
+        planes = np.concatenate([planes[start - base :], fresh])
+        base = start
+    return ~removed
