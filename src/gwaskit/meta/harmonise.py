@@ -452,11 +452,21 @@ def _dense_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, int]:
 
 
 def encode_study(
-    name: str, table: pl.DataFrame, *, palindromic: str = "frequency", maf_threshold: float = 0.4
+    name: str,
+    table: pl.DataFrame,
+    *,
+    palindromic: str = "frequency",
+    maf_threshold: float = 0.4,
+    values: Sequence[str] = VALUE_COLUMNS,
 ) -> EncodedStudy:
     """Check one study's rows for harmonisation (matching on chromosome and position) and
     encode them: see :class:`EncodedStudy`. Allele pairs are oriented once per distinct pair,
-    duplicates found through packed integer keys."""
+    duplicates found through packed integer keys.
+
+    ``values`` are the value columns kept (the others read back as NaN): e.g. without
+    ``neg_log_10_p_value`` for inverse-variance methods, to save memory. The ``rsid`` column is
+    not stored when it is the variant id wherever that starts with ``rs`` (null elsewhere), as
+    the readers derive it."""
     from gwaskit.qc.sumstats import duplicated_int, integer_codes, pack_keys
 
     _parse_palindromic(palindromic, maf_threshold)
@@ -517,13 +527,17 @@ def encode_study(
         "other_allele",
         pl.Series("reason", reason, dtype=pl.String),
     )
+    derived = pl.when(pl.col("variant_id").str.starts_with("rs")).then(pl.col("variant_id"))
+    rsid_from_id = t.select(pl.col("rsid").eq_missing(derived).all()).item()
+    pos = t["base_pair_location"]
+    small = pos.len() == 0 or (pos.min() >= -(1 << 31) and pos.max() < 1 << 31)
     kept = t.select(
         pl.Series("_pair", pair, dtype=pl.UInt32),
         "chromosome",
-        "base_pair_location",
+        pos.cast(pl.Int32) if small else pos,
         "variant_id",
-        "rsid",
-        *VALUE_COLUMNS,
+        *([] if rsid_from_id else ["rsid"]),
+        *[v for v in VALUE_COLUMNS if v in values],
     ).filter(pl.Series(kept_mask))
     kept_pair = pair[kept_mask]
     row: dict[str, int | str] = {"study": name, "variants_read": n, "variants_kept": kept.height}
@@ -531,7 +545,7 @@ def encode_study(
     row["strand_flipped"] = int(pairs["_strand"].to_numpy()[kept_pair].sum())
     found = np.bincount(code, minlength=len(REASONS) + 1)
     row.update({r: int(found[i + 1]) for i, r in enumerate(REASONS)})
-    empty = [v for v in VALUE_COLUMNS if kept[v].null_count() == kept.height]
+    empty = [v for v in VALUE_COLUMNS if v in values and kept[v].null_count() == kept.height]
     kept = kept.drop(empty)  # absent values cost no memory; read back as NaN
     parts = {
         str(k[0]): part.drop("chromosome")
@@ -637,8 +651,17 @@ def harmonise_encoded(
     for s in range(n_st):
         sel = np.flatnonzero(first_s == s)
         if sel.size and frames[s]:
-            both = pl.concat([f.select("variant_id", "rsid") for f in frames[s]])
-            id_parts.append(both[first_row[sel]])
+            both = pl.concat([f.select("variant_id") for f in frames[s]])[first_row[sel]]
+            if "rsid" in frames[s][0].columns:
+                rsid = pl.concat([f.select("rsid") for f in frames[s]])[first_row[sel]]
+                both = both.with_columns(rsid["rsid"])
+            else:
+                both = both.with_columns(
+                    pl.when(pl.col("variant_id").str.starts_with("rs"))
+                    .then(pl.col("variant_id"))
+                    .alias("rsid")
+                )
+            id_parts.append(both)
             where.append(sel)
     if id_parts:
         ids = pl.concat(id_parts)[np.argsort(np.concatenate(where), kind="stable")]
