@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -347,6 +348,40 @@ def test_cli_meta__writes_tables(tmp_path: Path) -> None:
     studies_table = pl.read_parquet(tmp_path / "out.studies.parquet")
     assert studies_table["study"].to_list() == ["s0", "s1", "s2"]
     assert (tmp_path / "out.tsv.gz-meta.yaml").is_file()
+
+
+@pytest.mark.parametrize("method", ["fixed", "samplesize"])
+def test_cli_meta__in_memory_and_parquet_routes_agree(tmp_path: Path, method: str) -> None:
+    """Studies held encoded in memory (default) and spilled to temporary Parquet files
+    (``--memory-gb 0``) give identical tables, with study GC, palindromic SNPs resolved by
+    frequency, and rows dropped by QC and by harmonisation."""
+    studies = _random_studies(11, 3, 80)
+    args = []
+    for name, t in studies.items():
+        path = tmp_path / f"{name}.tsv"
+        t = t.with_columns(
+            chromosome=pl.when(pl.col("base_pair_location") % 30 == 0)
+            .then(pl.lit("2"))
+            .otherwise(pl.col("chromosome"))
+        )
+        # a strand-flipped duplicate of the first row: dropped by harmonisation
+        flip = t.head(1).with_columns(
+            pl.col("effect_allele").str.replace_all("A", "t").str.to_uppercase(),
+            pl.col("other_allele").str.replace_all("G", "c").str.to_uppercase(),
+        )
+        pl.concat([t, flip]).drop("variant_id").write_csv(path, separator="\t")
+        args += ["--study", f"{name}={path}"]
+    common = ["meta", *args, "--method", method, "--gc", "--population", "none", "-q"]
+    assert main([*common, "--out", str(tmp_path / "mem"), "--no-tsv"]) == 0
+    assert main([*common, "--out", str(tmp_path / "pq"), "--memory-gb", "0"]) == 0
+    assert not (tmp_path / "mem.tsv.gz").exists() and (tmp_path / "pq.tsv.gz").is_file()
+    for suffix in ("", ".studies"):
+        a = pl.read_parquet(tmp_path / f"mem{suffix}.parquet")
+        b = pl.read_parquet(tmp_path / f"pq{suffix}.parquet")
+        assert a.equals(b), suffix
+    a = pl.read_parquet(tmp_path / "mem.dropped.parquet")
+    b = pl.read_parquet(tmp_path / "pq.dropped.parquet")
+    assert a.height > 0 and a.sort(a.columns).equals(b.sort(b.columns))
 
 
 def test_cli_meta__bad_input_is_one_line_and_no_output(tmp_path: Path, capsys) -> None:

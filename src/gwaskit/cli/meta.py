@@ -1,11 +1,15 @@
 """``gwaskit meta --study NAME=FILE ... --out PREFIX``: meta-analysis of summary statistics.
 
-Each study file is read (any supported format), checked (:func:`gwaskit.qc.sumstats.qc_sumstats`)
-and kept as a compact Parquet beside the output while the studies are harmonised and combined
-one chromosome at a time. Writes ``PREFIX.parquet`` + ``PREFIX.tsv.gz`` (+ YAML sidecar), the
-MetaStats table; ``PREFIX.studies.tsv.gz``/``.parquet``, one row per study (QC counts per reason,
-harmonisation counts, lambda GC, SE-N scale, build); and ``PREFIX.dropped.tsv.gz``/``.parquet``,
-every dropped input row with its reason.
+Each study file is read (any supported format) and checked
+(:func:`gwaskit.qc.sumstats.qc_sumstats`); its kept rows are encoded for harmonisation
+(:func:`gwaskit.meta.harmonise.encode_study`: integer codes, the columns needed) and held in
+memory when the estimated size of all studies fits ``--memory-gb``, else written to a compact
+temporary Parquet beside the output and read back one chromosome at a time. The studies are then
+harmonised and combined one chromosome at a time. Writes ``PREFIX.parquet`` + ``PREFIX.tsv.gz``
+(+ YAML sidecar; ``--no-tsv``: Parquet only), the MetaStats table; ``PREFIX.studies.tsv.gz``/
+``.parquet``, one row per study (QC counts per reason, harmonisation counts, lambda GC, SE-N
+scale, build); and ``PREFIX.dropped.tsv.gz``/``.parquet``, every dropped input row with its
+reason.
 """
 
 from __future__ import annotations

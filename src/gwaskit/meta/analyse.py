@@ -1,9 +1,12 @@
 """Meta-analysis of whole studies, one chromosome at a time.
 
-:func:`meta_analyse_studies` takes each study as a polars DataFrame or LazyFrame (e.g.
-``pl.scan_parquet`` of a QC'd study), so that only one chromosome of every study is in memory at
-once: 22 studies of a million variants each fit in well under 4 GB. Genomic-control lambdas are
-computed on each whole study first, then every chromosome is harmonised and combined.
+:func:`meta_analyse_studies` takes each study as a polars DataFrame, an
+:class:`gwaskit.meta.harmonise.EncodedStudy`, or a LazyFrame (e.g. ``pl.scan_parquet`` of a
+QC'd study). In-memory studies matched on positions are encoded once (integer keys, see
+:func:`gwaskit.meta.harmonise.encode_study`) and harmonised chromosome by chromosome; LazyFrames
+are collected one chromosome at a time, so that only one chromosome of every study is in memory
+at once. Genomic-control lambdas are computed on each whole study first, then every chromosome
+is harmonised and combined.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.engine import Engine, LocalEngine
+from gwaskit.errors import ParameterError
 from gwaskit.io.chromosomes import chromosome_order
 from gwaskit.meta.combine import MetaResult, gc_lambda, meta_analyse, signed_z
 from gwaskit.meta.harmonise import (
@@ -130,7 +134,9 @@ def meta_analyse_studies(
     :func:`gwaskit.meta.combine.meta_analyse`. With ``gc_result``, lambda of the result is
     computed over all chromosomes and applied at the end. ``engine`` runs the chromosomes
     (default: in this thread, one at a time; a LocalEngine with 2 threads holds two
-    chromosomes of every study in memory at once).
+    chromosomes of every study in memory at once). ``lambdas``: per-study genomic-control
+    lambdas already computed on the whole studies (with ``gc``; e.g. when the studies are
+    passed encoded, which no longer hold what lambda needs).
 
     Returns
     -------
@@ -143,6 +149,11 @@ def meta_analyse_studies(
     in_memory = all(isinstance(t, pl.DataFrame) for t in studies.values())
     if encoded_in or (in_memory and match_on in ("auto", "position")):
         if encoded_in:
+            if gc and lambdas is None:
+                raise ParameterError(
+                    "meta_analyse_studies: genomic control of encoded studies needs their "
+                    "lambdas (compute them with study_lambdas before encoding)."
+                )
             encoded = list(studies.values())
         else:
             tables = {name: _lazy(t).collect() for name, t in studies.items()}

@@ -622,26 +622,27 @@ def harmonise_encoded(
                 )
             offset += m
     cat = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int64) for k, v in cols.items()}
-    key_order = ["c", "p", "lo", "hi", "s"]
-    packed = pack_keys([pl.Series(k, cat[k]) for k in key_order])
-    if packed is not None:
-        order = np.argsort(packed.to_numpy(), kind="stable")
-    else:
-        order = np.lexsort([cat[k] for k in reversed(key_order)])
-    srt = {k: v[order] for k, v in cat.items()}
-    n_rows = order.size
+    key_order = ["c", "p", "lo", "hi"]
+    n_rows = cat["s"].size
+    variant_key = pack_keys([pl.Series(k, cat[k]) for k in key_order])
+    s_bits = max((n_st - 1).bit_length(), 1)
     new = np.ones(n_rows, dtype=bool)
-    if n_rows:
-        new[1:] = (
-            (np.diff(srt["c"]) != 0)
-            | (np.diff(srt["p"]) != 0)
-            | (np.diff(srt["lo"]) != 0)
-            | (np.diff(srt["hi"]) != 0)
-        )
+    if variant_key is not None and int(variant_key.max()) < 1 << (63 - s_bits):
+        vk = variant_key.to_numpy()
+        order = np.argsort((vk << s_bits) | cat["s"], kind="stable")
+        ks = vk[order]
+        new[1:] = ks[1:] != ks[:-1]
+    else:
+        order = np.lexsort([cat[k] for k in ["s", *reversed(key_order)]])
+        if n_rows:
+            new[1:] = np.zeros(n_rows - 1, dtype=bool)
+            for k in key_order:
+                new[1:] |= np.diff(cat[k][order]) != 0
     variant = np.cumsum(new) - 1
     starts = np.flatnonzero(new)
     n_var = starts.size
-    first_s, first_row = srt["s"][starts], srt["row"][starts]
+    at_starts = order[starts]
+    first_s, first_row = cat["s"][at_starts], cat["row"][at_starts]
 
     # ids and reporting strand from the first study carrying each variant
     ids = pl.DataFrame(
@@ -665,8 +666,8 @@ def harmonise_encoded(
             where.append(sel)
     if id_parts:
         ids = pl.concat(id_parts)[np.argsort(np.concatenate(where), kind="stable")]
-    vc, vp = srt["c"][starts], srt["p"][starts]
-    vlo, vhi = srt["lo"][starts], srt["hi"][starts]
+    vc, vp = cat["c"][at_starts], cat["p"][at_starts]
+    vlo, vhi = cat["lo"][at_starts], cat["hi"][at_starts]
     rank = None
     same_site = (np.diff(vc) == 0) & (np.diff(vp) == 0) if n_var > 1 else np.zeros(0, bool)
     if same_site.any():  # several variants at one position: ordered by id, then alleles
@@ -682,16 +683,17 @@ def harmonise_encoded(
         perm = rank_of
         vc, vp, vlo, vhi = vc[perm], vp[perm], vlo[perm], vhi[perm]
         ids = ids[perm]
-        first_strand = srt["strand"][starts][perm]
+        first_strand = cat["strand"][at_starts][perm]
     else:
-        first_strand = srt["strand"][starts]
+        first_strand = cat["strand"][at_starts]
 
-    sign = srt["sign"].astype(np.float64)
-    row_idx, col_idx = variant, srt["s"]
+    sign = cat["sign"][order].astype(np.float64)
+    row_idx, col_idx = variant, cat["s"][order]
     eaf_raw = np.concatenate(values["effect_allele_frequency"])[order] if n_rows else np.zeros(0)
     n_flip = np.zeros(n_st, dtype=np.int64)
-    if palindromic == "frequency" and srt["palin"].any():
-        rows = np.flatnonzero(srt["palin"])
+    palin = cat["palin"][order]
+    if palindromic == "frequency" and palin.any():
+        rows = np.flatnonzero(palin)
         aligned = np.where(sign[rows] > 0, eaf_raw[rows], 1.0 - eaf_raw[rows])
         aligned_all = np.full(n_rows, np.nan)
         aligned_all[rows] = aligned
