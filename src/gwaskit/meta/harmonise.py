@@ -668,7 +668,6 @@ def harmonise_encoded(
         ids = pl.concat(id_parts)[np.argsort(np.concatenate(where), kind="stable")]
     vc, vp = cat["c"][at_starts], cat["p"][at_starts]
     vlo, vhi = cat["lo"][at_starts], cat["hi"][at_starts]
-    rank = None
     same_site = (np.diff(vc) == 0) & (np.diff(vp) == 0) if n_var > 1 else np.zeros(0, bool)
     if same_site.any():  # several variants at one position: ordered by id, then alleles
         rank_of = (
@@ -683,35 +682,40 @@ def harmonise_encoded(
         perm = rank_of
         vc, vp, vlo, vhi = vc[perm], vp[perm], vlo[perm], vhi[perm]
         ids = ids[perm]
-        first_strand = cat["strand"][at_starts][perm]
+        at_starts = at_starts[perm]  # first row of each variant, in the new variant order
+        first_strand = cat["strand"][at_starts]
     else:
         first_strand = cat["strand"][at_starts]
 
-    sign = cat["sign"][order].astype(np.float64)
-    row_idx, col_idx = variant, cat["s"][order]
-    eaf_raw = np.concatenate(values["effect_allele_frequency"])[order] if n_rows else np.zeros(0)
+    # everything below works on the rows in input order; ``cell`` is each row's flat index
+    # into the (variant, study) grid
+    variant_in = np.empty(n_rows, dtype=np.int64)
+    variant_in[order] = variant
+    cell = variant_in * n_st + cat["s"]
+    sign = cat["sign"].astype(np.float64)
     n_flip = np.zeros(n_st, dtype=np.int64)
-    palin = cat["palin"][order]
-    if palindromic == "frequency" and palin.any():
-        rows = np.flatnonzero(palin)
+    if palindromic == "frequency" and cat["palin"].any():
+        eaf_raw = np.concatenate(values["effect_allele_frequency"])
+        rows = np.flatnonzero(cat["palin"])
         aligned = np.where(sign[rows] > 0, eaf_raw[rows], 1.0 - eaf_raw[rows])
-        aligned_all = np.full(n_rows, np.nan)
-        aligned_all[rows] = aligned
-        ref = aligned_all[starts][np.cumsum(new)[rows] - 1]
+        # the reference: the first study (in study order) carrying the variant
+        first_in = at_starts
+        ref_aligned = np.where(sign[first_in] > 0, eaf_raw[first_in], 1.0 - eaf_raw[first_in])
+        ref = ref_aligned[variant_in[rows]]
         flip = (aligned - 0.5) * (ref - 0.5) < 0
         sign[rows[flip]] *= -1.0
-        n_flip = np.bincount(col_idx[rows[flip]], minlength=n_st)
+        n_flip = np.bincount(cat["s"][rows[flip]], minlength=n_st)
 
     dense: dict[str, np.ndarray] = {}
     for v in VALUE_COLUMNS:
-        out = np.full((n_var, n_st), np.nan)
-        x = np.concatenate(values[v])[order] if n_rows else np.zeros(0)
+        out = np.full(n_var * n_st, np.nan)
+        x = np.concatenate(values[v]) if n_rows else np.zeros(0)
         if v == "beta":
             x = x * sign
         elif v == "effect_allele_frequency":
             x = np.where(sign > 0, x, 1.0 - x)
-        out[row_idx, col_idx] = x
-        dense[v] = out
+        out[cell] = x
+        dense[v] = out.reshape(n_var, n_st)
 
     allele_s = pl.Series("a", alleles, dtype=pl.String)
     lo_s = allele_s.gather(vlo) if n_var else pl.Series([], dtype=pl.String)
