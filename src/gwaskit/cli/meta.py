@@ -247,7 +247,6 @@ def _prepare_study(
             maf_threshold=args.maf_threshold,
             values=needed,
         )
-        del kept
     elif in_memory:
         stored = kept
     else:
