@@ -32,6 +32,7 @@ Every dropped row gets a reason code, counted per study:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -538,7 +539,9 @@ def encode_study(
         "variant_id",
         *([] if rsid_from_id else ["rsid"]),
         *[v for v in VALUE_COLUMNS if v in values],
-    ).filter(pl.Series(kept_mask))
+    )
+    if not kept_mask.all():
+        kept = kept.filter(pl.Series(kept_mask))
     kept_pair = pair[kept_mask]
     row: dict[str, int | str] = {"study": name, "variants_read": n, "variants_kept": kept.height}
     row["allele_swapped"] = int((pairs["_sign"].to_numpy()[kept_pair] < 0).sum())
@@ -547,17 +550,37 @@ def encode_study(
     row.update({r: int(found[i + 1]) for i, r in enumerate(REASONS)})
     empty = [v for v in VALUE_COLUMNS if v in values and kept[v].null_count() == kept.height]
     kept = kept.drop(empty)  # absent values cost no memory; read back as NaN
-    parts = {
-        str(k[0]): part.drop("chromosome")
-        for k, part in kept.partition_by("chromosome", as_dict=True, maintain_order=True).items()
-    }
     return EncodedStudy(
         name=name,
-        parts=parts,
+        parts=_by_chromosome(kept, chrom_c.fill_null(0).to_numpy()[kept_mask]),
         pairs=pairs.drop("_valid"),
         counts=row,
         dropped=dropped,
     )
+
+
+def _by_chromosome(kept: pl.DataFrame, code: np.ndarray) -> dict[str, pl.DataFrame]:
+    """Split rows by chromosome (``code``: integer codes of the chromosome column): slices
+    without copying when each chromosome is one run of rows (files sorted by chromosome),
+    else a stable gather."""
+    if code.size == 0:
+        return {}
+    order = None
+    change = np.flatnonzero(code[1:] != code[:-1]) + 1
+    if np.unique(code[np.concatenate([[0], change])]).size != change.size + 1:
+        order = np.argsort(code, kind="stable")
+        sorted_code = code[order]
+        change = np.flatnonzero(sorted_code[1:] != sorted_code[:-1]) + 1
+    bounds = [0, *change.tolist(), code.size]
+    chrom = kept["chromosome"]
+    body = kept.drop("chromosome")
+    parts = {}
+    for lo, hi in itertools.pairwise(bounds):
+        if order is None:
+            parts[str(chrom[lo])] = body.slice(lo, hi - lo)
+        else:
+            parts[str(chrom[int(order[lo])])] = body[order[lo:hi]]
+    return parts
 
 
 def harmonise_encoded(
