@@ -10,7 +10,10 @@ statistics); 10% of variants are missing from each study.
 Full size is 22 studies x 1,000,000 variants (``--scale 1``); ``--scale 0.1`` runs 100,000.
 The machine is shared by several developers (2 cores): timings are noisy.
 
-Usage: python bench/meta_vs_gwama.py [--scale 0.1] [--studies 22] [--workdir DIR]
+``--no-tsv`` also times gwaskit writing its tables as Parquet only (GWAMA writes one text
+table; gwaskit by default writes Parquet plus a gzipped TSV of each table).
+
+Usage: python bench/meta_vs_gwama.py [--scale 0.1] [--studies 22] [--workdir DIR] [--no-tsv]
 """
 
 from __future__ import annotations
