@@ -52,7 +52,8 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verbs: Sequence[str] = VERBS) -> argparse.ArgumentParser:
+    """The parser of ``verbs`` (default all; importing a verb's module can be slow)."""
     parser = _Parser(
         prog="gwaskit",
         description="Genome-wide association studies and their meta-analysis, in one tool.",
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     subparsers.required = True
     common = common_options()
-    for verb in VERBS:
+    for verb in verbs:
         module = importlib.import_module(f"gwaskit.cli.{verb}")
         sub = module.add_parser(subparsers, common)
         sub.set_defaults(run=module.run)
@@ -70,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # only the verb asked for is imported (the others pull in scipy.stats & co.); the full
+    # parser when there is no verb, for --help and for the error message of a wrong one
+    verb = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser((verb,) if verb in VERBS else VERBS)
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
     set_progress(not args.no_progress)
