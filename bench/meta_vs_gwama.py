@@ -10,7 +10,10 @@ statistics); 10% of variants are missing from each study.
 Full size is 22 studies x 1,000,000 variants (``--scale 1``); ``--scale 0.1`` runs 100,000.
 The machine is shared by several developers (2 cores): timings are noisy.
 
-Usage: python bench/meta_vs_gwama.py [--scale 0.1] [--studies 22] [--workdir DIR]
+``--no-tsv`` also times gwaskit writing its tables as Parquet only (GWAMA writes one text
+table; gwaskit by default writes Parquet plus a gzipped TSV of each table).
+
+Usage: python bench/meta_vs_gwama.py [--scale 0.1] [--studies 22] [--workdir DIR] [--no-tsv]
 """
 
 from __future__ import annotations
@@ -101,6 +104,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.1, help="fraction of 1M variants")
     parser.add_argument("--studies", type=int, default=22)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--no-tsv",
+        action="store_true",
+        help="also time gwaskit writing Parquet only (--no-tsv)",
+    )
     args = parser.parse_args()
     n_variants = round(1_000_000 * args.scale)
     env = {
@@ -120,27 +128,28 @@ def main() -> None:
         )
         (folder / "gwama.in").write_text("".join(f"{p.name}\n" for p in paths))
         study_args = [a for p in paths for a in ("--study", f"{p.stem}={p.name}")]
-        gk_wall, gk_cpu, gk_mem = timed(
-            [
-                sys.executable,
-                "-m",
-                "gwaskit",
-                "meta",
-                *study_args,
-                "--method",
-                "fixed",
-                "--palindromic",
-                "forward",
-                "--population",
-                "none",
-                "--out",
-                "gk",
-                "-q",
-                "--no-progress",
-            ],
-            folder,
-            env_gk,
-        )
+        gk_cmd = [
+            sys.executable,
+            "-m",
+            "gwaskit",
+            "meta",
+            *study_args,
+            "--method",
+            "fixed",
+            "--palindromic",
+            "forward",
+            "--population",
+            "none",
+            "--out",
+            "gk",
+            "-q",
+            "--no-progress",
+        ]
+        gk_wall, gk_cpu, gk_mem = timed(gk_cmd, folder, env_gk)
+        if args.no_tsv:
+            pq_wall, pq_cpu, pq_mem = timed(
+                [*gk_cmd[:-4], "--out", "gkpq", "--no-tsv", "-q", "--no-progress"], folder, env_gk
+            )
         gw_wall, gw_cpu, gw_mem = timed(
             ["GWAMA", "--filelist", "gwama.in", "--quantitative", "--output", "gw"],
             folder,
@@ -153,6 +162,11 @@ def main() -> None:
         print(
             f"gwaskit meta : wall {gk_wall:7.1f} s  cpu {gk_cpu:7.1f} s  peak RSS {gk_mem:5.2f} GB"
         )
+        if args.no_tsv:
+            print(
+                f"gwaskit --no-tsv: wall {pq_wall:7.1f} s  cpu {pq_cpu:7.1f} s  "
+                f"peak RSS {pq_mem:5.2f} GB"
+            )
         print(
             f"GWAMA        : wall {gw_wall:7.1f} s  cpu {gw_cpu:7.1f} s  peak RSS {gw_mem:5.2f} GB"
         )

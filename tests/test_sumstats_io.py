@@ -205,3 +205,35 @@ def test_read_sumstats__parses_or_raises_input_error(tmp_path: Path, header, row
         return
     assert {"effect_allele", "other_allele", "neg_log_10_p_value"} <= set(table.columns)
     assert table["effect_allele"].str.to_uppercase().to_list() == table["effect_allele"].to_list()
+
+
+def test_read_sumstats__fast_reader_equals_token_reader(tmp_path: Path) -> None:
+    """The reader without per-field null tokens (numbers parsed directly, tokens set to null
+    afterwards) gives the table the token-aware reader gives."""
+    from gwaskit.io.sumstats_formats import MISSING_TOKENS, _read_fast
+
+    path = tmp_path / "s.tsv"
+    path.write_text(
+        "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error"
+        "\tvariant_id\n"
+        "1\t100\tA\tG\tnan\t0.1\trs1\n"
+        "1\t200\tA\tC\t0.2\tNaN\tNA\n"
+        "2\t300\tT\tC\t-0.1\t0.2\t.\n"
+        "2\t400\tT\tG\t\t0.2\t\n"
+    )
+    numeric = dict.fromkeys(["base_pair_location", "beta", "standard_error"], "x")
+    fast = _read_fast(path, "\t", numeric, None)
+    slow = pl.read_csv(
+        path,
+        separator="\t",
+        infer_schema=False,
+        schema_overrides=dict.fromkeys(numeric, pl.Float64),
+        null_values=MISSING_TOKENS,
+    )
+    assert fast is not None and fast.equals(slow)
+    assert fast["variant_id"].to_list() == ["rs1", None, None, None]
+    assert fast["beta"].null_count() == 2
+    # a token in a numeric column: the fast reader declines, the token reader takes over
+    path.write_text(path.read_text().replace("nan", "NA"))
+    assert _read_fast(path, "\t", numeric, None) is None
+    assert read_sumstats(path)[0]["beta"].null_count() == 2

@@ -53,7 +53,7 @@ def common_options() -> argparse.ArgumentParser:
 
 
 def build_parser(verbs: Sequence[str] = VERBS) -> argparse.ArgumentParser:
-    """The ``gwaskit`` parser with the given verbs (default: all of them)."""
+    """The parser of ``verbs`` (default all; importing a verb's module can be slow)."""
     parser = _Parser(
         prog="gwaskit",
         description="Genome-wide association studies and their meta-analysis, in one tool.",
@@ -72,10 +72,10 @@ def build_parser(verbs: Sequence[str] = VERBS) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    # only the verb asked for is imported (each verb module imports its own numerics; all of them
-    # together cost about a second at every start); `gwaskit --help` and mistakes see every verb
-    verbs = argv[:1] if argv and argv[0] in VERBS else VERBS
-    parser = build_parser(verbs)
+    # only the verb asked for is imported (the others pull in scipy.stats & co.); the full
+    # parser when there is no verb, for --help and for the error message of a wrong one
+    verb = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser((verb,) if verb in VERBS else VERBS)
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
     set_progress(not args.no_progress)

@@ -25,9 +25,19 @@ _ALIASES = {
 
 def normalise_chromosomes(names: pl.Series) -> pl.Series:
     """Map chromosome names to gwaskit's convention (see module docstring)."""
-    stripped = (
-        names.cast(pl.String).str.strip_chars().str.replace(r"^(?i:chr)", "").str.to_uppercase()
-    )
+    names = names.cast(pl.String)
+    distinct = names.unique()
+    if distinct.len() * 4 > names.len():
+        return _normalise(names)
+    mapped = _normalise(distinct)
+    if mapped.eq_missing(distinct).all():
+        return names
+    keep = distinct.is_not_null()
+    return names.replace(distinct.filter(keep), mapped.filter(keep))
+
+
+def _normalise(names: pl.Series) -> pl.Series:
+    stripped = names.str.strip_chars().str.replace(r"^(?i:chr)", "").str.to_uppercase()
     return stripped.replace(_ALIASES).alias(names.name)
 
 

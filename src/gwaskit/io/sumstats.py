@@ -91,15 +91,23 @@ def write_sumstats(
     *,
     metadata: Mapping[str, Any] | None = None,
     compresslevel: int = 9,
+    tsv: bool = True,
+    native_gzip: bool = False,
 ) -> list[Path]:
-    """Write ``PREFIX.parquet``, ``PREFIX.tsv.gz`` and the GWAS-SSF YAML sidecar.
+    """Write ``PREFIX.parquet``, ``PREFIX.tsv.gz`` and the GWAS-SSF YAML sidecar (with
+    ``tsv=False``, the Parquet only, its footer carrying the metadata).
 
     ``metadata`` should carry at least ``genome_assembly``; gwaskit adds ``file_type`` and
     ``is_harmonised`` defaults when absent.
     """
     meta = {"file_type": "GWAS-SSF v1.0", "is_harmonised": False, **dict(metadata or {})}
     return write_table(
-        conform(table, source=str(prefix)), prefix, metadata=meta, compresslevel=compresslevel
+        conform(table, source=str(prefix)),
+        prefix,
+        metadata=meta,
+        compresslevel=compresslevel,
+        tsv=tsv,
+        native_gzip=native_gzip,
     )
 
 

@@ -103,12 +103,15 @@ def write_table(
     metadata: Mapping[str, Any] | None = None,
     tsv: bool = True,
     compresslevel: int = 9,
+    native_gzip: bool = False,
 ) -> list[Path]:
     """Write ``PREFIX.parquet`` (canonical) and ``PREFIX.tsv.gz``; with ``metadata``, also the
     YAML sidecar ``PREFIX.tsv.gz-meta.yaml`` (GWAS-SSF) and the same keys in the Parquet footer.
 
     ``compresslevel`` is the gzip level of the ``.tsv.gz`` (1 is several times faster than 9
-    for about 10% more bytes). Returns the paths written.
+    for about 10% more bytes). ``native_gzip`` compresses with polars' own deflate instead of
+    Python's zlib: at level 2 it is about 1.6 times faster than zlib level 1 and gives smaller
+    files (still one deterministic, standard gzip stream). Returns the paths written.
     """
     prefix = Path(prefix)
     written = []
@@ -118,15 +121,25 @@ def write_table(
     written.append(parquet)
     if tsv:
         tsv_path = prefix.with_name(prefix.name + ".tsv.gz")
-        # no name, mtime=0: byte-identical output for identical input
-        with (
-            atomic_path(tsv_path) as tmp,
-            open(tmp, "wb") as raw,
-            gzip.GzipFile(
-                filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=compresslevel
-            ) as gz,
-        ):
-            table.write_csv(gz, separator="\t", null_value="NA")
+        if native_gzip:
+            with atomic_path(tsv_path) as tmp:
+                table.write_csv(
+                    tmp,
+                    separator="\t",
+                    null_value="NA",
+                    compression="gzip",
+                    compression_level=compresslevel,
+                    check_extension=False,
+                )
+        else:  # no name, mtime=0: byte-identical output for identical input
+            with (
+                atomic_path(tsv_path) as tmp,
+                open(tmp, "wb") as raw,
+                gzip.GzipFile(
+                    filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=compresslevel
+                ) as gz,
+            ):
+                table.write_csv(gz, separator="\t", null_value="NA")
         written.append(tsv_path)
         if metadata is not None:
             sidecar = prefix.with_name(prefix.name + ".tsv.gz-meta.yaml")

@@ -1,9 +1,12 @@
 """Meta-analysis of whole studies, one chromosome at a time.
 
-:func:`meta_analyse_studies` takes each study as a polars DataFrame or LazyFrame (e.g.
-``pl.scan_parquet`` of a QC'd study), so that only one chromosome of every study is in memory at
-once: 22 studies of a million variants each fit in well under 4 GB. Genomic-control lambdas are
-computed on each whole study first, then every chromosome is harmonised and combined.
+:func:`meta_analyse_studies` takes each study as a polars DataFrame, an
+:class:`gwaskit.meta.harmonise.EncodedStudy`, or a LazyFrame (e.g. ``pl.scan_parquet`` of a
+QC'd study). In-memory studies matched on positions are encoded once (integer keys, see
+:func:`gwaskit.meta.harmonise.encode_study`) and harmonised chromosome by chromosome; LazyFrames
+are collected one chromosome at a time, so that only one chromosome of every study is in memory
+at once. Genomic-control lambdas are computed on each whole study first, then every chromosome
+is harmonised and combined.
 """
 
 from __future__ import annotations
@@ -14,9 +17,17 @@ import numpy as np
 import polars as pl
 
 from gwaskit.engine import Engine, LocalEngine
+from gwaskit.errors import ParameterError
 from gwaskit.io.chromosomes import chromosome_order
 from gwaskit.meta.combine import MetaResult, gc_lambda, meta_analyse, signed_z
-from gwaskit.meta.harmonise import VALUE_COLUMNS, harmonise
+from gwaskit.meta.harmonise import (
+    VALUE_COLUMNS,
+    EncodedStudy,
+    encode_study,
+    harmonise,
+    harmonise_encoded,
+)
+from gwaskit.stats import neg_log10_p_from_z
 
 _NEEDED = (
     "chromosome",
@@ -65,8 +76,46 @@ def study_lambdas(
     return out
 
 
+def _meta_encoded(
+    encoded: list[EncodedStudy],
+    *,
+    method: str,
+    gc: bool,
+    lambdas: dict[str, float] | None,
+    palindromic: str,
+    random_method: str,
+    hksj: bool,
+    engine: Engine,
+) -> MetaResult:
+    """Harmonise and combine encoded studies chromosome by chromosome (bounded dense arrays)."""
+    chromosomes = sorted(
+        {c for e in encoded for c in e.parts}, key=lambda c: (chromosome_order(c), c)
+    )
+
+    def one_part(chrom: str) -> MetaResult:
+        h = harmonise_encoded(encoded, palindromic=palindromic, chromosomes=[chrom])
+        return meta_analyse(
+            h, method=method, random_method=random_method, hksj=hksj, gc=gc, study_lambdas=lambdas
+        )
+
+    results = engine.map(one_part, chromosomes, description="meta-analysing chromosomes")
+    table = pl.concat([r.table for r in results], how="vertical_relaxed")
+    summed = (
+        pl.concat([r.studies for r in results])
+        .group_by("study", maintain_order=True)
+        .agg(
+            pl.col("palindromic_flipped", "variants_in_meta").sum(),
+            pl.col("lambda_gc_applied").first(),
+        )
+    )
+    whole = pl.DataFrame([e.counts for e in encoded])
+    per_study = whole.join(summed, on="study", how="left", maintain_order="left")
+    dropped = pl.concat([e.dropped for e in encoded], how="vertical_relaxed")
+    return MetaResult(table=table, studies=per_study, dropped=dropped)
+
+
 def meta_analyse_studies(
-    studies: Mapping[str, pl.DataFrame | pl.LazyFrame],
+    studies: Mapping[str, pl.DataFrame | pl.LazyFrame | EncodedStudy],
     *,
     method: str = "fixed",
     gc: bool = False,
@@ -77,6 +126,7 @@ def meta_analyse_studies(
     random_method: str = "dl",
     hksj: bool = False,
     engine: Engine | None = None,
+    lambdas: dict[str, float] | None = None,
 ) -> MetaResult:
     """Harmonise and combine whole studies chromosome by chromosome.
 
@@ -84,7 +134,9 @@ def meta_analyse_studies(
     :func:`gwaskit.meta.combine.meta_analyse`. With ``gc_result``, lambda of the result is
     computed over all chromosomes and applied at the end. ``engine`` runs the chromosomes
     (default: in this thread, one at a time; a LocalEngine with 2 threads holds two
-    chromosomes of every study in memory at once).
+    chromosomes of every study in memory at once). ``lambdas``: per-study genomic-control
+    lambdas already computed on the whole studies (with ``gc``; e.g. when the studies are
+    passed encoded, which no longer hold what lambda needs).
 
     Returns
     -------
@@ -92,8 +144,44 @@ def meta_analyse_studies(
         The MetaStats table sorted by chromosome and position, and one row per study with the
         harmonisation counts (summed over chromosomes) and the lambda applied.
     """
+    engine = engine or LocalEngine(1, progress=False)
+    encoded_in = all(isinstance(t, EncodedStudy) for t in studies.values())
+    in_memory = all(isinstance(t, pl.DataFrame) for t in studies.values())
+    if encoded_in or (in_memory and match_on in ("auto", "position")):
+        if encoded_in:
+            if gc and lambdas is None:
+                raise ParameterError(
+                    "meta_analyse_studies: genomic control of encoded studies needs their "
+                    "lambdas (compute them with study_lambdas before encoding)."
+                )
+            encoded = list(studies.values())
+        else:
+            tables = {name: _lazy(t).collect() for name, t in studies.items()}
+            has_chrom = all(t["chromosome"].null_count() == 0 for t in tables.values())
+            if match_on == "position" or has_chrom:
+                if gc and lambdas is None:
+                    lambdas = study_lambdas(tables, method=method)
+                encoded = [
+                    encode_study(n, t, palindromic=palindromic, maf_threshold=maf_threshold)
+                    for n, t in tables.items()
+                ]
+            else:
+                encoded = []
+        if encoded:
+            result = _meta_encoded(
+                encoded,
+                method=method,
+                gc=gc,
+                lambdas=lambdas if gc else None,
+                palindromic=palindromic,
+                random_method=random_method,
+                hksj=hksj,
+                engine=engine,
+            )
+            return _gc_result(result) if gc_result else result
     lazies = {name: _lazy(t) for name, t in studies.items()}
-    lambdas = study_lambdas(lazies, method=method) if gc else None
+    if gc and lambdas is None:
+        lambdas = study_lambdas(lazies, method=method)
     chromosomes: set[str | None] = set()
     for lf in lazies.values():
         chromosomes.update(lf.select(pl.col("chromosome").unique()).collect().to_series().to_list())
@@ -119,7 +207,6 @@ def meta_analyse_studies(
             h, method=method, random_method=random_method, hksj=hksj, gc=gc, study_lambdas=lambdas
         )
 
-    engine = engine or LocalEngine(1, progress=False)
     results = engine.map(one_part, parts, description="meta-analysing chromosomes")
     tables = [r.table for r in results]
     counts = [r.studies for r in results]
@@ -133,20 +220,25 @@ def meta_analyse_studies(
             pl.col("lambda_gc_applied").first(),
         )
     )
-    if gc_result:
-        from gwaskit.stats import neg_log10_p_from_z
+    result = MetaResult(table=table, studies=per_study, dropped=pl.concat(dropped))
+    return _gc_result(result) if gc_result else result
 
-        z = table["z"].to_numpy()
-        lam = gc_lambda(z**2)
-        lam = lam if np.isfinite(lam) and lam > 1.0 else 1.0
-        if lam > 1.0:
-            z = z / np.sqrt(lam)
-            nlp = neg_log10_p_from_z(z)
-            table = table.with_columns(
-                pl.Series("z", z),
-                pl.Series("neg_log_10_p_value", nlp),
-                pl.Series("p_value", np.power(10.0, -nlp)),
-                pl.col("standard_error") * np.sqrt(lam),
-            )
-        per_study = per_study.with_columns(pl.lit(lam).alias("lambda_gc_result"))
-    return MetaResult(table=table, studies=per_study, dropped=pl.concat(dropped))
+
+def _gc_result(result: MetaResult) -> MetaResult:
+    """Genomic control of the combined statistics, lambda over all chromosomes."""
+    table, per_study = result.table, result.studies
+
+    z = table["z"].to_numpy()
+    lam = gc_lambda(z**2)
+    lam = lam if np.isfinite(lam) and lam > 1.0 else 1.0
+    if lam > 1.0:
+        z = z / np.sqrt(lam)
+        nlp = neg_log10_p_from_z(z)
+        table = table.with_columns(
+            pl.Series("z", z),
+            pl.Series("neg_log_10_p_value", nlp),
+            pl.Series("p_value", np.power(10.0, -nlp)),
+            pl.col("standard_error") * np.sqrt(lam),
+        )
+    per_study = per_study.with_columns(pl.lit(lam).alias("lambda_gc_result"))
+    return MetaResult(table=table, studies=per_study, dropped=result.dropped)

@@ -32,6 +32,7 @@ Every dropped row gets a reason code, counted per study:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -179,6 +180,21 @@ def harmonise(
         match_on = "position" if has_pos else "id"
     if match_on not in ("position", "id"):
         raise ParameterError(f"harmonise: match_on must be 'position' or 'id', got {match_on!r}.")
+    if match_on == "position":
+        encoded = [
+            encode_study(name, table, palindromic=palindromic, maf_threshold=maf_threshold)
+            for name, table in items
+        ]
+        return harmonise_encoded(encoded, palindromic=palindromic)
+    return _harmonise_tables(items, match_on, palindromic, maf_threshold)
+
+
+def _harmonise_tables(
+    items: list[tuple[str, pl.DataFrame]], match_on: str, palindromic: str, maf_threshold: float
+) -> Harmonised:
+    """Harmonisation through string keys and polars expressions: the route for matching on
+    variant ids, and the reference the integer-key route is tested against."""
+    names = tuple(name for name, _ in items)
     key = ["chromosome", "base_pair_location"] if match_on == "position" else ["variant_id"]
 
     frames = []
@@ -381,3 +397,380 @@ def _resolve_palindromic(
     flip = (aligned - 0.5) * ref_side < 0
     sign[rows[flip]] *= -1.0
     return np.bincount(col_idx[rows[flip]], minlength=n_st)
+
+
+# ------------------------------------------------- integer-key route (matching on positions)
+
+
+@dataclass(frozen=True)
+class EncodedStudy:
+    """One study reduced to what harmonisation needs, its strings replaced by integer codes.
+
+    Attributes
+    ----------
+    name
+        Study name.
+    parts
+        ``{chromosome: kept rows}``; each frame has ``_pair`` (index into ``pairs``),
+        ``base_pair_location``, ``variant_id``, ``rsid`` and the :data:`VALUE_COLUMNS`.
+    pairs
+        One row per distinct (effect, other) allele pair of the study: the canonical pair
+        ``_lo``/``_hi``, ``_sign`` (+1 when the effect allele is ``_lo``), ``_strand`` and
+        ``_palindromic`` (see :func:`orient`).
+    counts
+        The study's row of :attr:`Harmonised.counts`, without ``palindromic_flipped``.
+    dropped
+        The rows dropped, as in :attr:`Harmonised.dropped`.
+    """
+
+    name: str
+    parts: dict[str, pl.DataFrame]
+    pairs: pl.DataFrame
+    counts: dict[str, int | str]
+    dropped: pl.DataFrame
+
+
+def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """Index of the first row carrying each code 0..n_codes-1 (``codes`` non-negative)."""
+    first = np.full(n_codes, codes.size, dtype=np.int64)
+    rows = np.arange(codes.size, dtype=np.int64)[::-1]
+    first[codes[::-1]] = rows  # the last write wins: the first row in file order
+    return first
+
+
+def _dense_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Dense codes 0..k-1 of the distinct rows of small non-negative integer columns."""
+    key = np.zeros(columns[0].size, dtype=np.int64)
+    for c in columns:
+        key = key * (int(c.max(initial=0)) + 1) + c
+    if key.size and int(key.max()) < 1 << 24:
+        present = np.zeros(int(key.max()) + 1, dtype=np.int64)
+        present[key] = 1
+        lut = np.cumsum(present) - 1
+        return lut[key], int(present.sum())
+    uniq, inverse = np.unique(key, return_inverse=True)
+    return inverse.ravel(), uniq.size
+
+
+def encode_study(
+    name: str,
+    table: pl.DataFrame,
+    *,
+    palindromic: str = "frequency",
+    maf_threshold: float = 0.4,
+    values: Sequence[str] = VALUE_COLUMNS,
+) -> EncodedStudy:
+    """Check one study's rows for harmonisation (matching on chromosome and position) and
+    encode them: see :class:`EncodedStudy`. Allele pairs are oriented once per distinct pair,
+    duplicates found through packed integer keys.
+
+    ``values`` are the value columns kept (the others read back as NaN): e.g. without
+    ``neg_log_10_p_value`` for inverse-variance methods, to save memory. The ``rsid`` column is
+    not stored when it is the variant id wherever that starts with ``rs`` (null elsewhere), as
+    the readers derive it."""
+    from gwaskit.qc.sumstats import duplicated_int, integer_codes, pack_keys
+
+    _parse_palindromic(palindromic, maf_threshold)
+    t = _with_columns(table)
+    n = t.height
+    a, b = integer_codes(t["effect_allele"], t["other_allele"])
+    n_allele = int(max(a.max() or 0, b.max() or 0)) + 2  # null gets the last code
+    a_np = a.fill_null(n_allele - 1).to_numpy().astype(np.int64)
+    b_np = b.fill_null(n_allele - 1).to_numpy().astype(np.int64)
+    pair, n_pair = _dense_codes([a_np, b_np])
+    reps = _first_rows(pair, n_pair)
+    pairs = orient(
+        t[reps].select(
+            "effect_allele", "other_allele", pl.lit("1").alias("chromosome"), "variant_id"
+        ),
+        match_on="id",
+    ).select("_lo", "_hi", "_sign", "_strand", "_palindromic", "_valid")
+    lo_c, hi_c = integer_codes(pairs["_lo"], pairs["_hi"])
+    (chrom_c,) = integer_codes(t["chromosome"])
+    valid = pairs["_valid"].fill_null(False).to_numpy()[pair]
+    key_ok = (t["chromosome"].is_not_null() & t["base_pair_location"].is_not_null()).to_numpy()
+    key_cols = [
+        chrom_c.alias("_c"),
+        t["base_pair_location"].alias("_p"),
+        lo_c.gather(pair).alias("_l"),
+        hi_c.gather(pair).alias("_h"),
+    ]
+    packed = pack_keys(key_cols)
+    if packed is not None:
+        dup = duplicated_int(packed.to_numpy())
+    else:
+        dup = pl.DataFrame(key_cols).select(pl.struct(pl.all()).is_duplicated()).to_series()
+        dup = dup.to_numpy()
+    reason = np.full(n, None, dtype=object)
+    code = np.zeros(n, dtype=np.int8)  # 0 kept, else 1 + index into REASONS
+    palin = pairs["_palindromic"].fill_null(False).to_numpy()[pair]
+    code[dup] = 1 + REASONS.index("duplicate")
+    code[~key_ok] = 1 + REASONS.index("missing_key")
+    code[~valid] = 1 + REASONS.index("invalid_alleles")
+    if palindromic == "drop":
+        code[(code == 0) & palin] = 1 + REASONS.index("palindromic")
+    elif palindromic == "frequency":
+        eaf = t["effect_allele_frequency"].to_numpy().astype(np.float64)
+        free = (code == 0) & palin
+        with np.errstate(invalid="ignore"):
+            maf = np.minimum(eaf, 1.0 - eaf)
+            code[free & (maf >= maf_threshold)] = 1 + REASONS.index("palindromic_ambiguous")
+        code[free & np.isnan(eaf)] = 1 + REASONS.index("palindromic_no_frequency")
+    kept_mask = code == 0
+    bad_rows = np.flatnonzero(~kept_mask)
+    reason = np.array([None, *REASONS], dtype=object)[code[bad_rows]]
+    dropped = t[bad_rows].select(
+        pl.lit(name).alias("study"),
+        "chromosome",
+        "base_pair_location",
+        "variant_id",
+        "effect_allele",
+        "other_allele",
+        pl.Series("reason", reason, dtype=pl.String),
+    )
+    derived = pl.when(pl.col("variant_id").str.starts_with("rs")).then(pl.col("variant_id"))
+    rsid_from_id = t.select(pl.col("rsid").eq_missing(derived).all()).item()
+    pos = t["base_pair_location"]
+    known = pos.drop_nulls()
+    small = known.len() == 0 or (known.min() >= -(1 << 31) and known.max() < 1 << 31)
+    kept = t.select(
+        pl.Series("_pair", pair, dtype=pl.UInt32),
+        "chromosome",
+        pos.cast(pl.Int32) if small else pos,
+        "variant_id",
+        *([] if rsid_from_id else ["rsid"]),
+        *[v for v in VALUE_COLUMNS if v in values],
+    )
+    if not kept_mask.all():
+        kept = kept.filter(pl.Series(kept_mask))
+    kept_pair = pair[kept_mask]
+    row: dict[str, int | str] = {"study": name, "variants_read": n, "variants_kept": kept.height}
+    row["allele_swapped"] = int((pairs["_sign"].to_numpy()[kept_pair] < 0).sum())
+    row["strand_flipped"] = int(pairs["_strand"].to_numpy()[kept_pair].sum())
+    found = np.bincount(code, minlength=len(REASONS) + 1)
+    row.update({r: int(found[i + 1]) for i, r in enumerate(REASONS)})
+    empty = [v for v in VALUE_COLUMNS if v in values and kept[v].null_count() == kept.height]
+    kept = kept.drop(empty)  # absent values cost no memory; read back as NaN
+    return EncodedStudy(
+        name=name,
+        parts=_by_chromosome(kept, chrom_c.fill_null(0).to_numpy()[kept_mask]),
+        pairs=pairs.drop("_valid"),
+        counts=row,
+        dropped=dropped,
+    )
+
+
+def _by_chromosome(kept: pl.DataFrame, code: np.ndarray) -> dict[str, pl.DataFrame]:
+    """Split rows by chromosome (``code``: integer codes of the chromosome column): slices
+    without copying when each chromosome is one run of rows (files sorted by chromosome),
+    else a stable gather."""
+    if code.size == 0:
+        return {}
+    order = None
+    change = np.flatnonzero(code[1:] != code[:-1]) + 1
+    if np.unique(code[np.concatenate([[0], change])]).size != change.size + 1:
+        order = np.argsort(code, kind="stable")
+        sorted_code = code[order]
+        change = np.flatnonzero(sorted_code[1:] != sorted_code[:-1]) + 1
+    bounds = [0, *change.tolist(), code.size]
+    chrom = kept["chromosome"]
+    body = kept.drop("chromosome")
+    parts = {}
+    for lo, hi in itertools.pairwise(bounds):
+        if order is None:
+            parts[str(chrom[lo])] = body.slice(lo, hi - lo)
+        else:
+            parts[str(chrom[int(order[lo])])] = body[order[lo:hi]]
+    return parts
+
+
+def harmonise_encoded(
+    studies: Sequence[EncodedStudy],
+    *,
+    palindromic: str = "frequency",
+    chromosomes: Sequence[str] | None = None,
+) -> Harmonised:
+    """Align encoded studies (see :func:`encode_study`) onto one set of variants.
+
+    Rows of all studies are keyed by (chromosome rank, position, canonical allele ranks,
+    study) packed into one integer and sorted once (each study's rows are mostly sorted
+    already, so the stable sort merges runs); variants are the runs of equal keys. Gives what
+    :func:`harmonise` gives. ``chromosomes`` restricts to those chromosomes; the counts are then
+    the studies' whole counts, but ``palindromic_flipped`` counts only these chromosomes.
+    """
+    from gwaskit.io.chromosomes import chromosome_order
+    from gwaskit.qc.sumstats import pack_keys
+
+    n_st = len(studies)
+    names = tuple(e.name for e in studies)
+    present = sorted(
+        {c for e in studies for c in e.parts if chromosomes is None or c in chromosomes},
+        key=lambda c: (chromosome_order(c), c),
+    )
+    chrom_rank = {c: i for i, c in enumerate(present)}
+    alleles = sorted({x for e in studies for col in ("_lo", "_hi") for x in e.pairs[col].to_list()})
+    allele_rank = {x: i for i, x in enumerate(alleles)}
+    cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("c", "p", "lo", "hi", "s", "row", "sign", "strand", "palin")
+    }
+    values: dict[str, list[np.ndarray]] = {k: [] for k in VALUE_COLUMNS}
+    frames: list[list[pl.DataFrame]] = [[] for _ in studies]
+    for s, e in enumerate(studies):
+        lut_lo = np.array([allele_rank[x] for x in e.pairs["_lo"].to_list()], dtype=np.int64)
+        lut_hi = np.array([allele_rank[x] for x in e.pairs["_hi"].to_list()], dtype=np.int64)
+        lut_sign = e.pairs["_sign"].to_numpy()
+        lut_strand = e.pairs["_strand"].to_numpy()
+        lut_palin = e.pairs["_palindromic"].to_numpy()
+        offset = 0
+        for c in present:
+            part = e.parts.get(c)
+            if part is None or part.height == 0:
+                continue
+            frames[s].append(part)
+            pair = part["_pair"].to_numpy().astype(np.int64)
+            m = pair.size
+            cols["c"].append(np.full(m, chrom_rank[c], dtype=np.int64))
+            cols["p"].append(part["base_pair_location"].to_numpy().astype(np.int64))
+            cols["lo"].append(lut_lo[pair])
+            cols["hi"].append(lut_hi[pair])
+            cols["s"].append(np.full(m, s, dtype=np.int64))
+            cols["row"].append(np.arange(offset, offset + m, dtype=np.int64))
+            cols["sign"].append(lut_sign[pair])
+            cols["strand"].append(lut_strand[pair])
+            cols["palin"].append(lut_palin[pair])
+            for v in VALUE_COLUMNS:
+                values[v].append(
+                    part[v].to_numpy().astype(np.float64)
+                    if v in part.columns
+                    else np.full(m, np.nan)
+                )
+            offset += m
+    cat = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int64) for k, v in cols.items()}
+    key_order = ["c", "p", "lo", "hi"]
+    n_rows = cat["s"].size
+    variant_key = pack_keys([pl.Series(k, cat[k]) for k in key_order])
+    s_bits = max((n_st - 1).bit_length(), 1)
+    new = np.ones(n_rows, dtype=bool)
+    if variant_key is not None and int(variant_key.max()) < 1 << (63 - s_bits):
+        vk = variant_key.to_numpy()
+        order = np.argsort((vk << s_bits) | cat["s"], kind="stable")
+        ks = vk[order]
+        new[1:] = ks[1:] != ks[:-1]
+    else:
+        order = np.lexsort([cat[k] for k in ["s", *reversed(key_order)]])
+        if n_rows:
+            new[1:] = np.zeros(n_rows - 1, dtype=bool)
+            for k in key_order:
+                new[1:] |= np.diff(cat[k][order]) != 0
+    variant = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    n_var = starts.size
+    at_starts = order[starts]
+    first_s, first_row = cat["s"][at_starts], cat["row"][at_starts]
+
+    # ids and reporting strand from the first study carrying each variant
+    ids = pl.DataFrame(
+        {"variant_id": pl.Series([], dtype=pl.String), "rsid": pl.Series([], dtype=pl.String)}
+    )
+    id_parts, where = [], []
+    for s in range(n_st):
+        sel = np.flatnonzero(first_s == s)
+        if sel.size and frames[s]:
+            both = pl.concat([f.select("variant_id") for f in frames[s]])[first_row[sel]]
+            if "rsid" in frames[s][0].columns:
+                rsid = pl.concat([f.select("rsid") for f in frames[s]])[first_row[sel]]
+                both = both.with_columns(rsid["rsid"])
+            else:
+                both = both.with_columns(
+                    pl.when(pl.col("variant_id").str.starts_with("rs"))
+                    .then(pl.col("variant_id"))
+                    .alias("rsid")
+                )
+            id_parts.append(both)
+            where.append(sel)
+    if id_parts:
+        ids = pl.concat(id_parts)[np.argsort(np.concatenate(where), kind="stable")]
+    vc, vp = cat["c"][at_starts], cat["p"][at_starts]
+    vlo, vhi = cat["lo"][at_starts], cat["hi"][at_starts]
+    same_site = (np.diff(vc) == 0) & (np.diff(vp) == 0) if n_var > 1 else np.zeros(0, bool)
+    if same_site.any():  # several variants at one position: ordered by id, then alleles
+        rank_of = (
+            pl.DataFrame({"c": vc, "p": vp, "variant_id": ids["variant_id"], "lo": vlo, "hi": vhi})
+            .with_row_index("_v")
+            .sort(["c", "p", "variant_id", "lo", "hi"])["_v"]
+            .to_numpy()
+        )
+        rank = np.empty(n_var, dtype=np.int64)
+        rank[rank_of] = np.arange(n_var)
+        variant = rank[variant]
+        perm = rank_of
+        vc, vp, vlo, vhi = vc[perm], vp[perm], vlo[perm], vhi[perm]
+        ids = ids[perm]
+        at_starts = at_starts[perm]  # first row of each variant, in the new variant order
+        first_strand = cat["strand"][at_starts]
+    else:
+        first_strand = cat["strand"][at_starts]
+
+    # everything below works on the rows in input order; ``cell`` is each row's flat index
+    # into the (variant, study) grid
+    variant_in = np.empty(n_rows, dtype=np.int64)
+    variant_in[order] = variant
+    cell = variant_in * n_st + cat["s"]
+    sign = cat["sign"].astype(np.float64)
+    n_flip = np.zeros(n_st, dtype=np.int64)
+    if palindromic == "frequency" and cat["palin"].any():
+        eaf_raw = np.concatenate(values["effect_allele_frequency"])
+        rows = np.flatnonzero(cat["palin"])
+        aligned = np.where(sign[rows] > 0, eaf_raw[rows], 1.0 - eaf_raw[rows])
+        # the reference: the first study (in study order) carrying the variant
+        first_in = at_starts
+        ref_aligned = np.where(sign[first_in] > 0, eaf_raw[first_in], 1.0 - eaf_raw[first_in])
+        ref = ref_aligned[variant_in[rows]]
+        flip = (aligned - 0.5) * (ref - 0.5) < 0
+        sign[rows[flip]] *= -1.0
+        n_flip = np.bincount(cat["s"][rows[flip]], minlength=n_st)
+
+    dense: dict[str, np.ndarray] = {}
+    for v in VALUE_COLUMNS:
+        out = np.full(n_var * n_st, np.nan)
+        x = np.concatenate(values[v]) if n_rows else np.zeros(0)
+        if v == "beta":
+            x = x * sign
+        elif v == "effect_allele_frequency":
+            x = np.where(sign > 0, x, 1.0 - x)
+        out[cell] = x
+        dense[v] = out.reshape(n_var, n_st)
+
+    allele_s = pl.Series("a", alleles, dtype=pl.String)
+    lo_s = allele_s.gather(vlo) if n_var else pl.Series([], dtype=pl.String)
+    hi_s = allele_s.gather(vhi) if n_var else pl.Series([], dtype=pl.String)
+    variants = pl.DataFrame(
+        {
+            "chromosome": pl.Series(present, dtype=pl.String).gather(vc)
+            if n_var
+            else pl.Series([], dtype=pl.String),
+            "base_pair_location": pl.Series(vp, dtype=pl.Int64),
+            "variant_id": ids["variant_id"],
+            "rsid": ids["rsid"],
+            "_lo": lo_s,
+            "_hi": hi_s,
+            "_strand": pl.Series(first_strand, dtype=pl.Boolean),
+        }
+    ).select(
+        "chromosome",
+        "base_pair_location",
+        "variant_id",
+        "rsid",
+        pl.when("_strand").then(_complement(pl.col("_lo"))).otherwise("_lo").alias("effect_allele"),
+        pl.when("_strand").then(_complement(pl.col("_hi"))).otherwise("_hi").alias("other_allele"),
+    )
+    counts = pl.DataFrame(
+        [{**e.counts, "palindromic_flipped": int(n_flip[s])} for s, e in enumerate(studies)]
+    )
+    return Harmonised(
+        variants=variants,
+        studies=names,
+        values=dense,
+        counts=counts,
+        dropped=pl.concat([e.dropped for e in studies], how="vertical_relaxed"),
+    )

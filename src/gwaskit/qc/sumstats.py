@@ -118,18 +118,18 @@ def qc_sumstats(
         )
     if use_positions is None:
         use_positions = _has(table, "base_pair_location")
-    conditions: list[tuple[str, pl.Expr]] = []
-    ea, oa = pl.col("effect_allele"), pl.col("other_allele")
-    conditions.append(
-        (
-            "invalid_alleles",
-            ~(
-                ea.str.contains(r"^[ACGT]+$").fill_null(False)
-                & oa.str.contains(r"^[ACGT]+$").fill_null(False)
-                & (ea != oa).fill_null(False)
-            ),
-        )
+    conditions: list[tuple[str, pl.Expr | np.ndarray]] = []
+    ea, oa = table["effect_allele"], table["other_allele"]
+    a, b = integer_codes(ea, oa)
+    # the pattern is matched on the distinct alleles only
+    distinct = pl.concat([ea.unique(), oa.unique()]).unique().drop_nulls().cast(pl.String)
+    acgt = distinct.filter(distinct.str.contains(r"^[ACGT]+$"))
+    valid = (
+        ea.is_in(acgt).fill_null(False)
+        & oa.is_in(acgt).fill_null(False)
+        & (a != b).fill_null(False)
     )
+    conditions.append(("invalid_alleles", ~valid.to_numpy()))
     if use_positions:
         conditions.append(
             (
@@ -157,24 +157,26 @@ def qc_sumstats(
         if "n_cases" in table.columns and "n_controls" in table.columns:
             has_n = has_n | (pl.col("n_cases").is_not_null() & pl.col("n_controls").is_not_null())
         conditions.append(("n_missing", ~has_n))
-    key = ["chromosome", "base_pair_location"] if use_positions else ["variant_id"]
-    pair = [pl.min_horizontal(ea, oa).alias("_a"), pl.max_horizontal(ea, oa).alias("_b")]
-    conditions.append(("duplicate", pl.struct(*[pl.col(k) for k in key], *pair).is_duplicated()))
+    conditions.append(("duplicate", _duplicated(table, use_positions, a, b)))
 
-    reason: pl.Expr = pl.lit(None, pl.String)
-    for name, cond in reversed(conditions):
-        reason = pl.when(cond.fill_null(False)).then(pl.lit(name)).otherwise(reason)
-    marked = table.with_columns(_reason=reason)
-    kept = marked.filter(pl.col("_reason").is_null()).drop("_reason")
-    # an association's own reason code (why it has no estimate) gives way to the QC reason
-    dropped = (
-        marked.filter(pl.col("_reason").is_not_null())
-        .drop("reason", strict=False)
-        .rename({"_reason": "reason"})
-    )
-    found = dropped["reason"].value_counts()
-    by_reason = dict(zip(found["reason"].to_list(), found["count"].to_list(), strict=True))
-    counts = {r: int(by_reason.get(r, 0)) for r in QC_REASONS}
+    exprs = [
+        cond.fill_null(False).alias(f"_{i}")
+        for i, (_, cond) in enumerate(conditions)
+        if isinstance(cond, pl.Expr)
+    ]
+    evaluated = table.select(exprs) if exprs else None
+    code = np.zeros(table.height, dtype=np.int8)  # 0 kept, else 1 + index into QC_REASONS
+    for i in reversed(range(len(conditions))):  # the first condition met gives the reason
+        name, cond = conditions[i]
+        mask = evaluated[f"_{i}"].to_numpy() if isinstance(cond, pl.Expr) else cond
+        code[mask] = 1 + QC_REASONS.index(name)
+    keep = code == 0
+    kept = table.filter(pl.Series(keep)) if not keep.all() else table
+    bad = np.flatnonzero(~keep)
+    names = np.array([None, *QC_REASONS], dtype=object)
+    dropped = table[bad].with_columns(pl.Series("reason", names[code[bad]], dtype=pl.String))
+    found = np.bincount(code, minlength=len(QC_REASONS) + 1)
+    counts = {r: int(found[i + 1]) for i, r in enumerate(QC_REASONS)}
 
     summary: dict[str, Any] = {"variants_read": table.height, "variants_kept": kept.height}
     summary.update(_pz_consistency(kept, pz_tolerance))
@@ -191,6 +193,73 @@ def qc_sumstats(
             )
         )
     return SumstatsQC(table=kept, dropped=dropped, counts=counts, summary=summary)
+
+
+def integer_codes(*columns: pl.Series) -> list[pl.Series]:
+    """UInt32 codes of string columns in one code space shared by all (null stays null)."""
+    n = [c.len() for c in columns]
+    both = pl.concat([c.cast(pl.String) for c in columns]).cast(pl.Categorical).to_physical()
+    starts = np.cumsum([0, *n])
+    return [both.slice(int(starts[i]), n[i]) for i in range(len(columns))]
+
+
+def pack_keys(columns: list[pl.Series]) -> pl.Series | None:
+    """One Int64 per row holding several non-negative integer columns without loss (so that
+    equal rows have equal keys and the order is that of the columns, first most significant),
+    or ``None`` when they need more than 63 bits or hold nulls or negative values."""
+    bits = []
+    for c in columns:
+        if c.null_count() or c.len() == 0:
+            return None
+        lo, hi = c.min(), c.max()
+        if lo < 0:
+            return None
+        bits.append(max(int(hi).bit_length(), 1))
+    if sum(bits) > 63:
+        return None
+    key = np.zeros(columns[0].len(), dtype=np.int64)
+    for c, b in zip(columns, bits, strict=True):
+        key = (key << b) | c.to_numpy().astype(np.int64)
+    return pl.Series("_key", key)
+
+
+def duplicated_int(key: np.ndarray) -> np.ndarray:
+    """Boolean mask of the entries of an integer array that occur more than once (all copies);
+    by a stable sort, which is nearly free on the position-sorted files GWAS tools write."""
+    if key.size < 2:
+        return np.zeros(key.size, dtype=bool)
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    same = sk[1:] == sk[:-1]
+    dup_sorted = np.zeros(key.size, dtype=bool)
+    dup_sorted[1:] |= same
+    dup_sorted[:-1] |= same
+    out = np.empty(key.size, dtype=bool)
+    out[order] = dup_sorted
+    return out
+
+
+def _duplicated(table: pl.DataFrame, use_positions: bool, a: pl.Series, b: pl.Series) -> np.ndarray:
+    """Rows whose key (chromosome and position, or variant id) and unordered allele pair occur
+    more than once (all copies); strings are compared through integer codes (``a``, ``b``: the
+    codes of the effect and other alleles)."""
+    pair = pl.DataFrame([a.alias("_a"), b.alias("_b")]).select(
+        pl.min_horizontal("_a", "_b").alias("_lo"), pl.max_horizontal("_a", "_b").alias("_hi")
+    )
+    if use_positions:
+        (chrom,) = integer_codes(table["chromosome"])
+        key = [chrom.alias("_c"), table["base_pair_location"].alias("_p")]
+        packed = pack_keys([*key, *pair.get_columns()])
+        if packed is not None:
+            return duplicated_int(packed.to_numpy())
+    else:
+        key = [table["variant_id"].alias("_v")]
+    return (
+        pl.DataFrame([*key, *pair.get_columns()])
+        .select(pl.struct(pl.all()).is_duplicated())
+        .to_series()
+        .to_numpy()
+    )
 
 
 def _pz_consistency(table: pl.DataFrame, tolerance: float) -> dict[str, Any]:
