@@ -93,3 +93,11 @@ def test_init__example_plan_parses_once_its_files_exist(tmp_path):
     parsed = read_plan(plan)
     assert [c.name for c in parsed.cohorts] == ["cohort1", "shared_summaries"]
     assert parsed.association.covariates == ("sex", "age")
+
+
+def test_read_plan__none_switches_an_optional_setting_off(tmp_path):
+    text = VALID.replace("[meta]", '[qc]\nking_cutoff = "none"\n\n[meta]')
+    assert read_plan(_write(tmp_path, text)).qc.king_cutoff is None
+    bad = VALID.replace("[meta]", '[qc]\nking_cutoff = "off"\n\n[meta]')
+    with pytest.raises(InputError, match='qc.king_cutoff must be a number or "none"'):
+        read_plan(_write(tmp_path, bad))

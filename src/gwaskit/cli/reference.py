@@ -247,7 +247,7 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     "controls for a binary trait (`--hwe`).",
     ("qc", "king_cutoff"): "Of each pair of samples with a KING-robust kinship above this, remove "
     "one (`--king-cutoff`; 0.0884 = second degree, 0.177 = first degree, 0.354 = duplicates and "
-    "monozygotic twins). TOML has no null, so a plan cannot switch the filter off. Kinship needs "
+    "monozygotic twins). `'none'` (a string) switches the filter off. Kinship needs "
     "genome-wide markers: on a few megabases (such as simulated data) it is noisy.",
     ("qc", "het_sd"): "Remove samples whose heterozygosity (inbreeding F) lies more than this "
     "many standard deviations from the cohort mean (`--het-sd`).",
@@ -279,9 +279,6 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     "`rsid`), to mark each locus known or novel; on the consortium's build.",
     ("loci", "cojo"): "Conditional and joint analysis per locus (GCTA-COJO style) to count "
     "independent signals; needs an LD reference.",
-    ("annotate", "genes"): "Name each locus by its genes (bundled GENCODE v32 tables): nearest "
-    "gene and the genes within 500 kb. The annotate stage currently always does this; `false` is "
-    "accepted but not yet honoured.",
     ("annotate", "tissues"): "Test the genes at the loci for tissue-specific expression (GTEx); "
     "needs an LD reference.",
     ("cohort", "name"): "Study name, unique; used for file names and in the report.",

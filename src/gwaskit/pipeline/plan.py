@@ -82,9 +82,8 @@ class LociSettings:
 
 @dataclass(frozen=True)
 class AnnotateSettings:
-    """Genes and tissues."""
+    """Tissue enrichment (loci are always named by their genes)."""
 
-    genes: bool = True
     tissues: bool = True
 
 
@@ -204,8 +203,8 @@ def _required(f: Any) -> bool:
 
 def _coerce(value: Any, hint: Any, key: str, source: Path) -> Any:
     allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-    if value is None and type(None) in allowed:
-        return None
+    if type(None) in allowed and (value is None or value == "none"):
+        return None  # TOML has no null: "none" switches an optional setting off
     for kind in allowed:
         origin = typing.get_origin(kind)
         if origin is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -217,6 +216,8 @@ def _coerce(value: Any, hint: Any, key: str, source: Path) -> Any:
         if kind in (str, bool) and type(value) is kind:
             return value
     names = " or ".join(_type_name(k) for k in allowed if k is not type(None))
+    if type(None) in allowed:
+        names += ' or "none"'
     raise InputError(source, f"{key} must be {names}, got {value!r}.")
 
 

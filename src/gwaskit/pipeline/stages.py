@@ -25,13 +25,13 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from gwaskit import __version__
 from gwaskit.errors import GwaskitError, InputError
 from gwaskit.io import open_genotypes
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
+from gwaskit.loci.ld import lead_r2
 from gwaskit.pipeline.plan import Cohort, Plan
 from gwaskit.pipeline.runner import Task
 
@@ -134,7 +134,9 @@ def build_tasks(
             )
         )
         loci_table = out / "replicate/discovery/replicate.parquet"
-    annotate_argv = ["annotate", str(loci_table), "--build", build]
+    annotate_argv = [
+        "annotate", str(loci_table), "--build", build, "--window-kb", repr(plan.loci.window_kb)
+    ]  # fmt: skip
     if plan.annotate.tissues and ld_reference is not None:
         annotate_argv += [
             "--sumstats", str(out / "meta/discovery/meta.parquet"), "--ld-ref", str(ld_reference)
@@ -160,7 +162,7 @@ def build_tasks(
                 run_report,
                 out=str(out),
                 plan_summary=_plan_summary(plan),
-                studies=[c.name for c in plan.cohorts],
+                studies=[c.name for c in discovery],
                 ld_reference=None if ld_reference is None else str(ld_reference),
                 build=build,
             ),
@@ -168,7 +170,7 @@ def build_tasks(
             depends=(
                 "meta/discovery",
                 "annotate/discovery",
-                *(f"sumstats/{c.name}" for c in plan.cohorts),
+                *(f"sumstats/{c.name}" for c in discovery),
                 *((reference_task,) if reference_task else ()),
             ),
         )
@@ -348,12 +350,14 @@ def run_assoc(
     verbs: VerbRunner,
 ) -> None:
     """Association with the cohort's covariates and its top ``pcs`` principal components."""
-    covar = folder / "covariates.tsv"
-    merge_covariates(Path(eigenvec), None if covariates is None else Path(covariates), covar)
     argv = [
-        "assoc", genotypes, "--pheno", phenotypes, "--covar", str(covar),
-        "--model", model, "--test", test, "--build", build,
+        "assoc", genotypes, "--pheno", phenotypes, "--model", model, "--test", test,
+        "--build", build,
     ]  # fmt: skip
+    if pcs or covariate_names:
+        covar = folder / "covariates.tsv"
+        merge_covariates(Path(eigenvec), None if covariates is None else Path(covariates), covar)
+        argv += ["--covar", str(covar)]
     if phenotype_name:
         argv += ["--pheno-name", phenotype_name]
     if pcs:
@@ -463,7 +467,7 @@ def run_report(
     if ld_reference is not None and loci.height:
         (folder / "ld").mkdir()
         for locus in loci.iter_rows(named=True):
-            r2 = lead_r2(ld_reference, meta, locus, build)
+            r2 = _locus_r2(ld_reference, meta, locus, build)
             r2.write_parquet(folder / "ld" / f"{locus_file_name(locus['locus_id'])}.parquet")
     manifest = {
         "title": plan_summary["consortium"]["name"],  # type: ignore[index]
@@ -497,23 +501,13 @@ def _write_studies(meta_studies: pl.DataFrame, order: list[str], root: Path, pat
     table.write_parquet(path)
 
 
-def lead_r2(
+def _locus_r2(
     reference: str, meta: pl.DataFrame, locus: dict[str, object], build: str
 ) -> pl.DataFrame:
     """r² of every variant of a locus with its lead, on the LD reference panel."""
-    from gwaskit.loci.ld import load_panel
-
     region = meta.filter(
         (pl.col("chromosome") == locus["chromosome"])
         & pl.col("base_pair_location").is_between(locus["start"], locus["end"])
     )
     with open_genotypes(reference, build=build) as source:
-        panel, found = load_panel(source, region)
-    ids = region["variant_id"].to_numpy()[found]
-    lead = np.flatnonzero(ids == locus["variant_id"])
-    if lead.size == 0:
-        return pl.DataFrame(
-            {"variant_id": [], "r2": []}, schema={"variant_id": pl.String, "r2": pl.Float64}
-        )
-    r = panel.r(lead[:1])[0]
-    return pl.DataFrame({"variant_id": ids, "r2": r * r})
+        return lead_r2(source, region, str(locus["variant_id"]))
