@@ -99,5 +99,5 @@ def test_read_plan__none_switches_an_optional_setting_off(tmp_path):
     text = VALID.replace("[meta]", '[qc]\nking_cutoff = "none"\n\n[meta]')
     assert read_plan(_write(tmp_path, text)).qc.king_cutoff is None
     bad = VALID.replace("[meta]", '[qc]\nking_cutoff = "off"\n\n[meta]')
-    with pytest.raises(InputError, match='qc.king_cutoff must be a number or "none"'):
+    with pytest.raises(InputError, match=r'qc\.king_cutoff must be a number or "none"'):
         read_plan(_write(tmp_path, bad))
