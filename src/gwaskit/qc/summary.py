@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 from gwaskit.engine import LocalEngine
 from gwaskit.io.chromosomes import chromosome_order
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.qc.packed import MISSING, count_codes, map_blocks
+
+log = logging.getLogger(__name__)
 
 
 def summarise_genotypes(source: GenotypeSource, *, threads: int | None = None) -> dict[str, object]:
@@ -14,6 +19,7 @@ def summarise_genotypes(source: GenotypeSource, *, threads: int | None = None) -
     Missing calls are counted on the packed genotypes (a ``.bed`` is never decoded to floats).
     """
     n = source.n_samples
+    start = time.perf_counter()
     missing = sum(
         map_blocks(
             source,
@@ -22,8 +28,15 @@ def summarise_genotypes(source: GenotypeSource, *, threads: int | None = None) -
             description="reading",
         )
     )
-    chromosomes = sorted(source.variants["chromosome"].unique().to_list(), key=chromosome_order)
+    seconds = time.perf_counter() - start
     calls = source.n_samples * source.n_variants
+    log.info(
+        "counted %s genotypes in %.2f s (%s M genotypes/s)",
+        f"{calls:,}",
+        seconds,
+        f"{calls / max(seconds, 1e-9) / 1e6:,.0f}",
+    )
+    chromosomes = sorted(source.variants["chromosome"].unique().to_list(), key=chromosome_order)
     sexes = source.samples["sex"].value_counts()
     by_sex = dict(zip(sexes["sex"].to_list(), sexes["count"].to_list(), strict=True))
     return {
