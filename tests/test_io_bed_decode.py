@@ -87,9 +87,13 @@ def test_decode_bed__threads_give_the_same_dosages(tmp_path, monkeypatch):
         np.testing.assert_array_equal(two, bed_reader_dosages(tmp_path / "x.bed", samples))
 
 
-def test_decode_bed__row_width_must_match_sample_count():
+def test_decode_bed__row_width_and_bounds_are_checked():
     with pytest.raises(ValueError, match="bytes"):
         decode_bed(np.zeros((2, 3), dtype=np.uint8), 13)
+    rows = np.zeros((2, 4), dtype=np.uint8)
+    for variants, samples in (([2], None), ([-1], None), (None, [13]), (None, [0, -1])):
+        with pytest.raises(IndexError):
+            decode_bed(rows, 13, None if variants is None else np.array(variants), samples)
 
 
 @settings(max_examples=40, deadline=None)

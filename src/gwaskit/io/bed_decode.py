@@ -86,8 +86,8 @@ def decode_bed(
     n_samples
         Samples in a row (the padding bits of the last byte are never read).
     variants, samples
-        Row and sample indices (any order, repeats allowed); ``None`` means all. Not checked
-        against the bounds here: :meth:`GenotypeSource.read` validates them.
+        Row and sample indices (any order, repeats allowed); ``None`` means all. An index out
+        of bounds raises ``IndexError`` (the kernels do not check).
     threads
         Decode on this many threads (by variant) when the block is large.
     """
@@ -99,7 +99,11 @@ def decode_bed(
         if variants is None
         else np.ascontiguousarray(variants, dtype=np.int64)
     )
-    full = samples is None or is_all_samples(np.asarray(samples), n_samples)
+    _check_bounds(variants, packed.shape[0], "variant")
+    if samples is not None:
+        samples = np.asarray(samples, dtype=np.int64)
+        _check_bounds(samples, n_samples, "sample")
+    full = samples is None or is_all_samples(samples, n_samples)
     n_out = n_samples if full else len(samples)
     out = np.empty((n_out, variants.size), dtype=np.float32, order="F")
     if variants.size == 0 or n_out == 0:
@@ -109,9 +113,8 @@ def decode_bed(
         def run(a: int, b: int) -> None:
             _decode_all(rows, variants[a:b], n_samples, BYTE_DOSAGE, CODE_DOSAGE, out[:, a:b])
     else:
-        chosen = np.asarray(samples, dtype=np.int64)
-        byte_index = chosen >> 2
-        shift = ((chosen & 3) << 1).astype(np.uint8)
+        byte_index = samples >> 2
+        shift = ((samples & 3) << 1).astype(np.uint8)
 
         def run(a: int, b: int) -> None:
             _decode_subset(rows, variants[a:b], byte_index, shift, CODE_DOSAGE, out[:, a:b])
@@ -125,3 +128,8 @@ def decode_bed(
         for future in [pool.submit(run, a, b) for a, b in itertools.pairwise(bounds)]:
             future.result()
     return out
+
+
+def _check_bounds(index: np.ndarray, n: int, what: str) -> None:
+    if index.size and (index.min() < 0 or index.max() >= n):
+        raise IndexError(f"{what} indices must lie in [0, {n}), got {index.min()}..{index.max()}.")
