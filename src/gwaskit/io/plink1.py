@@ -1,8 +1,10 @@
-"""PLINK 1 binary filesets (``.bed``/``.bim``/``.fam``) through bed-reader.
+"""PLINK 1 binary filesets (``.bed``/``.bim``/``.fam``).
 
 Effect allele = A1, ``.bim`` column 5 (bed-reader's ``count_A1=True``); other allele = A2.
 The ``.bim`` and ``.fam`` are parsed here (with line-level error messages) and the ``.bed`` is
-checked against their counts before any genotype is read.
+checked against their counts before any genotype is read. Genotypes are decoded from a memory
+map of the ``.bed`` by the compiled kernels of :mod:`gwaskit.io.bed_decode` (tested to give
+bed-reader's output exactly).
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from bed_reader import open_bed
 
 from gwaskit.errors import InputError
+from gwaskit.io.bed_decode import decode_bed
 from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import GenotypeSource
@@ -33,24 +35,21 @@ class PlinkBedSource(GenotypeSource):
         self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
         self._threads = threads
         self._packed: np.ndarray | None = None
-        self._bed = open_bed(
-            self.path,
-            iid_count=self.n_samples,
-            sid_count=self.n_variants,
-            count_A1=True,
-            num_threads=threads,
-            skip_format_check=True,
-        )
 
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
-        if variants.size == 0 or samples.size == 0:
-            return np.empty((samples.size, variants.size), dtype=np.float32)
-        return self._bed.read(
-            index=(_as_slice(samples), _as_slice(variants)),
-            dtype=np.float32,
-            order="F",
-            num_threads=self._threads,
-        )
+        return decode_bed(self._rows(), self.n_samples, variants, samples, threads=self._threads)
+
+    def _rows(self) -> np.ndarray:
+        """The memory map of the ``.bed`` rows, ``uint8 (n_variants, (n_samples + 3) // 4)``."""
+        if self._packed is None:
+            self._packed = np.memmap(
+                self.path,
+                dtype=np.uint8,
+                mode="r",
+                offset=3,
+                shape=(self.n_variants, (self.n_samples + 3) // 4),
+            )
+        return self._packed
 
     def read_packed(self, variant_range: range | None = None) -> np.ndarray:
         """The raw ``.bed`` bytes of a block of consecutive variants, without decoding.
@@ -67,27 +66,10 @@ class PlinkBedSource(GenotypeSource):
             0 <= variant_range.start <= variant_range.stop <= self.n_variants
         ):
             raise ValueError(f"variant_range must be a consecutive range, got {variant_range!r}.")
-        if self._packed is None:
-            bytes_per_variant = (self.n_samples + 3) // 4
-            self._packed = np.memmap(
-                self.path,
-                dtype=np.uint8,
-                mode="r",
-                offset=3,
-                shape=(self.n_variants, bytes_per_variant),
-            )
-        return self._packed[variant_range.start : variant_range.stop]
+        return self._rows()[variant_range.start : variant_range.stop]
 
     def close(self) -> None:
         self._packed = None
-        self._bed.__exit__(None, None, None)
-
-
-def _as_slice(index: np.ndarray) -> np.ndarray | slice:
-    """A run of consecutive indices as a slice, which bed-reader reads without an index array."""
-    if index.size and index[-1] - index[0] == index.size - 1 and (np.diff(index) == 1).all():
-        return slice(int(index[0]), int(index[-1]) + 1)
-    return index
 
 
 def read_fam(path: Path) -> pl.DataFrame:
