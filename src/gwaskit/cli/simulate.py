@@ -112,9 +112,8 @@ def run(args: argparse.Namespace) -> int:
         null=args.null,
         heterogeneous=args.heterogeneous,
     )
-    if args.verbose < 2:  # msprime and bed-reader log every step at INFO
-        for name in ("msprime", "bed_reader"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+    if args.verbose < 2:  # msprime logs every step at INFO
+        logging.getLogger("msprime").setLevel(logging.WARNING)
     start = time.perf_counter()
     consortium = simulate_consortium(
         spec, seed=args.seed, threads=args.threads, progress=not args.no_progress
