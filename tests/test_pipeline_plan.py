@@ -101,3 +101,29 @@ def test_read_plan__none_switches_an_optional_setting_off(tmp_path):
     bad = VALID.replace("[meta]", '[qc]\nking_cutoff = "off"\n\n[meta]')
     with pytest.raises(InputError, match=r'qc\.king_cutoff must be a number or "none"'):
         read_plan(_write(tmp_path, bad))
+
+
+def test_run_meta__single_study_gets_the_meta_analysis_qc(tmp_path):
+    import polars as pl
+
+    from gwaskit.pipeline.stages import VerbRunner, run_meta
+
+    study = tmp_path / "a.tsv"
+    study.write_text(
+        "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error"
+        "\teffect_allele_frequency\tp_value\tn\n"
+        "1\t1000\tA\tG\t0.1\t0.02\t0.3\t5.7e-7\t5000\n"
+        "1\t2000\tC\tT\t0.2\t-0.05\t0.2\t0.01\t5000\n"  # SE <= 0: dropped with its reason
+        "2\t3000\tA\tC\t-0.05\t0.02\t0.4\t0.012\t5000\n"
+    )
+    out = tmp_path / "meta"
+    out.mkdir()
+    run_meta(
+        out, studies={"a": str(study)}, method="fixed", gc=False, maf_threshold=0.4,
+        build="GRCh37", verbs=VerbRunner(),
+    )  # fmt: skip
+    kept = pl.read_parquet(out / "meta.parquet")
+    assert kept["base_pair_location"].to_list() == [1000, 3000]
+    dropped = pl.read_parquet(out / "meta.dropped.parquet")
+    assert dropped["base_pair_location"].to_list() == [2000]
+    assert dropped["reason"].to_list() == ["se_not_positive"]

@@ -31,9 +31,11 @@ from gwaskit import __version__
 from gwaskit.errors import GwaskitError, InputError
 from gwaskit.io import open_genotypes
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
+from gwaskit.io.tables import write_table
 from gwaskit.loci.ld import lead_r2
 from gwaskit.pipeline.plan import Cohort, Plan
 from gwaskit.pipeline.runner import Task
+from gwaskit.qc.sumstats import qc_sumstats
 
 log = logging.getLogger(__name__)
 
@@ -419,10 +421,14 @@ def run_meta(
     verbs: VerbRunner,
 ) -> None:
     """Meta-analysis of the discovery studies; a single study stands for itself."""
-    if len(studies) == 1:
-        (path,) = studies.values()
+    if len(studies) == 1:  # the study stands for itself, after the same QC as in a meta-analysis
+        ((name, path),) = studies.items()
         table, meta = read_sumstats(path, build=build)
-        write_sumstats(table, folder / "meta", metadata={**meta, "genome_assembly": build})
+        qc = qc_sumstats(table, build=build)
+        if qc.table.height == 0:
+            raise InputError(path, f"study {name}: no variant passed summary-statistics QC.")
+        write_sumstats(qc.table, folder / "meta", metadata={**meta, "genome_assembly": build})
+        write_table(qc.dropped.with_columns(pl.lit(name).alias("study")), folder / "meta.dropped")
         return
     argv = ["meta", "--method", method, "--build", build, "--maf-threshold", repr(maf_threshold)]
     for name, path in studies.items():
