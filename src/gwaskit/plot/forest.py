@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from scipy import special
 
 from gwaskit.errors import ParameterError
+from gwaskit.meta.combine import fixed_effects, heterogeneity, random_effects
 from gwaskit.plot._axes import format_p, new_axes
 from gwaskit.stats import neg_log10_p_from_z
 
@@ -21,19 +22,20 @@ def inverse_variance_summary(
 ) -> tuple[tuple[float, float], tuple[float, float], float]:
     """Fixed-effect and DerSimonian–Laird random-effects summaries and I² (percent, 0–100).
 
-    Only for drawing a forest plot when the meta-analysis row is not at hand; the meta-analysis
-    itself lives in :mod:`gwaskit.meta`. Returns ``((beta_f, se_f), (beta_r, se_r), i2)``.
+    For drawing a forest plot when the meta-analysis row is not at hand, through the kernels of
+    :mod:`gwaskit.meta.combine`. Returns ``((beta_f, se_f), (beta_r, se_r), i2)``.
     """
-    b = np.asarray(beta, dtype=np.float64)
-    w = 1.0 / np.asarray(standard_error, dtype=np.float64) ** 2
-    fixed = float(np.sum(w * b) / np.sum(w))
-    q = float(np.sum(w * (b - fixed) ** 2))
-    k = b.size
-    tau2 = max(0.0, (q - (k - 1)) / (np.sum(w) - np.sum(w**2) / np.sum(w))) if k > 1 else 0.0
-    wr = 1.0 / (1.0 / w + tau2)
-    random = float(np.sum(wr * b) / np.sum(wr))
-    i2 = max(0.0, (q - (k - 1)) / q) * 100.0 if q > 0 else 0.0
-    return (fixed, float(np.sqrt(1 / np.sum(w)))), (random, float(np.sqrt(1 / np.sum(wr)))), i2
+    b = np.asarray(beta, dtype=np.float64)[None, :]
+    se = np.asarray(standard_error, dtype=np.float64)[None, :]
+    fixed = fixed_effects(b, se)
+    random = random_effects(b, se, method="dl")
+    q = np.nansum((b - fixed.beta[:, None]) ** 2 / se**2, axis=1)
+    i2 = heterogeneity(q, np.asarray([b.shape[1]])).i2
+    return (
+        (float(fixed.beta[0]), float(fixed.se[0])),
+        (float(random.beta[0]), float(random.se[0])),
+        float(i2[0]) * 100.0,
+    )
 
 
 def forest(
