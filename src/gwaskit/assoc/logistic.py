@@ -105,21 +105,6 @@ def _eta(null: LogisticNull, coef: np.ndarray, g0: np.ndarray) -> np.ndarray:
     return null.x @ coef[:, :k].T + g0 * coef[:, k]
 
 
-def _solve(info: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched solve; returns the solutions and a flag of the systems that were singular."""
-    try:
-        return np.linalg.solve(info, rhs[..., None])[..., 0], np.zeros(len(info), dtype=bool)
-    except np.linalg.LinAlgError:
-        out = np.full(rhs.shape, np.nan)
-        bad = np.zeros(len(info), dtype=bool)
-        for i in range(len(info)):  # rare: only when one system of the block is singular
-            try:
-                out[i] = np.linalg.solve(info[i], rhs[i])
-            except np.linalg.LinAlgError:
-                bad[i] = True
-        return out, bad
-
-
 @numba.njit(cache=True, nogil=True)
 def _irls_kernel(xc, g, active, b, y, w_out, wg_out, r_out, gwg, gr):  # pragma: no cover
     """Weights, weighted genotypes and residuals of one Newton step, fused in one pass.
@@ -272,7 +257,8 @@ def _genotype_se(null: LogisticNull, coef: np.ndarray, g0: np.ndarray, mask: np.
     k = null.k
     unit = np.zeros((len(info), k + 1))
     unit[:, k] = 1.0
-    col, singular = _solve(info, unit)
+    col, singular = _solve_many(info, unit[..., None])
+    col = col[..., 0]
     with np.errstate(invalid="ignore"):
         return np.where(singular | (col[:, k] <= 0), np.nan, np.sqrt(col[:, k]))
 

@@ -206,18 +206,7 @@ def read_pvar(path: Path) -> pl.DataFrame:
         first, layout = 0, "the first line"
     else:
         raise InputError(path, "expected a #CHROM header line after the ## lines.", line=start + 1)
-    body = lines[first:]
-    if not body:
-        raise InputError(path, "has no variant lines.")
-    rows = [line.split() for line in body]
-    for number, fields in enumerate(rows, start=first + 1):
-        if len(fields) != n_fields:
-            raise InputError(
-                path,
-                f"expected {n_fields} fields (as {layout}), found {len(fields)}.",
-                line=number,
-            )
-    table = np.array(rows, dtype=object).reshape(len(rows), n_fields)[:, cols].astype(str)
+    table = _split_rows(path, lines, first, n_fields, layout, "variant")[:, cols]
     chrom, pos, vid, ref, alt = (table[:, i] for i in range(5))
     positions = parse_positions(path, pos, first_line=first + 1, column="POS")
     multi = np.flatnonzero(np.char.find(alt, ",") >= 0)
@@ -271,22 +260,11 @@ def read_psam(path: Path) -> pl.DataFrame:
     else:  # .fam-style: FID IID PAT MAT SEX PHENO
         first, i_fid, i_iid, i_sex, n_fields = 0, 0, 1, 4, 6
         layout = "a headerless .psam/.fam (FID IID PAT MAT SEX PHENO)"
-    body = lines[first:]
-    if not body:
-        raise InputError(path, "has no sample lines.")
-    rows = [line.split() for line in body]
-    for number, fields in enumerate(rows, start=first + 1):
-        if len(fields) != n_fields:
-            raise InputError(
-                path,
-                f"expected {n_fields} fields (as {layout}), found {len(fields)}.",
-                line=number,
-            )
-    table = np.array(rows, dtype=object).reshape(len(rows), n_fields).astype(str)
+    table = _split_rows(path, lines, first, n_fields, layout, "sample")
     iid = table[:, i_iid]
     fid = table[:, i_fid] if i_fid is not None else iid
     if i_sex is None:
-        sex = np.zeros(len(rows), dtype=np.int8)
+        sex = np.zeros(len(table), dtype=np.int8)
     else:
         raw = table[:, i_sex]
         sex = np.where(np.isin(raw, list(_MALE)), 1, np.where(np.isin(raw, list(_FEMALE)), 2, 0))
@@ -302,3 +280,22 @@ def read_psam(path: Path) -> pl.DataFrame:
             line=first + i + 1,
         )
     return samples
+
+
+def _split_rows(
+    path: Path, lines: list[str], first: int, n_fields: int, layout: str, what: str
+) -> np.ndarray:
+    """The whitespace-separated fields of ``lines[first:]`` as a string array, every line with
+    exactly ``n_fields`` fields (an error names the line otherwise)."""
+    body = lines[first:]
+    if not body:
+        raise InputError(path, f"has no {what} lines.")
+    rows = [line.split() for line in body]
+    for number, fields in enumerate(rows, start=first + 1):
+        if len(fields) != n_fields:
+            raise InputError(
+                path,
+                f"expected {n_fields} fields (as {layout}), found {len(fields)}.",
+                line=number,
+            )
+    return np.array(rows, dtype=object).reshape(len(rows), n_fields).astype(str)
