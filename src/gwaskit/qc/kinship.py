@@ -37,6 +37,18 @@ _WORD_CHUNK = 64
 #: Samples per side of a tile of pairs (the unit of the pair counts kept in memory).
 _TILE = 256
 
+#: Columns of a table of sample pairs with their KING-robust kinship.
+PAIR_SCHEMA = {
+    "fid1": pl.String,
+    "iid1": pl.String,
+    "fid2": pl.String,
+    "iid2": pl.String,
+    "n_variants": pl.Int32,
+    "hethet": pl.Int32,
+    "ibs0": pl.Int32,
+    "kinship": pl.Float64,
+}
+
 
 @njit(cache=True, nogil=True, parallel=True)
 def _king_tile(
@@ -171,16 +183,7 @@ class KingResult:
                 "ibs0": self.ibs0[sel],
                 "kinship": self.kinship[sel],
             },
-            schema={
-                "fid1": pl.String,
-                "iid1": pl.String,
-                "fid2": pl.String,
-                "iid2": pl.String,
-                "n_variants": pl.Int32,
-                "hethet": pl.Int32,
-                "ibs0": pl.Int32,
-                "kinship": pl.Float64,
-            },
+            schema=PAIR_SCHEMA,
         )
 
 

@@ -24,7 +24,7 @@ import polars as pl
 from gwaskit.engine import Engine
 from gwaskit.errors import ParameterError
 from gwaskit.io.genotypes import GenotypeSource
-from gwaskit.qc.kinship import KING_DEGREES, KingResult, king_kinship
+from gwaskit.qc.kinship import KING_DEGREES, PAIR_SCHEMA, KingResult, king_kinship
 from gwaskit.qc.packed import count_per_sample, map_blocks
 
 #: PLINK's --check-sex F thresholds: below FEMALE_MAX_F female, above MALE_MIN_F male.
@@ -257,19 +257,7 @@ def sample_qc(
         ]
         keep &= ~mismatch
 
-    related = pl.DataFrame(
-        schema={
-            "fid1": pl.String,
-            "iid1": pl.String,
-            "fid2": pl.String,
-            "iid2": pl.String,
-            "n_variants": pl.Int32,
-            "hethet": pl.Int32,
-            "ibs0": pl.Int32,
-            "kinship": pl.Float64,
-            "degree": pl.String,
-        }
-    )
+    related = pl.DataFrame(schema={**PAIR_SCHEMA, "degree": pl.String})
     if king_cutoff is not None:
         kept = np.flatnonzero(keep)
         king = king_kinship(
