@@ -38,15 +38,15 @@ def score_block(
     """Score tests (with SPA where ``|z| > spa_cutoff`` when ``spa``) for a block ``(n, m)``."""
     x, mu = null.x, null.mu
     w = mu * (1 - mu)
-    gi, n_obs, sum_g, n_cases, gwg = impute_block(g, null.y, w)
+    g = np.asfortranarray(g, dtype=np.float32)
+    m = g.shape[1]
+    xwx_inv = np.linalg.inv(x.T @ (x * w[:, None]))
+    # one matrix product gives X'Wg (k rows) and the score (y - mu)'g (last row)
+    left_t = np.ascontiguousarray(np.column_stack([x * w[:, None], null.y - mu]).T)
+    prod, n_obs, sum_g, n_cases, gwg = _impute_project(g, null.y, w, left_t)
     with np.errstate(invalid="ignore", divide="ignore"):
         eaf = sum_g / (2.0 * n_obs)
     n_controls = n_obs - n_cases
-    m = gi.shape[1]
-    xwx_inv = np.linalg.inv(x.T @ (x * w[:, None]))
-    # one matrix product gives X'Wg (k rows) and the score (y - mu)'g (last row)
-    left = np.column_stack([x * w[:, None], null.y - mu])
-    prod = left.T @ gi
     xwg, s = prod[:-1], prod[-1]
     proj = xwx_inv @ xwg  # (k, m)
     v = gwg - np.einsum("km,km->m", xwg, proj)
@@ -60,8 +60,9 @@ def score_block(
     if spa:
         idx = np.flatnonzero(np.abs(z) > spa_cutoff)
         if idx.size:
-            gt = gi[:, idx] - x @ proj[:, idx]  # covariate-adjusted genotypes (n, r)
-            log_p = spa_log_pvalue(s[idx], gt, mu, gi[:, idx])
+            gi = impute_block(g[:, idx], null.y, w)[0]
+            gt = gi - x @ proj[:, idx]  # covariate-adjusted genotypes (n, r)
+            log_p = spa_log_pvalue(s[idx], gt, mu, gi)
             ok = np.isfinite(log_p)
             neg_log10_p[idx[ok]] = -log_p[ok] / LN10
             # the normal deviate with the same two-sided p
@@ -83,6 +84,60 @@ def score_block(
         n_cases=n_cases,
         n_controls=n_controls,
     )
+
+
+#: Variants imputed per chunk: the float64 chunk (n x 64) stays in cache for the product.
+CHUNK = 64
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+def _impute_chunk(g, y, w, gi, n_obs, sum_g, cases, gwg):  # pragma: no cover - compiled
+    """:func:`gwaskit.assoc.design.impute_block`'s kernel, with vectorisable (reassociated)
+    sums: only the rounding of the sums differs."""
+    n, m = g.shape
+    for j in range(m):
+        count = 0.0
+        total = 0.0
+        c = 0.0
+        for i in range(n):
+            v = np.float64(g[i, j])
+            ok = v == v
+            count += 1.0 if ok else 0.0
+            total += v if ok else 0.0
+            c += y[i] if ok else 0.0
+        mean = total / count if count > 0 else 0.0
+        acc = 0.0
+        for i in range(n):
+            v = np.float64(g[i, j])
+            x = v if v == v else mean
+            gi[i, j] = x
+            acc += w[i] * x * x
+        n_obs[j] = count
+        sum_g[j] = total
+        cases[j] = c
+        gwg[j] = acc
+
+
+def _impute_project(
+    g: np.ndarray, y: np.ndarray, w: np.ndarray, left_t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``left_t @ g_imputed`` and the :func:`impute_block` summaries, chunk by chunk.
+
+    Mean imputation into float64 and the matrix product run over chunks of :data:`CHUNK`
+    variants, so the float64 copy of the whole block is never materialised.
+    """
+    n, m = g.shape
+    prod = np.empty((left_t.shape[0], m))
+    n_obs, sum_g, cases, gwg = (np.empty(m) for _ in range(4))
+    buf = np.empty((n, min(CHUNK, m)), order="F")
+    y = np.asarray(y, np.float64)
+    w = np.asarray(w, np.float64)
+    for a in range(0, m, CHUNK):
+        b = min(a + CHUNK, m)
+        chunk = buf[:, : b - a]
+        _impute_chunk(g[:, a:b], y, w, chunk, n_obs[a:b], sum_g[a:b], cases[a:b], gwg[a:b])
+        np.matmul(left_t, chunk, out=prod[:, a:b])
+    return prod, n_obs, sum_g, cases, gwg
 
 
 @numba.njit(cache=True, nogil=True)
