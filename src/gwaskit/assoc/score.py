@@ -141,24 +141,30 @@ def _impute_project(
 
 
 @numba.njit(cache=True, nogil=True)
-def _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max):  # pragma: no cover - compiled
+def _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, s_min, s_max):  # pragma: no cover
     """log P(S > q) for q > mean, log P(S < q) for q < mean, by Lugannani-Rice.
 
-    ``ti``, ``eta_c``, ``mu_c``: adjusted genotype, logit and mean of the carriers (exact
-    cumulant generating function); the other samples enter through their variance ``var_nc``
-    (normal approximation, fastSPA).
+    ``ti``, ``eta_c``, ``mu_c``, ``sp_c``: adjusted genotype, logit, mean and softplus of the
+    logit of the carriers (exact cumulant generating function); the other samples enter
+    through their variance ``var_nc`` (normal approximation, fastSPA). ``k2_0 = K''(0)``.
     """
     if q >= s_max or q <= s_min:
         return -np.inf
-    t = 0.0
+    nc = ti.size
+    # Newton from the normal-approximation root q / K''(0) (the first step from t = 0)
+    t = q / k2_0 if k2_0 > 0 else 0.0
     lo = -np.inf
     hi = np.inf
+    if t != 0.0:
+        if q > 0:
+            lo = 0.0
+        else:
+            hi = 0.0
     for _ in range(200):
         k1 = var_nc * t
         k2 = var_nc
-        for i in range(ti.size):
-            a = eta_c[i] + t * ti[i]
-            e = 1.0 / (1.0 + np.exp(-a))
+        for i in range(nc):
+            e = 1.0 / (1.0 + np.exp(-(eta_c[i] + t * ti[i])))
             k1 += ti[i] * (e - mu_c[i])
             k2 += ti[i] * ti[i] * e * (1.0 - e)
         f = k1 - q
@@ -182,13 +188,12 @@ def _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max):  # pragma: no cover 
         t = new
     k0 = 0.5 * var_nc * t * t
     k2 = var_nc
-    for i in range(ti.size):
+    for i in range(nc):
         a = eta_c[i] + t * ti[i]
-        e = 1.0 / (1.0 + np.exp(-a))
+        u = np.exp(-abs(a))  # one exp gives the logistic and the softplus of a
+        e = 1.0 / (1.0 + u) if a >= 0 else u / (1.0 + u)
         # log(1 - mu + mu e^{t g}) - t g mu, via softplus differences
-        sa = max(a, 0.0) + np.log1p(np.exp(-abs(a)))
-        se = max(eta_c[i], 0.0) + np.log1p(np.exp(-abs(eta_c[i])))
-        k0 += sa - se - t * ti[i] * mu_c[i]
+        k0 += max(a, 0.0) + np.log1p(u) - sp_c[i] - t * ti[i] * mu_c[i]
         k2 += ti[i] * ti[i] * e * (1.0 - e)
     w2 = 2.0 * (t * q - k0)
     if w2 <= 0 or t == 0.0:
@@ -219,20 +224,19 @@ def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
     n, r = gt.shape
     eta = np.log(mu) - np.log1p(-mu)
     w = mu * (1.0 - mu)
+    sp = np.empty(n)  # softplus(eta) = -log(1 - mu)
+    for i in range(n):
+        sp[i] = max(eta[i], 0.0) + np.log1p(np.exp(-abs(eta[i])))
+    ti_buf = np.empty(n)
+    eta_buf = np.empty(n)
+    mu_buf = np.empty(n)
+    sp_buf = np.empty(n)
     for j in range(r):
-        carriers = 0
+        c = 0
         var_nc = 0.0
+        k2_c = 0.0
         s_min = 0.0
         s_max = 0.0
-        for i in range(n):
-            if g[i, j] != 0.0:
-                carriers += 1
-            else:
-                var_nc += w[i] * gt[i, j] * gt[i, j]
-        ti = np.empty(carriers)
-        eta_c = np.empty(carriers)
-        mu_c = np.empty(carriers)
-        c = 0
         for i in range(n):
             x = gt[i, j]
             if x > 0:
@@ -242,16 +246,25 @@ def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
                 s_min += x * (1 - mu[i])
                 s_max -= x * mu[i]
             if g[i, j] != 0.0:
-                ti[c] = x
-                eta_c[c] = eta[i]
-                mu_c[c] = mu[i]
+                ti_buf[c] = x
+                eta_buf[c] = eta[i]
+                mu_buf[c] = mu[i]
+                sp_buf[c] = sp[i]
+                k2_c += w[i] * x * x
                 c += 1
+            else:
+                var_nc += w[i] * x * x
         if var_nc > 0:  # the normal part has unbounded support
             s_min = -np.inf
             s_max = np.inf
+        ti = ti_buf[:c]
+        eta_c = eta_buf[:c]
+        mu_c = mu_buf[:c]
+        sp_c = sp_buf[:c]
+        k2_0 = var_nc + k2_c
         q = abs(s[j])
-        upper = _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max)
-        lower = _tail_kernel(-q, ti, eta_c, mu_c, var_nc, s_min, s_max)
+        upper = _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, s_min, s_max)
+        lower = _tail_kernel(-q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, s_min, s_max)
         if np.isnan(upper) or np.isnan(lower):
             out[j] = np.nan
         else:
