@@ -38,7 +38,7 @@ def score_block(
     """Score tests (with SPA where ``|z| > spa_cutoff`` when ``spa``) for a block ``(n, m)``."""
     x, mu = null.x, null.mu
     w = mu * (1 - mu)
-    g = np.asfortranarray(g, dtype=np.float32)
+    g = np.asfortranarray(g if g.dtype in (np.float32, np.float64) else g.astype(np.float64))
     m = g.shape[1]
     xwx_inv = np.linalg.inv(x.T @ (x * w[:, None]))
     # one matrix product gives X'Wg (k rows) and the score (y - mu)'g (last row)
