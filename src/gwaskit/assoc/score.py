@@ -40,9 +40,8 @@ def score_block(
     w = mu * (1 - mu)
     g = np.asfortranarray(g if g.dtype in (np.float32, np.float64) else g.astype(np.float64))
     m = g.shape[1]
-    xwx_inv = np.linalg.inv(x.T @ (x * w[:, None]))
-    # one matrix product gives X'Wg (k rows) and the score (y - mu)'g (last row)
-    left_t = np.ascontiguousarray(np.column_stack([x * w[:, None], null.y - mu]).T)
+    # one matrix product with left_t = [WX, y - mu]' gives X'Wg (k rows) and the score (last)
+    xwx_inv, left_t = null.score_products
     prod, n_obs, sum_g, n_cases, gwg = _impute_project(g, null.y, w, left_t)
     with np.errstate(invalid="ignore", divide="ignore"):
         eaf = sum_g / (2.0 * n_obs)
