@@ -140,18 +140,20 @@ def _impute_project(
 
 
 @numba.njit(cache=True, nogil=True)
-def _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, s_min, s_max):  # pragma: no cover
+def _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_0, s_min, s_max):  # pragma: no cover
     """log P(S > q) for q > mean, log P(S < q) for q < mean, by Lugannani-Rice.
 
     ``ti``, ``eta_c``, ``mu_c``, ``sp_c``: adjusted genotype, logit, mean and softplus of the
     logit of the carriers (exact cumulant generating function); the other samples enter
-    through their variance ``var_nc`` (normal approximation, fastSPA). ``k2_0 = K''(0)``.
+    through their variance ``var_nc`` (normal approximation, fastSPA). ``k2_0``, ``k3_0``:
+    ``K''(0)`` and ``K'''(0)``.
     """
     if q >= s_max or q <= s_min:
         return -np.inf
     nc = ti.size
-    # Newton from the normal-approximation root q / K''(0) (the first step from t = 0)
-    t = q / k2_0 if k2_0 > 0 else 0.0
+    # Newton from the root of the second-order expansion K''(0) t + K'''(0) t^2 / 2 = q
+    disc = k2_0 * k2_0 + 2.0 * k3_0 * q
+    t = 2.0 * q / (k2_0 + np.sqrt(disc)) if k2_0 > 0 and disc > 0 else 0.0
     lo = -np.inf
     hi = np.inf
     if t != 0.0:
@@ -234,6 +236,7 @@ def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
         c = 0
         var_nc = 0.0
         k2_c = 0.0
+        k3_c = 0.0
         s_min = 0.0
         s_max = 0.0
         for i in range(n):
@@ -250,6 +253,7 @@ def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
                 mu_buf[c] = mu[i]
                 sp_buf[c] = sp[i]
                 k2_c += w[i] * x * x
+                k3_c += w[i] * (1.0 - 2.0 * mu[i]) * x * x * x
                 c += 1
             else:
                 var_nc += w[i] * x * x
@@ -262,8 +266,8 @@ def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
         sp_c = sp_buf[:c]
         k2_0 = var_nc + k2_c
         q = abs(s[j])
-        upper = _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, s_min, s_max)
-        lower = _tail_kernel(-q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, s_min, s_max)
+        upper = _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_c, s_min, s_max)
+        lower = _tail_kernel(-q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_c, s_min, s_max)
         if np.isnan(upper) or np.isnan(lower):
             out[j] = np.nan
         else:
