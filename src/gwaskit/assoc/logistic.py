@@ -31,6 +31,7 @@ is from the inverse information ``(Z' diag(w) Z)^-1`` at the estimate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numba
 import numpy as np
@@ -60,6 +61,15 @@ class LogisticNull:
     @property
     def k(self) -> int:
         return int(self.x.shape[1])
+
+    @cached_property
+    def score_products(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X'WX)^-1`` and ``[WX, y - mu]'`` ``(k+1, n)``, C-ordered: the score test's
+        per-phenotype matrices, computed once rather than per block."""
+        w = self.mu * (1 - self.mu)
+        xw = self.x * w[:, None]
+        left_t = np.ascontiguousarray(np.column_stack([xw, self.y - self.mu]).T)
+        return np.linalg.inv(self.x.T @ xw), left_t
 
 
 def fit_logistic_null(design: Design, *, source: str = "phenotype") -> LogisticNull:

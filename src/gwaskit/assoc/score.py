@@ -38,15 +38,14 @@ def score_block(
     """Score tests (with SPA where ``|z| > spa_cutoff`` when ``spa``) for a block ``(n, m)``."""
     x, mu = null.x, null.mu
     w = mu * (1 - mu)
-    gi, n_obs, sum_g, n_cases, gwg = impute_block(g, null.y, w)
+    g = np.asfortranarray(g if g.dtype in (np.float32, np.float64) else g.astype(np.float64))
+    m = g.shape[1]
+    # one matrix product with left_t = [WX, y - mu]' gives X'Wg (k rows) and the score (last)
+    xwx_inv, left_t = null.score_products
+    prod, n_obs, sum_g, n_cases, gwg = _impute_project(g, null.y, w, left_t)
     with np.errstate(invalid="ignore", divide="ignore"):
         eaf = sum_g / (2.0 * n_obs)
     n_controls = n_obs - n_cases
-    m = gi.shape[1]
-    xwx_inv = np.linalg.inv(x.T @ (x * w[:, None]))
-    # one matrix product gives X'Wg (k rows) and the score (y - mu)'g (last row)
-    left = np.column_stack([x * w[:, None], null.y - mu])
-    prod = left.T @ gi
     xwg, s = prod[:-1], prod[-1]
     proj = xwx_inv @ xwg  # (k, m)
     v = gwg - np.einsum("km,km->m", xwg, proj)
@@ -60,8 +59,9 @@ def score_block(
     if spa:
         idx = np.flatnonzero(np.abs(z) > spa_cutoff)
         if idx.size:
-            gt = gi[:, idx] - x @ proj[:, idx]  # covariate-adjusted genotypes (n, r)
-            log_p = spa_log_pvalue(s[idx], gt, mu, gi[:, idx])
+            gi = impute_block(g[:, idx], null.y, w)[0]
+            gt = gi - x @ proj[:, idx]  # covariate-adjusted genotypes (n, r)
+            log_p = spa_log_pvalue(s[idx], gt, mu, gi)
             ok = np.isfinite(log_p)
             neg_log10_p[idx[ok]] = -log_p[ok] / LN10
             # the normal deviate with the same two-sided p
@@ -85,25 +85,87 @@ def score_block(
     )
 
 
+#: Variants imputed per chunk: the float64 chunk (n x 64) stays in cache for the product.
+CHUNK = 64
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+def _impute_chunk(g, y, w, gi, n_obs, sum_g, cases, gwg):  # pragma: no cover - compiled
+    """:func:`gwaskit.assoc.design.impute_block`'s kernel, with vectorisable (reassociated)
+    sums: only the rounding of the sums differs."""
+    n, m = g.shape
+    for j in range(m):
+        count = 0.0
+        total = 0.0
+        c = 0.0
+        for i in range(n):
+            v = np.float64(g[i, j])
+            ok = v == v
+            count += 1.0 if ok else 0.0
+            total += v if ok else 0.0
+            c += y[i] if ok else 0.0
+        mean = total / count if count > 0 else 0.0
+        acc = 0.0
+        for i in range(n):
+            v = np.float64(g[i, j])
+            x = v if v == v else mean
+            gi[i, j] = x
+            acc += w[i] * x * x
+        n_obs[j] = count
+        sum_g[j] = total
+        cases[j] = c
+        gwg[j] = acc
+
+
+def _impute_project(
+    g: np.ndarray, y: np.ndarray, w: np.ndarray, left_t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``left_t @ g_imputed`` and the :func:`impute_block` summaries, chunk by chunk.
+
+    Mean imputation into float64 and the matrix product run over chunks of :data:`CHUNK`
+    variants, so the float64 copy of the whole block is never materialised.
+    """
+    n, m = g.shape
+    prod = np.empty((left_t.shape[0], m))
+    n_obs, sum_g, cases, gwg = (np.empty(m) for _ in range(4))
+    buf = np.empty((n, min(CHUNK, m)), order="F")
+    y = np.asarray(y, np.float64)
+    w = np.asarray(w, np.float64)
+    for a in range(0, m, CHUNK):
+        b = min(a + CHUNK, m)
+        chunk = buf[:, : b - a]
+        _impute_chunk(g[:, a:b], y, w, chunk, n_obs[a:b], sum_g[a:b], cases[a:b], gwg[a:b])
+        np.matmul(left_t, chunk, out=prod[:, a:b])
+    return prod, n_obs, sum_g, cases, gwg
+
+
 @numba.njit(cache=True, nogil=True)
-def _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max):  # pragma: no cover - compiled
+def _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_0, s_min, s_max):  # pragma: no cover
     """log P(S > q) for q > mean, log P(S < q) for q < mean, by Lugannani-Rice.
 
-    ``ti``, ``eta_c``, ``mu_c``: adjusted genotype, logit and mean of the carriers (exact
-    cumulant generating function); the other samples enter through their variance ``var_nc``
-    (normal approximation, fastSPA).
+    ``ti``, ``eta_c``, ``mu_c``, ``sp_c``: adjusted genotype, logit, mean and softplus of the
+    logit of the carriers (exact cumulant generating function); the other samples enter
+    through their variance ``var_nc`` (normal approximation, fastSPA). ``k2_0``, ``k3_0``:
+    ``K''(0)`` and ``K'''(0)``.
     """
     if q >= s_max or q <= s_min:
         return -np.inf
-    t = 0.0
+    nc = ti.size
+    # Newton from the root of the second-order expansion K''(0) t + K'''(0) t^2 / 2 = q
+    disc = k2_0 * k2_0 + 2.0 * k3_0 * q
+    t = 2.0 * q / (k2_0 + np.sqrt(disc)) if k2_0 > 0 and disc > 0 else 0.0
     lo = -np.inf
     hi = np.inf
+    if t != 0.0:
+        if q > 0:
+            lo = 0.0
+        else:
+            hi = 0.0
     for _ in range(200):
         k1 = var_nc * t
         k2 = var_nc
-        for i in range(ti.size):
-            a = eta_c[i] + t * ti[i]
-            e = 1.0 / (1.0 + np.exp(-a))
+        for i in range(nc):
+            e = 1.0 / (1.0 + np.exp(-(eta_c[i] + t * ti[i])))
             k1 += ti[i] * (e - mu_c[i])
             k2 += ti[i] * ti[i] * e * (1.0 - e)
         f = k1 - q
@@ -127,13 +189,12 @@ def _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max):  # pragma: no cover 
         t = new
     k0 = 0.5 * var_nc * t * t
     k2 = var_nc
-    for i in range(ti.size):
+    for i in range(nc):
         a = eta_c[i] + t * ti[i]
-        e = 1.0 / (1.0 + np.exp(-a))
+        u = np.exp(-abs(a))  # one exp gives the logistic and the softplus of a
+        e = 1.0 / (1.0 + u) if a >= 0 else u / (1.0 + u)
         # log(1 - mu + mu e^{t g}) - t g mu, via softplus differences
-        sa = max(a, 0.0) + np.log1p(np.exp(-abs(a)))
-        se = max(eta_c[i], 0.0) + np.log1p(np.exp(-abs(eta_c[i])))
-        k0 += sa - se - t * ti[i] * mu_c[i]
+        k0 += max(a, 0.0) + np.log1p(u) - sp_c[i] - t * ti[i] * mu_c[i]
         k2 += ti[i] * ti[i] * e * (1.0 - e)
     w2 = 2.0 * (t * q - k0)
     if w2 <= 0 or t == 0.0:
@@ -164,20 +225,20 @@ def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
     n, r = gt.shape
     eta = np.log(mu) - np.log1p(-mu)
     w = mu * (1.0 - mu)
+    sp = np.empty(n)  # softplus(eta) = -log(1 - mu)
+    for i in range(n):
+        sp[i] = max(eta[i], 0.0) + np.log1p(np.exp(-abs(eta[i])))
+    ti_buf = np.empty(n)
+    eta_buf = np.empty(n)
+    mu_buf = np.empty(n)
+    sp_buf = np.empty(n)
     for j in range(r):
-        carriers = 0
+        c = 0
         var_nc = 0.0
+        k2_c = 0.0
+        k3_c = 0.0
         s_min = 0.0
         s_max = 0.0
-        for i in range(n):
-            if g[i, j] != 0.0:
-                carriers += 1
-            else:
-                var_nc += w[i] * gt[i, j] * gt[i, j]
-        ti = np.empty(carriers)
-        eta_c = np.empty(carriers)
-        mu_c = np.empty(carriers)
-        c = 0
         for i in range(n):
             x = gt[i, j]
             if x > 0:
@@ -187,16 +248,26 @@ def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
                 s_min += x * (1 - mu[i])
                 s_max -= x * mu[i]
             if g[i, j] != 0.0:
-                ti[c] = x
-                eta_c[c] = eta[i]
-                mu_c[c] = mu[i]
+                ti_buf[c] = x
+                eta_buf[c] = eta[i]
+                mu_buf[c] = mu[i]
+                sp_buf[c] = sp[i]
+                k2_c += w[i] * x * x
+                k3_c += w[i] * (1.0 - 2.0 * mu[i]) * x * x * x
                 c += 1
+            else:
+                var_nc += w[i] * x * x
         if var_nc > 0:  # the normal part has unbounded support
             s_min = -np.inf
             s_max = np.inf
+        ti = ti_buf[:c]
+        eta_c = eta_buf[:c]
+        mu_c = mu_buf[:c]
+        sp_c = sp_buf[:c]
+        k2_0 = var_nc + k2_c
         q = abs(s[j])
-        upper = _tail_kernel(q, ti, eta_c, mu_c, var_nc, s_min, s_max)
-        lower = _tail_kernel(-q, ti, eta_c, mu_c, var_nc, s_min, s_max)
+        upper = _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_c, s_min, s_max)
+        lower = _tail_kernel(-q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_c, s_min, s_max)
         if np.isnan(upper) or np.isnan(lower):
             out[j] = np.nan
         else:
