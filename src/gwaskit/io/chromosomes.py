@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from gwaskit.io.text import map_distinct
+
 AUTOSOMES = tuple(str(i) for i in range(1, 23))
 STANDARD = (*AUTOSOMES, "X", "Y", "MT")
 _ALIASES = {
@@ -25,15 +27,7 @@ _ALIASES = {
 
 def normalise_chromosomes(names: pl.Series) -> pl.Series:
     """Map chromosome names to gwaskit's convention (see module docstring)."""
-    names = names.cast(pl.String)
-    distinct = names.unique()
-    if distinct.len() * 4 > names.len():
-        return _normalise(names)
-    mapped = _normalise(distinct)
-    if mapped.eq_missing(distinct).all():
-        return names
-    keep = distinct.is_not_null()
-    return names.replace(distinct.filter(keep), mapped.filter(keep))
+    return map_distinct(names.cast(pl.String), _normalise)
 
 
 def _normalise(names: pl.Series) -> pl.Series:

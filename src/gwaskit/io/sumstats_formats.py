@@ -15,7 +15,7 @@ import gzip
 import io
 import logging
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -27,6 +27,7 @@ import yaml
 
 from gwaskit.errors import InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
+from gwaskit.io.text import map_distinct
 from gwaskit.stats import LN10, neg_log10_p_from_z
 
 log = logging.getLogger(__name__)
@@ -367,8 +368,8 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
         out.append(col)
     table = pl.DataFrame(out)
     # alleles: upper case, METAL numeric codes, strand column
-    ea = _map_distinct(table["effect_allele"], lambda s: s.str.strip_chars().str.to_uppercase())
-    oa = _map_distinct(table["other_allele"], lambda s: s.str.strip_chars().str.to_uppercase())
+    ea = map_distinct(table["effect_allele"], lambda s: s.str.strip_chars().str.to_uppercase())
+    oa = map_distinct(table["other_allele"], lambda s: s.str.strip_chars().str.to_uppercase())
     for name, col in (("effect_allele", ea), ("other_allele", oa)):
         if col.null_count():
             bad = int(col.is_null().arg_true()[0])
@@ -411,19 +412,6 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
             pl.when(vid.str.starts_with("rs")).then(vid).otherwise(None).alias("rsid")
         )
     return _fill_p(table)
-
-
-def _map_distinct(col: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
-    """``fn(col)`` for an element-wise string function, computed on the distinct values
-    (alleles and chromosome names repeat a lot)."""
-    distinct = col.unique()
-    if distinct.len() * 4 > col.len():
-        return fn(col)
-    mapped = fn(distinct)
-    if mapped.eq_missing(distinct).all():
-        return col
-    keep = distinct.is_not_null()
-    return col.replace(distinct.filter(keep), mapped.filter(keep))
 
 
 def _complement(s: pl.Series) -> pl.Series:

@@ -1,10 +1,12 @@
-"""Small, strict readers for whitespace- and tab-separated text files."""
+"""Small, strict readers for whitespace- and tab-separated text files, and text-column helpers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from gwaskit.errors import InputError
 
@@ -52,3 +54,16 @@ def parse_positions(path: Path, values: np.ndarray, *, first_line: int, column: 
             column=column,
         )
     return values.astype(np.int64)
+
+
+def map_distinct(col: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """``fn(col)`` for an element-wise string function, computed on the distinct values when
+    they repeat a lot (alleles, chromosome names); nulls stay null."""
+    distinct = col.unique()
+    if distinct.len() * 4 > col.len():
+        return fn(col)
+    mapped = fn(distinct)
+    if mapped.eq_missing(distinct).all():
+        return col
+    keep = distinct.is_not_null()
+    return col.replace(distinct.filter(keep), mapped.filter(keep))
