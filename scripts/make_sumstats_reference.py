@@ -39,14 +39,22 @@ def main(folder: Path) -> None:
             pl.col("ALT").alias("other_allele"),
             *[pl.col(p).cast(pl.Float32).alias(f"eaf_{p.lower()}") for p in POPS],
         ).sort("chromosome", "base_pair_location")
-        table.write_parquet(OUT / f"hapmap3_eaf_{build}.parquet", compression_level=22,
-                            compression="zstd")
-    cols = {"rsid": pl.String, "A1": pl.String, "A2": pl.String, "#CHROM": pl.String,
-            "POS": pl.Int64}
-    h19 = pl.read_csv(folder / "hapmap3_SNPs" / "hapmap3_db150_hg19.snplist.gz",
-                      separator="\t", schema=cols)
-    h38 = pl.read_csv(folder / "hapmap3_SNPs" / "hapmap3_db151_hg38.snplist.gz",
-                      separator="\t", schema=cols)
+        table.write_parquet(
+            OUT / f"hapmap3_eaf_{build}.parquet", compression_level=22, compression="zstd"
+        )
+    cols = {
+        "rsid": pl.String,
+        "A1": pl.String,
+        "A2": pl.String,
+        "#CHROM": pl.String,
+        "POS": pl.Int64,
+    }
+    h19 = pl.read_csv(
+        folder / "hapmap3_SNPs" / "hapmap3_db150_hg19.snplist.gz", separator="\t", schema=cols
+    )
+    h38 = pl.read_csv(
+        folder / "hapmap3_SNPs" / "hapmap3_db151_hg38.snplist.gz", separator="\t", schema=cols
+    )
     both = h19.join(h38, on="rsid", suffix="_38").filter(pl.col("#CHROM") == pl.col("#CHROM_38"))
     rng = np.random.default_rng(20260101)
     pick = np.sort(rng.choice(both.height, 20_000, replace=False))
@@ -56,8 +64,9 @@ def main(folder: Path) -> None:
         pl.col("POS").alias("pos_grch37"),
         pl.col("POS_38").alias("pos_grch38"),
     )
-    sample.write_parquet(OUT / "hapmap3_build_sample.parquet", compression="zstd",
-                         compression_level=22)
+    sample.write_parquet(
+        OUT / "hapmap3_build_sample.parquet", compression="zstd", compression_level=22
+    )
 
 
 if __name__ == "__main__":

@@ -106,9 +106,31 @@ def dispatch(argv: Sequence[str]) -> None:
         raise RuntimeError(f"gwaskit {args.verb} ended with exit code {code}")
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes each record to the ``sys.stderr`` of the moment (not the one current when the
+    handler was made, which a caller such as a test harness may have closed since)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _configure_logging(verbose: int, quiet: bool) -> None:
+    """Messages of gwaskit's own loggers to standard error, one plain line each; other
+    libraries' messages (at any level) only with ``-vv``."""
     level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    ours = logging.getLogger("gwaskit")
+    ours.handlers = [handler]
+    ours.setLevel(level)
+    ours.propagate = False
+    if verbose > 1:
+        logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
 def _print_error(message: str) -> None:

@@ -359,12 +359,8 @@ def run(args: argparse.Namespace) -> int:
     }
     summary = pl.DataFrame(rows).join(result.studies, on="study", how="left")
     tsv = not args.no_tsv
-    written = write_sumstats(
-        result.table, out, metadata=metadata, compresslevel=2, tsv=tsv, native_gzip=True
-    )
-    written += write_table(
-        summary, out.with_name(out.name + ".studies"), compresslevel=2, tsv=tsv, native_gzip=True
-    )
+    written = write_sumstats(result.table, out, metadata=metadata, compresslevel=2, tsv=tsv)
+    written += write_table(summary, out.with_name(out.name + ".studies"), compresslevel=2, tsv=tsv)
     dropped = (
         pl.concat(
             [
@@ -376,9 +372,7 @@ def run(args: argparse.Namespace) -> int:
         if result.dropped is not None
         else pl.concat(qc_dropped)
     )
-    written += write_table(
-        dropped, out.with_name(out.name + ".dropped"), compresslevel=2, tsv=tsv, native_gzip=True
-    )
+    written += write_table(dropped, out.with_name(out.name + ".dropped"), compresslevel=2, tsv=tsv)
     log.info(
         "%d variants meta-analysed from %d studies; %d input rows dropped (%s)",
         result.table.height,

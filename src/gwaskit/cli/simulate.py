@@ -112,8 +112,6 @@ def run(args: argparse.Namespace) -> int:
         null=args.null,
         heterogeneous=args.heterogeneous,
     )
-    if args.verbose < 2:  # msprime logs every step at INFO
-        logging.getLogger("msprime").setLevel(logging.WARNING)
     start = time.perf_counter()
     consortium = simulate_consortium(
         spec, seed=args.seed, threads=args.threads, progress=not args.no_progress

@@ -18,8 +18,8 @@ from gwaskit.errors import InputError
 from gwaskit.io.bed_decode import decode_bed
 from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import GenotypeSource
-from gwaskit.io.text import parse_positions, read_whitespace_table
+from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+from gwaskit.io.text import parse_positions, read_text_lines, split_fields
 
 BED_MAGIC = b"\x6c\x1b\x01"
 
@@ -74,30 +74,52 @@ class PlinkBedSource(GenotypeSource):
 
 def read_fam(path: Path) -> pl.DataFrame:
     """Read a ``.fam``: FID IID father mother sex phenotype (whitespace separated)."""
-    table = read_whitespace_table(path, n_columns=6, what="a .fam line (FID IID PAT MAT SEX PHENO)")
-    sex = table[:, 4]
-    codes = np.where(np.isin(sex, ["1", "2"]), sex, "0").astype(np.int8)
+    layout = "a .fam line: FID IID PAT MAT SEX PHENO"
+    lines = read_text_lines(path, f"{layout} per line")
+    table = split_fields(path, lines, first=0, n_fields=6, layout=layout, what="sample")
     samples = pl.DataFrame(
-        {"fid": table[:, 0], "iid": table[:, 1], "sex": codes},
-        schema={"fid": pl.String, "iid": pl.String, "sex": pl.Int8},
+        {"fid": table["f0"], "iid": table["f1"], "sex": sex_codes(table["f4"])},
+        schema=SAMPLE_SCHEMA,
     )
-    _check_unique_samples(samples, path)
+    check_unique_samples(samples, path, first_line=1)
     return samples
 
 
 def read_bim(path: Path) -> pl.DataFrame:
     """Read a ``.bim``: chromosome, ID, cM, position, A1, A2 (whitespace separated)."""
-    table = read_whitespace_table(path, n_columns=6, what="a .bim line (CHR ID CM POS A1 A2)")
-    positions = parse_positions(path, table[:, 3], first_line=1, column="POS")
+    layout = "a .bim line: CHR ID CM POS A1 A2"
+    lines = read_text_lines(path, f"{layout} per line")
+    table = split_fields(path, lines, first=0, n_fields=6, layout=layout, what="variant")
     return pl.DataFrame(
         {
-            "chromosome": normalise_chromosomes(pl.Series(table[:, 0])),
-            "base_pair_location": positions,
-            "variant_id": table[:, 1],
-            "effect_allele": table[:, 4],
-            "other_allele": table[:, 5],
-        }
+            "chromosome": normalise_chromosomes(table["f0"]),
+            "base_pair_location": parse_positions(path, table["f3"], first_line=1, column="POS"),
+            "variant_id": table["f1"],
+            "effect_allele": table["f4"],
+            "other_allele": table["f5"],
+        },
+        schema=VARIANT_SCHEMA,
     )
+
+
+def sex_codes(values: pl.Series) -> pl.Series:
+    """Sex codes of a ``.fam``/``.psam`` column as ``Int8``: 1 male (``1``, ``M``), 2 female
+    (``2``, ``F``), 0 unknown (anything else, as PLINK reads ``0``, ``-9`` or ``NA``)."""
+    male = values.is_in(["1", "M", "m"])
+    female = values.is_in(["2", "F", "f"])
+    return (male.cast(pl.Int8) + 2 * female.cast(pl.Int8)).alias("sex")
+
+
+def check_unique_samples(samples: pl.DataFrame, path: Path, *, first_line: int) -> None:
+    """Raise :class:`InputError` naming the line of the first repeated (FID, IID) pair;
+    ``first_line`` is the 1-based file line of the first sample."""
+    repeated = samples.select(pl.struct("fid", "iid").is_first_distinct().not_()).to_series()
+    if repeated.any():
+        i = int(repeated.arg_true()[0])
+        fid, iid = samples.row(i)[:2]
+        raise InputError(
+            path, f"sample FID={fid!r} IID={iid!r} appears more than once.", line=first_line + i
+        )
 
 
 def check_bed(path: Path, n_samples: int, n_variants: int) -> None:
@@ -120,10 +142,3 @@ def check_bed(path: Path, n_samples: int, n_variants: int) -> None:
             f"has {size} bytes but {n_samples} samples (.fam) and {n_variants} variants (.bim) "
             f"need {expected}; the file is truncated or does not belong to this .bim/.fam.",
         )
-
-
-def _check_unique_samples(samples: pl.DataFrame, path: Path) -> None:
-    dup = samples.filter(pl.struct("fid", "iid").is_duplicated())
-    if dup.height:
-        fid, iid = dup.row(0)[:2]
-        raise InputError(path, f"sample FID={fid!r} IID={iid!r} appears more than once.")

@@ -27,12 +27,10 @@ from gwaskit.errors import InputError
 from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
-from gwaskit.io.plink1 import read_bim, read_fam
-from gwaskit.io.text import parse_positions
+from gwaskit.io.plink1 import check_unique_samples, read_bim, read_fam, sex_codes
+from gwaskit.io.text import parse_positions, read_text_lines, split_fields
 
 PGEN_MAGIC = b"\x6c\x1b"
-_MALE = {"1", "M", "m"}
-_FEMALE = {"2", "F", "f"}
 
 
 class PgenSource(GenotypeSource):
@@ -142,24 +140,6 @@ def _check_pgen_header(path: Path) -> None:
         raise InputError(path, "not a PLINK 2 .pgen file (its first two bytes are not 6c 1b).")
 
 
-def _read_text_lines(path: Path, what: str) -> list[str]:
-    if not path.is_file():
-        raise InputError(path, "file not found.")
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b" or raw[:4] == b"\x28\xb5\x2f\xfd":
-        raise InputError(
-            path, f"is compressed; expected a plain-text {what} (decompress it first)."
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(path, f"is not a text file; expected a {what}.") from None
-    lines = text.splitlines()
-    if not lines:
-        raise InputError(path, f"is empty; expected a {what}.")
-    return lines
-
-
 def read_pvar(path: Path) -> pl.DataFrame:
     """Read a ``.pvar`` (or a ``.bim``) into the variant table; ALT is the effect allele.
 
@@ -172,7 +152,7 @@ def read_pvar(path: Path) -> pl.DataFrame:
     path = Path(path)
     if path.suffix.lower() == ".bim":
         return read_bim(path)
-    lines = _read_text_lines(path, ".pvar (a #CHROM header and one line per variant)")
+    lines = read_text_lines(path, "a .pvar (a #CHROM header and one line per variant)")
     start = 0
     while start < len(lines) and lines[start].startswith("##"):
         start += 1
@@ -206,23 +186,23 @@ def read_pvar(path: Path) -> pl.DataFrame:
         first, layout = 0, "the first line"
     else:
         raise InputError(path, "expected a #CHROM header line after the ## lines.", line=start + 1)
-    table = _split_rows(path, lines, first, n_fields, layout, "variant")[:, cols]
-    chrom, pos, vid, ref, alt = (table[:, i] for i in range(5))
+    table = split_fields(path, lines, first=first, n_fields=n_fields, layout=layout, what="variant")
+    chrom, pos, vid, ref, alt = (table[f"f{i}"] for i in cols)
     positions = parse_positions(path, pos, first_line=first + 1, column="POS")
-    multi = np.flatnonzero(np.char.find(alt, ",") >= 0)
-    if multi.size:
+    multi = alt.str.contains(",", literal=True).arg_true()
+    if multi.len():
         i = int(multi[0])
         raise InputError(
             path,
             f"variant {vid[i]!r} ({chrom[i]}:{pos[i]}) has {alt[i].count(',') + 1} ALT alleles "
-            f"({alt[i]}); gwaskit reads biallelic variants only ({multi.size} multi-allelic "
+            f"({alt[i]}); gwaskit reads biallelic variants only ({multi.len()} multi-allelic "
             "here). Drop them with `plink2 --pfile PREFIX --max-alleles 2 --make-pgen --out NEW` "
             "or split them in the source VCF with `bcftools norm -m-`.",
             line=first + i + 1,
         )
     return pl.DataFrame(
         {
-            "chromosome": normalise_chromosomes(pl.Series(chrom, dtype=pl.String)),
+            "chromosome": normalise_chromosomes(chrom),
             "base_pair_location": positions,
             "variant_id": vid,
             "effect_allele": alt,
@@ -241,7 +221,7 @@ def read_psam(path: Path) -> pl.DataFrame:
     path = Path(path)
     if path.suffix.lower() == ".fam":
         return read_fam(path)
-    lines = _read_text_lines(path, ".psam (a #FID or #IID header and one line per sample)")
+    lines = read_text_lines(path, "a .psam (a #FID or #IID header and one line per sample)")
     head = lines[0]
     if head.split()[:1] in (["#FID"], ["#IID"], ["FID"], ["IID"]):
         header = head.lstrip("#").split()
@@ -260,42 +240,13 @@ def read_psam(path: Path) -> pl.DataFrame:
     else:  # .fam-style: FID IID PAT MAT SEX PHENO
         first, i_fid, i_iid, i_sex, n_fields = 0, 0, 1, 4, 6
         layout = "a headerless .psam/.fam (FID IID PAT MAT SEX PHENO)"
-    table = _split_rows(path, lines, first, n_fields, layout, "sample")
-    iid = table[:, i_iid]
-    fid = table[:, i_fid] if i_fid is not None else iid
+    table = split_fields(path, lines, first=first, n_fields=n_fields, layout=layout, what="sample")
+    iid = table[f"f{i_iid}"]
+    fid = table[f"f{i_fid}"] if i_fid is not None else iid
     if i_sex is None:
-        sex = np.zeros(len(table), dtype=np.int8)
+        sex = pl.Series("sex", np.zeros(len(iid), dtype=np.int8))
     else:
-        raw = table[:, i_sex]
-        sex = np.where(np.isin(raw, list(_MALE)), 1, np.where(np.isin(raw, list(_FEMALE)), 2, 0))
-    samples = pl.DataFrame(
-        {"fid": fid, "iid": iid, "sex": sex.astype(np.int8)}, schema=SAMPLE_SCHEMA
-    )
-    dup = samples.select(pl.struct("fid", "iid").is_first_distinct().not_()).to_series()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(
-            path,
-            f"sample FID={str(fid[i])!r} IID={str(iid[i])!r} appears more than once.",
-            line=first + i + 1,
-        )
+        sex = sex_codes(table[f"f{i_sex}"])
+    samples = pl.DataFrame({"fid": fid, "iid": iid, "sex": sex}, schema=SAMPLE_SCHEMA)
+    check_unique_samples(samples, path, first_line=first + 1)
     return samples
-
-
-def _split_rows(
-    path: Path, lines: list[str], first: int, n_fields: int, layout: str, what: str
-) -> np.ndarray:
-    """The whitespace-separated fields of ``lines[first:]`` as a string array, every line with
-    exactly ``n_fields`` fields (an error names the line otherwise)."""
-    body = lines[first:]
-    if not body:
-        raise InputError(path, f"has no {what} lines.")
-    rows = [line.split() for line in body]
-    for number, fields in enumerate(rows, start=first + 1):
-        if len(fields) != n_fields:
-            raise InputError(
-                path,
-                f"expected {n_fields} fields (as {layout}), found {len(fields)}.",
-                line=number,
-            )
-    return np.array(rows, dtype=object).reshape(len(rows), n_fields).astype(str)

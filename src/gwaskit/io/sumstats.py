@@ -90,9 +90,8 @@ def write_sumstats(
     prefix: str | Path,
     *,
     metadata: Mapping[str, Any] | None = None,
-    compresslevel: int = 9,
+    compresslevel: int = 6,
     tsv: bool = True,
-    native_gzip: bool = False,
 ) -> list[Path]:
     """Write ``PREFIX.parquet``, ``PREFIX.tsv.gz`` and the GWAS-SSF YAML sidecar (with
     ``tsv=False``, the Parquet only, its footer carrying the metadata).
@@ -107,7 +106,6 @@ def write_sumstats(
         metadata=meta,
         compresslevel=compresslevel,
         tsv=tsv,
-        native_gzip=native_gzip,
     )
 
 

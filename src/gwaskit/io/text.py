@@ -11,49 +11,70 @@ import polars as pl
 from gwaskit.errors import InputError
 
 
-def read_whitespace_table(path: Path, *, n_columns: int, what: str) -> np.ndarray:
-    """Read a headerless whitespace-separated file with exactly ``n_columns`` fields per line.
+def read_text_lines(path: Path, what: str) -> list[str]:
+    """The lines of a plain UTF-8 text file.
 
-    Returns a string array of shape ``(n_lines, n_columns)``. Blank lines are errors (they would
-    shift sample or variant indices silently).
+    ``what`` says what the file should hold (``"a .bim (CHR ID CM POS A1 A2 per line)"``); it
+    completes the error raised for a missing, compressed, binary or empty file.
     """
     if not path.is_file():
         raise InputError(path, "file not found.")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b" or raw[:4] == b"\x28\xb5\x2f\xfd":
+        raise InputError(
+            path, f"is compressed; expected a plain-text {what} (decompress it first)."
+        )
     try:
-        text = path.read_text()
+        lines = raw.decode("utf-8").splitlines()
     except UnicodeDecodeError:
-        raise InputError(path, f"is not a text file; expected {what} per line.") from None
-    lines = text.splitlines()
+        raise InputError(path, f"is not a text file; expected {what}.") from None
     if not lines:
-        raise InputError(path, f"is empty; expected {what} per line.")
-    rows = [line.split() for line in lines]
-    for number, fields in enumerate(rows, start=1):
-        if len(fields) != n_columns:
-            raise InputError(
-                path, f"expected {what}: {n_columns} fields, found {len(fields)}.", line=number
-            )
-    return np.array(rows, dtype=str).reshape(len(rows), n_columns)
+        raise InputError(path, f"is empty; expected {what}.")
+    return lines
 
 
-def parse_positions(path: Path, values: np.ndarray, *, first_line: int, column: str) -> np.ndarray:
-    """Base-pair positions (non-negative ASCII integers) from strings, as int64.
+def split_fields(
+    path: Path, lines: list[str], *, first: int, n_fields: int, layout: str, what: str
+) -> pl.DataFrame:
+    """The whitespace-separated fields of ``lines[first:]`` as string columns ``f0, f1, ...``.
+
+    Every line must have exactly ``n_fields`` fields (as ``layout`` says, e.g. ``"the #CHROM
+    header"``); the error names the first line that does not, in 1-based file lines. Blank lines
+    are errors too: they would shift sample or variant indices silently. ``what`` names one
+    record (``"variant"``) for the error of a file without any.
+    """
+    body = pl.Series(lines[first:], dtype=pl.String)
+    if body.is_empty():
+        raise InputError(path, f"has no {what} lines.")
+    fields = body.str.extract_all(r"\S+")
+    counts = fields.list.len()
+    wrong = (counts != n_fields).arg_true()
+    if wrong.len():
+        i = int(wrong[0])
+        raise InputError(
+            path,
+            f"expected {n_fields} fields (as {layout}), found {counts[i]}.",
+            line=first + i + 1,
+        )
+    return pl.DataFrame([fields.list.get(j).alias(f"f{j}") for j in range(n_fields)])
+
+
+def parse_positions(path: Path, values: pl.Series, *, first_line: int, column: str) -> np.ndarray:
+    """Base-pair positions (non-negative ASCII integers of at most 12 digits) as int64.
 
     ``first_line`` is the 1-based file line of ``values[0]``; a bad value raises
     :class:`InputError` naming its line.
     """
-    values = np.asarray(values, dtype=str)
-    good = np.array(
-        [v.isascii() and v.isdigit() and len(v) <= 12 for v in values.tolist()], dtype=bool
-    )
-    if not good.all():
-        bad = int(np.flatnonzero(~good)[0])
+    bad = values.str.contains(r"^[0-9]{1,12}$").not_().arg_true()
+    if bad.len():
+        i = int(bad[0])
         raise InputError(
             path,
-            f"expected a non-negative integer base-pair position, got {values[bad]!r}.",
-            line=first_line + bad,
+            f"expected a non-negative integer base-pair position, got {values[i]!r}.",
+            line=first_line + i,
             column=column,
         )
-    return values.astype(np.int64)
+    return values.cast(pl.Int64).to_numpy()
 
 
 def map_distinct(col: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
