@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from assoc_helpers import simulate_genotypes, write_bed, write_table
-from gwaskit.assoc.scan import ScanOptions, run_scan
+from gwaskit.assoc.scan import ScanOptions, run_scan, split_ranges
 from gwaskit.cli import main
+from gwaskit.io.chromosomes import haploid_x
 from gwaskit.io.sumstats import read_sumstats_parquet
 
 
@@ -205,3 +206,25 @@ def test_run_scan__asthma_rs1422993_dominant_matches_published(shared_data, tmp_
     # the published values are given to 3-4 digits
     assert row["odds_ratio"] == pytest.approx(1.387, abs=0.0015)
     assert row["p_value"] == pytest.approx(0.00775, abs=0.00005)
+
+
+def test_haploid_x__pseudo_autosomal_regions_by_build():
+    chromosome = np.array(["X"] * 6 + ["1"])
+    position = np.array([60_000, 60_001, 2_699_520, 2_699_521, 154_931_043, 154_931_044, 5])
+    assert haploid_x(chromosome, position, "GRCh37").tolist() == [1, 0, 0, 1, 1, 0, 0]
+    # GRCh38's PAR1 is 10,001-2,781,479: 60,000 and 2,699,521 are in it
+    assert haploid_x(chromosome, position, "GRCh38").tolist() == [0, 0, 0, 0, 1, 1, 0]
+    assert haploid_x(chromosome, position, None).tolist() == [1, 1, 1, 1, 1, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("variants", "flag", "parts"),
+    [
+        (range(1, 5), [0, 0, 1, 1, 0, 0], [(1, 2, False), (2, 4, True), (4, 5, False)]),
+        (range(0, 3), [1, 1, 1], [(0, 3, True)]),
+        (range(2, 4), [1, 0, 1, 0], [(2, 3, True), (3, 4, False)]),
+    ],
+)
+def test_split_ranges__cuts_where_the_flag_changes(variants, flag, parts):
+    got = split_ranges(variants, np.array(flag, dtype=bool))
+    assert [(r.start, r.stop, on) for r, on in got] == parts

@@ -106,24 +106,29 @@ def split_missing(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return g0, (~missing).astype(np.float64)
 
 
-@numba.njit(cache=True, nogil=True)
-def _impute_kernel(g, y, w, gi, n_obs, sum_g, cases, gwg):  # pragma: no cover - compiled
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+def impute_kernel(g, y, w, gi, n_obs, sum_g, cases, gwg):  # pragma: no cover - compiled
+    """Mean-impute the columns of ``g`` ``(n, m)`` into the float64 ``gi``; per column, the
+    number of calls, their dosage sum, ``y`` summed over them and ``sum_i w_i gi_i^2``.
+
+    The sums are reassociated (vectorised): only their rounding differs from a sequential sum.
+    """
     n, m = g.shape
     for j in range(m):
         count = 0.0
         total = 0.0
         c = 0.0
         for i in range(n):
-            v = g[i, j]
-            if v == v:
-                count += 1.0
-                total += v
-                c += y[i]
+            v = np.float64(g[i, j])
+            ok = v == v
+            count += 1.0 if ok else 0.0
+            total += v if ok else 0.0
+            c += y[i] if ok else 0.0
         mean = total / count if count > 0 else 0.0
         acc = 0.0
         for i in range(n):
-            v = g[i, j]
-            x = np.float64(v) if v == v else mean
+            v = np.float64(g[i, j])
+            x = v if v == v else mean
             gi[i, j] = x
             acc += w[i] * x * x
         n_obs[j] = count
@@ -145,7 +150,7 @@ def impute_block(
     n, m = g.shape
     gi = np.empty((n, m), order="F")
     n_obs, sum_g, cases, gwg = (np.empty(m) for _ in range(4))
-    _impute_kernel(
+    impute_kernel(
         g, np.asarray(y, np.float64), np.asarray(w, np.float64), gi, n_obs, sum_g, cases, gwg
     )
     return gi, n_obs, sum_g, cases, gwg

@@ -8,10 +8,11 @@ on a Dask cluster) and assembles a SumStats table.
 
 from __future__ import annotations
 
-import functools
+import itertools
 import logging
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from gwaskit.assoc.trend import allelic_block, trend_block
 from gwaskit.engine import Engine, get_engine
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
+from gwaskit.io.chromosomes import haploid_x
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.io.phenotypes import Phenotypes, load_phenotypes
 from gwaskit.io.sumstats import conform, write_sumstats
@@ -99,9 +101,28 @@ class BlockTask:
     options: ScanOptions
 
 
-@functools.lru_cache(maxsize=4)
+#: Sources opened by block tasks in this process, newest last (at most ``_OPEN_LIMIT``): a
+#: worker opens a fileset once, not once per block; :func:`run_scan` puts its own here so that
+#: blocks run in its process do not parse the ``.bim``/``.pvar`` again.
+_OPEN: dict[tuple[str, str | None], GenotypeSource] = {}
+_OPEN_LIMIT = 4
+_OPEN_LOCK = threading.Lock()
+
+
 def _open_cached(path: str, build: str | None) -> GenotypeSource:
-    return open_genotypes(path, build=build)
+    with _OPEN_LOCK:
+        source = _OPEN.get((path, build))
+    if source is None:
+        source = open_genotypes(path, build=build)
+        _remember(path, source)
+    return source
+
+
+def _remember(path: str, source: GenotypeSource) -> None:
+    with _OPEN_LOCK:
+        _OPEN[(path, source.build)] = source
+        while len(_OPEN) > _OPEN_LIMIT:
+            _OPEN.pop(next(iter(_OPEN)))
 
 
 def scan_block(task: BlockTask) -> BlockResult:
@@ -206,10 +227,21 @@ def run_scan(
     null = fit_null(phenotypes, options, source=str(covar or pheno))
     blocks = source.variant_blocks(block_bytes=block_bytes // 2, n_samples=phenotypes.n)
     path = str(source.path)
+    _remember(path, source)
     tasks = [
         BlockTask(path, source.build, block, phenotypes.sample_index, null, options)
         for block in blocks
     ]
+    x_model = _x_chromosome_model(source, phenotypes, options, str(covar or pheno))
+    if x_model is not None:
+        haploid, x_phenotypes, x_null = x_model
+        tasks = [
+            replace(task, variants=part, sample_index=x_phenotypes.sample_index, null=x_null)
+            if on_x
+            else replace(task, variants=part)
+            for task in tasks
+            for part, on_x in split_ranges(task.variants, haploid)
+        ]
     runner = get_engine(engine, threads=threads, progress=progress)
     # parallelism is across blocks (the engine); the per-block matrix products are small and
     # run several times slower when BLAS threads compete with each other or with the engine's
@@ -249,12 +281,83 @@ def run_scan(
             "failed_variants": int(table["reason"].is_not_null().sum()),
         },
     }
+    if x_model is not None:
+        metadata["gwaskit"]["chrX"] = {
+            "variants_with_sex_covariate": int(x_model[0].sum()),
+            "samples": x_model[1].n,
+            "covariates": list(x_model[1].covariate_names),
+        }
     log.info(
         "lambda GC = %.4f; %d variant(s) without an estimate",
         lam,
         metadata["gwaskit"]["failed_variants"],
     )
     return ScanResult(table, phenotypes, options, lam, metadata)
+
+
+def _x_chromosome_model(
+    source: GenotypeSource, phenotypes: Phenotypes, options: ScanOptions, where: str
+) -> tuple[np.ndarray, Phenotypes, LinearNull | LogisticNull] | None:
+    """The model of the variants on X outside the pseudo-autosomal regions, as plink2 --glm fits
+    it: sex (1 male, 2 female) added as a covariate and the samples of unknown sex left out.
+    Males keep the dosages of the file (0/2 for hemizygous calls in a ``.bed``).
+
+    Returns the haploid-X mask over the source's variants, the phenotypes and the fitted null
+    model, or None when no variant is on haploid X, the test takes no covariates (trend,
+    allelic), or the analysed samples of known sex are all of one sex.
+    """
+    if options.test in ("trend", "allelic"):
+        return None
+    variants = source.variants
+    haploid = haploid_x(variants["chromosome"], variants["base_pair_location"], source.build)
+    if not haploid.any():
+        return None
+    sex = source.samples["sex"].to_numpy()[phenotypes.sample_index]
+    known = sex > 0
+    if np.unique(sex[known]).size < 2:
+        log.warning(
+            "chrX: the analysed samples of known sex are all of one sex; X variants are tested "
+            "without a sex covariate"
+        )
+        return None
+    covariates = phenotypes.covariates[known]
+    names = phenotypes.covariate_names
+    if not any(_same_information(column, sex[known]) for column in covariates.T):
+        covariates = np.column_stack([covariates, sex[known].astype(np.float64)])
+        names = (*names, "SEX")
+    x_phenotypes = replace(
+        phenotypes,
+        y=phenotypes.y[known],
+        covariates=covariates,
+        covariate_names=names,
+        sample_index=phenotypes.sample_index[known],
+    )
+    log.info(
+        "chrX: %d variant(s) outside the pseudo-autosomal regions tested with sex as a covariate"
+        "; %d sample(s) of unknown sex left out of them",
+        int(haploid.sum()),
+        int((~known).sum()),
+    )
+    return haploid, x_phenotypes, fit_null(x_phenotypes, options, source=where)
+
+
+def _same_information(column: np.ndarray, sex: np.ndarray) -> bool:
+    """Whether a covariate column is a recoding of sex (two values, split as sex is)."""
+    values = np.unique(column)
+    if values.size != 2:
+        return False
+    return bool(
+        np.all((column == values[0]) == (sex == sex[0]))
+        or np.all((column == values[0]) != (sex == sex[0]))
+    )
+
+
+def split_ranges(variants: range, flag: np.ndarray) -> list[tuple[range, bool]]:
+    """``variants`` cut where ``flag`` (over all variants) changes value: the consecutive parts,
+    each with its flag."""
+    part = flag[variants.start : variants.stop].astype(np.int8)
+    cuts = [variants.start, *(variants.start + np.flatnonzero(np.diff(part)) + 1), variants.stop]
+    return [(range(a, b), bool(flag[a])) for a, b in itertools.pairwise(cuts) if b > a]
 
 
 def assemble_sumstats(

@@ -24,7 +24,7 @@ import numba
 import numpy as np
 from scipy.special import ndtri_exp
 
-from gwaskit.assoc.design import impute_block
+from gwaskit.assoc.design import impute_block, impute_kernel
 from gwaskit.assoc.logistic import LogisticNull
 from gwaskit.assoc.results import BlockResult, empty_strings
 from gwaskit.stats import LN10, neg_log10_p_from_z
@@ -89,34 +89,6 @@ def score_block(
 CHUNK = 64
 
 
-@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
-def _impute_chunk(g, y, w, gi, n_obs, sum_g, cases, gwg):  # pragma: no cover - compiled
-    """:func:`gwaskit.assoc.design.impute_block`'s kernel, with vectorisable (reassociated)
-    sums: only the rounding of the sums differs."""
-    n, m = g.shape
-    for j in range(m):
-        count = 0.0
-        total = 0.0
-        c = 0.0
-        for i in range(n):
-            v = np.float64(g[i, j])
-            ok = v == v
-            count += 1.0 if ok else 0.0
-            total += v if ok else 0.0
-            c += y[i] if ok else 0.0
-        mean = total / count if count > 0 else 0.0
-        acc = 0.0
-        for i in range(n):
-            v = np.float64(g[i, j])
-            x = v if v == v else mean
-            gi[i, j] = x
-            acc += w[i] * x * x
-        n_obs[j] = count
-        sum_g[j] = total
-        cases[j] = c
-        gwg[j] = acc
-
-
 def _impute_project(
     g: np.ndarray, y: np.ndarray, w: np.ndarray, left_t: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -134,7 +106,7 @@ def _impute_project(
     for a in range(0, m, CHUNK):
         b = min(a + CHUNK, m)
         chunk = buf[:, : b - a]
-        _impute_chunk(g[:, a:b], y, w, chunk, n_obs[a:b], sum_g[a:b], cases[a:b], gwg[a:b])
+        impute_kernel(g[:, a:b], y, w, chunk, n_obs[a:b], sum_g[a:b], cases[a:b], gwg[a:b])
         np.matmul(left_t, chunk, out=prod[:, a:b])
     return prod, n_obs, sum_g, cases, gwg
 

@@ -7,6 +7,7 @@ are kept as given, without the prefix.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from gwaskit.io.text import map_distinct
@@ -41,3 +42,25 @@ def chromosome_order(name: str) -> int:
         return STANDARD.index(name)
     except ValueError:
         return len(STANDARD)
+
+
+#: Pseudo-autosomal regions of X (1-based, inclusive), by build: diploid in both sexes.
+PAR_X = {
+    "GRCh37": ((60_001, 2_699_520), (154_931_044, 155_260_560)),
+    "GRCh38": ((10_001, 2_781_479), (155_701_383, 156_030_895)),
+}
+
+
+def haploid_x(chromosome: np.ndarray, position: np.ndarray, build: str | None) -> np.ndarray:
+    """Whether each variant lies on X outside the pseudo-autosomal regions (one copy in males).
+
+    PLINK's XY/25 code is read as X (see the module docstring), so the regions are found by
+    position in ``build``'s coordinates; with no known build every X variant counts as haploid,
+    as plink2 treats an X that was never split with ``--split-par``.
+    """
+    chromosome = np.asarray(chromosome)
+    position = np.asarray(position)
+    haploid = chromosome == "X"
+    for start, stop in PAR_X.get(build or "", ()):
+        haploid &= ~((position >= start) & (position <= stop))
+    return haploid

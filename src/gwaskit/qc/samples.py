@@ -23,6 +23,7 @@ import polars as pl
 
 from gwaskit.engine import Engine
 from gwaskit.errors import ParameterError
+from gwaskit.io.chromosomes import haploid_x
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.qc.kinship import KING_DEGREES, PAIR_SCHEMA, KingResult, king_kinship
 from gwaskit.qc.packed import count_per_sample, map_blocks
@@ -241,7 +242,7 @@ def sample_qc(
         detail[out] = [f"F {v:.4f} beyond {het_sd} SD" for v in f[out]]
         keep &= ~out
 
-    is_x = chromosome == "X"
+    is_x = haploid_x(chromosome, source.variants["base_pair_location"], source.build)
     f_x = np.full(n, np.nan)
     imputed = np.zeros(n, dtype=np.int8)
     if check_sex and is_x.sum() >= MIN_X_VARIANTS:

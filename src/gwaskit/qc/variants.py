@@ -20,6 +20,7 @@ import polars as pl
 
 from gwaskit.engine import Engine
 from gwaskit.errors import ParameterError
+from gwaskit.io.chromosomes import haploid_x
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.qc.hwe import hwe_neg_log10_p
 from gwaskit.qc.packed import HET, HOM_A1, HOM_A2, MISSING, count_genotypes, map_blocks
@@ -137,14 +138,17 @@ def variant_qc(
     sex = source.samples["sex"].to_numpy()
     groups = sample_groups(source.n_samples, keep=keep_samples, phenotype=phenotype, sex=sex)
     counts = count_variants(source, groups, engine=engine)
+    variants = source.variants
+    haploid = haploid_x(variants["chromosome"], variants["base_pair_location"], source.build)
     table, keep = _variant_table(
-        source.variants, counts, phenotype is not None, geno, maf, mac, hwe, hwe_midp, diff_miss
+        variants, haploid, counts, phenotype is not None, geno, maf, mac, hwe, hwe_midp, diff_miss
     )
     return VariantQC(table=table, keep=keep)
 
 
 def _variant_table(
     variants: pl.DataFrame,
+    haploid: np.ndarray,
     counts: np.ndarray,
     binary: bool,
     geno: float | None,
@@ -165,15 +169,14 @@ def _variant_table(
     maf_value = np.minimum(eaf, 1.0 - eaf)
 
     chromosome = variants["chromosome"].to_numpy()
-    is_x = chromosome == "X"
     no_hwe = np.isin(chromosome, ["Y", "MT"])
     # HWE sample: controls if binary (groups 0, 1 = control female, control male), else everyone;
-    # on X, females only (even groups).
+    # on X outside the pseudo-autosomal regions, females only (even groups).
     status_groups = [0, 1] if binary else [0, 1, 2, 3, 4, 5]
     female_groups = [g for g in status_groups if g % 2 == 0]
     hwe_counts = counts[:, status_groups][:, :, [HOM_A1, HET, HOM_A2]].sum(axis=1)
     hwe_counts_x = counts[:, female_groups][:, :, [HOM_A1, HET, HOM_A2]].sum(axis=1)
-    hwe_counts = np.where(is_x[:, None], hwe_counts_x, hwe_counts)
+    hwe_counts = np.where(haploid[:, None], hwe_counts_x, hwe_counts)
     hwe_p = hwe_neg_log10_p(np.ascontiguousarray(hwe_counts, dtype=np.int64), hwe_midp)
     hwe_p[no_hwe] = np.nan
 
@@ -218,7 +221,7 @@ def _variant_table(
         reason = np.where(failed, np.where(reason == "", name, reason + ";" + name), reason)
     table = variants.with_columns(
         *(pl.Series(name, value) for name, value in columns.items()),
-        pl.Series("hwe_samples", np.where(is_x, "females", "controls" if binary else "all")),
+        pl.Series("hwe_samples", np.where(haploid, "females", "controls" if binary else "all")),
         pl.Series("keep", keep),
         pl.Series("reason", reason.astype(str)).replace("", None),
     )
