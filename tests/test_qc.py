@@ -297,3 +297,27 @@ def test_closest_relative__highest_kinship_first_pair_on_ties() -> None:
     # sample 2: pairs (1, 2) and (2, 3) tie at 0.3; the first listed wins
     assert other.tolist() == [2, 2, 1]
     assert kin.tolist() == [0.3, 0.3, 0.3]
+
+
+def test_variant_qc__pseudo_autosomal_x_uses_everyone_for_hwe(tmp_path: Path) -> None:
+    """On GRCh37, X:60,001-2,699,520 is diploid in males: HWE there uses every sample, not
+    the females only (X outside it, or any X when the build is unknown)."""
+    rng = np.random.default_rng(3)
+    n = 200
+    g = rng.binomial(2, 0.3, (n, 4)).astype(np.float32)
+    bed = tmp_path / "par.bed"
+    to_bed(
+        bed,
+        g,
+        properties={
+            "sex": rng.integers(1, 3, n),
+            "chromosome": ["X"] * 4,
+            "bp_position": [100_000, 2_000_000, 3_000_000, 50_000_000],
+        },
+    )
+    with open_genotypes(bed, build="GRCh37") as source:
+        grch37 = variant_qc(source, geno=None, maf=None, hwe=None).table
+    with open_genotypes(bed) as source:
+        unknown = variant_qc(source, geno=None, maf=None, hwe=None).table
+    assert grch37["hwe_samples"].to_list() == ["all", "all", "females", "females"]
+    assert unknown["hwe_samples"].to_list() == ["females"] * 4

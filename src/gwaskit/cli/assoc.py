@@ -19,8 +19,11 @@ def add_parser(
         parents=[common],
         help="association scan: linear, logistic (Firth fallback), score + SPA, trend",
         description=(
-            "Test every variant for association with a phenotype. Writes PREFIX.parquet, "
-            "PREFIX.tsv.gz (GWAS-SSF) and PREFIX.tsv.gz-meta.yaml."
+            "Test every variant for association with a phenotype. Variants on X outside the "
+            "pseudo-autosomal regions (of --build, or all of X when the build is unknown) are "
+            "tested as plink2 --glm does: with sex from the .fam/.psam as a covariate and without "
+            "the samples of unknown sex. Writes PREFIX.parquet, PREFIX.tsv.gz (GWAS-SSF) and "
+            "PREFIX.tsv.gz-meta.yaml."
         ),
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
