@@ -126,3 +126,27 @@ def test_load_phenotypes__junk_parses_or_raises_input_error(tmp_path, header, ro
         return
     assert ph.y.size == ph.sample_index.size > 0
     assert np.all(np.isfinite(ph.y))
+
+
+_token = st.text(alphabet="abcXYZ019.-", min_size=1, max_size=5)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.lists(_token, min_size=3, max_size=3), min_size=1, max_size=8),
+    gaps=st.lists(st.sampled_from([" ", "  ", "\t ", " \t\t", "   "]), min_size=40, max_size=40),
+)
+def test_read_sample_table__whitespace_runs_read_as_single_spaces(tmp_path, rows, gaps):
+    """PLINK-style files: any runs of spaces (and tabs after the header) around and between
+    fields give the same table as single spaces."""
+    rows = [[f"s{i}", *r[1:]] for i, r in enumerate(rows)]  # unique IDs
+    plain = tmp_path / "plain.txt"
+    plain.write_text("IID A B\n" + "".join(" ".join(r) + "\n" for r in rows))
+    gap = iter(gaps * 4)
+    messy = tmp_path / "messy.txt"
+    messy.write_text("IID  A   B \n" + "".join(next(gap).join(["", *r, ""]) + "\n" for r in rows))
+    a, b = read_sample_table(plain), read_sample_table(messy)
+    assert a.ids.equals(b.ids) and a.values.equals(b.values)
+    assert a.lines.tolist() == b.lines.tolist()

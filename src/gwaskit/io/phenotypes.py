@@ -29,7 +29,6 @@ genotype source have a FID column. The result keeps the genotype file's sample o
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,7 @@ log = logging.getLogger(__name__)
 #: Field values read as missing (compared after stripping, case-insensitively for letters).
 MISSING_VALUES = frozenset({"-9", "na", "nan", "", "."})
 
+DROPPED_SCHEMA = {"fid": pl.String, "iid": pl.String, "reason": pl.String}
 DROP_REASONS = (
     "not in genotypes",
     "not in phenotype file",
@@ -99,22 +99,28 @@ class Phenotypes:
 
 @dataclass(frozen=True)
 class SampleTable:
-    """A parsed phenotype/covariate file: IDs, value columns as strings, line numbers."""
+    """A parsed phenotype/covariate file, rows in file order.
+
+    ``ids`` holds ``fid`` (when the file has a FID column) and ``iid``; ``values`` the value
+    columns as stripped strings; ``lines`` the 1-based file line of each row.
+    """
 
     path: Path
-    fid: list[str] | None
-    iid: list[str]
-    columns: dict[str, list[str]]
-    lines: list[int]
+    ids: pl.DataFrame
+    values: pl.DataFrame
+    lines: np.ndarray
 
-    def keys(self, use_fid: bool) -> list[tuple[str, str] | str]:
-        if use_fid and self.fid is not None:
-            return list(zip(self.fid, self.iid, strict=True))
-        return list(self.iid)
+    @property
+    def has_fid(self) -> bool:
+        return "fid" in self.ids.columns
 
 
 def read_sample_table(path: str | Path) -> SampleTable:
-    """Parse a PLINK-style or headed TSV/CSV sample table (see the module docstring)."""
+    """Parse a PLINK-style or headed TSV/CSV sample table (see the module docstring).
+
+    Raises :class:`InputError` for the first problem in file order: a wrong number of fields,
+    an empty sample ID or a repeated one (naming the line of its first occurrence).
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found.")
@@ -122,18 +128,20 @@ def read_sample_table(path: str | Path) -> SampleTable:
         text = path.read_text()
     except UnicodeDecodeError:
         raise InputError(path, "is not a text file; expected a header row FID IID ...") from None
-    numbered = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not numbered:
+    all_lines = pl.Series(text.splitlines(), dtype=pl.String)
+    numbers = (all_lines.str.strip_chars() != "").arg_true().to_numpy().astype(np.int64) + 1
+    if numbers.size == 0:
         raise InputError(path, "is empty; expected a header row with IID (and FID) columns.")
-    header_line, header = numbered[0]
-    split = _splitter(path, header)
-    names = [n.strip() for n in split(header)]
+    header_line = int(numbers[0])
+    header = all_lines[header_line - 1]
+    separator = _field_separator(path, header)
+    names = [n.strip() for n in (header.split(separator) if separator else header.split())]
     first = names[0].lstrip("#").upper() if names else ""
     second = names[1].upper() if len(names) > 1 else ""
     if first == "FID" and second == "IID":
-        n_ids = 2
+        id_names = ["fid", "iid"]
     elif first == "IID":
-        n_ids = 1
+        id_names = ["iid"]
     else:
         raise InputError(
             path,
@@ -141,113 +149,113 @@ def read_sample_table(path: str | Path) -> SampleTable:
             f"found {' '.join(names[:2])!r}.",
             line=header_line,
         )
-    value_names = names[n_ids:]
+    value_names = names[len(id_names) :]
     if len(set(value_names)) != len(value_names) or any(not n for n in value_names):
         dup = next((n for n in value_names if value_names.count(n) > 1 or not n), "")
         raise InputError(
             path, f"column names must be unique and non-empty, found {dup!r}.", line=header_line
         )
-    fid: list[str] | None = [] if n_ids == 2 else None
-    iid: list[str] = []
-    columns: dict[str, list[str]] = {n: [] for n in value_names}
-    lines: list[int] = []
-    seen: dict[object, int] = {}
-    for number, line in numbered[1:]:
-        fields = [f.strip() for f in split(line)]
-        if len(fields) != len(names):
-            raise InputError(
-                path,
-                f"expected {len(names)} fields as in the header, found {len(fields)}.",
-                line=number,
-            )
-        key = tuple(fields[:n_ids])
-        if any(not k for k in key):
-            raise InputError(path, "sample ID is empty.", line=number)
-        if key in seen:
-            raise InputError(
-                path,
-                f"sample {' '.join(key)!r} appears more than once (first on line {seen[key]}).",
-                line=number,
-            )
-        seen[key] = number
-        if fid is not None:
-            fid.append(fields[0])
-        iid.append(fields[n_ids - 1])
-        for name, value in zip(value_names, fields[n_ids:], strict=True):
-            columns[name].append(value)
-        lines.append(number)
-    if not iid:
+    lines = numbers[1:]
+    if lines.size == 0:
         raise InputError(path, "has a header but no sample rows.")
-    return SampleTable(path, fid, iid, columns, lines)
-
-
-def _splitter(path: Path, header: str):
-    if path.name.lower().endswith((".csv", ".csv.gz")) or ("," in header and "\t" not in header):
-        return lambda line: line.split(",")
-    if "\t" in header:
-        return lambda line: line.rstrip("\r\n").split("\t")
-    return str.split
-
-
-def _is_missing(value: str) -> bool:
-    return value.strip().lower() in MISSING_VALUES
-
-
-def _to_float(value: str) -> float | None:
-    """A float, NaN for a missing code, None if the field is not a number."""
-    if _is_missing(value):
-        return math.nan
-    try:
-        out = float(value)
-    except ValueError:
-        return None
-    return out if math.isfinite(out) else None
-
-
-def _parse_numbers(raw: list[str]) -> np.ndarray:
-    """Floats of a column, NaN for missing codes and for fields that are not finite numbers
-    (``_bad_numbers`` tells which ones those are)."""
-    text = np.char.strip(np.asarray(raw, dtype=str))
-    missing = np.isin(np.char.lower(text), list(MISSING_VALUES))
-    try:
-        values = np.where(missing, "nan", text).astype(np.float64)
-    except ValueError:
-        values = np.array(
-            [_to_float(v) if not m else math.nan for v, m in zip(raw, missing, strict=True)],
-            dtype=object,
+    rows = all_lines.gather(lines - 1)
+    fields = (rows if separator else _single_spaced(rows)).str.split(separator or " ")
+    counts = fields.list.len().to_numpy()
+    ragged = np.flatnonzero(counts != len(names))
+    n_good = int(ragged[0]) if ragged.size else lines.size  # rows before the first ragged one
+    positional = [f"f{j}" for j in range(len(names))]
+    table = fields.head(n_good).list.to_struct(fields=positional).struct.unnest()
+    if separator:  # whitespace-split fields carry none
+        table = table.select(pl.all().str.strip_chars())
+    ids = table.select(positional[: len(id_names)]).rename(
+        dict(zip(positional[: len(id_names)], id_names, strict=True))
+    )
+    _check_ids(path, ids, lines)
+    if ragged.size:
+        raise InputError(
+            path,
+            f"expected {len(names)} fields as in the header, found {counts[n_good]}.",
+            line=int(lines[n_good]),
         )
-        values = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
-    values[~missing & ~np.isfinite(values)] = np.nan
-    return values
+    values = table.select(positional[len(id_names) :]).rename(
+        dict(zip(positional[len(id_names) :], value_names, strict=True))
+    )
+    return SampleTable(path, ids, values, lines)
 
 
-def _bad_numbers(raw: list[str]) -> np.ndarray:
-    """Indices of fields that are neither a finite number nor a missing code."""
-    return np.array([i for i, v in enumerate(raw) if _to_float(v) is None], dtype=np.int64)
+def _single_spaced(rows: pl.Series) -> pl.Series:
+    """Rows whose fields are separated by runs of whitespace, rewritten with one space between
+    fields and none around them (checked with literal searches first: most files need none)."""
+    irregular = (
+        rows.str.contains("\t", literal=True)
+        | rows.str.contains("  ", literal=True)
+        | rows.str.starts_with(" ")
+        | rows.str.ends_with(" ")
+    )
+    if not irregular.any():
+        return rows
+    return rows.str.replace_all(r"\s+", " ").str.strip_chars(" ")
+
+
+def _check_ids(path: Path, ids: pl.DataFrame, lines: np.ndarray) -> None:
+    """The first empty or repeated sample ID, in file order, is an error."""
+    empty = ids.select(pl.any_horizontal(pl.all() == "")).to_series()
+    repeated = ids.select(pl.struct(pl.all()).is_first_distinct().not_()).to_series()
+    problems = (empty | repeated).arg_true()
+    if not problems.len():
+        return
+    i = int(problems[0])
+    if empty[i]:
+        raise InputError(path, "sample ID is empty.", line=int(lines[i]))
+    key = ids.row(i)
+    first = ids.head(i).rows().index(key)  # an error path: a Python search is fine
+    raise InputError(
+        path,
+        f"sample {' '.join(key)!r} appears more than once (first on line {lines[first]}).",
+        line=int(lines[i]),
+    )
+
+
+def _field_separator(path: Path, header: str) -> str | None:
+    """``","`` for CSV, ``"\\t"`` for TSV, None for runs of whitespace (PLINK style)."""
+    if path.name.lower().endswith((".csv", ".csv.gz")) or ("," in header and "\t" not in header):
+        return ","
+    if "\t" in header:
+        return "\t"
+    return None
+
+
+def _parse_numbers(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Floats of a string column, NaN for missing codes (and nulls) and for fields that are not
+    finite numbers; and the mask of those last ones (neither a number nor a missing code)."""
+    text = column.str.strip_chars()
+    missing = text.str.to_lowercase().is_in(list(MISSING_VALUES)).fill_null(True)
+    values = text.cast(pl.Float64, strict=False)
+    finite = values.is_finite().fill_null(False).to_numpy()
+    missing = missing.to_numpy()
+    number = finite & ~missing  # -9 is a missing code, not a number
+    return np.where(number, values.fill_null(np.nan).to_numpy(), np.nan), ~missing & ~finite
 
 
 def _numeric_column(table: SampleTable, name: str) -> np.ndarray:
-    raw = table.columns[name]
-    values = _parse_numbers(raw)
-    suspicious = np.flatnonzero(np.isnan(values))
-    if suspicious.size:
-        bad = _bad_numbers([raw[i] for i in suspicious])
-        if bad.size:
-            i = int(suspicious[bad[0]])
-            raise InputError(
-                table.path,
-                f"expected a number or a missing code (-9, NA, empty), found {raw[i]!r}.",
-                line=table.lines[i],
-                column=name,
-            )
+    values, bad = _parse_numbers(table.values[name])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            table.path,
+            f"expected a number or a missing code (-9, NA, empty), found "
+            f"{table.values[name][i]!r}.",
+            line=int(table.lines[i]),
+            column=name,
+        )
     return values
 
 
 def _pick(table: SampleTable, names: Sequence[str] | None, what: str) -> list[str]:
-    available = list(table.columns)
+    available = table.values.columns
     if names is None:
         return available
-    unknown = [n for n in names if n not in table.columns]
+    unknown = [n for n in names if n not in available]
     if unknown:
         raise InputError(
             table.path,
@@ -309,32 +317,34 @@ def load_phenotypes(
         cases or no controls), or no sample is left after matching.
     """
     table = read_sample_table(pheno)
-    if not table.columns:
+    if not table.values.width:
         raise InputError(table.path, "has no phenotype column after the ID column(s).")
     if pheno_name is None:
-        pheno_name = next(iter(table.columns))
+        pheno_name = table.values.columns[0]
     _pick(table, [pheno_name], "phenotype")
     values = _numeric_column(table, pheno_name)
     is_binary, values = _binary_coding(values, binary, table, pheno_name)
 
-    geno_fid = samples["fid"].to_list()
-    geno_iid = samples["iid"].to_list()
-    n_geno = len(geno_iid)
-    use_fid = table.fid is not None
-    geno_pos = _index_samples(geno_fid, geno_iid, use_fid, table.path)
-
-    dropped: list[tuple[str, str, str]] = []
+    n_geno = samples.height
+    pos = _genotype_positions(samples, table)
+    matched = pos >= 0
     pheno_of = np.full(n_geno, np.nan)
+    pheno_of[pos[matched]] = values[matched]
     in_pheno = np.zeros(n_geno, dtype=bool)
-    for key, fid, iid, value in zip(
-        table.keys(use_fid), table.fid or [""] * len(table.iid), table.iid, values, strict=True
-    ):
-        pos = geno_pos.get(key)
-        if pos is None:
-            dropped.append((fid, iid, "not in genotypes"))
-            continue
-        in_pheno[pos] = True
-        pheno_of[pos] = value
+    in_pheno[pos[matched]] = True
+    unmatched = table.ids.filter(pl.Series(~matched))
+    dropped = [
+        pl.DataFrame(
+            {
+                "fid": unmatched["fid"]
+                if table.has_fid
+                else pl.repeat("", unmatched.height, eager=True),
+                "iid": unmatched["iid"],
+                "reason": pl.repeat("not in genotypes", unmatched.height, eager=True),
+            },
+            schema=DROPPED_SCHEMA,
+        )
+    ]
 
     keep = in_pheno & ~np.isnan(pheno_of)
     reasons = np.where(~in_pheno, "not in phenotype file", "missing phenotype")
@@ -344,29 +354,20 @@ def load_phenotypes(
     if covar is not None:
         ctable = read_sample_table(covar)
         chosen = _pick(ctable, covar_names, "covariate")
-        c_use_fid = ctable.fid is not None
-        c_pos = _index_samples(geno_fid, geno_iid, c_use_fid, ctable.path)
+        c_pos = _genotype_positions(samples, ctable)
         row_of = np.full(n_geno, -1, dtype=np.int64)
-        for row, key in enumerate(ctable.keys(c_use_fid)):
-            pos = c_pos.get(key)
-            if pos is not None:
-                row_of[pos] = row
+        row_of[c_pos[c_pos >= 0]] = np.flatnonzero(c_pos >= 0)
         missing_file = keep & (row_of < 0)
         reasons = np.where(missing_file, "not in covariate file", reasons)
         keep &= row_of >= 0
         raw_columns = []
         for name in chosen:
-            column = np.asarray(ctable.columns[name], dtype=object)
-            raw = np.where(row_of >= 0, column[np.maximum(row_of, 0)], "NA").tolist()
-            numbers = _parse_numbers(raw)
-            nan_at = np.flatnonzero(np.isnan(numbers))
-            is_cat = (categorical is not None and name in categorical) or bool(
-                nan_at.size and _bad_numbers([raw[i] for i in nan_at]).size
-            )
+            numbers, bad = (_gather(v, row_of) for v in _parse_numbers(ctable.values[name]))
+            is_cat = (categorical is not None and name in categorical) or bool(bad.any())
             if is_cat and (categorical is None or name not in categorical):
                 _check_not_mistyped(ctable, name)
             if is_cat:
-                block, labels = _indicators(name, raw, keep)
+                block, labels = _indicators(name, ctable.values[name], row_of, keep)
             else:
                 block, labels = numbers[:, None], [name]
             raw_columns.append(block)
@@ -388,8 +389,12 @@ def load_phenotypes(
             cov_matrix = cov_matrix[:, ~constant]
             cov_labels = [lab for lab, c in zip(cov_labels, constant, strict=True) if not c]
 
-    for pos in np.flatnonzero(~keep):
-        dropped.append((geno_fid[pos], geno_iid[pos], str(reasons[pos])))
+    not_kept = pl.Series(~keep)
+    dropped.append(
+        samples.select("fid", "iid")
+        .with_columns(pl.Series("reason", reasons, dtype=pl.String))
+        .filter(not_kept)
+    )
     sample_index = np.flatnonzero(keep).astype(np.int64)
     if sample_index.size == 0:
         raise InputError(
@@ -397,7 +402,7 @@ def load_phenotypes(
             "no sample is left: none of its samples with a phenotype"
             + (" and covariates" if covar is not None else "")
             + " matches the genotype file's samples (IDs are matched by IID"
-            + (", and FID" if use_fid else "")
+            + (", and FID" if table.has_fid else "")
             + ").",
         )
     y = pheno_of[sample_index]
@@ -423,52 +428,65 @@ def load_phenotypes(
         covariate_names=tuple(cov_labels),
         sample_index=sample_index,
         binary=is_binary,
-        dropped=pl.DataFrame(
-            dropped, schema={"fid": pl.String, "iid": pl.String, "reason": pl.String}, orient="row"
-        ),
+        dropped=pl.concat(dropped, how="vertical_relaxed").cast(DROPPED_SCHEMA),
     )
 
 
-def _index_samples(fid: list[str], iid: list[str], use_fid: bool, path: Path) -> dict[object, int]:
-    if use_fid:
-        return {(f, i): pos for pos, (f, i) in enumerate(zip(fid, iid, strict=True))}
-    out: dict[object, int] = {}
-    for pos, i in enumerate(iid):
-        if i in out:
+def _genotype_positions(samples: pl.DataFrame, table: SampleTable) -> np.ndarray:
+    """For each row of ``table``, the index of its sample in the genotype ``samples`` (-1 if
+    absent): matched by FID and IID when the file has a FID column, else by IID."""
+    geno = samples.select("fid", "iid").with_row_index("position")
+    keys = ["fid", "iid"] if table.has_fid else ["iid"]
+    if not table.has_fid:
+        repeated = geno.filter(pl.col("iid").is_duplicated())
+        if repeated.height:
             raise InputError(
-                path,
-                f"has no FID column, but IID {i!r} occurs in more than one family of the "
-                "genotype file; add an FID column.",
+                table.path,
+                f"has no FID column, but IID {repeated['iid'][0]!r} occurs in more than one "
+                "family of the genotype file; add an FID column.",
             )
-        out[i] = pos
+    joined = table.ids.join(geno, on=keys, how="left", maintain_order="left")
+    return joined["position"].fill_null(-1).to_numpy().astype(np.int64)
+
+
+def _gather(values: np.ndarray, row_of: np.ndarray) -> np.ndarray:
+    """``values[row_of]`` with NaN (or False) where ``row_of`` is -1."""
+    out = values[np.maximum(row_of, 0)]
+    out[row_of < 0] = np.nan if out.dtype.kind == "f" else False
     return out
 
 
 def _check_not_mistyped(table: SampleTable, name: str) -> None:
     """A column of mostly numbers with a few text values is a typo, not a categorical
     covariate with one level per number: say where the text is."""
-    raw = table.columns[name]
-    bad = _bad_numbers(raw)
-    present = sum(not _is_missing(v) for v in raw)
-    if bad.size and present - bad.size >= bad.size:  # numbers are the majority
-        row = int(bad[0])
+    column = table.values[name]
+    values, bad = _parse_numbers(column)
+    n_bad = int(bad.sum())
+    present = int((~np.isnan(values)).sum()) + n_bad
+    if n_bad and present - n_bad >= n_bad:  # numbers are the majority
+        row = int(np.flatnonzero(bad)[0])
         raise InputError(
             table.path,
-            f"expected a number (the column holds {present - bad.size} numbers), found "
-            f"{raw[row]!r}; fix the value, or code a categorical covariate with no numbers.",
-            line=table.lines[row],
+            f"expected a number (the column holds {present - n_bad} numbers), found "
+            f"{column[row]!r}; fix the value, or code a categorical covariate with no numbers.",
+            line=int(table.lines[row]),
             column=name,
         )
 
 
-def _indicators(name: str, raw: list[str], keep: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """0/1 indicators for every level but the first; NaN where the value is missing."""
-    present = [v.strip() for v in raw]
-    missing = np.array([_is_missing(v) for v in present])
-    levels = sorted({v for v, m, k in zip(present, missing, keep, strict=True) if k and not m})
-    out = np.zeros((len(raw), max(len(levels) - 1, 0)))
+def _indicators(
+    name: str, column: pl.Series, row_of: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """0/1 indicators for every level but the first (sorted, among the kept samples), one row
+    per genotype sample (``row_of``: its row in the file, -1 if absent); NaN where missing."""
+    text = column.str.strip_chars()
+    missing_file = text.str.to_lowercase().is_in(list(MISSING_VALUES)).fill_null(True)
+    value = text.to_numpy()[np.maximum(row_of, 0)]
+    missing = missing_file.to_numpy()[np.maximum(row_of, 0)] | (row_of < 0)
+    levels = sorted(set(value[keep & ~missing].tolist()))
+    out = np.zeros((row_of.size, max(len(levels) - 1, 0)))
     for j, level in enumerate(levels[1:]):
-        out[:, j] = [v == level for v in present]
+        out[:, j] = value == level
     out[missing] = np.nan
     return out, [f"{name}={level}" for level in levels[1:]]
 
