@@ -1,5 +1,5 @@
 """`python -m gwaskit` runs the command line."""
 
-from gwaskit.cli import main
+from gwaskit.cli import run_command
 
-raise SystemExit(main())
+run_command()

@@ -12,9 +12,9 @@ numba inside each task are limited to one thread, so thread pools never fight ov
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol, TypeVar
 
 from threadpoolctl import threadpool_limits
@@ -147,6 +147,20 @@ def get_engine(
             f"engine must be 'local' or a scheduler address like 'tcp://HOST:8786', got {spec!r}."
         )
     return spec
+
+
+@contextmanager
+def opened_engine(
+    spec: str | Engine | None = None, *, threads: int | None = None, progress: bool = True
+) -> Iterator[Engine]:
+    """:func:`get_engine`, closed on leaving when it was made here (a Dask client it opened);
+    an engine passed in stays open for its owner."""
+    engine = get_engine(spec, threads=threads, progress=progress)
+    try:
+        yield engine
+    finally:
+        if engine is not spec and isinstance(engine, DaskEngine):
+            engine.close()
 
 
 def _one_blas_thread() -> AbstractContextManager[Any]:

@@ -27,7 +27,7 @@ from gwaskit.assoc.logistic import LogisticNull, fit_logistic_null, logistic_blo
 from gwaskit.assoc.results import BlockResult
 from gwaskit.assoc.score import score_block
 from gwaskit.assoc.trend import allelic_block, trend_block
-from gwaskit.engine import Engine, get_engine
+from gwaskit.engine import Engine, opened_engine
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
 from gwaskit.io.chromosomes import haploid_x
@@ -242,10 +242,12 @@ def run_scan(
             for task in tasks
             for part, on_x in split_ranges(task.variants, haploid)
         ]
-    runner = get_engine(engine, threads=threads, progress=progress)
     # parallelism is across blocks (the engine); the per-block matrix products are small and
     # run several times slower when BLAS threads compete with each other or with the engine's
-    with threadpool_limits(limits=1):
+    with (
+        opened_engine(engine, threads=threads, progress=progress) as runner,
+        threadpool_limits(limits=1),
+    ):
         results = runner.map(scan_block, tasks, description=f"assoc {options.label}")
     table = assemble_sumstats(source.variants, results, binary=phenotypes.binary)
     n_tested = table.height

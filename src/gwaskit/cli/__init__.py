@@ -9,8 +9,10 @@ and exit code 2; anything else is an internal error, exit code 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -95,6 +97,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rerun with -v for the traceback and report it."
         )
         return EXIT_INTERNAL
+
+
+def run_command() -> None:
+    """The ``gwaskit`` command (and ``python -m gwaskit``): :func:`main`, then exit at once.
+
+    Log handlers and the standard streams are flushed, then the process ends without the
+    interpreter's teardown, which frees every module and array one by one (0.1-0.4 s after a
+    scan) where the operating system frees the memory at once. Everything a command opens is
+    closed by the command itself; an exception escaping :func:`main` takes the normal way out.
+    """
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe (`gwaskit ... | head`) or stream has nothing left to flush
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def dispatch(argv: Sequence[str]) -> None:
