@@ -22,20 +22,19 @@ timings are noisy.
 
 Usage: ``python bench/read_throughput.py [--out DIR] [--samples N] [--variants M]``
 
-One run on 2026-11-22 at the default size (2 cores shared with other developers, load average
-about 3; rerun for your own numbers):
+One run on 2026-11-22 at the default size (2 cores, quiet machine; rerun for your own numbers):
 
-    run                        wall s  cpu s  wall/plink2  inside s  M genotypes/s inside
-    plink2 --freq                0.30   0.22      1.00
-    gwaskit count (freq)         2.85   1.64      9.50       0.28     3,526
-    gwaskit info                 4.23   2.42     14.09
-    gwaskit decode (float32)     3.14   2.04     10.45       0.91     1,100
+    run                         wall s   cpu s  M geno/s wall/plink2 cpu/plink2  inside s  M geno/s
+    plink2 --freq                 0.18    0.18     5,458        1.00       1.00
+    gwaskit count (freq)          1.10    1.38       912        5.99       7.85      0.08    11,980
+    gwaskit info                  0.93    1.22     1,074        5.08       6.92
+    gwaskit decode (float32)      1.34    1.77       748        7.30      10.07      0.29     3,427
 
-Counting on the packed bytes is as fast as plink2 (0.28 s for 10^9 genotypes on 2 threads);
-what is left is start-up: about 0.5 s of imports, 0.3 s of parsing the 100,000-line .bim and
-0.4 s of numba's first-call initialisation (``gwaskit info`` also imports every CLI verb).
-Decoding to float32 ran at 440 M genotypes/s (2 threads) through bed-reader before the compiled
-decoder, 1,300-2,000 M/s after.
+Counting on the packed bytes is faster than plink2 inside the loop (0.08 s for 10^9 genotypes on
+2 threads); what is left is start-up: about 0.5 s of imports (numba, scipy, polars), 0.05 s of
+parsing the 100,000-line .bim with polars (0.3 s before) and numba's first-call initialisation.
+The command skips the interpreter's teardown (0.1-0.4 s). Decoding to float32 ran at 440 M
+genotypes/s (2 threads) through bed-reader before the compiled decoder, 3,400 M/s now.
 """
 
 from __future__ import annotations
