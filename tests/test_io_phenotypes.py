@@ -150,3 +150,14 @@ def test_read_sample_table__whitespace_runs_read_as_single_spaces(tmp_path, rows
     a, b = read_sample_table(plain), read_sample_table(messy)
     assert a.ids.equals(b.ids) and a.values.equals(b.values)
     assert a.lines.tolist() == b.lines.tolist()
+
+
+def test_load_phenotypes__mostly_numeric_covariate_with_text_is_a_typo(tmp_path):
+    pheno = _write(tmp_path, "IID T\na 1\nb 2\nc 1\nd 2\n")
+    covar = _write(tmp_path, "IID AGE\na 40\nb 5O\nc 60\nd 45\n", "c.txt")
+    with pytest.raises(InputError, match=r"holds 3 numbers\), found '5O'") as info:
+        load_phenotypes(SAMPLES, pheno, covar=covar)
+    assert info.value.line == 3
+    # declared categorical, the same column is levels, not a typo
+    ph = load_phenotypes(SAMPLES, pheno, covar=covar, categorical=["AGE"])
+    assert ph.covariate_names == ("AGE=45", "AGE=5O", "AGE=60")

@@ -32,6 +32,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import polars as pl
@@ -229,7 +230,7 @@ def _parse_numbers(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """Floats of a string column, NaN for missing codes (and nulls) and for fields that are not
     finite numbers; and the mask of those last ones (neither a number nor a missing code)."""
     text = column.str.strip_chars()
-    missing = text.str.to_lowercase().is_in(list(MISSING_VALUES)).fill_null(True)
+    missing = _is_missing_code(text)
     values = text.cast(pl.Float64, strict=False)
     finite = values.is_finite().fill_null(False).to_numpy()
     missing = missing.to_numpy()
@@ -237,18 +238,29 @@ def _parse_numbers(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.where(number, values.fill_null(np.nan).to_numpy(), np.nan), ~missing & ~finite
 
 
+def _is_missing_code(text: pl.Series) -> pl.Series:
+    """Whether each stripped field is a missing code (nulls are missing too)."""
+    return text.str.to_lowercase().is_in(list(MISSING_VALUES)).fill_null(True)
+
+
 def _numeric_column(table: SampleTable, name: str) -> np.ndarray:
     values, bad = _parse_numbers(table.values[name])
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            table.path,
-            f"expected a number or a missing code (-9, NA, empty), found "
-            f"{table.values[name][i]!r}.",
-            line=int(table.lines[i]),
-            column=name,
-        )
+        _value_error(table, name, bad, "expected a number or a missing code (-9, NA, empty)")
     return values
+
+
+def _value_error(
+    table: SampleTable, name: str, bad: np.ndarray, expected: str, hint: str = ""
+) -> NoReturn:
+    """Raise :class:`InputError` at the first row of ``bad``, quoting its field."""
+    row = int(np.flatnonzero(bad)[0])
+    raise InputError(
+        table.path,
+        f"{expected}, found {table.values[name][row]!r}{hint}.",
+        line=int(table.lines[row]),
+        column=name,
+    )
 
 
 def _pick(table: SampleTable, names: Sequence[str] | None, what: str) -> list[str]:
@@ -459,18 +471,16 @@ def _gather(values: np.ndarray, row_of: np.ndarray) -> np.ndarray:
 def _check_not_mistyped(table: SampleTable, name: str) -> None:
     """A column of mostly numbers with a few text values is a typo, not a categorical
     covariate with one level per number: say where the text is."""
-    column = table.values[name]
-    values, bad = _parse_numbers(column)
+    values, bad = _parse_numbers(table.values[name])
     n_bad = int(bad.sum())
-    present = int((~np.isnan(values)).sum()) + n_bad
-    if n_bad and present - n_bad >= n_bad:  # numbers are the majority
-        row = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            table.path,
-            f"expected a number (the column holds {present - n_bad} numbers), found "
-            f"{column[row]!r}; fix the value, or code a categorical covariate with no numbers.",
-            line=int(table.lines[row]),
-            column=name,
+    n_numbers = int((~np.isnan(values)).sum())
+    if n_bad and n_numbers >= n_bad:  # numbers are the majority
+        _value_error(
+            table,
+            name,
+            bad,
+            f"expected a number (the column holds {n_numbers} numbers)",
+            "; fix the value, or code a categorical covariate with no numbers",
         )
 
 
@@ -480,7 +490,7 @@ def _indicators(
     """0/1 indicators for every level but the first (sorted, among the kept samples), one row
     per genotype sample (``row_of``: its row in the file, -1 if absent); NaN where missing."""
     text = column.str.strip_chars()
-    missing_file = text.str.to_lowercase().is_in(list(MISSING_VALUES)).fill_null(True)
+    missing_file = _is_missing_code(text)
     value = text.to_numpy()[np.maximum(row_of, 0)]
     missing = missing_file.to_numpy()[np.maximum(row_of, 0)] | (row_of < 0)
     levels = sorted(set(value[keep & ~missing].tolist()))
