@@ -40,7 +40,7 @@ def small(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _restore_logging():
-    """``main`` points the root logger at the (captured) stderr; undo that after each test."""
+    """``main -vv`` points the root logger at stderr; undo that after each test."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     yield
@@ -85,6 +85,8 @@ def test_cli_assoc__writes_parquet_tsv_and_sidecar(small, tmp_path):
     ("extra", "message"),
     [
         (["--pheno-name", "NOPE"], "no phenotype column 'NOPE'"),
+        (["--pheno-name", "CC,NOPE"], "no phenotype column 'NOPE'"),  # after CC's scan
+        (["--pheno-name", "CC,CC"], "repeats a column"),
         (["--covar-name", "PC9"], "no covariate column 'PC9'"),
         (["--pcs", "4"], "no covariate column 'PC4'"),
         (["--pheno-name", "Q", "--model", "logistic"], "needs a case/control phenotype"),
@@ -99,6 +101,24 @@ def test_cli_assoc__user_errors_exit_2_and_leave_nothing(small, tmp_path, capsys
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_assoc__several_phenotypes_one_output_each(small, tmp_path):
+    folder, _, _ = small
+    argv = ["assoc", str(folder / "c"), "--pheno", str(folder / "pheno.txt"), "--no-progress"]
+    argv += ["--covar", str(folder / "c.eigenvec"), "--out", str(tmp_path / "o")]
+    assert main([*argv, "--pheno-name", "CC,Q"]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(
+        f"o.{pheno}.{suffix}"
+        for pheno in ("CC", "Q")
+        for suffix in ("parquet", "tsv.gz", "tsv.gz-meta.yaml")
+    )
+    for pheno, method in (("CC", "logistic"), ("Q", "linear")):
+        table, meta = read_sumstats_parquet(tmp_path / f"o.{pheno}.parquet")
+        assert meta["gwaskit"]["phenotype"] == pheno
+        assert table.equals(_scan(folder, pheno_name=pheno)), pheno
+        assert table["method"][0] == method
 
 
 def test_run_scan__blocks_and_threads_do_not_change_results(small):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from gwaskit.errors import InputError, ParameterError
@@ -28,7 +29,12 @@ def add_parser(
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
     parser.add_argument("--pheno", required=True, metavar="FILE", help="phenotype file")
-    parser.add_argument("--pheno-name", metavar="COL", help="phenotype column (default: first)")
+    parser.add_argument(
+        "--pheno-name",
+        metavar="A,B",
+        help="phenotype column(s) (default: the first); with several, one scan each, written "
+        "to PREFIX.NAME.* (as plink2 names PREFIX.NAME.glm.*)",
+    )
     parser.add_argument("--covar", metavar="FILE", help="covariate file (e.g. with PC columns)")
     parser.add_argument("--covar-name", metavar="A,B", help="covariate columns (default: all)")
     parser.add_argument(
@@ -83,6 +89,7 @@ def add_parser(
 def run(args: argparse.Namespace) -> int:
     from gwaskit.assoc.scan import ScanOptions, run_scan, write_scan
     from gwaskit.io.phenotypes import parse_names
+    from gwaskit.io.tables import scratch_folder
 
     covar_names = parse_names(args.covar_name, "--covar-name")
     if args.pcs is not None:
@@ -103,19 +110,46 @@ def run(args: argparse.Namespace) -> int:
         mean_impute=args.mean_impute,
         maf=args.maf,
     )
-    result = run_scan(
-        args.genotypes,
-        args.pheno,
-        pheno_name=args.pheno_name,
-        covar=args.covar,
-        covar_names=covar_names,
-        binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
-        options=options,
-        build=args.build,
-        engine=args.scheduler,
-        threads=args.threads,
-        progress=not args.no_progress,
-    )
-    written = write_scan(result, out)
+    names = parse_names(args.pheno_name, "--pheno-name") or [None]
+    _check_phenotype_names(names)
+    scans = {
+        name: dict(
+            pheno_name=name,
+            covar=args.covar,
+            covar_names=covar_names,
+            binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
+            options=options,
+            build=args.build,
+            engine=args.scheduler,
+            threads=args.threads,
+            progress=not args.no_progress,
+        )
+        for name in names
+    }
+    if len(names) == 1:
+        written = write_scan(run_scan(args.genotypes, args.pheno, **scans[names[0]]), out)
+    else:  # every result lands together, or none (one bad phenotype fails the whole run)
+        with scratch_folder(out) as tmp:
+            staged = []
+            for name, options_of in scans.items():
+                result = run_scan(args.genotypes, args.pheno, **options_of)
+                staged += write_scan(result, tmp / f"{out.name}.{name}")
+            written = [out.parent / path.name for path in staged]
+            for path, final in zip(staged, written, strict=True):
+                os.replace(path, final)
     log.info("wrote %s", ", ".join(str(p) for p in written))
     return 0
+
+
+def _check_phenotype_names(names: list[str | None]) -> None:
+    """Several phenotypes name output files: they must be distinct and file-name safe."""
+    if len(names) == 1:
+        return
+    if len(set(names)) != len(names):
+        raise ParameterError(f"--pheno-name repeats a column: {','.join(map(str, names))}.")
+    unsafe = [n for n in names if n is not None and ("/" in n or n.startswith("."))]
+    if unsafe:
+        raise ParameterError(
+            f"--pheno-name {unsafe[0]!r} cannot name an output file (with several phenotypes "
+            "each is written to PREFIX.NAME.*); rename the column."
+        )
