@@ -11,9 +11,12 @@ Full size is 22 studies x 1,000,000 variants (``--scale 1``); ``--scale 0.1`` ru
 The machine is shared by several developers (2 cores): timings are noisy.
 
 ``--no-tsv`` also times gwaskit writing its tables as Parquet only (GWAMA writes one text
-table; gwaskit by default writes Parquet plus a gzipped TSV of each table).
+table; gwaskit by default writes Parquet plus a gzipped TSV of each table). ``--parquet`` also
+times gwaskit reading the same studies as gwaskit Parquet summary statistics (what each cohort's
+``gwaskit assoc`` writes; converted before the timing), with Parquet-only output.
 
 Usage: python bench/meta_vs_gwama.py [--scale 0.1] [--studies 22] [--workdir DIR] [--no-tsv]
+       [--parquet]
 """
 
 from __future__ import annotations
@@ -81,6 +84,20 @@ def simulate(folder: Path, n_studies: int, n_variants: int, seed: int = 1) -> li
     return paths
 
 
+def to_parquet(paths: list[Path], env: dict[str, str]) -> list[str]:
+    """Convert each study to gwaskit Parquet summary statistics (in a child process, like the
+    timed runs); returns the ``--study NAME=FILE`` arguments for them."""
+    script = (
+        "import sys\n"
+        "from gwaskit.io.sumstats import read_sumstats, write_sumstats\n"
+        "for path in sys.argv[1:]:\n"
+        "    table, meta = read_sumstats(path)\n"
+        "    write_sumstats(table, path[:-4] + '.gk', metadata=meta, tsv=False)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, *map(str, paths)], env=env, check=True)
+    return [a for p in paths for a in ("--study", f"{p.stem}={p.stem}.gk.parquet")]
+
+
 def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system) and peak RSS (GB) of a child process, from
     GNU time. On a shared machine CPU time is the steadier measure."""
@@ -108,6 +125,11 @@ def main() -> None:
         "--no-tsv",
         action="store_true",
         help="also time gwaskit writing Parquet only (--no-tsv)",
+    )
+    parser.add_argument(
+        "--parquet",
+        action="store_true",
+        help="also time gwaskit on the studies as gwaskit Parquet (Parquet-only output)",
     )
     args = parser.parse_args()
     n_variants = round(1_000_000 * args.scale)
@@ -150,6 +172,12 @@ def main() -> None:
             pq_wall, pq_cpu, pq_mem = timed(
                 [*gk_cmd[:-4], "--out", "gkpq", "--no-tsv", "-q", "--no-progress"], folder, env_gk
             )
+        if args.parquet:
+            parquet_args = to_parquet(paths, env_gk)
+            pa_cmd = [*gk_cmd[:4], *parquet_args, *gk_cmd[4 + len(study_args) : -4]]
+            pa_wall, pa_cpu, pa_mem = timed(
+                [*pa_cmd, "--out", "gkpa", "--no-tsv", "-q", "--no-progress"], folder, env_gk
+            )
         gw_wall, gw_cpu, gw_mem = timed(
             ["GWAMA", "--filelist", "gwama.in", "--quantitative", "--output", "gw"],
             folder,
@@ -166,6 +194,12 @@ def main() -> None:
             print(
                 f"gwaskit --no-tsv: wall {pq_wall:7.1f} s  cpu {pq_cpu:7.1f} s  "
                 f"peak RSS {pq_mem:5.2f} GB"
+            )
+        if args.parquet:
+            print(
+                f"gwaskit on Parquet studies, --no-tsv: wall {pa_wall:7.1f} s  cpu {pa_cpu:7.1f} s"
+                f"  peak RSS {pa_mem:5.2f} GB (ratio GWAMA / this: wall {gw_wall / pa_wall:.1f}x,"
+                f" cpu {gw_cpu / pa_cpu:.1f}x)"
             )
         print(
             f"GWAMA        : wall {gw_wall:7.1f} s  cpu {gw_cpu:7.1f} s  peak RSS {gw_mem:5.2f} GB"
