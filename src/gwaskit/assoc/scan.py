@@ -42,6 +42,10 @@ MODELS = ("linear", "logistic")
 TESTS = ("wald", "firth", "score", "trend", "allelic")
 #: Float64 working memory per block, in bytes (several n x m arrays live at once).
 BLOCK_BYTES = 24 * 2**20
+#: Variants per block at the least: with fewer, per-block costs dominate (500,000 samples would
+#: give 6-variant blocks, 2-3x slower). A logistic block holds about 36 bytes per sample and
+#: variant, so 32 variants of 500,000 samples take about 0.6 GB per thread.
+MIN_BLOCK_VARIANTS = 32
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,9 @@ def run_scan(
         phenotypes.dropped.height,
     )
     null = fit_null(phenotypes, options, source=str(covar or pheno))
-    blocks = source.variant_blocks(block_bytes=block_bytes // 2, n_samples=phenotypes.n)
+    blocks = source.variant_blocks(
+        block_bytes=block_bytes // 2, n_samples=phenotypes.n, min_variants=MIN_BLOCK_VARIANTS
+    )
     path = str(source.path)
     _remember(path, source)
     tasks = [
