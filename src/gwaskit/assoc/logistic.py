@@ -71,6 +71,16 @@ class LogisticNull:
         left_t = np.ascontiguousarray(np.column_stack([xw, self.y - self.mu]).T)
         return np.linalg.inv(self.x.T @ xw), left_t
 
+    @cached_property
+    def spa_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per sample, the logit ``eta``, the weight ``mu (1 - mu)`` and the softplus of the
+        logit ``log(1 + e^eta) = -log(1 - mu)``: the saddlepoint kernel's inputs, once per
+        phenotype rather than per block."""
+        mu = self.mu
+        eta = np.log(mu) - np.log1p(-mu)
+        softplus = np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta)))
+        return eta, mu * (1.0 - mu), softplus
+
 
 def fit_logistic_null(design: Design, *, source: str = "phenotype") -> LogisticNull:
     """Fit ``logit P(y=1) = X a`` by Newton-Raphson (Firth-penalised if that fails)."""

@@ -61,7 +61,7 @@ def score_block(
         if idx.size:
             gi = impute_block(g[:, idx], null.y, w)[0]
             gt = gi - x @ proj[:, idx]  # covariate-adjusted genotypes (n, r)
-            log_p = spa_log_pvalue(s[idx], gt, mu, gi)
+            log_p = spa_log_pvalue(null, s[idx], gt, gi)
             ok = np.isfinite(log_p)
             neg_log10_p[idx[ok]] = -log_p[ok] / LN10
             # the normal deviate with the same two-sided p
@@ -193,13 +193,8 @@ def _log_ndtr(x):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
+def _spa_kernel(s, gt, g, mu, eta, w, sp, out):  # pragma: no cover - compiled
     n, r = gt.shape
-    eta = np.log(mu) - np.log1p(-mu)
-    w = mu * (1.0 - mu)
-    sp = np.empty(n)  # softplus(eta) = -log(1 - mu)
-    for i in range(n):
-        sp[i] = max(eta[i], 0.0) + np.log1p(np.exp(-abs(eta[i])))
     ti_buf = np.empty(n)
     eta_buf = np.empty(n)
     mu_buf = np.empty(n)
@@ -250,19 +245,20 @@ def _spa_kernel(s, gt, g, mu, out):  # pragma: no cover - compiled
                 out[j] = min(0.0, hi + np.log(np.exp(upper - hi) + np.exp(lower - hi)))
 
 
-def spa_log_pvalue(s: np.ndarray, gt: np.ndarray, mu: np.ndarray, g: np.ndarray) -> np.ndarray:
+def spa_log_pvalue(null: LogisticNull, s: np.ndarray, gt: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Natural log of the two-sided SPA p-value of scores ``s`` ``(r,)``; NaN if it fails.
 
     ``gt`` ``(n, r)`` are the covariate-adjusted genotypes and ``g`` the (imputed) dosages:
     samples with ``g == 0`` enter through a normal approximation (fastSPA), the carriers
-    through their exact cumulant generating function.
+    through their exact cumulant generating function (under the ``null`` model's fit).
     """
     out = np.empty(s.size)
     _spa_kernel(
         np.ascontiguousarray(s, dtype=np.float64),
         np.asfortranarray(gt, dtype=np.float64),
         np.asfortranarray(g, dtype=np.float64),
-        np.ascontiguousarray(mu, dtype=np.float64),
+        np.ascontiguousarray(null.mu, dtype=np.float64),
+        *null.spa_terms,
         out,
     )
     return out
