@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -15,6 +16,21 @@ pytest_plugins = ["loci_fixtures"]
 REPO = Path(__file__).resolve().parents[1]
 #: Real public data sets, beside the repository (``../shared/data``); see its README.
 SHARED_DATA = Path(os.environ.get("GWASKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """``main`` sets the level of gwaskit's logger (and with ``-vv`` the root logger's
+    handlers): restore both after each test, so one test's ``-q`` does not silence the next."""
+    saved = [
+        (logger, list(logger.handlers), logger.level, logger.propagate)
+        for logger in (logging.getLogger(), logging.getLogger("gwaskit"))
+    ]
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import logging
 
 import numpy as np
 import polars as pl
@@ -36,16 +35,6 @@ def small(tmp_path_factory):
         for i, s in enumerate(iid):
             out.write(f"{s}\t{s}\t" + "\t".join(f"{v:.8f}" for v in pcs[i]) + "\n")
     return folder, g, case
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """``main -vv`` points the root logger at stderr; undo that after each test."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def _scan(folder, **kwargs):

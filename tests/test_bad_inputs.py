@@ -10,7 +10,6 @@ After each case the output folder must be empty: a user's mistake writes nothing
 from __future__ import annotations
 
 import gzip
-import logging
 import os
 import struct
 import subprocess
@@ -893,14 +892,8 @@ def _check_message(err: str, case: Case, out: Path) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """BGEN metafiles in the test's folder; the CLI's log handler (bound to this test's captured
-    stderr) removed afterwards, so later tests' log records do not go to a closed stream."""
+    """BGEN metafiles in the test's folder."""
     monkeypatch.setenv("GWASKIT_CACHE", str(tmp_path / "cache"))
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -61,3 +61,32 @@ def test_info__describes_a_bed(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "samples" in out and "20" in out
     assert "0.005" in out  # 3 missing of 600 calls
+
+
+def test_main__logs_gwaskit_messages_not_other_libraries(tmp_path, capsys):
+    """gwaskit's own messages reach stderr (the stream of the moment, even after the one
+    current at the first call is gone); another library's informational records do not,
+    unless -vv asks for them."""
+    import logging
+
+    to_bed(tmp_path / "c.bed", np.zeros((10, 5), dtype=np.float32))
+    assert main(["info", str(tmp_path / "c.bed"), "--no-progress"]) == 0
+    capsys.readouterr()
+    logging.getLogger("gwaskit.test").info("ours")
+    logging.getLogger("somelibrary").info("theirs")
+    err = capsys.readouterr().err
+    assert "ours" in err and "theirs" not in err
+    assert main(["info", str(tmp_path / "c.bed"), "--no-progress", "-vv"]) == 0
+    capsys.readouterr()
+    logging.getLogger("somelibrary").info("theirs")
+    assert "theirs" in capsys.readouterr().err
+
+
+def test_command__exits_with_main_code_and_flushed_output(tmp_path):
+    """`python -m gwaskit` leaves without the interpreter's teardown: the exit code and every
+    line written must still arrive."""
+    to_bed(tmp_path / "c.bed", np.zeros((10, 5), dtype=np.float32))
+    result = _gwaskit("info", str(tmp_path / "c.bed"), "--no-progress")
+    assert result.returncode == 0 and "samples" in result.stdout
+    result = _gwaskit("info", str(tmp_path / "absent.bed"))
+    assert result.returncode == 2 and "absent" in result.stderr

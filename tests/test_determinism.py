@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -26,16 +25,6 @@ from gwaskit.io.sumstats import write_sumstats
 from loci_fixtures import simulate_ld_genotypes, sumstats_from_genotypes, write_bed
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """The CLI binds a log handler to this test's captured stderr: remove it afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ ordinary ones, and three traits: balanced case/control, a cohort with 5 cases, q
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import polars as pl
 import pytest
@@ -23,15 +21,6 @@ N = 300
 #: variant index -> what it is
 ORDINARY = (0, 1, 2, 3)
 MONOMORPHIC, ALL_HET, ALL_MISSING, SEPARATING, AS_COVARIATE, SINGLETON = 4, 5, 6, 7, 8, 9
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture(scope="module")

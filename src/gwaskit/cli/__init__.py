@@ -143,7 +143,8 @@ class _StderrHandler(logging.StreamHandler):
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
     """Messages of gwaskit's own loggers to standard error, one plain line each; other
-    libraries' messages (at any level) only with ``-vv``."""
+    libraries' informational messages only with ``-vv`` (their warnings still reach standard
+    error through Python's last-resort handler)."""
     level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
