@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from assoc_helpers import simulate_genotypes, write_bed, write_table
-from gwaskit.assoc.scan import ScanOptions, run_scan, split_ranges
+from gwaskit.assoc.scan import ScanOptions, run_scan, split_where_changes
 from gwaskit.cli import main
 from gwaskit.io.chromosomes import haploid_x
 from gwaskit.io.sumstats import read_sumstats_parquet
@@ -76,6 +76,8 @@ def test_cli_assoc__writes_parquet_tsv_and_sidecar(small, tmp_path):
         (["--pheno-name", "NOPE"], "no phenotype column 'NOPE'"),
         (["--pheno-name", "CC,NOPE"], "no phenotype column 'NOPE'"),  # after CC's scan
         (["--pheno-name", "CC,CC"], "repeats a column"),
+        (["--extract", "/nonexistent/list.txt"], "variant list not found"),
+        (["--keep", "/nonexistent/list.txt"], "sample list not found"),
         (["--covar-name", "PC9"], "no covariate column 'PC9'"),
         (["--pcs", "4"], "no covariate column 'PC4'"),
         (["--pheno-name", "Q", "--model", "logistic"], "needs a case/control phenotype"),
@@ -234,6 +236,51 @@ def test_haploid_x__pseudo_autosomal_regions_by_build():
         (range(2, 4), [1, 0, 1, 0], [(2, 3, True), (3, 4, False)]),
     ],
 )
-def test_split_ranges__cuts_where_the_flag_changes(variants, flag, parts):
-    got = split_ranges(variants, np.array(flag, dtype=bool))
+def test_split_where_changes__cuts_where_the_flag_changes(variants, flag, parts):
+    got = split_where_changes(variants, np.array(flag, dtype=bool))
     assert [(r.start, r.stop, on) for r, on in got] == parts
+
+
+def test_cli_assoc__sample_and_variant_lists_equal_a_subset_fileset(small, tmp_path):
+    """--keep/--remove/--extract/--exclude give the numbers of a scan of the subset written
+    as its own fileset (as `plink2 --keep --extract --make-bed` would write it)."""
+    from bed_reader import to_bed
+
+    folder, g, _ = small
+    n, m = g.shape
+    iid = [f"s{i}" for i in range(n)]
+    (tmp_path / "keep.txt").write_text("".join(f"s{i} s{i}\n" for i in range(450)))
+    (tmp_path / "remove.txt").write_text("s3\ns7\n")  # IID only
+    (tmp_path / "extract.txt").write_text("".join(f"v{j}\n" for j in range(0, m, 2)))
+    (tmp_path / "exclude.txt").write_text("v4\n")
+    rows = [i for i in range(450) if i not in (3, 7)]
+    cols = [j for j in range(0, m, 2) if j != 4]
+    to_bed(
+        tmp_path / "sub.bed",
+        g[np.ix_(rows, cols)].astype(np.float32),
+        properties={
+            "fid": [iid[i] for i in rows],
+            "iid": [iid[i] for i in rows],
+            "sid": [f"v{j}" for j in cols],
+            "chromosome": ["1"] * len(cols),
+            "bp_position": (np.array(cols) + 1) * 100,
+            "allele_1": ["A"] * len(cols),
+            "allele_2": ["G"] * len(cols),
+        },
+        count_A1=True,
+    )
+    argv = ["assoc", "--pheno", str(folder / "pheno.txt"), "--pheno-name", "CC"]
+    argv += ["--covar", str(folder / "c.eigenvec"), "--no-progress"]
+    lists = ["--keep", "keep.txt", "--remove", "remove.txt"]
+    lists += ["--extract", "extract.txt", "--exclude", "exclude.txt"]
+    lists = [str(tmp_path / a) if a.endswith(".txt") else a for a in lists]
+    assert main([*argv, str(folder / "c"), *lists, "--out", str(tmp_path / "a")]) == 0
+    assert main([*argv, str(tmp_path / "sub"), "--out", str(tmp_path / "b")]) == 0
+    a, meta = read_sumstats_parquet(tmp_path / "a.parquet")
+    b, _ = read_sumstats_parquet(tmp_path / "b.parquet")
+    assert a.height == len(cols) and a["variant_id"].to_list() == b["variant_id"].to_list()
+    assert a.drop(pl.selectors.float()).equals(b.drop(pl.selectors.float()))
+    for column in ("beta", "standard_error", "neg_log_10_p_value"):
+        np.testing.assert_allclose(a[column], b[column], rtol=1e-10, atol=1e-12)
+    assert meta["gwaskit"]["dropped_samples"]["excluded by sample list"] == n - len(rows)
+    assert meta["gwaskit"]["variants_excluded_by_list"] == m - len(cols)

@@ -99,7 +99,7 @@ class BlockTask:
 
     path: str
     build: str | None
-    variants: range
+    variants: range | np.ndarray
     sample_index: np.ndarray
     null: LinearNull | LogisticNull | Design = field(repr=False)
     options: ScanOptions
@@ -187,7 +187,7 @@ class ScanResult:
 
 
 def run_scan(
-    genotypes: str | Path,
+    genotypes: str | Path | GenotypeSource,
     pheno: str | Path,
     *,
     pheno_name: str | None = None,
@@ -200,14 +200,24 @@ def run_scan(
     threads: int | None = None,
     progress: bool = True,
     block_bytes: int = BLOCK_BYTES,
+    sample_mask: np.ndarray | None = None,
+    variant_mask: np.ndarray | None = None,
 ) -> ScanResult:
     """Genome-wide association scan of one phenotype; see the module docstring.
 
-    ``binary`` declares the trait type (``None``: detected from its values, see
-    :func:`gwaskit.io.phenotypes.load_phenotypes`).
+    ``genotypes`` is a path (opened with ``build``) or an open source. ``binary`` declares the
+    trait type (``None``: detected from its values, see
+    :func:`gwaskit.io.phenotypes.load_phenotypes`). ``sample_mask`` and ``variant_mask``
+    (booleans over the genotype file's samples and variants, as ``--keep``/``--remove`` and
+    ``--extract``/``--exclude`` lists give them) restrict the scan; the SumStats table holds
+    the variants of ``variant_mask`` only.
     """
     options = options or ScanOptions()
-    source = open_genotypes(genotypes, build=build)
+    source = (
+        genotypes
+        if isinstance(genotypes, GenotypeSource)
+        else open_genotypes(genotypes, build=build)
+    )
     phenotypes = load_phenotypes(
         source.samples,
         pheno,
@@ -215,6 +225,7 @@ def run_scan(
         covar=covar,
         covar_names=covar_names,
         binary=binary,
+        sample_mask=sample_mask,
     )
     options = options.resolve(phenotypes.binary)
     log.info(
@@ -229,8 +240,10 @@ def run_scan(
         phenotypes.dropped.height,
     )
     null = fit_null(phenotypes, options, source=str(covar or pheno))
-    blocks = source.variant_blocks(
-        block_bytes=block_bytes // 2, n_samples=phenotypes.n, min_variants=MIN_BLOCK_VARIANTS
+    blocks = variant_blocks(
+        source.n_variants,
+        variant_mask,
+        block_variants=max(MIN_BLOCK_VARIANTS, block_bytes // 2 // (4 * max(phenotypes.n, 1))),
     )
     path = str(source.path)
     _remember(path, source)
@@ -246,7 +259,7 @@ def run_scan(
             if on_x
             else replace(task, variants=part)
             for task in tasks
-            for part, on_x in split_ranges(task.variants, haploid)
+            for part, on_x in split_where_changes(task.variants, haploid)
         ]
     # parallelism is across blocks (the engine); the per-block matrix products are small and
     # run several times slower when BLAS threads compete with each other or with the engine's
@@ -255,7 +268,8 @@ def run_scan(
         threadpool_limits(limits=1),
     ):
         results = runner.map(scan_block, tasks, description=f"assoc {options.label}")
-    table = assemble_sumstats(source.variants, results, binary=phenotypes.binary)
+    tested = source.variants if variant_mask is None else source.variants.filter(variant_mask)
+    table = assemble_sumstats(tested, results, binary=phenotypes.binary)
     n_tested = table.height
     if options.maf is not None:
         maf = np.minimum(table["effect_allele_frequency"], 1 - table["effect_allele_frequency"])
@@ -286,6 +300,7 @@ def run_scan(
                 zip(dropped["reason"].to_list(), dropped["count"].to_list(), strict=True)
             ),
             "variants_below_maf": n_tested - table.height,
+            "variants_excluded_by_list": 0 if variant_mask is None else int((~variant_mask).sum()),
             "failed_variants": int(table["reason"].is_not_null().sum()),
         },
     }
@@ -360,12 +375,30 @@ def _same_information(column: np.ndarray, sex: np.ndarray) -> bool:
     )
 
 
-def split_ranges(variants: range, flag: np.ndarray) -> list[tuple[range, bool]]:
-    """``variants`` cut where ``flag`` (over all variants) changes value: the consecutive parts,
-    each with its flag."""
-    part = flag[variants.start : variants.stop].astype(np.int8)
-    cuts = [variants.start, *(variants.start + np.flatnonzero(np.diff(part)) + 1), variants.stop]
-    return [(range(a, b), bool(flag[a])) for a, b in itertools.pairwise(cuts) if b > a]
+def variant_blocks(
+    n_variants: int, mask: np.ndarray | None, *, block_variants: int
+) -> list[range | np.ndarray]:
+    """Blocks of at most ``block_variants`` variants, in file order: ranges over all variants,
+    or index arrays over those of ``mask``."""
+    if mask is None:
+        starts = range(0, n_variants, block_variants)
+        return [range(a, min(a + block_variants, n_variants)) for a in starts]
+    chosen = np.flatnonzero(mask)
+    return [chosen[a : a + block_variants] for a in range(0, chosen.size, block_variants)]
+
+
+def split_where_changes(
+    variants: range | np.ndarray, flag: np.ndarray
+) -> list[tuple[range | np.ndarray, bool]]:
+    """A block of variant indices cut where ``flag`` (over all variants) changes value: the
+    consecutive parts (ranges stay ranges), each with its flag."""
+    index = np.asarray(variants)
+    cuts = [0, *(np.flatnonzero(np.diff(flag[index].astype(np.int8))) + 1), index.size]
+    parts = []
+    for a, b in itertools.pairwise(cuts):
+        part = variants[a:b]
+        parts.append((part, bool(flag[index[a]])))
+    return parts
 
 
 def assemble_sumstats(

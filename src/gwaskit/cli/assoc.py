@@ -6,8 +6,13 @@ import argparse
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gwaskit.errors import InputError, ParameterError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,10 @@ def add_parser(
         action="store_true",
         help="impute missing calls with the mean dosage instead of dropping them per variant",
     )
+    parser.add_argument("--keep", metavar="FILE", help="samples to analyse (FID IID or IID)")
+    parser.add_argument("--remove", metavar="FILE", help="samples to leave out (FID IID or IID)")
+    parser.add_argument("--extract", metavar="FILE", help="variants to test (one ID per line)")
+    parser.add_argument("--exclude", metavar="FILE", help="variants to skip (one ID per line)")
     parser.add_argument("--maf", type=float, metavar="F", help="report variants with MAF >= F")
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler")
@@ -88,6 +97,7 @@ def add_parser(
 
 def run(args: argparse.Namespace) -> int:
     from gwaskit.assoc.scan import ScanOptions, run_scan, write_scan
+    from gwaskit.io import open_genotypes
     from gwaskit.io.phenotypes import parse_names
     from gwaskit.io.tables import scratch_folder
 
@@ -112,8 +122,12 @@ def run(args: argparse.Namespace) -> int:
     )
     names = parse_names(args.pheno_name, "--pheno-name") or [None]
     _check_phenotype_names(names)
+    source = open_genotypes(args.genotypes, build=args.build)
+    sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
     scans = {
         name: dict(
+            sample_mask=sample_mask,
+            variant_mask=variant_mask,
             pheno_name=name,
             covar=args.covar,
             covar_names=covar_names,
@@ -127,12 +141,12 @@ def run(args: argparse.Namespace) -> int:
         for name in names
     }
     if len(names) == 1:
-        written = write_scan(run_scan(args.genotypes, args.pheno, **scans[names[0]]), out)
+        written = write_scan(run_scan(source, args.pheno, **scans[names[0]]), out)
     else:  # every result lands together, or none (one bad phenotype fails the whole run)
         with scratch_folder(out) as tmp:
             staged = []
             for name, options_of in scans.items():
-                result = run_scan(args.genotypes, args.pheno, **options_of)
+                result = run_scan(source, args.pheno, **options_of)
                 staged += write_scan(result, tmp / f"{out.name}.{name}")
             written = [out.parent / path.name for path in staged]
             for path, final in zip(staged, written, strict=True):
@@ -153,3 +167,34 @@ def _check_phenotype_names(names: list[str | None]) -> None:
             f"--pheno-name {unsafe[0]!r} cannot name an output file (with several phenotypes "
             "each is written to PREFIX.NAME.*); rename the column."
         )
+
+
+def _list_masks(
+    args: argparse.Namespace, samples: pl.DataFrame, variants: pl.DataFrame
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The samples and variants the --keep/--remove and --extract/--exclude lists leave
+    (None: all), as booleans over the genotype file's samples and variants."""
+    import numpy as np
+
+    from gwaskit.cli._lists import read_sample_list, read_variant_list
+
+    sample_mask = variant_mask = None
+    if args.keep or args.remove:
+        sample_mask = np.ones(samples.height, dtype=bool)
+        if args.keep:
+            sample_mask &= np.isin(np.arange(samples.height), read_sample_list(args.keep, samples))
+        if args.remove:
+            sample_mask &= ~np.isin(
+                np.arange(samples.height), read_sample_list(args.remove, samples)
+            )
+    if args.extract or args.exclude:
+        variant_mask = np.ones(variants.height, dtype=bool)
+        if args.extract:
+            variant_mask &= read_variant_list(args.extract, variants)
+        if args.exclude:
+            variant_mask &= ~read_variant_list(args.exclude, variants)
+        if not variant_mask.any():
+            raise InputError(
+                args.extract or args.exclude, "no variant is left to test after the lists."
+            )
+    return sample_mask, variant_mask

@@ -88,16 +88,11 @@ class GenotypeSource(abc.ABC):
             yield block, self.read(block, sample_index)
 
     def variant_blocks(
-        self,
-        *,
-        block_bytes: int = 256 * 2**20,
-        n_samples: int | None = None,
-        min_variants: int = 1,
+        self, *, block_bytes: int = 256 * 2**20, n_samples: int | None = None
     ) -> list[range]:
-        """Consecutive variant ranges whose float32 dosages take about ``block_bytes`` each,
-        and at least ``min_variants`` variants (a floor for very many samples)."""
+        """Consecutive variant ranges whose float32 dosages take about ``block_bytes`` each."""
         n = self.n_samples if n_samples is None else n_samples
-        size = max(1, min_variants, block_bytes // (4 * max(n, 1)))
+        size = max(1, block_bytes // (4 * max(n, 1)))
         return [range(s, min(s + size, self.n_variants)) for s in range(0, self.n_variants, size)]
 
     def close(self) -> None:  # noqa: B027 - optional hook for readers holding handles

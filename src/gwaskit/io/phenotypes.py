@@ -47,6 +47,7 @@ MISSING_VALUES = frozenset({"-9", "na", "nan", "", "."})
 DROPPED_SCHEMA = {"fid": pl.String, "iid": pl.String, "reason": pl.String}
 DROP_REASONS = (
     "not in genotypes",
+    "excluded by sample list",
     "not in phenotype file",
     "missing phenotype",
     "not in covariate file",
@@ -306,6 +307,7 @@ def load_phenotypes(
     covar_names: Sequence[str] | None = None,
     binary: bool | None = None,
     categorical: Sequence[str] | None = None,
+    sample_mask: np.ndarray | None = None,
 ) -> Phenotypes:
     """Read a phenotype (and covariates) and match them to a genotype source's samples.
 
@@ -321,6 +323,10 @@ def load_phenotypes(
         ``True``/``False`` to declare the trait type; ``None`` detects it (see module docs).
     categorical
         Covariates to treat as categorical even if numeric.
+    sample_mask
+        Boolean over ``samples``: the samples a ``--keep``/``--remove`` list leaves; the others
+        are dropped with the reason ``excluded by sample list`` (before the trait type is
+        checked on the samples analysed).
 
     Raises
     ------
@@ -360,6 +366,9 @@ def load_phenotypes(
 
     keep = in_pheno & ~np.isnan(pheno_of)
     reasons = np.where(~in_pheno, "not in phenotype file", "missing phenotype")
+    if sample_mask is not None:
+        reasons = np.where(sample_mask, reasons, "excluded by sample list")
+        keep &= sample_mask
 
     cov_matrix = np.empty((n_geno, 0))
     cov_labels: list[str] = []
