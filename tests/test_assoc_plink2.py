@@ -216,3 +216,29 @@ def test_scan__chromosome_x_matches_plink2(plink2, x_cohort, pheno, suffix):
     chrx = result.metadata["gwaskit"]["chrX"]
     assert chrx["variants_with_sex_covariate"] == 30
     assert chrx["covariates"] == ["C1", "C2", "SEX"]
+
+
+def test_scan__chromosome_x_sex_covariate_not_added_twice(x_cohort, tmp_path):
+    """A covariate that already codes sex is not joined by a second copy on X: the X tests
+    then equal those of the run where gwaskit adds sex itself."""
+    sex = np.array(
+        [int(line.split()[4]) for line in (x_cohort / "x.fam").read_text().split("\n")[:-1]]
+    )
+    covar = np.loadtxt(x_cohort / "covar.txt", skiprows=1, usecols=(2, 3))
+    iid = [line.split()[1] for line in (x_cohort / "x.fam").read_text().splitlines()]
+    coded = np.where(sex == 0, 1.0, sex - 1.0)  # known in the covariate file, 0/1 coding
+    write_table(tmp_path / "covar.txt", iid, {"C1": covar[:, 0], "C2": covar[:, 1], "F": coded})
+
+    def scan(covar_file):
+        return run_scan(
+            x_cohort / "x.bed", x_cohort / "pheno.txt", pheno_name="Q", covar=covar_file,
+            build="GRCh37", progress=False, threads=1,
+        )  # fmt: skip
+
+    own, added = scan(tmp_path / "covar.txt"), scan(x_cohort / "covar.txt")
+    assert own.metadata["gwaskit"]["chrX"]["covariates"] == ["C1", "C2", "F"]
+    x = slice(10, 40)
+    for column in ("beta", "standard_error", "neg_log_10_p_value"):
+        np.testing.assert_allclose(
+            own.sumstats[column].to_numpy()[x], added.sumstats[column].to_numpy()[x], rtol=1e-8
+        )

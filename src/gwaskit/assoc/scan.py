@@ -244,6 +244,8 @@ def run_scan(
         phenotypes.dropped.height,
     )
     null = fit_null(phenotypes, options, source=str(covar or pheno))
+    if variant_mask is not None and not variant_mask.any():
+        raise ParameterError("no variant is left to test (the variant list selects none).")
     blocks = variant_blocks(
         source.n_variants,
         variant_mask,
