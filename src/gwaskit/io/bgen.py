@@ -24,8 +24,10 @@ import hashlib
 import os
 import tempfile
 import threading
+import zlib
 from pathlib import Path
 
+import numba
 import numpy as np
 import polars as pl
 
@@ -43,7 +45,7 @@ class BgenSource(GenotypeSource):
 
         self._cbgen = cbgen
         self.path = Path(path)
-        _check_bgen_header(self.path)
+        self._compression = _check_bgen_header(self.path)
         bgen = self._open()
         try:
             n_samples, n_variants = bgen.nsamples, bgen.nvariants
@@ -61,6 +63,7 @@ class BgenSource(GenotypeSource):
         self._local = threading.local()
         self._handles: list[object] = []
         self._lock = threading.Lock()
+        self._fd: int | None = None
 
     def _open(self):
         try:
@@ -79,6 +82,43 @@ class BgenSource(GenotypeSource):
         return bgen
 
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        if self._compression == 2:  # zstd (BGEN v1.3): cbgen decompresses
+            return self._read_cbgen(variants, samples)
+        blocks = [self._probability_block(int(index)) for index in variants]
+        starts = np.zeros(len(blocks) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in blocks], out=starts[1:])
+        out = np.empty((self.n_samples, variants.size), dtype=np.float32, order="F")
+        status = np.zeros(variants.size, dtype=np.int64)
+        _decode_layout2(np.frombuffer(b"".join(blocks), dtype=np.uint8), starts, out, status)
+        if status.any():
+            k = int(np.flatnonzero(status)[0])
+            raise InputError(
+                self.path, f"variant {variants[k] + 1}: {_BLOCK_ERRORS[int(status[k])]}"
+            )
+        return np.ascontiguousarray(out[samples])
+
+    def _probability_block(self, index: int) -> bytes:
+        """The uncompressed probability data of one variant (layout 2)."""
+        if self._fd is None:
+            with self._lock:
+                if self._fd is None:
+                    self._fd = os.open(self.path, os.O_RDONLY)
+        at = int(self._offsets[index])
+        head = os.pread(self._fd, 8, at)
+        length = int.from_bytes(head[:4], "little")
+        payload = os.pread(self._fd, length, at + 4)
+        if len(head) < 8 or len(payload) < length:
+            raise InputError(self.path, f"is truncated inside variant {index + 1}.")
+        if self._compression == 0:
+            return payload
+        try:
+            return zlib.decompress(payload[4:], bufsize=int.from_bytes(payload[:4], "little"))
+        except zlib.error:
+            raise InputError(
+                self.path, f"variant {index + 1} cannot be read (corrupt compressed data)."
+            ) from None
+
+    def _read_cbgen(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
         bgen = self._handle()
         out = np.empty((self.n_samples, variants.size), dtype=np.float32)
         for k, index in enumerate(variants):
@@ -99,6 +139,9 @@ class BgenSource(GenotypeSource):
             for bgen in self._handles:
                 bgen.close()
             self._handles.clear()
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
         self._local = threading.local()
 
 
@@ -122,7 +165,94 @@ def probabilities_to_dosage(
     return dosage
 
 
-def _check_bgen_header(path: Path) -> None:
+#: Messages of the status codes of :func:`_decode_layout2`.
+_BLOCK_ERRORS = {
+    1: "its sample count differs from the file's (corrupt file).",
+    2: "has more than two alleles; gwaskit reads biallelic variants only.",
+    3: "stores probabilities with 0 or more than 32 bits (corrupt file).",
+    4: "has a sample of ploidy above 2; gwaskit reads haploid and diploid calls only.",
+    5: "its probability data end early (corrupt file).",
+}
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _packed_value(data, position, bits, mask):  # pragma: no cover - compiled
+    """The ``bits``-wide little-endian unsigned integer starting at bit ``position``."""
+    byte = position >> 3
+    word = np.int64(0)
+    for b in range(((position & 7) + bits + 7) >> 3):
+        word |= np.int64(data[byte + b]) << (8 * b)
+    return (word >> (position & 7)) & mask
+
+
+@numba.njit(cache=True, nogil=True)
+def _decode_layout2(data, starts, out, status):  # pragma: no cover - compiled
+    """Dosages of the second allele from uncompressed layout-2 probability blocks.
+
+    Block ``j`` is ``data[starts[j]:starts[j + 1]]``: N (4 bytes), K (2), min and max ploidy,
+    N ploidy/missing bytes, phased (1), B (1), then B-bit little-endian packed probabilities,
+    ``ploidy`` values per sample for two alleles (the last probability is implied). Computed as
+    :func:`probabilities_to_dosage` computes them from cbgen's output (same float64 steps).
+    ``status[j]`` gets an error code (see ``_BLOCK_ERRORS``) instead of raising.
+    """
+    n = out.shape[0]
+    for j in range(starts.size - 1):
+        at = starts[j]
+        end = starts[j + 1]
+        if end - at < 10 + n:
+            status[j] = 5
+            continue
+        count = (
+            np.int64(data[at])
+            | (np.int64(data[at + 1]) << 8)
+            | (np.int64(data[at + 2]) << 16)
+            | (np.int64(data[at + 3]) << 24)
+        )
+        if count != n:
+            status[j] = 1
+            continue
+        if data[at + 4] != 2 or data[at + 5] != 0:
+            status[j] = 2
+            continue
+        phased = data[at + 8 + n] != 0
+        bits = np.int64(data[at + 9 + n])
+        if bits < 1 or bits > 32:
+            status[j] = 3
+            continue
+        mask = (np.int64(1) << bits) - 1
+        scale = 1.0 / mask
+        position = (at + 10 + n) * 8  # bit position of the next value
+        limit = end * 8
+        for i in range(n):
+            code = data[at + 8 + i]
+            ploidy = code & 63
+            if ploidy > 2:
+                status[j] = 4
+                break
+            if position + ploidy * bits > limit:
+                status[j] = 5
+                break
+            v0 = 0.0
+            v1 = 0.0
+            if ploidy >= 1:
+                v0 = _packed_value(data, position, bits, mask) * scale
+                position += bits
+            if ploidy == 2:
+                v1 = _packed_value(data, position, bits, mask) * scale
+                position += bits
+            if code >= 128 or ploidy == 0:
+                out[i, j] = np.nan
+            elif ploidy == 1:  # P(first allele) stored; dosage 2 P(second)
+                out[i, j] = np.float32(2.0 * (1.0 - v0))
+            elif phased:  # P(first allele) of each haplotype
+                out[i, j] = np.float32((1.0 - v0) + (1.0 - v1))
+            else:  # P(AA), P(AB) stored; P(BB) implied
+                out[i, j] = np.float32(v1 + 2.0 * (1.0 - (v0 + v1)))
+
+
+def _check_bgen_header(path: Path) -> int:
+    """Check the header block; return the compression of the genotype blocks (0 none, 1 zlib,
+    2 zstd)."""
     if not path.is_file():
         raise InputError(path, "file not found.")
     with open(path, "rb") as handle:
@@ -148,6 +278,7 @@ def _check_bgen_header(path: Path) -> None:
         )
     if path.stat().st_size < offset + 4:
         raise InputError(path, "is truncated: it ends before its first variant.")
+    return flags & 3
 
 
 def cache_dir() -> Path:
