@@ -170,7 +170,7 @@ def main() -> None:
                         str(folder / "warm_bgen")], env=ours_env, check=True)  # fmt: skip
         g_bgen = timed([*ours_bgen, "--pheno-name", "CC", "--test", "score", "--out",
                         str(folder / "g_bgen")], ours_env)  # fmt: skip
-        rows.append(("BGEN: score + SPA vs plink2", g_bgen, p_bgen, ">= 20"))
+        rows.append(("BGEN: score + SPA vs plink2", g_bgen, p_bgen, "-"))
 
     print(
         f"{'run':32s} {'gwaskit s':>9s} {'plink2 s':>9s} {'ratio':>6s}  {'target':7s}"
