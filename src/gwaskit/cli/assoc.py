@@ -124,29 +124,26 @@ def run(args: argparse.Namespace) -> int:
     _check_phenotype_names(names)
     source = open_genotypes(args.genotypes, build=args.build)
     sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
-    scans = {
-        name: dict(
-            sample_mask=sample_mask,
-            variant_mask=variant_mask,
-            pheno_name=name,
-            covar=args.covar,
-            covar_names=covar_names,
-            binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
-            options=options,
-            build=args.build,
-            engine=args.scheduler,
-            threads=args.threads,
-            progress=not args.no_progress,
-        )
-        for name in names
-    }
+    scan_options = dict(
+        sample_mask=sample_mask,
+        variant_mask=variant_mask,
+        covar=args.covar,
+        covar_names=covar_names,
+        binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
+        options=options,
+        build=args.build,
+        engine=args.scheduler,
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
     if len(names) == 1:
-        written = write_scan(run_scan(source, args.pheno, **scans[names[0]]), out)
+        result = run_scan(source, args.pheno, pheno_name=names[0], **scan_options)
+        written = write_scan(result, out)
     else:  # every result lands together, or none (one bad phenotype fails the whole run)
         with scratch_folder(out) as tmp:
             staged = []
-            for name, options_of in scans.items():
-                result = run_scan(source, args.pheno, **options_of)
+            for name in names:
+                result = run_scan(source, args.pheno, pheno_name=name, **scan_options)
                 staged += write_scan(result, tmp / f"{out.name}.{name}")
             written = [out.parent / path.name for path in staged]
             for path, final in zip(staged, written, strict=True):
@@ -180,13 +177,11 @@ def _list_masks(
 
     sample_mask = variant_mask = None
     if args.keep or args.remove:
-        sample_mask = np.ones(samples.height, dtype=bool)
+        sample_mask = np.full(samples.height, not args.keep)  # no --keep: everyone to start
         if args.keep:
-            sample_mask &= np.isin(np.arange(samples.height), read_sample_list(args.keep, samples))
+            sample_mask[read_sample_list(args.keep, samples)] = True
         if args.remove:
-            sample_mask &= ~np.isin(
-                np.arange(samples.height), read_sample_list(args.remove, samples)
-            )
+            sample_mask[read_sample_list(args.remove, samples)] = False
     if args.extract or args.exclude:
         variant_mask = np.ones(variants.height, dtype=bool)
         if args.extract:
