@@ -14,8 +14,10 @@ import pytest
 pytest_plugins = ["loci_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
-#: Real public data sets, beside the repository (``../shared/data``); see its README.
-SHARED_DATA = Path(os.environ.get("GWASKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
+#: Real public data sets the tests read, vendored from the project's shared data folder into
+#: ``tests/data/`` (same sub-folder names and layout; each folder has its PROVENANCE.md), so a
+#: fresh clone passes its tests with nothing beside it. See ``tests/data/README.md``.
+SHARED_DATA = Path(os.environ.get("GWASKIT_SHARED_DATA", REPO / "tests" / "data"))
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +38,7 @@ def _restore_logging():
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"reference data not found at {SHARED_DATA}; set GWASKIT_SHARED_DATA")
+        pytest.fail(f"vendored reference data not found at {SHARED_DATA} (tests/data)")
     return SHARED_DATA
 
 
