@@ -93,3 +93,31 @@ def test_build_report__lambda_warning_visible() -> None:
     for name in above:
         assert f"study {name}: lambda GC" in html
     assert '<p class="warning">' not in build_report(inputs, dpi=20, lambda_warn=math.inf)
+
+
+def test_cli_meta__warns_on_lambda(shared_data: Path, tmp_path: Path, capsys) -> None:
+    """METAL's glucose example (three loci: enriched for signal) has study λGC of 1.2-1.6;
+    each study above the threshold is named, and the meta-analysis."""
+    from gwaskit.io.sumstats import read_sumstats
+    from gwaskit.qc.sumstats import qc_sumstats
+
+    inputs = shared_data / "metal_glucose_example" / "inputs"
+    files = {"DGI": "DGI_three_regions.txt", "FUSION": "MAGIC_FUSION_Results.txt.gz"}
+    lams = {
+        name: qc_sumstats(read_sumstats(inputs / f)[0], population=None).summary["lambda_gc"]
+        for name, f in files.items()
+    }
+    threshold = (
+        0.5 * (min(lams.values()) + max(lams.values())) if len(set(lams.values())) > 1 else 1.0
+    )
+    args = [f"--study={n}={inputs / f}" for n, f in files.items()]
+    out = str(tmp_path / "m")
+    assert main(["meta", *args, "--population", "none", "--lambda-warn", f"{threshold}",
+                 "--out", out, "--no-progress"]) == 0  # fmt: skip
+    err = [line for line in capsys.readouterr().err.splitlines() if "is above" in line]
+    above = sorted(n for n, v in lams.items() if v > threshold)
+    assert len(above) >= 1
+    assert sorted(n for n in files if any(f"study {n}: lambda GC" in e for e in err)) == above
+    table = pl.read_parquet(tmp_path / "m.parquet")
+    meta_lam = lambda_gc(table["neg_log_10_p_value"].to_numpy())
+    assert any("meta-analysis: lambda GC" in e for e in err) == (meta_lam > threshold)

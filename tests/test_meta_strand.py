@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import run_tool
 from gwaskit.io.sumstats import read_sumstats
@@ -150,3 +152,33 @@ def test_meta_analyse__minus_strand_rows_as_plus(gwama_runs, palindromic, match_
     se_ref = joined["se"].cast(pl.Float64).to_numpy()
     assert np.all(np.abs(joined["standard_error"].to_numpy() - se_ref) <= tol + 1e-6 * se_ref)
     assert directions == joined["effects"].to_list()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "C", "G", "T", "AG"]),
+            st.sampled_from(["A", "C", "G", "T", "GCT"]),
+            st.sampled_from(["+", "-", "NA"]),
+            st.sampled_from(["0.1", "-0.2", "-", "NA"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_read_sumstats__strand_minus_complemented(tmp_path_factory, rows) -> None:
+    """``STRAND -`` reverse-complements the alleles (``+`` and a missing strand keep them);
+    ``-`` in a numeric column stays a missing value."""
+    path = tmp_path_factory.mktemp("strand") / "study.txt"
+    lines = ["MARKERNAME\tSTRAND\tEA\tNEA\tBETA\tSE"]
+    lines += [f"rs{i}\t{s}\t{a}\t{b}\t{beta}\t0.1" for i, (a, b, s, beta) in enumerate(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    table, _ = read_sumstats(path)
+    assert table.height == len(rows)
+    for i, (a, b, s, beta) in enumerate(rows):
+        flip = (a.translate(COMPLEMENT)[::-1], b.translate(COMPLEMENT)[::-1])  # reverse complement
+        want = flip if s == "-" else (a, b)
+        assert (table["effect_allele"][i], table["other_allele"][i]) == want
+        got = table["beta"][i]
+        assert got is None if beta in ("-", "NA") else got == float(beta)

@@ -438,12 +438,14 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
 
 
 def _complement(s: pl.Series) -> pl.Series:
+    """The allele on the other strand: reverse complement (a SNP's complement)."""
     return (
         s.str.replace_all("A", "t")
         .str.replace_all("T", "a")
         .str.replace_all("C", "g")
         .str.replace_all("G", "c")
         .str.to_uppercase()
+        .str.reverse()
     )
 
 
