@@ -69,12 +69,12 @@ def _standardise(dosage: np.ndarray) -> np.ndarray:
     x -= mean
     sd = np.sqrt(np.mean(x * x, axis=0))
     sd[sd == 0] = 1.0
-    return (x / sd).astype(np.float32)
+    return x / sd
 
 
 def _unbiased(r: np.ndarray, n: int) -> np.ndarray:
     denom = n - 2 if n > 2 else n
-    r2 = r.astype(np.float64) ** 2
+    r2 = r * r
     return r2 - (1.0 - r2) / denom
 
 
