@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import InputError
+from gwaskit.io.tables import atomic_path
 
 #: Columns of an LD-score table besides the scores themselves.
 ID_COLUMNS = ("CHR", "SNP", "BP")
@@ -168,10 +169,23 @@ def write_ld_scores(
     prefix = str(prefix)
     text = table.write_csv(separator="\t", float_precision=3)
     paths = [Path(prefix + ".l2.ldscore.gz"), Path(prefix + ".l2.M"), Path(prefix + ".l2.M_5_50")]
-    paths[0].write_bytes(gzip.compress(text.encode(), mtime=0))
+    with atomic_path(paths[0]) as tmp:
+        tmp.write_bytes(gzip.compress(text.encode(), mtime=0))
     for path, values in zip(paths[1:], (m, m_5_50), strict=True):
-        path.write_text("\t".join(_number(v) for v in values) + "\n")
+        with atomic_path(path) as tmp:
+            tmp.write_text("\t".join(_number(v) for v in values) + "\n")
     return paths
+
+
+def write_ldsc_sumstats(table: pl.DataFrame, path: str | Path) -> Path:
+    """Write ``SNP A1 A2 Z N`` as LDSC's munged ``.sumstats.gz`` (tab-separated, gzip)."""
+    path = Path(path)
+    text = table.select("SNP", "A1", "A2", "Z", "N").write_csv(
+        separator="\t", float_precision=None, null_value=""
+    )
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(gzip.compress(text.encode(), mtime=0))
+    return path
 
 
 def _number(value: float) -> str:

@@ -298,6 +298,16 @@ def _as_column(values: np.ndarray, n: int, name: str) -> np.ndarray:
     return out
 
 
+def _check_finite(values: np.ndarray, name: str, *, positive: bool = False) -> None:
+    bad = ~np.isfinite(values) | ((values <= 0) if positive else False)
+    if bad.any():
+        what = "positive and finite" if positive else "finite"
+        raise ParameterError(
+            f"{name} must be {what} for every variant; {int(bad.sum())} of {values.size} "
+            f"are not (e.g. {values[bad][0]!r})."
+        )
+
+
 def _check_inputs(ld: np.ndarray, w_ld: np.ndarray, n_blocks: int) -> tuple[np.ndarray, int]:
     ld = np.asarray(ld, dtype=np.float64)
     if ld.ndim == 1:
@@ -347,6 +357,8 @@ def h2_regression(
     ld, n_blocks = _check_inputs(ld, w_ld, n_blocks)
     y = np.asarray(chisq, dtype=np.float64).reshape(-1)
     n = _as_column(n, y.size, "n")
+    _check_finite(y, "chisq")
+    _check_finite(n, "n", positive=True)
     w_ld = np.asarray(w_ld, dtype=np.float64).reshape(-1)
 
     def weights(ld_tot, w, rows, m_tot, slope, icpt):
@@ -392,6 +404,10 @@ def gencov_regression(
     z2 = np.asarray(z2, dtype=np.float64).reshape(-1)
     n1 = _as_column(n1, z1.size, "n1")
     n2 = _as_column(n2, z1.size, "n2")
+    for values, name in ((z1, "z1"), (z2, "z2")):
+        _check_finite(values, name)
+    for values, name in ((n1, "n1"), (n2, "n2")):
+        _check_finite(values, name, positive=True)
     w_ld = np.asarray(w_ld, dtype=np.float64).reshape(-1)
 
     def weights(ld_tot, w, rows, m_tot, slope, icpt):
