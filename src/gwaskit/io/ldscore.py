@@ -18,6 +18,7 @@ import polars as pl
 
 from gwaskit.errors import InputError
 from gwaskit.io.tables import atomic_path
+from gwaskit.io.text import split_fields
 
 #: Columns of an LD-score table besides the scores themselves.
 ID_COLUMNS = ("CHR", "SNP", "BP")
@@ -57,22 +58,17 @@ def _read_text_table(path: Path) -> pl.DataFrame:
     else:
         raw = path.read_bytes()
     lines = raw.decode().lstrip("\ufeff").splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
     if not lines:
         raise InputError(path, "the file is empty; expected a header line.")
     header = lines[0].split()
-    rows = [line.split() for line in lines[1:] if line.strip()]
-    bad = next((i for i, r in enumerate(rows) if len(r) != len(header)), None)
-    if bad is not None:
-        raise InputError(
-            path,
-            f"expected {len(header)} fields as in the header, found {len(rows[bad])}.",
-            line=bad + 2,
-        )
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
-    return pl.DataFrame(
-        {h: list(col) for h, col in zip(header, columns, strict=True)},
-        schema={h: pl.String for h in header},
+    if len(lines) == 1:
+        return pl.DataFrame(schema={h: pl.String for h in header})
+    fields = split_fields(
+        path, lines, first=1, n_fields=len(header), layout="the header", what="data"
     )
+    return fields.rename({f"f{i}": h for i, h in enumerate(header)})
 
 
 def _numbers(path: Path, table: pl.DataFrame, names: list[str]) -> pl.DataFrame:

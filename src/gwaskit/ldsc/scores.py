@@ -59,6 +59,10 @@ def block_lefts(coords: np.ndarray, max_dist: float) -> np.ndarray:
     return np.searchsorted(coords, coords - max_dist, side="left").astype(np.int64)
 
 
+#: Columns of one matrix product in :func:`ld_score_kernel` (a multiple of the chunk size).
+_GROUP_WIDTH = 400
+
+
 def _standardise(dosage: np.ndarray) -> np.ndarray:
     """Mean-impute missing calls, centre and scale to unit (population) variance."""
     x = dosage.astype(np.float64)
@@ -108,15 +112,22 @@ def ld_score_kernel(
         hi = min(lo + c, b0)
         r = _unbiased(x[:, :b0].T @ x[:, lo:hi] / n, n)
         scores[:b0] += r @ annot[lo:hi]
-    # then chunk by chunk, each paired with the b(s) variants before it and with itself
-    for s in range(b0, m, c):
-        e = min(s + c, m)
-        b = int(sizes[s])
-        lo = s - b
-        r = _unbiased(x[:, lo:e].T @ x[:, s:e] / n, n)
-        scores[lo:e] += r @ annot[s:e]
-        if b:
-            scores[s:e] += r[:b].T @ annot[lo:s]
+    # then chunk by chunk, each paired with the b(s) variants before it and with itself;
+    # several chunks share one matrix product (the pairs LDSC would not form are masked out)
+    group = c * max(1, _GROUP_WIDTH // c)
+    for g0 in range(b0, m, group):
+        g1 = min(g0 + group, m)
+        starts = g0 + (np.arange(g1 - g0) // c) * c  # chunk start of each column
+        lefts = starts - sizes[starts]
+        rights = np.minimum(starts + c, m)
+        lo = int(lefts.min())
+        r = _unbiased(x[:, lo:g1].T @ x[:, g0:g1] / n, n)
+        rows = np.arange(lo, g1)[:, None]
+        inside = (rows >= lefts[None, :]) & (rows < rights[None, :])
+        r *= inside
+        scores[lo:g1] += r @ annot[g0:g1]
+        r *= rows < starts[None, :]
+        scores[g0:g1] += r.T @ annot[lo:g1]
     return scores
 
 
