@@ -108,14 +108,8 @@ def main() -> None:
     folder = Path(args.workdir or tempfile.mkdtemp(prefix="ldsc-bench-"))
     print(f"simulating {args.samples} x {args.variants:,} panel (1% missing calls) in {folder}")
     panel = simulate_panel(folder, args.samples, args.variants)
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in open("/proc/cpuinfo")
-            if line.startswith("model name")
-        ),
-        "unknown CPU",
-    )
+    lines = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((x.split(":", 1)[1].strip() for x in lines if x.startswith("model name")), "?")
     print(f"CPU: {cpu}; {os.cpu_count()} cores")
     steps = {
         "LD scores (--l2, 1,000 kb)": (
@@ -192,7 +186,7 @@ def _pairs(name: str, ours: list[str], theirs: list[str], env: dict[str, str], r
         b, b_mem = timed(theirs, env)
         ratios.append(b / a)
         print(
-            f"{name}: gwaskit {a:.2f} s ({a_mem:.0f} MB peak so far), ldsc {b:.2f} s, "
+            f"{name}: gwaskit {a:.2f} s {a_mem:.0f} MB, ldsc {b:.2f} s {b_mem:.0f} MB, "
             f"ratio {b / a:.1f}x"
         )
     print(f"{name}: median ratio {np.median(ratios):.1f}x over {runs} pairs")
