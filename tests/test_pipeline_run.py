@@ -68,9 +68,18 @@ def test_run__whole_plan_produces_report_and_loci(study, reference):
     assert loci.height >= 1  # the strongest planted locus (OR 1.45) is found
     assert loci["neg_log_10_p_value"].min() > 7.3
     assert {"name", "nearest_gene", "replicated", "i2"} <= set(loci.columns)
-    for stage in ("qc", "pca", "assoc", "sumstats", "meta", "loci", "replicate", "annotate"):
+    for stage in ("qc", "pca", "assoc", "sumstats", "meta", "ldsc", "loci", "replicate",
+                  "annotate"):  # fmt: skip
         assert (results / stage).is_dir(), stage
     assert not list(results.rglob(".*partial"))
+    # LD score regression: one row per discovery study and the meta-analysis; the simulation
+    # has no confounding, so the meta-analysis intercept is within 2 SE of 1
+    h2 = pl.read_parquet(results / "ldsc" / "discovery" / "h2.parquet")
+    assert h2.height == 6 and h2["study"][-1] == "meta-analysis"
+    meta = h2.row(-1, named=True)
+    assert abs(meta["intercept"] - 1) < 2 * meta["intercept_se"]
+    rg = pl.read_parquet(results / "ldsc" / "discovery" / "rg.parquet")
+    assert rg.height == 10  # 5 discovery studies, every pair
 
 
 def test_run__rerun_skips_everything_and_parameter_change_redoes_downstream(study, reference):

@@ -218,6 +218,8 @@ PLAN_SECTION_DOCS: dict[str, str] = {
     "association": "The per-cohort association model (`gwaskit assoc`), run on the QC'd "
     "genotypes with the cohort's covariates and its own principal components (`gwaskit pca`).",
     "meta": "Meta-analysis of the discovery cohorts (`gwaskit meta`).",
+    "ldsc": "LD score regression on the discovery studies and the meta-analysis "
+    "(`gwaskit ldsc`): h², intercept and ratio per study, rg between studies.",
     "loci": "Locus definition, independent signals and novelty (`gwaskit loci`).",
     "annotate": "Genes and tissues at the loci (`gwaskit annotate`).",
     "cohort": "One `[[cohort]]` table per study, in the order the meta-analysis's direction "
@@ -268,6 +270,10 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     "above 1) before combining.",
     ("meta", "palindromic_maf"): "A/T and C/G variants are aligned by allele frequency when "
     "their minor allele frequency is below this, and dropped at or above it (`--maf-threshold`).",
+    ("ldsc", "enabled"): "Run LD score regression (needs an LD reference: `[loci] "
+    "ld_reference` or a discovery cohort with genotypes).",
+    ("ldsc", "window_kb"): "Window of the LD scores computed on the LD reference (kb); "
+    "`[consortium] prevalence` gives h² on the liability scale.",
     ("loci", "p"): "Genome-wide significance threshold for a lead variant.",
     ("loci", "window_kb"): "Leads closer than this (kb) form one locus; with an LD reference, "
     "the clumping window.",

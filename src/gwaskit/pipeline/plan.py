@@ -69,6 +69,14 @@ class MetaSettings:
 
 
 @dataclass(frozen=True)
+class LdscSettings:
+    """LD score regression: h², intercept and ratio per study, rg between studies."""
+
+    enabled: bool = True
+    window_kb: float = 1000.0
+
+
+@dataclass(frozen=True)
 class LociSettings:
     """Locus definition, independent signals and novelty."""
 
@@ -110,6 +118,7 @@ class Plan:
     qc: QcSettings = field(default_factory=QcSettings)
     association: AssociationSettings = field(default_factory=AssociationSettings)
     meta: MetaSettings = field(default_factory=MetaSettings)
+    ldsc: LdscSettings = field(default_factory=LdscSettings)
     loci: LociSettings = field(default_factory=LociSettings)
     annotate: AnnotateSettings = field(default_factory=AnnotateSettings)
     cohorts: tuple[Cohort, ...] = ()
@@ -132,6 +141,7 @@ _SECTIONS = {
     "qc": QcSettings,
     "association": AssociationSettings,
     "meta": MetaSettings,
+    "ldsc": LdscSettings,
     "loci": LociSettings,
     "annotate": AnnotateSettings,
 }

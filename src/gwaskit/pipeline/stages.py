@@ -35,12 +35,24 @@ from gwaskit.io.tables import write_table
 from gwaskit.loci.ld import lead_r2
 from gwaskit.pipeline.plan import Cohort, Plan
 from gwaskit.pipeline.runner import Task
+from gwaskit.pipeline.stage_ldsc import ldsc_task
 from gwaskit.qc.sumstats import qc_sumstats
 
 log = logging.getLogger(__name__)
 
 #: The stages in run order; ``--from`` and ``--only`` take these names.
-STAGES = ("qc", "pca", "assoc", "sumstats", "meta", "loci", "replicate", "annotate", "report")
+STAGES = (
+    "qc",
+    "pca",
+    "assoc",
+    "sumstats",
+    "meta",
+    "ldsc",
+    "loci",
+    "replicate",
+    "annotate",
+    "report",
+)
 
 
 class StageError(GwaskitError):
@@ -93,6 +105,21 @@ def build_tasks(
             depends=tuple(f"sumstats/{c.name}" for c in discovery),
         )
     )
+    reference_task = _reference_task_id(plan)
+    with_ldsc = ld_reference is not None and plan.ldsc.enabled
+    if with_ldsc:
+        tasks.append(
+            ldsc_task(
+                studies={c.name: str(_sumstats_file(out, c)) for c in discovery},
+                meta=str(out / "meta/discovery/meta.parquet"),
+                reference=ld_reference,
+                reference_task=reference_task,
+                build=build,
+                window_kb=plan.ldsc.window_kb,
+                population_prevalence=plan.consortium.prevalence,
+                depends=("meta/discovery", *(f"sumstats/{c.name}" for c in discovery)),
+            )
+        )
     loci_argv = [
         "loci", str(out / "meta/discovery/meta.parquet"),
         "--p", repr(plan.loci.p), "--window-kb", repr(plan.loci.window_kb),
@@ -108,7 +135,6 @@ def build_tasks(
         inputs.append(plan.path(plan.loci.known))
     if plan.loci.ld_reference is not None:
         inputs.append(plan.path(plan.loci.ld_reference))
-    reference_task = _reference_task_id(plan)
     loci_depends = ("meta/discovery",) + ((reference_task,) if reference_task else ())
     tasks.append(
         Task(
@@ -172,6 +198,7 @@ def build_tasks(
             depends=(
                 "meta/discovery",
                 "annotate/discovery",
+                *(("ldsc/discovery",) if with_ldsc else ()),
                 *(f"sumstats/{c.name}" for c in discovery),
                 *((reference_task,) if reference_task else ()),
             ),
