@@ -164,8 +164,8 @@ def open_genotypes(
     build
         The genome build, when the file does not say it; a declared build wins over detection.
     field
-        VCF/BCF only: the FORMAT field to read, ``"GT"`` (hard calls) or ``"DS"`` (dosages);
-        by default GT when the header declares it, else DS.
+        VCF/BCF only: the FORMAT field to read, ``"GT"`` (hard calls), ``"DS"`` (dosages) or
+        ``"GP"`` (genotype probabilities); by default the first of them the header declares.
     """
     path = Path(path)
     build = check_build(build)

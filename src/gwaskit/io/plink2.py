@@ -6,13 +6,17 @@ headerless ``.bim``-style file (``CHROM ID CM POS ALT REF``, as plink2 reads it:
 A ``.psam`` starts with a ``#FID``/``#IID`` header (``SEX`` optional) or is ``.fam``-style.
 A fileset with a ``.bim``/``.fam`` instead of the ``.pvar``/``.psam`` is read too.
 
-Multi-allelic variants (ALT with a comma) are an error, not a silent skip: every analysis here
-counts one effect allele, and dropping variants without being asked would hide data. Split them
-first (``plink2 --pfile P --make-pgen --max-alleles 2`` drops them; ``bcftools norm -m-`` on the
-source VCF splits them).
+The ``.pvar`` may be zstd-compressed (``.pvar.zst``, as plink2 writes with ``--make-pgen
+pvar-zs``).
 
-Reading: ``PgenReader.read_dosages_list`` of ALT (``allele_idx=1``), whose missing value ``-9`` is
-turned into NaN. Hard calls read as 0/1/2; explicit dosages keep plink2's 1/16384 resolution.
+Multi-allelic variants (ALT ``A,C``) are split into one biallelic record per ALT allele, as
+``bcftools norm -m-`` splits them: record ``k`` has the same position and ID, REF as its other
+allele and the ``k``-th ALT as its effect allele, whose dosage is the count of that allele (the
+other ALT alleles count as REF). Every analysis here counts one effect allele per record.
+
+Reading: ``PgenReader.read_dosages_list`` of each record's ALT allele (``allele_idx``, one call per
+allele index in the block), whose missing value ``-9`` is turned into NaN. Hard calls read as
+0/1/2; explicit dosages keep plink2's 1/16384 resolution.
 """
 
 from __future__ import annotations
@@ -43,7 +47,15 @@ class PgenSource(GenotypeSource):
         if not self.path.is_file():
             raise InputError(self.path, "file not found.")
         self.samples = _read_companion(self.path, (".psam", ".fam"), read_psam, "sample")
-        self.variants = _read_companion(self.path, (".pvar", ".bim"), read_pvar, "variant")
+        records = _read_companion(
+            self.path, (".pvar", ".pvar.zst", ".bim"), _read_records, "variant"
+        )
+        self.variants, self._record, self._allele, n_alleles = split_alleles(records)
+        self._n_records = records.height
+        self._allele_offsets = None
+        if n_alleles.max(initial=2) > 2:  # pgenlib needs every record's allele count then
+            self._allele_offsets = np.zeros(records.height + 1, dtype=np.uintp)
+            np.cumsum(n_alleles, out=self._allele_offsets[1:])
         _check_pgen_header(self.path)
         self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
         self._pgenlib = pgenlib
@@ -60,12 +72,13 @@ class PgenSource(GenotypeSource):
                 reader = self._pgenlib.PgenReader(
                     bytes(self.path),
                     raw_sample_ct=self.n_samples,
-                    variant_ct=self.n_variants,
+                    variant_ct=self._n_records,
+                    allele_idx_offsets=self._allele_offsets,
                 )
             except RuntimeError as exc:
                 raise InputError(
                     self.path,
-                    f"does not match its {self.n_samples} samples and {self.n_variants} variants "
+                    f"does not match its {self.n_samples} samples and {self._n_records} variants "
                     f"or is damaged (pgenlib: {_first_line(exc)}).",
                 ) from None
             self._local.reader = reader
@@ -90,8 +103,17 @@ class PgenSource(GenotypeSource):
             self._local.subset = key
         n = self.n_samples if subset is None else subset.size
         out = np.empty((variants.size, n), dtype=np.float32)
+        records = self._record[variants].astype(np.uint32)
+        alleles = self._allele[variants]
         try:
-            reader.read_dosages_list(variants.astype(np.uint32), out, allele_idx=1)
+            if self._allele_offsets is None or np.all(alleles == 1):
+                reader.read_dosages_list(records, out, allele_idx=1)
+            else:  # one call per ALT index: a handful of calls, not one per variant
+                for allele in np.unique(alleles):
+                    rows = np.flatnonzero(alleles == allele)
+                    part = np.empty((rows.size, n), dtype=np.float32)
+                    reader.read_dosages_list(records[rows], part, allele_idx=int(allele))
+                    out[rows] = part
         except RuntimeError as exc:
             raise InputError(
                 self.path, f"cannot be read (truncated or damaged): {_first_line(exc)}."
@@ -121,13 +143,6 @@ def _read_companion(pgen: Path, suffixes: tuple[str, ...], parser, what: str) ->
         if candidate.is_file():
             return parser(candidate)
     names = " or ".join(pgen.with_suffix(s).name for s in suffixes)
-    zst = pgen.with_suffix(suffixes[0] + ".zst")
-    if zst.is_file():
-        raise InputError(
-            zst,
-            f"is compressed; gwaskit reads a plain {suffixes[0]}: decompress it with "
-            f"`plink2 --zst-decompress {zst.name} > {pgen.with_suffix(suffixes[0]).name}`.",
-        )
     raise InputError(pgen, f"its {what} file is missing: expected {names} beside it.")
 
 
@@ -141,14 +156,42 @@ def _check_pgen_header(path: Path) -> None:
 
 
 def read_pvar(path: Path) -> pl.DataFrame:
-    """Read a ``.pvar`` (or a ``.bim``) into the variant table; ALT is the effect allele.
+    """Read a ``.pvar`` (plain or ``.zst``, or a ``.bim``) into the variant table; ALT is the
+    effect allele, multi-allelic records split into biallelic ones (see the module docstring).
 
     Raises
     ------
     InputError
-        Naming the line of the first malformed record, a multi-allelic variant, or a missing
-        required column.
+        Naming the line of the first malformed record or a missing required column.
     """
+    return split_alleles(_read_records(Path(path)))[0]
+
+
+def split_alleles(
+    records: pl.DataFrame,
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Split records whose ``effect_allele`` lists several ALT alleles (``A,C``), as
+    ``bcftools norm -m-`` does.
+
+    Returns the split table, and per split row the index of its record (int64) and of its ALT
+    allele (int64, 1-based as in a VCF GT); and per record its number of alleles (REF included).
+    """
+    alts = records["effect_allele"].str.split(",")
+    n_alt = alts.list.len().to_numpy().astype(np.int64)
+    n_alleles = n_alt + 1
+    if np.all(n_alt == 1):
+        index = np.arange(records.height, dtype=np.int64)
+        return records, index, np.ones(records.height, dtype=np.int64), n_alleles
+    record = np.repeat(np.arange(records.height, dtype=np.int64), n_alt)
+    starts = np.cumsum(n_alt) - n_alt
+    allele = np.arange(record.size, dtype=np.int64) - starts[record] + 1
+    split = records.with_columns(pl.Series("effect_allele", alts, dtype=pl.List(pl.String)))
+    split = split.explode("effect_allele")
+    return split, record, allele, n_alleles
+
+
+def _read_records(path: Path) -> pl.DataFrame:
+    """The records of a ``.pvar``/``.bim`` as written (ALT lists unsplit)."""
     path = Path(path)
     if path.suffix.lower() == ".bim":
         return read_bim(path)
@@ -189,17 +232,6 @@ def read_pvar(path: Path) -> pl.DataFrame:
     table = split_fields(path, lines, first=first, n_fields=n_fields, layout=layout, what="variant")
     chrom, pos, vid, ref, alt = (table[f"f{i}"] for i in cols)
     positions = parse_positions(path, pos, first_line=first + 1, column="POS")
-    multi = alt.str.contains(",", literal=True).arg_true()
-    if multi.len():
-        i = int(multi[0])
-        raise InputError(
-            path,
-            f"variant {vid[i]!r} ({chrom[i]}:{pos[i]}) has {alt[i].count(',') + 1} ALT alleles "
-            f"({alt[i]}); gwaskit reads biallelic variants only ({multi.len()} multi-allelic "
-            "here). Drop them with `plink2 --pfile PREFIX --max-alleles 2 --make-pgen --out NEW` "
-            "or split them in the source VCF with `bcftools norm -m-`.",
-            line=first + i + 1,
-        )
     return pl.DataFrame(
         {
             "chromosome": normalise_chromosomes(chrom),
