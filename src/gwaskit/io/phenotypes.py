@@ -6,7 +6,15 @@ Two layouts are read:
   (or ``#IID``) alone, then one column per trait or covariate; fields separated by whitespace
   (or by tabs, in which case an empty field is a missing value);
 * a headed TSV or CSV (``.csv`` files, or a header that holds commas and no tabs) with the same
-  ID columns.
+  ID columns;
+* headerless, as plink reads it: ``FID IID value...`` (the first row's values are numbers or
+  missing codes), value column ``c`` (1-based, counting FID and IID) named ``PHENO{c-2}``
+  (``COVAR{c-2}`` in a covariate file); a ``.fam`` (``FID IID PAT MAT SEX PHENO...``, with as
+  many phenotype columns as GEMMA's) gives its columns 6, 7, ... as ``PHENO1``, ``PHENO2``, ...
+  (plink2's names for ``--pheno FILE.fam --pheno-col-nums 6,7``).
+
+Columns can also be chosen by their 1-based number in the file (plink2's ``--pheno-col-nums``),
+see :func:`column_names`. A byte-order mark at the start of the file is dropped.
 
 ``-9``, ``NA`` (any case), ``nan`` and empty fields are missing. A binary trait is coded 1/2
 (PLINK: 1 control, 2 case; 0 is then missing too) or 0/1 (0 control, 1 case): it is detected
@@ -38,6 +46,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import InputError, ParameterError
+from gwaskit.io.text import read_text
 
 log = logging.getLogger(__name__)
 
@@ -104,32 +113,30 @@ class SampleTable:
     """A parsed phenotype/covariate file, rows in file order.
 
     ``ids`` holds ``fid`` (when the file has a FID column) and ``iid``; ``values`` the value
-    columns as stripped strings; ``lines`` the 1-based file line of each row.
+    columns as stripped strings; ``lines`` the 1-based file line of each row; ``numbers`` the
+    1-based column number in the file of each value column.
     """
 
     path: Path
     ids: pl.DataFrame
     values: pl.DataFrame
     lines: np.ndarray
+    numbers: tuple[int, ...] = ()
 
     @property
     def has_fid(self) -> bool:
         return "fid" in self.ids.columns
 
 
-def read_sample_table(path: str | Path) -> SampleTable:
-    """Parse a PLINK-style or headed TSV/CSV sample table (see the module docstring).
+def read_sample_table(path: str | Path, *, prefix: str = "PHENO") -> SampleTable:
+    """Parse a PLINK-style, headerless or headed TSV/CSV sample table (see the module
+    docstring); ``prefix`` names the columns of a headerless file.
 
     Raises :class:`InputError` for the first problem in file order: a wrong number of fields,
     an empty sample ID or a repeated one (naming the line of its first occurrence).
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found.")
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise InputError(path, "is not a text file; expected a header row FID IID ...") from None
+    text = read_text(path, "a header row FID IID ... (or FID IID values, as plink reads)")
     all_lines = pl.Series(text.splitlines(), dtype=pl.String)
     numbers = (all_lines.str.strip_chars() != "").arg_true().to_numpy().astype(np.int64) + 1
     if numbers.size == 0:
@@ -140,10 +147,19 @@ def read_sample_table(path: str | Path) -> SampleTable:
     names = [n.strip() for n in (header.split(separator) if separator else header.split())]
     first = names[0].lstrip("#").upper() if names else ""
     second = names[1].upper() if len(names) > 1 else ""
+    skip: list[int] = []  # value columns left out (PAT MAT SEX of a .fam)
+    headerless = False
     if first == "FID" and second == "IID":
         id_names = ["fid", "iid"]
     elif first == "IID":
         id_names = ["iid"]
+    elif _is_headerless(names, offset := 5 if path.name.lower().endswith(".fam") else 2):
+        headerless = True
+        id_names = ["fid", "iid"]
+        skip = list(range(offset - 2))
+        names = ["FID", "IID"] + [
+            f"{prefix}{c - offset}" if c > offset else f"_{c}" for c in range(3, len(names) + 1)
+        ]
     else:
         raise InputError(
             path,
@@ -157,7 +173,7 @@ def read_sample_table(path: str | Path) -> SampleTable:
         raise InputError(
             path, f"column names must be unique and non-empty, found {dup!r}.", line=header_line
         )
-    lines = numbers[1:]
+    lines = numbers if headerless else numbers[1:]
     if lines.size == 0:
         raise InputError(path, "has a header but no sample rows.")
     rows = all_lines.gather(lines - 1)
@@ -179,10 +195,54 @@ def read_sample_table(path: str | Path) -> SampleTable:
             f"expected {len(names)} fields as in the header, found {counts[n_good]}.",
             line=int(lines[n_good]),
         )
-    values = table.select(positional[len(id_names) :]).rename(
-        dict(zip(positional[len(id_names) :], value_names, strict=True))
+    chosen = [j for j in range(len(id_names), len(names)) if j - len(id_names) not in skip]
+    values = table.select([positional[j] for j in chosen]).rename(
+        {positional[j]: names[j] for j in chosen}
     )
-    return SampleTable(path, ids, values, lines)
+    return SampleTable(path, ids, values, lines, tuple(j + 1 for j in chosen))
+
+
+def _is_headerless(first_row: list[str], offset: int) -> bool:
+    """Whether a first row that does not start with FID/IID is data (``FID IID values...``, as
+    plink reads a file without header): a value after the ``offset`` leading columns, and those
+    values numbers or missing codes."""
+    if len(first_row) <= offset:
+        return False
+    values = pl.Series(first_row[offset:], dtype=pl.String)
+    _, bad = _parse_numbers(values)
+    return not bad.any()
+
+
+def column_names(path: str | Path, numbers: Sequence[int], *, what: str = "phenotype") -> list[str]:
+    """The names of the value columns at 1-based column ``numbers`` of a sample table (plink2's
+    ``--pheno-col-nums``/``--covar-col-nums``: FID and IID count as columns 1 and 2)."""
+    table = read_sample_table(path)
+    by_number = dict(zip(table.numbers, table.values.columns, strict=True))
+    names = []
+    for number in numbers:
+        if number not in by_number:
+            raise InputError(
+                table.path,
+                f"has no {what} column number {number}; its {what} columns are numbers "
+                f"{', '.join(map(str, table.numbers)) or 'none'} (FID and IID count as 1 and 2).",
+            )
+        names.append(by_number[number])
+    return names
+
+
+def parse_column_numbers(text: str, what: str) -> list[int]:
+    """Parse plink2's column-number list: ``6``, ``6,7``, ``3-5,8`` (1-based, in that order)."""
+    out: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        if not first.isdigit() or (last and not last.isdigit()) or int(first) < 1:
+            raise ParameterError(
+                f"{what} must be column numbers like 6 or 6,7 or 3-5, got {text!r}."
+            )
+        out.extend(range(int(first), int(last or first) + 1))
+    if len(set(out)) != len(out) or not out:
+        raise ParameterError(f"{what} must name each column once, got {text!r}.")
+    return out
 
 
 def _single_spaced(rows: pl.Series) -> pl.Series:
@@ -373,7 +433,7 @@ def load_phenotypes(
     cov_matrix = np.empty((n_geno, 0))
     cov_labels: list[str] = []
     if covar is not None:
-        ctable = read_sample_table(covar)
+        ctable = read_sample_table(covar, prefix="COVAR")
         chosen = _pick(ctable, covar_names, "covariate")
         c_pos = _genotype_positions(samples, ctable)
         row_of = np.full(n_geno, -1, dtype=np.int64)

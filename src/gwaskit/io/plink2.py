@@ -31,7 +31,7 @@ from gwaskit.errors import InputError
 from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
-from gwaskit.io.plink1 import check_unique_samples, read_bim, read_fam, sex_codes
+from gwaskit.io.plink1 import check_unique_samples, read_bim_records, read_fam, sex_codes
 from gwaskit.io.text import parse_positions, read_text_lines, split_fields
 
 PGEN_MAGIC = b"\x6c\x1b"
@@ -47,10 +47,14 @@ class PgenSource(GenotypeSource):
         if not self.path.is_file():
             raise InputError(self.path, "file not found.")
         self.samples = _read_companion(self.path, (".psam", ".fam"), read_psam, "sample")
-        records = _read_companion(
+        records, kept = _read_companion(
             self.path, (".pvar", ".pvar.zst", ".bim"), _read_records, "variant"
         )
         self.variants, self._record, self._allele, n_alleles = split_alleles(records)
+        if not kept.all():  # a .bim's variants at negative positions: skipped, as plink2 does
+            keep = kept[self._record]
+            self.variants = self.variants.filter(pl.Series(keep))
+            self._record, self._allele = self._record[keep], self._allele[keep]
         self._n_records = records.height
         self._allele_offsets = None
         if n_alleles.max(initial=2) > 2:  # pgenlib needs every record's allele count then
@@ -137,7 +141,7 @@ def _first_line(exc: BaseException) -> str:
     return text[0].rstrip(".") if text else type(exc).__name__
 
 
-def _read_companion(pgen: Path, suffixes: tuple[str, ...], parser, what: str) -> pl.DataFrame:
+def _read_companion(pgen: Path, suffixes: tuple[str, ...], parser, what: str):
     for suffix in suffixes:
         candidate = pgen.with_suffix(suffix)
         if candidate.is_file():
@@ -164,7 +168,8 @@ def read_pvar(path: Path) -> pl.DataFrame:
     InputError
         Naming the line of the first malformed record or a missing required column.
     """
-    return split_alleles(_read_records(Path(path)))[0]
+    records, kept = _read_records(Path(path))
+    return split_alleles(records.filter(pl.Series(kept)))[0]
 
 
 def split_alleles(
@@ -190,11 +195,12 @@ def split_alleles(
     return split, record, allele, n_alleles
 
 
-def _read_records(path: Path) -> pl.DataFrame:
-    """The records of a ``.pvar``/``.bim`` as written (ALT lists unsplit)."""
+def _read_records(path: Path) -> tuple[pl.DataFrame, np.ndarray]:
+    """The records of a ``.pvar``/``.bim`` as written (ALT lists unsplit), and which to keep
+    (a ``.bim``'s variants at negative positions are skipped, as plink2 skips them)."""
     path = Path(path)
     if path.suffix.lower() == ".bim":
-        return read_bim(path)
+        return read_bim_records(path)
     lines = read_text_lines(path, "a .pvar (a #CHROM header and one line per variant)")
     start = 0
     while start < len(lines) and lines[start].startswith("##"):
@@ -232,7 +238,7 @@ def _read_records(path: Path) -> pl.DataFrame:
     table = split_fields(path, lines, first=first, n_fields=n_fields, layout=layout, what="variant")
     chrom, pos, vid, ref, alt = (table[f"f{i}"] for i in cols)
     positions = parse_positions(path, pos, first_line=first + 1, column="POS")
-    return pl.DataFrame(
+    records = pl.DataFrame(
         {
             "chromosome": normalise_chromosomes(chrom),
             "base_pair_location": positions,
@@ -242,6 +248,7 @@ def _read_records(path: Path) -> pl.DataFrame:
         },
         schema=VARIANT_SCHEMA,
     )
+    return records, np.ones(records.height, dtype=bool)
 
 
 def read_psam(path: Path) -> pl.DataFrame:
