@@ -133,6 +133,29 @@ def _as_indices(index: Index, n: int, name: str) -> np.ndarray:
     return out
 
 
+def split_alleles(
+    records: pl.DataFrame,
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Split records whose ``effect_allele`` lists several ALT alleles (``A,C``), as
+    ``bcftools norm -m-`` does.
+
+    Returns the split table, and per split row the index of its record (int64) and of its ALT
+    allele (int64, 1-based as in a VCF GT); and per record its number of alleles (REF included).
+    """
+    alts = records["effect_allele"].str.split(",")
+    n_alt = alts.list.len().to_numpy().astype(np.int64)
+    n_alleles = n_alt + 1
+    if np.all(n_alt == 1):
+        index = np.arange(records.height, dtype=np.int64)
+        return records, index, np.ones(records.height, dtype=np.int64), n_alleles
+    record = np.repeat(np.arange(records.height, dtype=np.int64), n_alt)
+    starts = np.cumsum(n_alt) - n_alt
+    allele = np.arange(record.size, dtype=np.int64) - starts[record] + 1
+    split = records.with_columns(pl.Series("effect_allele", alts, dtype=pl.List(pl.String)))
+    split = split.explode("effect_allele")
+    return split, record, allele, n_alleles
+
+
 def check_build(build: str | None) -> str | None:
     """Validate a declared genome build name (``GRCh37``/``GRCh38``; hg19/hg38 accepted)."""
     if build is None:
@@ -152,7 +175,11 @@ def check_build(build: str | None) -> str | None:
 
 
 def open_genotypes(
-    path: str | Path, *, build: str | None = None, field: str | None = None
+    path: str | Path,
+    *,
+    build: str | None = None,
+    field: str | None = None,
+    sample: str | Path | None = None,
 ) -> GenotypeSource:
     """Open a genotype file by its name.
 
@@ -166,6 +193,9 @@ def open_genotypes(
     field
         VCF/BCF only: the FORMAT field to read, ``"GT"`` (hard calls), ``"DS"`` (dosages) or
         ``"GP"`` (genotype probabilities); by default the first of them the header declares.
+    sample
+        BGEN only: the Oxford ``.sample`` file of its samples (plink2's ``--sample``), when it
+        is not beside the ``.bgen`` under the same name.
     """
     path = Path(path)
     build = check_build(build)
@@ -174,6 +204,8 @@ def open_genotypes(
         raise ParameterError(
             f"field applies to VCF/BCF files only, got field={field!r} for {path}."
         )
+    if sample is not None and kind != "bgen":
+        raise ParameterError(f"sample applies to BGEN files only, got sample={sample!r}.")
     if kind == "bed":
         from gwaskit.io.plink1 import PlinkBedSource
 
@@ -188,7 +220,7 @@ def open_genotypes(
         return VcfSource(resolved, build=build, field=field)
     from gwaskit.io.bgen import BgenSource
 
-    return BgenSource(resolved, build=build)
+    return BgenSource(resolved, build=build, sample=None if sample is None else Path(sample))
 
 
 def _resolve_format(path: Path) -> tuple[str, Path]:

@@ -30,7 +30,7 @@ import polars as pl
 from gwaskit.errors import InputError
 from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource, split_alleles
 from gwaskit.io.plink1 import check_unique_samples, read_bim_records, read_fam, sex_codes
 from gwaskit.io.text import parse_positions, read_text_lines, split_fields
 
@@ -170,29 +170,6 @@ def read_pvar(path: Path) -> pl.DataFrame:
     """
     records, kept = _read_records(Path(path))
     return split_alleles(records.filter(pl.Series(kept)))[0]
-
-
-def split_alleles(
-    records: pl.DataFrame,
-) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """Split records whose ``effect_allele`` lists several ALT alleles (``A,C``), as
-    ``bcftools norm -m-`` does.
-
-    Returns the split table, and per split row the index of its record (int64) and of its ALT
-    allele (int64, 1-based as in a VCF GT); and per record its number of alleles (REF included).
-    """
-    alts = records["effect_allele"].str.split(",")
-    n_alt = alts.list.len().to_numpy().astype(np.int64)
-    n_alleles = n_alt + 1
-    if np.all(n_alt == 1):
-        index = np.arange(records.height, dtype=np.int64)
-        return records, index, np.ones(records.height, dtype=np.int64), n_alleles
-    record = np.repeat(np.arange(records.height, dtype=np.int64), n_alt)
-    starts = np.cumsum(n_alt) - n_alt
-    allele = np.arange(record.size, dtype=np.int64) - starts[record] + 1
-    split = records.with_columns(pl.Series("effect_allele", alts, dtype=pl.List(pl.String)))
-    split = split.explode("effect_allele")
-    return split, record, allele, n_alleles
 
 
 def _read_records(path: Path) -> tuple[pl.DataFrame, np.ndarray]:

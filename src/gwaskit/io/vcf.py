@@ -299,13 +299,14 @@ def gt_dosage(genotype: np.ndarray, allele: int = 1) -> np.ndarray:
     The first ``ploidy`` columns are allele codes (``-1`` missing, ``-2`` vector end, i.e. a
     haploid call in a diploid record); the last is the phase flag. A diploid call counts its
     non-reference alleles and is NaN when either allele is missing; a haploid call counts
-    0 or 2 (as plink2 imports chrX in males).
+    0 or 2 (as plink2 imports chrX in males). A call of ploidy above 2 (``0/0/1/1``) has no
+    0..2 dosage and is NaN.
     """
     alleles = genotype[:, :-1]
     present = alleles != -2
     count = (alleles == allele).sum(axis=1).astype(np.float32)
     dosage = np.where(present.sum(axis=1) == 1, 2 * count, count).astype(np.float32)
-    dosage[(alleles == -1).any(axis=1)] = np.nan
+    dosage[(alleles == -1).any(axis=1) | (present.sum(axis=1) > 2)] = np.nan
     return dosage
 
 
