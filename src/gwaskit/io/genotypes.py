@@ -187,7 +187,8 @@ def open_genotypes(
     ----------
     path
         A PLINK 1 ``.bed`` (or the prefix of ``.bed/.bim/.fam``), a PLINK 2 ``.pgen`` (or prefix
-        of ``.pgen/.pvar/.psam``), a ``.vcf``, ``.vcf.gz`` or ``.bcf``, or a ``.bgen``.
+        of ``.pgen/.pvar/.psam``), a ``.vcf``, ``.vcf.gz`` or ``.bcf``, a ``.bgen``, or an
+        Oxford ``.gen``/``.haps``/``.hap`` (plain or ``.gz``, :mod:`gwaskit.io.oxford`).
     build
         The genome build, when the file does not say it; a declared build wins over detection.
     field
@@ -204,8 +205,14 @@ def open_genotypes(
         raise ParameterError(
             f"field applies to VCF/BCF files only, got field={field!r} for {path}."
         )
-    if sample is not None and kind != "bgen":
-        raise ParameterError(f"sample applies to BGEN files only, got sample={sample!r}.")
+    if sample is not None and kind not in ("bgen", "oxford"):
+        raise ParameterError(
+            f"sample applies to BGEN and Oxford files only, got sample={sample!r}."
+        )
+    if kind == "oxford":
+        from gwaskit.io.oxford import OxfordSource
+
+        return OxfordSource(resolved, build=build, sample=None if sample is None else Path(sample))
     if kind == "bed":
         from gwaskit.io.plink1 import PlinkBedSource
 
@@ -233,6 +240,12 @@ def _resolve_format(path: Path) -> tuple[str, Path]:
         (".vcf", "vcf"),
         (".vcf.gz", "vcf"),
         (".vcf.bgz", "vcf"),
+        (".gen", "oxford"),
+        (".gen.gz", "oxford"),
+        (".haps", "oxford"),
+        (".haps.gz", "oxford"),
+        (".hap", "oxford"),
+        (".hap.gz", "oxford"),
     ):
         if name.endswith(suffix):
             if not path.is_file():
@@ -244,6 +257,6 @@ def _resolve_format(path: Path) -> tuple[str, Path]:
             return kind, candidate
     raise InputError(
         path,
-        "not a genotype file: expected a .bed/.pgen path or prefix, a .vcf[.gz]/.bcf or a .bgen "
-        "that exists.",
+        "not a genotype file: expected a .bed/.pgen path or prefix, a .vcf[.gz]/.bcf, a .bgen or "
+        "an Oxford .gen/.haps/.hap[.gz] that exists.",
     )
