@@ -165,13 +165,6 @@ def _(d, out):
     return loci_with_ref(d, out, bed)
 
 
-@case("bed_sample_major", "sample-major", "--make-bed", culprit="ref.bed")
-def _(d, out):
-    bed = write_bed(d)
-    bed.write_bytes(bed.read_bytes()[:2] + b"\x00" + bed.read_bytes()[3:])
-    return loci_with_ref(d, out, bed)
-
-
 @case("bed_truncated", "truncated", "21 samples", "12 variants", culprit="ref.bed")
 def _(d, out):
     bed = write_bed(d)

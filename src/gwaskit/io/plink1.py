@@ -37,7 +37,7 @@ class PlinkBedSource(GenotypeSource):
         self.path = Path(bed)
         self.samples = read_fam(self.path.with_suffix(".fam"))
         records, kept = read_bim_records(self.path.with_suffix(".bim"))
-        check_bed(self.path, self.n_samples, records.height)
+        sample_major = check_bed(self.path, self.n_samples, records.height)
         self.variants = records.filter(pl.Series(kept)) if not kept.all() else records
         #: The ``.bim`` line (0-based) and ``.bed`` row of each variant of :attr:`variants`.
         self.record_index = np.flatnonzero(kept).astype(np.int64)
@@ -46,6 +46,7 @@ class PlinkBedSource(GenotypeSource):
         self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
         self._threads = threads
         self._packed: np.ndarray | None = None
+        self._sample_major = sample_major
 
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
         if self._skipping:
@@ -54,6 +55,10 @@ class PlinkBedSource(GenotypeSource):
 
     def _rows(self) -> np.ndarray:
         """The memory map of the ``.bed`` rows, ``uint8 (n_variants, (n_samples + 3) // 4)``."""
+        if self._packed is None and self._sample_major:
+            # PLINK 0.99 and older: transposed once, in memory, as PLINK 1.9 reads it
+            body = np.fromfile(self.path, dtype=np.uint8, offset=3)
+            self._packed = sample_major_to_variant_major(body, self.n_samples, self._n_records)
         if self._packed is None:
             self._packed = np.memmap(
                 self.path,
@@ -169,19 +174,23 @@ def check_unique_samples(samples: pl.DataFrame, path: Path, *, first_line: int) 
         )
 
 
-def check_bed(path: Path, n_samples: int, n_variants: int) -> None:
-    """Check the magic bytes and that the size matches the ``.fam`` and ``.bim`` counts."""
+def check_bed(path: Path, n_samples: int, n_variants: int) -> bool:
+    """Check the magic bytes and that the size matches the ``.fam`` and ``.bim`` counts; return
+    whether the file is in the old sample-major mode (third byte ``00``, PLINK 0.99 and older)."""
     with open(path, "rb") as handle:
         magic = handle.read(3)
     if magic[:2] != BED_MAGIC[:2]:
         raise InputError(path, "not a PLINK 1 .bed file (its first two bytes are not 6c 1b).")
-    if magic[2:3] != b"\x01":
+    if magic[2:3] not in (b"\x01", b"\x00"):
         raise InputError(
             path,
-            "is in sample-major mode (PLINK 0.99 and older); rewrite it with "
-            "`plink2 --bfile PREFIX --make-bed --out NEW`.",
+            f"has mode byte {magic[2]:#04x}; expected 01 (variant-major) or 00 (sample-major).",
         )
-    expected = 3 + ((n_samples + 3) // 4) * n_variants
+    sample_major = magic[2:3] == b"\x00"
+    if sample_major:
+        expected = 3 + ((n_variants + 3) // 4) * n_samples
+    else:
+        expected = 3 + ((n_samples + 3) // 4) * n_variants
     size = path.stat().st_size
     if size != expected:
         raise InputError(
@@ -189,3 +198,21 @@ def check_bed(path: Path, n_samples: int, n_variants: int) -> None:
             f"has {size} bytes but {n_samples} samples (.fam) and {n_variants} variants (.bim) "
             f"need {expected}; the file is truncated or does not belong to this .bim/.fam.",
         )
+    return sample_major
+
+
+def sample_major_to_variant_major(data: np.ndarray, n_samples: int, n_variants: int) -> np.ndarray:
+    """Transpose the 2-bit codes of a sample-major ``.bed`` body (``n_samples`` rows of
+    ``(n_variants + 3) // 4`` bytes) into variant-major rows of ``(n_samples + 3) // 4`` bytes.
+
+    The codes mean the same in both modes (``00`` two A1, ``01`` missing, ``10`` het, ``11`` two
+    A2); padding codes are 0 and never read.
+    """
+    rows = data.reshape(n_samples, (n_variants + 3) // 4)
+    shifts = np.array([0, 2, 4, 6], dtype=np.uint8)
+    codes = ((rows[:, :, None] >> shifts) & 3).reshape(n_samples, -1)[:, :n_variants]
+    width = (n_samples + 3) // 4
+    padded = np.zeros((n_variants, width * 4), dtype=np.uint8)
+    padded[:, :n_samples] = codes.T
+    quads = padded.reshape(n_variants, width, 4) << shifts
+    return np.bitwise_or.reduce(quads, axis=2).astype(np.uint8)
