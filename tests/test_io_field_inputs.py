@@ -300,3 +300,30 @@ def test_cache_dir__private(tmp_path, monkeypatch):
     assert not _private_folder(link)  # a symlink (anyone could have placed it) is refused
     (tmp_path / "file").write_text("x")
     assert not _private_folder(tmp_path / "file")
+
+
+# -- EIGENSOFT packedped, notes, --sample -------------------------------------------------------
+
+
+def test_plink_bed_source__eigensoft_packedped(shared_data, tmp_path):
+    """EIGENSOFT's packedped: the .bed with .pedsnp (= .bim) and .pedind (= .fam)."""
+    prefix = shared_data / "field_formats/saige/genotype_100markers"
+    shutil.copy(prefix.with_suffix(".bed"), tmp_path / "e.bed")
+    shutil.copy(prefix.with_suffix(".bim"), tmp_path / "e.pedsnp")
+    shutil.copy(prefix.with_suffix(".fam"), tmp_path / "e.pedind")
+    packedped, plink = open_genotypes(tmp_path / "e"), open_genotypes(prefix)
+    assert packedped.variants.equals(plink.variants) and packedped.n_variants == 100
+    assert packedped.samples.equals(plink.samples) and packedped.n_samples == 10_000
+    assert np.array_equal(packedped.read(range(20)), plink.read(range(20)), equal_nan=True)
+
+
+def test_cli_info__reports_split_and_skipped(shared_data, tmp_path, capsys):
+    pgen = shared_data / "field_formats/plink2/chr21_phase3_start.pgen"
+    assert open_genotypes(pgen).notes == {"multi-allelic records split": 3}
+    assert main(["info", str(pgen), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "multi-allelic records split" in out and "488" in out.replace(",", "")
+    bgen = shared_data / "field_formats_extra/sgkit/example-no-samples.bgen"
+    sample = shared_data / "field_formats_extra/sgkit/example-separate-samples.sample"
+    assert main(["info", str(bgen), "--sample", str(sample), "--no-progress"]) == 0
+    assert "199" in capsys.readouterr().out

@@ -34,6 +34,11 @@ def add_parser(
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
     parser.add_argument(
+        "--sample",
+        metavar="FILE",
+        help="the Oxford .sample of a .bgen/.gen without one beside it (plink2's --sample)",
+    )
+    parser.add_argument(
         "--pheno",
         required=True,
         metavar="FILE",
@@ -138,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         numbers = parse_column_numbers(args.pheno_col_nums, "--pheno-col-nums")
         names = column_names(args.pheno, numbers)
     _check_phenotype_names(names)
-    source = open_genotypes(args.genotypes, build=args.build)
+    source = open_genotypes(args.genotypes, build=args.build, sample=args.sample)
     sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
     scan_options = dict(
         sample_mask=sample_mask,

@@ -89,6 +89,7 @@ class BgenSource(GenotypeSource):
         self._n_alleles = n_alleles
         self._complex = n_alleles != 2
         if self._complex.any():
+            self._notes = {"multi-allelic records split": int(self._complex.sum())}
             log.info(
                 "%s: %d multi-allelic variants split into %d biallelic records",
                 self.path,

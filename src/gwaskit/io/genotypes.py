@@ -54,6 +54,12 @@ class GenotypeSource(abc.ABC):
     build: str | None
 
     @property
+    def notes(self) -> dict[str, int]:
+        """What the reader did that a user should know, with counts (e.g. multi-allelic records
+        split, variants skipped as PLINK skips them); empty when nothing."""
+        return dict(getattr(self, "_notes", {}))
+
+    @property
     def n_samples(self) -> int:
         return self.samples.height
 

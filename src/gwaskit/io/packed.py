@@ -93,8 +93,8 @@ def write_plink1_subset(
             packed = np.ascontiguousarray(read_packed(source, span)[chosen - span.start])
             bed.write(subset_packed(packed, samples).tobytes())
     if isinstance(source, PlinkBedSource):
-        bim = read_text_lines(source.path.with_suffix(".bim"), "a .bim")
-        fam = read_text_lines(source.path.with_suffix(".fam"), "a .fam")
+        bim = read_text_lines(source.bim_path, "a .bim")
+        fam = read_text_lines(source.fam_path, "a .fam")
         bim_lines = [bim[v] for v in source.record_index[variants]]
         fam_lines = [fam[s] for s in samples]
     else:

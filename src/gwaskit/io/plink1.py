@@ -2,12 +2,18 @@
 
 Effect allele = A1, ``.bim`` column 5 (bed-reader's ``count_A1=True``); other allele = A2.
 The ``.bim`` and ``.fam`` are parsed here (with line-level error messages) and the ``.bed`` is
-checked against their counts before any genotype is read. As PLINK does, a ``.fam`` may carry
-extra columns after the sixth (GEMMA's several phenotypes; they are read as phenotypes by
-:mod:`gwaskit.io.phenotypes`, not here), and variants whose ``.bim`` position is negative (``-9``:
-PLINK's mark for a variant to skip) are skipped, with a count in the log. Genotypes are decoded from a memory
-map of the ``.bed`` by the compiled kernels of :mod:`gwaskit.io.bed_decode` (tested to give
-bed-reader's output exactly).
+checked against their counts before any genotype is read. As PLINK reads them:
+
+* a ``.fam`` may carry extra columns after the sixth (GEMMA's several phenotypes; they are read
+  as phenotypes by :mod:`gwaskit.io.phenotypes`, not here);
+* variants whose ``.bim`` position is negative (``-9``, PLINK's mark of a variant to skip) are
+  skipped, with a count in the log and in :attr:`~gwaskit.io.genotypes.GenotypeSource.notes`;
+* an old sample-major ``.bed`` (PLINK 0.99, third byte ``00``) is transposed in memory;
+* EIGENSOFT's packedped set, ``.bed`` with ``.pedsnp`` and ``.pedind`` (the ``.bim`` and
+  ``.fam`` layouts under other names), is read when no ``.bim``/``.fam`` lies beside the ``.bed``.
+
+Genotypes are decoded from a memory map of the ``.bed`` by the compiled kernels of
+:mod:`gwaskit.io.bed_decode` (tested to give bed-reader's output exactly).
 """
 
 from __future__ import annotations
@@ -35,14 +41,20 @@ class PlinkBedSource(GenotypeSource):
 
     def __init__(self, bed: Path, *, build: str | None = None, threads: int = 1) -> None:
         self.path = Path(bed)
-        self.samples = read_fam(self.path.with_suffix(".fam"))
-        records, kept = read_bim_records(self.path.with_suffix(".bim"))
+        #: The sample and variant files read: ``.fam``/``.bim``, or EIGENSOFT's packedped
+        #: ``.pedind``/``.pedsnp`` (the same layouts) when those are what lies beside the .bed.
+        self.fam_path = companion(self.path, (".fam", ".pedind"))
+        self.bim_path = companion(self.path, (".bim", ".pedsnp"))
+        self.samples = read_fam(self.fam_path)
+        records, kept = read_bim_records(self.bim_path)
         sample_major = check_bed(self.path, self.n_samples, records.height)
         self.variants = records.filter(pl.Series(kept)) if not kept.all() else records
         #: The ``.bim`` line (0-based) and ``.bed`` row of each variant of :attr:`variants`.
         self.record_index = np.flatnonzero(kept).astype(np.int64)
         self._n_records = records.height
         self._skipping = not kept.all()
+        if self._skipping:
+            self._notes = {"variants skipped (negative .bim position)": int((~kept).sum())}
         self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
         self._threads = threads
         self._packed: np.ndarray | None = None
@@ -90,6 +102,16 @@ class PlinkBedSource(GenotypeSource):
 
     def close(self) -> None:
         self._packed = None
+
+
+def companion(bed: Path, suffixes: tuple[str, ...]) -> Path:
+    """The first of ``PREFIX.suffix`` that exists (the first one, to name in the error, if
+    none does)."""
+    for suffix in suffixes:
+        candidate = bed.with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return bed.with_suffix(suffixes[0])
 
 
 def read_fam(path: Path) -> pl.DataFrame:

@@ -51,7 +51,11 @@ class PgenSource(GenotypeSource):
             self.path, (".pvar", ".pvar.zst", ".bim"), _read_records, "variant"
         )
         self.variants, self._record, self._allele, n_alleles = split_alleles(records)
+        self._notes = {}
+        if self.variants.height > records.height:
+            self._notes["multi-allelic records split"] = int((n_alleles > 2).sum())
         if not kept.all():  # a .bim's variants at negative positions: skipped, as plink2 does
+            self._notes["variants skipped (negative .bim position)"] = int((~kept).sum())
             keep = kept[self._record]
             self.variants = self.variants.filter(pl.Series(keep))
             self._record, self._allele = self._record[keep], self._allele[keep]

@@ -104,6 +104,9 @@ class VcfSource(GenotypeSource):
         self._n_records = positions.size
         n_split = self.n_variants - self._n_records
         if n_split:
+            self._notes = {
+                "multi-allelic records split": int(np.unique(self._record[self._allele > 1]).size)
+            }
             log.info(
                 "%s: %d multi-allelic records split into biallelic ones (%d records added)",
                 self.path,
