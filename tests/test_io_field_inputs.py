@@ -327,3 +327,57 @@ def test_cli_info__reports_split_and_skipped(shared_data, tmp_path, capsys):
     sample = shared_data / "field_formats_extra/sgkit/example-separate-samples.sample"
     assert main(["info", str(bgen), "--sample", str(sample), "--no-progress"]) == 0
     assert "199" in capsys.readouterr().out
+
+
+def test_split_alleles__pgen_equals_plink2_exported_vcf_and_bcf(shared_data, tmp_path, plink2):
+    """plink2 exports the multi-allelic PGEN as VCF and BCF (one record per variant, ALT lists);
+    the three readers split them into the same 488 biallelic records with the same dosages."""
+    import zstandard
+
+    src = shared_data / "field_formats/plink2/chr21_phase3_start"
+    for ext in ("pgen", "psam"):
+        shutil.copy(src.with_suffix(f".{ext}"), tmp_path / f"c.{ext}")
+    raw = src.with_suffix(".pvar.zst").read_bytes()  # this plink2 build reads plain .pvar only
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    (tmp_path / "c.pvar").write_bytes(reader.read())
+    prefix = str(tmp_path / "c")
+    run_tool([plink2, "--pfile", prefix, "--export", "bcf", "--out", prefix])
+    run_tool([plink2, "--pfile", prefix, "--export", "vcf", "bgz", "--out", prefix])
+    pgen = open_genotypes(src.with_suffix(".pgen"))
+    dosage = pgen.read()
+    assert dosage.shape == (2504, 488)
+    for name in ("c.bcf", "c.vcf.gz"):
+        vcf = open_genotypes(tmp_path / name)
+        assert vcf.notes == {"multi-allelic records split": 3}
+        assert vcf.variants.equals(pgen.variants), name
+        assert np.array_equal(vcf.read(), dosage, equal_nan=True), name
+
+
+def test_assoc__hs1940_like_fam_with_six_phenotypes(gemma_set, tmp_path):
+    """A .fam of 11 columns (GEMMA's hs1940 layout: six phenotypes, NA for missing) is read;
+    --pheno-col-nums 11 gives the numbers of the same phenotype in a separate file."""
+    fam = gemma_set.with_suffix(".fam")
+    rows = [line.split() for line in fam.read_text().splitlines()]
+    rng = np.random.default_rng(5)
+    extra = rng.normal(size=(len(rows), 4)).round(4).astype(str)
+    extra[rng.random(extra.shape) < 0.05] = "NA"
+    fam.write_text("".join(" ".join(r + list(e)) + "\n" for r, e in zip(rows, extra, strict=True)))
+    assert read_fam(fam).height == 1000
+    assert read_sample_table(fam).values.columns == [f"PHENO{i}" for i in range(1, 7)]
+    sep = tmp_path / "sep.txt"
+    sep.write_text(
+        "FID IID P6\n"
+        + "".join(f"{r[0]} {r[1]} {e[3]}\n" for r, e in zip(rows, extra, strict=True))
+    )
+    base = ["assoc", str(gemma_set), "--no-progress", "--threads", "1"]
+    assert (
+        main([*base, "--pheno", str(fam), "--pheno-col-nums", "11", "--out", str(tmp_path / "f")])
+        == 0
+    )
+    assert main([*base, "--pheno", str(sep), "--out", str(tmp_path / "s")]) == 0
+    from_fam, separate = (pl.read_parquet(tmp_path / f"{p}.parquet") for p in ("f", "s"))
+    assert from_fam.height == separate.height == 300
+    assert from_fam.equals(separate)
+    n = 1000 - int((extra[:, 3] == "NA").sum())  # NA is missing
+    assert load_phenotypes(read_fam(fam), fam, pheno_name="PHENO6").n == n
+    assert from_fam["n"].max() <= n
