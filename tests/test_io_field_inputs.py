@@ -96,7 +96,7 @@ def test_parse_column_numbers__plink2_syntax(text, expected):
     assert parse_column_numbers(text, "--pheno-col-nums") == expected
 
 
-@pytest.mark.parametrize("text", ["", "0", "a", "6,6", "5-x", "-3"])
+@pytest.mark.parametrize("text", ["", "0", "a", "6,6", "5-x", "-3", "5-3", "1-999999999"])
 def test_parse_column_numbers__bad_values(text):
     with pytest.raises(ParameterError, match="--pheno-col-nums"):
         parse_column_numbers(text, "--pheno-col-nums")

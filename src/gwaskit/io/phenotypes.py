@@ -235,11 +235,14 @@ def parse_column_numbers(text: str, what: str) -> list[int]:
     out: list[int] = []
     for part in text.split(","):
         first, _, last = part.strip().partition("-")
-        if not first.isdigit() or (last and not last.isdigit()) or int(first) < 1:
+        start = int(first) if first.isdigit() else 0
+        stop = int(last) if last.isdigit() else start if not last else 0
+        if start < 1 or not start <= stop <= start + 100_000:
             raise ParameterError(
-                f"{what} must be column numbers like 6 or 6,7 or 3-5, got {text!r}."
+                f"{what} must be column numbers like 6 or 6,7 or 3-5 (increasing ranges), "
+                f"got {text!r}."
             )
-        out.extend(range(int(first), int(last or first) + 1))
+        out.extend(range(start, stop + 1))
     if len(set(out)) != len(out) or not out:
         raise ParameterError(f"{what} must name each column once, got {text!r}.")
     return out
