@@ -381,3 +381,37 @@ def test_assoc__hs1940_like_fam_with_six_phenotypes(gemma_set, tmp_path):
     n = 1000 - int((extra[:, 3] == "NA").sum())  # NA is missing
     assert load_phenotypes(read_fam(fam), fam, pheno_name="PHENO6").n == n
     assert from_fam["n"].max() <= n
+
+
+# -- VCF dosage kernels: closed forms ------------------------------------------------------------
+
+
+def test_gt_dosage__split_alleles_haploid_missing_polyploid():
+    from gwaskit.io.vcf_dosage import gt_dosage
+
+    # cyvcf2 layout: allele codes (-1 missing, -2 vector end), then the phase flag
+    calls = np.array(
+        [[1, 2, -2, 0], [2, 2, -2, 1], [-1, 1, -2, 0], [2, -2, -2, 0], [0, 1, 1, 0]], dtype=np.int16
+    )
+    np.testing.assert_array_equal(gt_dosage(calls, 1), [1, 0, np.nan, 0, np.nan])
+    np.testing.assert_array_equal(gt_dosage(calls, 2), [1, 2, np.nan, 2, np.nan])
+
+
+def test_gp_dosage__genotype_order_haploid_and_phred():
+    from gwaskit.io.vcf_dosage import gp_dosage
+
+    nan = np.nan
+    # 3 alleles, diploid order 0/0 0/1 1/1 0/2 1/2 2/2; haploid rows have 3 values
+    gp = np.array(
+        [
+            [0, 0, 0, 0, 1, 0],  # 1/2
+            [0, 0, 0, 0, 0, 1],  # 2/2
+            [0.2, 0.3, 0.1, 0.1, 0.2, 0.1],
+            [0, 0, 1, nan, nan, nan],  # haploid 2
+            [nan] * 6,
+        ]
+    )
+    np.testing.assert_allclose(gp_dosage(gp, 3, 1), [1, 0, 0.3 + 0.2 + 0.2, 0, nan], atol=1e-7)
+    np.testing.assert_allclose(gp_dosage(gp, 3, 2), [1, 2, 0.1 + 0.2 + 0.2, 2, nan], atol=1e-7)
+    phred = np.array([[0.0, 30.0, 30.0], [0.5, 0.5, 0.0]])  # Phred-scaled; plain probabilities
+    np.testing.assert_allclose(gp_dosage(phred, 2, 1), [0.001 + 0.002, 0.5], rtol=1e-6)
