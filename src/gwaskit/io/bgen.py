@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 
 class BgenSource(GenotypeSource):
-    """A ``.bgen`` (layout 2: BGEN v1.2/v1.3), with an optional ``.sample`` beside it."""
+    """A ``.bgen`` (BGEN v1.1, v1.2 or v1.3), with its ``.sample`` when one is given or beside it."""
 
     def __init__(self, path: Path, *, build: str | None = None, sample: Path | None = None) -> None:
         import cbgen
