@@ -415,3 +415,20 @@ def test_gp_dosage__genotype_order_haploid_and_phred():
     np.testing.assert_allclose(gp_dosage(gp, 3, 2), [1, 2, 0.1 + 0.2 + 0.2, 2, nan], atol=1e-7)
     phred = np.array([[0.0, 30.0, 30.0], [0.5, 0.5, 0.0]])  # Phred-scaled; plain probabilities
     np.testing.assert_allclose(gp_dosage(phred, 2, 1), [0.001 + 0.002, 0.5], rtol=1e-6)
+
+
+def test_pgen_source__bim_negative_positions_skipped(shared_data, tmp_path):
+    """A .pgen read with a .bim (no .pvar): variants at -9 are skipped as plink2 skips them."""
+    src = shared_data / "field_formats/regenie/example"
+    shutil.copy(src.with_suffix(".pgen"), tmp_path / "x.pgen")
+    shutil.copy(src.with_suffix(".psam"), tmp_path / "x.psam")
+    lines = src.with_suffix(".bim").read_text().splitlines()
+    fields = lines[4].split()
+    fields[3] = "-9"
+    lines[4] = "\t".join(fields)
+    (tmp_path / "x.bim").write_text("\n".join(lines) + "\n")
+    source, full = open_genotypes(tmp_path / "x.pgen"), open_genotypes(src.with_suffix(".pgen"))
+    assert source.n_variants == 999
+    assert source.notes == {"variants skipped (negative .bim position)": 1}
+    assert source.variants.equals(full.variants.filter(pl.Series(np.arange(1000) != 4)))
+    assert np.array_equal(source.read(), np.delete(full.read(), 4, axis=1))
