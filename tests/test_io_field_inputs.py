@@ -432,3 +432,25 @@ def test_pgen_source__bim_negative_positions_skipped(shared_data, tmp_path):
     assert source.notes == {"variants skipped (negative .bim position)": 1}
     assert source.variants.equals(full.variants.filter(pl.Series(np.arange(1000) != 4)))
     assert np.array_equal(source.read(), np.delete(full.read(), 4, axis=1))
+
+
+def test_assoc__bgen_with_sample_option_equals_bed(shared_data, tmp_path):
+    """SAIGE's 8-bit BGEN (no sample block) with --sample, and the same genotypes as a .bed:
+    one scan, the same numbers (8-bit hard calls are exact)."""
+    rng = np.random.default_rng(11)
+    iids = read_fam(shared_data / "field_formats/saige/genotype_100markers.fam")["iid"]
+    pheno = tmp_path / "p.txt"
+    pheno.write_text("IID T\n" + "".join(f"{i} {rng.normal():.4f}\n" for i in iids))
+    folder = shared_data / "field_formats_extra/saige"
+    bgen = tmp_path / "g.bgen"  # away from its .bgen.samples, so --sample is needed
+    shutil.copy(folder / "genotype_100markers.bgen", bgen)
+    base = ["assoc", "--pheno", str(pheno), "--no-progress", "--threads", "1"]
+    sample = folder / "genotype_100markers_2chr.sample"
+    assert main([*base, str(bgen), "--sample", str(sample), "--out", str(tmp_path / "b")]) == 0
+    bed = shared_data / "field_formats/saige/genotype_100markers"
+    assert main([*base, str(bed), "--out", str(tmp_path / "p")]) == 0
+    a, b = (pl.read_parquet(tmp_path / f"{x}.parquet") for x in ("b", "p"))
+    assert a.height == b.height == 100
+    assert a["effect_allele"].equals(b["effect_allele"])
+    np.testing.assert_allclose(a["beta"].to_numpy(), b["beta"].to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(a["p_value"].to_numpy(), b["p_value"].to_numpy(), rtol=1e-9)
