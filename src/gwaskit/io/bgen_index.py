@@ -17,8 +17,8 @@ neither the name nor the mtime alone identifies it:
   read from the ``.bgen`` at the offsets it gives. A stale one beside the file is ignored (with a
   log line) and a stale cached one rebuilt.
 
-The cache folder is private: created with mode 0700, and used only if it is a real folder (not a
-symlink) owned by the user with no group or world access. A metafile is built in a fresh private
+The cache folder is private: created with mode 0700 (an existing one of the user's is set to
+0700), and used only if it is a real folder (not a symlink) owned by the user. A metafile is built in a fresh private
 temporary folder inside it (``mkdtemp``) and moved into place with an atomic rename, so no other
 user can place or swap a file at the name cbgen writes to.
 """
@@ -110,7 +110,8 @@ def metafile_for(path: Path, bgen) -> tuple[Path, dict[str, np.ndarray]]:
             return target, variants
         target.unlink(missing_ok=True)
     check_variant_blocks(path, n_variants)
-    _private_folder(target.parent)
+    if not _private_folder(target.parent):
+        raise InputError(target.parent, "the BGEN index cache folder is not private to you.")
     scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=".build-"))
     try:
         built = scratch / "index.metafile"
