@@ -454,3 +454,16 @@ def test_assoc__bgen_with_sample_option_equals_bed(shared_data, tmp_path):
     assert a["effect_allele"].equals(b["effect_allele"])
     np.testing.assert_allclose(a["beta"].to_numpy(), b["beta"].to_numpy(), rtol=1e-9)
     np.testing.assert_allclose(a["p_value"].to_numpy(), b["p_value"].to_numpy(), rtol=1e-9)
+
+
+def test_read_sample_list__byte_order_mark(shared_data, tmp_path):
+    """A --keep/--extract list saved with a BOM keeps its first sample and variant."""
+    from gwaskit.cli._lists import read_sample_list, read_variant_list
+
+    source = open_genotypes(shared_data / "field_formats/saige/genotype_100markers.bed")
+    keep = tmp_path / "keep.txt"
+    keep.write_bytes(BOM + b"1a1 1a1\n1a2 1a2\n")
+    assert read_sample_list(keep, source.samples).tolist() == [0, 1]
+    extract = tmp_path / "extract.txt"
+    extract.write_bytes(BOM + b"rs1\nrs2\n")
+    assert np.flatnonzero(read_variant_list(extract, source.variants)).tolist() == [0, 1]
