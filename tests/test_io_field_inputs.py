@@ -467,3 +467,17 @@ def test_read_sample_list__byte_order_mark(shared_data, tmp_path):
     extract = tmp_path / "extract.txt"
     extract.write_bytes(BOM + b"rs1\nrs2\n")
     assert np.flatnonzero(read_variant_list(extract, source.variants)).tolist() == [0, 1]
+
+
+def test_read_sample_table__psam_phenotypes(shared_data):
+    """A .psam as phenotype file: its SEX/PAT/MAT columns are not phenotypes (as in plink2)."""
+    table = read_sample_table(shared_data / "field_formats/regenie/example.psam")
+    assert table.values.columns == ["PHENO1"] and table.numbers == (4,)
+    assert table.values.height == 500 and table.values["PHENO1"][0] == "-0.426776"
+    chr21 = read_sample_table(shared_data / "field_formats/plink2/chr21_phase3_start.psam")
+    assert chr21.values.columns == ["SuperPop", "Population"] and chr21.numbers == (5, 6)
+    samples = read_psam(shared_data / "field_formats/regenie/example.psam")
+    fam = load_phenotypes(samples, shared_data / "field_formats/regenie/example.fam")
+    psam = load_phenotypes(samples, shared_data / "field_formats/regenie/example.psam")
+    assert psam.n == fam.n == 500  # the .fam has 16 digits, the .psam 6 significant ones
+    np.testing.assert_allclose(psam.y, fam.y, rtol=5e-6, atol=5e-7)

@@ -11,7 +11,8 @@ Layouts read:
   missing codes), value column ``c`` (1-based, counting FID and IID) named ``PHENO{c-2}``
   (``COVAR{c-2}`` in a covariate file); a ``.fam`` (``FID IID PAT MAT SEX PHENO...``, with as
   many phenotype columns as GEMMA's) gives its columns 6, 7, ... as ``PHENO1``, ``PHENO2``, ...
-  (plink2's names for ``--pheno FILE.fam --pheno-col-nums 6,7``).
+  (plink2's names for ``--pheno FILE.fam --pheno-col-nums 6,7``);
+* a ``.psam`` (``#FID IID ...`` or ``#IID ...``): its columns other than ``SID PAT MAT SEX``.
 
 Columns can also be chosen by their 1-based number in the file (plink2's ``--pheno-col-nums``),
 see :func:`column_names`. A byte-order mark at the start of the file is dropped.
@@ -32,6 +33,8 @@ from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.text import read_text
 
 #: Field values read as missing (compared after stripping, case-insensitively for letters).
+#: Columns of a ``.psam`` that describe the sample, not a phenotype (plink2 skips them too).
+_PSAM_SAMPLE_COLUMNS = frozenset({"SID", "PAT", "MAT", "SEX"})
 MISSING_VALUES = frozenset({"-9", "na", "nan", "", "."})
 
 
@@ -74,7 +77,7 @@ def read_sample_table(path: str | Path, *, prefix: str = "PHENO") -> SampleTable
     names = [n.strip() for n in (header.split(separator) if separator else header.split())]
     first = names[0].lstrip("#").upper() if names else ""
     second = names[1].upper() if len(names) > 1 else ""
-    skip: list[int] = []  # value columns left out (PAT MAT SEX of a .fam)
+    skip: list[int] = []  # value columns left out (PAT MAT SEX of a .fam or a .psam)
     headerless = False
     if first == "FID" and second == "IID":
         id_names = ["fid", "iid"]
@@ -94,6 +97,10 @@ def read_sample_table(path: str | Path, *, prefix: str = "PHENO") -> SampleTable
             f"found {' '.join(names[:2])!r}.",
             line=header_line,
         )
+    if path.name.lower().endswith(".psam") and not headerless:  # plink2's sample columns
+        skip = [
+            j for j, n in enumerate(names[len(id_names) :]) if n.upper() in _PSAM_SAMPLE_COLUMNS
+        ]
     value_names = names[len(id_names) :]
     if len(set(value_names)) != len(value_names) or any(not n for n in value_names):
         dup = next((n for n in value_names if value_names.count(n) > 1 or not n), "")
