@@ -393,17 +393,6 @@ def _bad_truncated_pgen(cohort, d):
     return d / "p.pgen"
 
 
-def _bad_multiallelic_pvar(cohort, d):
-    for suffix in (".pgen", ".psam"):
-        shutil.copy(cohort["pgen"].with_suffix(suffix), d / f"p{suffix}")
-    lines = cohort["pgen"].with_suffix(".pvar").read_text().splitlines()
-    fields = lines[5].split("\t")
-    fields[4] += ",T"
-    lines[5] = "\t".join(fields)
-    (d / "p.pvar").write_text("\n".join(lines) + "\n")
-    return d / "p.pgen"
-
-
 def _bad_duplicate_psam(cohort, d):
     for suffix in (".pgen", ".pvar"):
         shutil.copy(cohort["pgen"].with_suffix(suffix), d / f"p{suffix}")
@@ -432,12 +421,6 @@ def _bad_empty_vcf(cohort, d):
 
 def _bad_vcf_no_gt_ds(cohort, d):
     (d / "x.vcf").write_text(_vcf_text("1\t5\t.\tA\tG\t.\t.\t.\tAD\t1,2\t3,4\n", fmt="AD"))
-    return d / "x.vcf"
-
-
-def _bad_vcf_multiallelic(cohort, d):
-    body = "1\t5\t.\tA\tG\t.\t.\t.\tGT\t0/0\t0/1\n1\t6\t.\tA\tG,T\t.\t.\t.\tGT\t0/0\t1/2\n"
-    (d / "x.vcf").write_text(_vcf_text(body))
     return d / "x.vcf"
 
 
@@ -485,13 +468,11 @@ BAD_INPUTS = {
     "missing_psam": (_bad_missing_psam, ".psam or p.fam"),
     "pgen_counts": (_bad_pgen_counts, "does not match"),
     "truncated_pgen": (_bad_truncated_pgen, "damaged"),
-    "multiallelic_pvar": (_bad_multiallelic_pvar, "--max-alleles 2"),
     "duplicate_psam": (_bad_duplicate_psam, "more than once"),
     "corrupt_gzip": (_bad_corrupt_gzip, "corrupt"),
     "truncated_gzip": (_bad_truncated_gzip, "truncated"),
     "empty_vcf": (_bad_empty_vcf, "empty"),
-    "vcf_no_gt_ds": (_bad_vcf_no_gt_ds, "neither a GT nor a DS"),
-    "vcf_multiallelic": (_bad_vcf_multiallelic, "bcftools norm -m-"),
+    "vcf_no_gt_ds": (_bad_vcf_no_gt_ds, "no GT, DS or GP"),
     "vcf_duplicate_samples": (_bad_vcf_duplicate_samples, "s1"),
     "vcf_no_records": (_bad_vcf_no_records, "no variant records"),
     "bgen_truncated": (_bad_bgen_truncated, "x.bgen"),
@@ -517,14 +498,7 @@ def test_open_genotypes__bad_input_raises_input_error(cohort, tmp_path, case):
     assert words in message, message
 
 
-def test_vcf_source__multiallelic_error_names_the_line(cohort, tmp_path):
-    path = _bad_vcf_multiallelic(cohort, tmp_path)
-    with pytest.raises(InputError) as info:
-        open_genotypes(path)
-    assert info.value.line == 5  # 3 header lines, then the second record
-
-
-@pytest.mark.parametrize("case", ["truncated_bed", "vcf_multiallelic", "bgen_magic", "empty_vcf"])
+@pytest.mark.parametrize("case", ["truncated_bed", "vcf_no_records", "bgen_magic", "empty_vcf"])
 def test_cli_info__bad_input_exit_2_without_traceback(cohort, tmp_path, case, capsys):
     from gwaskit.cli import main
 

@@ -73,7 +73,6 @@ def test_read_pvar__bim_file_matches_plink1_reader(tmp_path):
         ("#CHROM\tPOS\tID\tREF\tALT\n1\t1\ta\tA\tG\n1\t2\ta\tA\n", 3, "found 4"),
         ("#CHROM\tPOS\tID\tREF\tALT\n1\tx\ta\tA\tG\n", 2, "base-pair position"),
         ("#CHROM\tPOS\tID\tREF\tALT\n1\t-5\ta\tA\tG\n", 2, "base-pair position"),
-        ("##x\n##y\n#CHROM\tPOS\tID\tREF\tALT\n1\t1\ta\tA\tG\n1\t9\tb\tA\tG,T\n", 5, "2 ALT"),
         ("##x\n1\t1\ta\tA\tG\n", 2, "#CHROM header"),
         ("1\t1\ta\tA\n", 1, "5 or 6 fields"),
     ],

@@ -34,12 +34,30 @@ def add_parser(
         ),
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
-    parser.add_argument("--pheno", required=True, metavar="FILE", help="phenotype file")
     parser.add_argument(
+        "--sample",
+        metavar="FILE",
+        help="the Oxford .sample of a .bgen/.gen without one beside it (plink2's --sample)",
+    )
+    parser.add_argument(
+        "--pheno",
+        required=True,
+        metavar="FILE",
+        help="phenotype file: with a FID IID (or IID) header, or headerless FID IID values "
+        "(columns PHENO1, PHENO2, ...), or a .fam (its columns 6, 7, ... as PHENO1, PHENO2, ...)",
+    )
+    names = parser.add_mutually_exclusive_group()
+    names.add_argument(
         "--pheno-name",
         metavar="A,B",
         help="phenotype column(s) (default: the first); with several, one scan each, written "
         "to PREFIX.NAME.* (as plink2 names PREFIX.NAME.glm.*)",
+    )
+    names.add_argument(
+        "--pheno-col-nums",
+        metavar="N,M-K",
+        help="phenotype column(s) by 1-based number in the file, FID and IID counting as 1 and 2 "
+        "(plink2's --pheno-col-nums; e.g. 6,7 for a GEMMA .fam's two phenotypes)",
     )
     parser.add_argument("--covar", metavar="FILE", help="covariate file (e.g. with PC columns)")
     parser.add_argument("--covar-name", metavar="A,B", help="covariate columns (default: all)")
@@ -106,7 +124,7 @@ def add_parser(
 def run(args: argparse.Namespace) -> int:
     from gwaskit.assoc.scan import ScanOptions, run_scan, write_scan
     from gwaskit.io import open_genotypes
-    from gwaskit.io.phenotypes import parse_names
+    from gwaskit.io.phenotypes import column_names, parse_column_numbers, parse_names
     from gwaskit.io.tables import scratch_folder
 
     covar_names = parse_names(args.covar_name, "--covar-name")
@@ -130,8 +148,11 @@ def run(args: argparse.Namespace) -> int:
         maf=args.maf,
     )
     names = parse_names(args.pheno_name, "--pheno-name") or [None]
+    if args.pheno_col_nums is not None:
+        numbers = parse_column_numbers(args.pheno_col_nums, "--pheno-col-nums")
+        names = column_names(args.pheno, numbers)
     _check_phenotype_names(names)
-    source = open_genotypes(args.genotypes, build=args.build)
+    source = open_genotypes(args.genotypes, build=args.build, sample=args.sample)
     sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
     scan_options = dict(
         sample_mask=sample_mask,

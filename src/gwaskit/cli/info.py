@@ -18,9 +18,18 @@ def add_parser(
         "info",
         parents=[common],
         help="describe a genotype file: samples, variants, chromosomes, build, missingness",
-        description="Describe a genotype file (.bed/.pgen prefix, .vcf[.gz]/.bcf or .bgen).",
+        description=(
+            "Describe a genotype file (.bed/.pgen prefix, .vcf[.gz]/.bcf, .bgen or Oxford "
+            ".gen/.haps): counts, and what the reader did (multi-allelic records split, "
+            "variants skipped as PLINK skips them)."
+        ),
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
+    parser.add_argument(
+        "--sample",
+        metavar="FILE",
+        help="the Oxford .sample of a .bgen/.gen without one beside it (plink2's --sample)",
+    )
     parser.add_argument(
         "--build", choices=["GRCh37", "GRCh38"], help="genome build, if the file does not say"
     )
@@ -28,8 +37,9 @@ def add_parser(
 
 
 def run(args: argparse.Namespace) -> int:
-    with open_genotypes(args.genotypes, build=args.build) as source:
+    with open_genotypes(args.genotypes, build=args.build, sample=args.sample) as source:
         summary = summarise_genotypes(source, threads=args.threads)
+        summary.update(source.notes)
     table = Table(title=str(source.path), show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")

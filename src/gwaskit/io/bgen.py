@@ -1,33 +1,36 @@
-"""BGEN v1.2/v1.3: the index and identifiers through cbgen, genotypes by gwaskit's decoder.
+"""BGEN v1.1, v1.2 and v1.3: the index through cbgen (layout 2) or a walk of the file (layout 1),
+genotypes by gwaskit's decoder.
 
 Effect allele = the *second* allele of each variant, other allele = the first. That is ALT when
 the first allele is REF, as UK Biobank and ``plink2 --export bgen-1.2 ref-first`` write it.
 Note: plink2's default (``ref-last``, for PLINK 1.9 compatibility) writes ALT first, so the
 effect allele of such a file is REF; the variant table always says which allele is counted.
+A variant of ``K > 2`` alleles is split into ``K - 1`` biallelic records (first allele and allele
+``k``), as ``bcftools norm -m-`` splits a VCF record.
 
 Dosage of the second allele: unphased diploid ``p(het) + 2 p(hom second)``; phased diploid
 ``p(haplotype 1 = second) + p(haplotype 2 = second)``; haploid ``2 p(second)`` (0..2, as plink2
-counts chrX in males). A missing call is NaN.
+counts chrX in males). A missing call is NaN, whatever probabilities are stored under the missing
+bit; a call of ploidy above 2 is NaN too (no 0..2 dosage).
 
-Samples: a ``.sample`` file beside the ``.bgen`` (``ID_1`` = fid, ``ID_2`` = iid, ``sex``) when
-present, else the identifiers embedded in the ``.bgen`` (fid = iid, sex unknown).
+Samples: a ``.sample`` file given as ``sample=``, else one beside the ``.bgen``
+(``PREFIX.sample``, ``FILE.bgen.sample`` or ``FILE.bgen.samples``; it wins over the identifiers
+embedded in the file, as in sgkit and plink2), else the embedded identifiers (fid = iid, sex
+unknown). See :mod:`gwaskit.io.oxford` for the ``.sample`` layouts read.
 
 Genotype blocks compressed with zlib (BGEN v1.2, and v1.3 files written so) or not compressed
 are inflated with zlib-ng (several times faster than the standard zlib) and decoded by a compiled
-kernel straight to dosages, at any bit depth; zstd blocks (v1.3) are read through cbgen. Both give
-the same float32 dosages (tested).
-
-cbgen needs a "metafile" (variant offsets). An up-to-date ``FILE.bgen.metafile`` beside the file is
-used when present; otherwise one is built in gwaskit's cache folder (``$GWASKIT_CACHE``, else
-``$XDG_CACHE_HOME/gwaskit``, else ``~/.cache/gwaskit``; the system temp folder if none is
-writable), so nothing is written beside the user's files.
+kernel straight to dosages, at any bit depth (1 to 32 bits); zstd blocks (v1.3) are read through
+cbgen. Both give the same float32 dosages (tested). Layout 1 (v1.1) and complex records
+(multi-allelic, ploidy above 2) take slower paths (:mod:`gwaskit.io.bgen_layouts`). The variant
+index and its cache: :mod:`gwaskit.io.bgen_index`.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
-import tempfile
+import struct
 import threading
 from pathlib import Path
 
@@ -38,33 +41,61 @@ from zlib_ng import zlib_ng
 
 from gwaskit.errors import InputError
 from gwaskit.io.bed_decode import is_all_samples
+from gwaskit.io.bgen_index import cache_dir, metafile_for
+from gwaskit.io.bgen_layouts import allele_dosage, decode_layout1, walk_layout1
 from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource, split_alleles
+from gwaskit.io.oxford import read_sample_file
+
+__all__ = ["BgenSource", "cache_dir", "probabilities_to_dosage", "read_sample_file"]
+
+log = logging.getLogger(__name__)
 
 
 class BgenSource(GenotypeSource):
-    """A ``.bgen`` (layout 2: BGEN v1.2/v1.3), with an optional ``.sample`` beside it."""
+    """A ``.bgen`` (BGEN v1.1, v1.2 or v1.3), with its ``.sample`` when one is given or beside it."""
 
-    def __init__(self, path: Path, *, build: str | None = None) -> None:
+    def __init__(self, path: Path, *, build: str | None = None, sample: Path | None = None) -> None:
         import cbgen
 
         self._cbgen = cbgen
         self.path = Path(path)
-        self._compression = _check_bgen_header(self.path)
-        bgen = self._open()
-        try:
-            n_samples, n_variants = bgen.nsamples, bgen.nvariants
-            embedded = (
-                [s.decode("utf-8", "replace") for s in bgen.read_samples()]
-                if bgen.contain_samples
-                else None
+        header = _read_header(self.path)
+        self._compression, self._layout = header["compression"], header["layout"]
+        n_samples, n_variants = header["n_samples"], header["n_variants"]
+        if self._layout == 1:
+            embedded = _embedded_samples(self.path, n_samples) if header["samples"] else None
+            fields, self._offsets, self._lengths = walk_layout1(
+                self.path, header["first"], n_variants, n_samples, self._compression == 1
             )
-            metafile = _metafile(self.path, bgen)
-        finally:
-            bgen.close()
-        self.samples = _bgen_samples(self.path, n_samples, embedded)
-        self.variants, self._offsets = _read_variants(self.path, metafile, n_variants, cbgen)
+            fields["n_alleles"] = np.full(n_variants, 2)
+        else:
+            bgen = self._open()
+            try:
+                n_samples, n_variants = bgen.nsamples, bgen.nvariants
+                embedded = (
+                    [s.decode("utf-8", "replace") for s in bgen.read_samples()]
+                    if bgen.contain_samples
+                    else None
+                )
+                _, fields = metafile_for(self.path, bgen)
+            finally:
+                bgen.close()
+            self._offsets = fields["offset"].astype(np.uint64)
+        self.samples = _bgen_samples(self.path, n_samples, embedded, sample)
+        records = _variant_table(self.path, fields, n_variants)
+        self.variants, self._record, self._allele, n_alleles = split_alleles(records)
+        self._n_alleles = n_alleles
+        self._complex = n_alleles != 2
+        if self._complex.any():
+            self._notes = {"multi-allelic records split": int(self._complex.sum())}
+            log.info(
+                "%s: %d multi-allelic variants split into %d biallelic records",
+                self.path,
+                int(self._complex.sum()),
+                int((n_alleles[self._complex] - 1).sum()),
+            )
         self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
         self._local = threading.local()
         self._handles: list[object] = []
@@ -88,32 +119,63 @@ class BgenSource(GenotypeSource):
         return bgen
 
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        records = self._record[variants]
+        if self._layout == 1:
+            out = decode_layout1(
+                self.path,
+                self._file(),
+                self._offsets[records],
+                self._lengths[records],
+                self.n_samples,
+                self._compression == 1,
+            )
+            return (
+                out if is_all_samples(samples, self.n_samples) else np.asfortranarray(out[samples])
+            )
         if self._compression == 2:  # zstd (BGEN v1.3): cbgen decompresses
             return self._read_cbgen(variants, samples)
-        blocks = [self._probability_block(int(index)) for index in variants]
+        simple = ~self._complex[records]
+        fast = variants if simple.all() else variants[simple]
+        blocks = [self._probability_block(int(index)) for index in self._record[fast]]
         starts = np.zeros(len(blocks) + 1, dtype=np.int64)
         np.cumsum([len(b) for b in blocks], out=starts[1:])
         out = np.empty((self.n_samples, variants.size), dtype=np.float32, order="F")
-        status = np.zeros(variants.size, dtype=np.int64)
-        _decode_layout2(np.frombuffer(b"".join(blocks), dtype=np.uint8), starts, out, status)
+        decoded = out if simple.all() else np.empty_like(out[:, : fast.size], order="F")
+        status = np.zeros(fast.size, dtype=np.int64)
+        _decode_layout2(np.frombuffer(b"".join(blocks), dtype=np.uint8), starts, decoded, status)
         if status.any():
-            k = int(np.flatnonzero(status)[0])
-            raise InputError(
-                self.path, f"variant {variants[k] + 1}: {_BLOCK_ERRORS[int(status[k])]}"
+            k = (
+                int(np.flatnonzero((status != 0) & (status != 4))[0])
+                if ((status != 0) & (status != 4)).any()
+                else None
             )
+            if k is not None:
+                raise InputError(
+                    self.path,
+                    f"variant {self._record[fast[k]] + 1}: {_BLOCK_ERRORS[int(status[k])]}",
+                )
+            polyploid = np.flatnonzero(status == 4)  # a sample above ploidy 2: the slow path
+            decoded[:, polyploid] = self._read_cbgen(fast[polyploid], None)
+        if not simple.all():
+            out[:, simple] = decoded
+            out[:, ~simple] = self._read_cbgen(variants[~simple], None)
         # variant columns stay contiguous, as the .bed decoder gives them
         return out if is_all_samples(samples, self.n_samples) else np.asfortranarray(out[samples])
 
-    def _probability_block(self, index: int) -> bytes:
-        """The uncompressed probability data of one variant (layout 2)."""
+    def _file(self) -> int:
         if self._fd is None:
             with self._lock:
                 if self._fd is None:
                     self._fd = os.open(self.path, os.O_RDONLY)
+        return self._fd
+
+    def _probability_block(self, index: int) -> bytes:
+        """The uncompressed probability data of one variant (layout 2)."""
+        fd = self._file()
         at = int(self._offsets[index])
-        head = os.pread(self._fd, 8, at)
+        head = os.pread(fd, 8, at)
         length = int.from_bytes(head[:4], "little")
-        payload = os.pread(self._fd, length, at + 4)
+        payload = os.pread(fd, length, at + 4)
         if len(head) < 8 or len(payload) < length:
             raise InputError(self.path, f"is truncated inside variant {index + 1}.")
         if self._compression == 0:
@@ -125,21 +187,37 @@ class BgenSource(GenotypeSource):
                 self.path, f"variant {index + 1} cannot be read (corrupt compressed data)."
             ) from None
 
-    def _read_cbgen(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    def _read_cbgen(self, variants: np.ndarray, samples: np.ndarray | None) -> np.ndarray:
+        """Dosages through cbgen's probabilities (zstd blocks, complex records); ``samples``
+        None means all, in a Fortran array."""
         bgen = self._handle()
-        out = np.empty((self.n_samples, variants.size), dtype=np.float32)
+        out = np.empty((self.n_samples, variants.size), dtype=np.float32, order="F")
+        previous, genotype = -1, None
         for k, index in enumerate(variants):
-            try:
-                genotype = bgen.read_genotype(int(self._offsets[index]), precision=64)
-            except RuntimeError:
-                raise InputError(
-                    self.path,
-                    f"variant {index + 1} cannot be read (truncated or corrupt file).",
-                ) from None
-            out[:, k] = probabilities_to_dosage(
-                genotype.probability, genotype.ploidy, genotype.phased, genotype.missing
-            )
-        return np.ascontiguousarray(out[samples])
+            record = int(self._record[index])
+            if record != previous:
+                try:
+                    genotype = bgen.read_genotype(int(self._offsets[record]), precision=64)
+                except RuntimeError:
+                    raise InputError(
+                        self.path,
+                        f"variant {record + 1} cannot be read (truncated or corrupt file).",
+                    ) from None
+                previous = record
+            if self._complex[record] or (genotype.ploidy > 2).any():
+                out[:, k] = allele_dosage(
+                    genotype.probability,
+                    genotype.ploidy,
+                    genotype.phased,
+                    genotype.missing,
+                    int(self._n_alleles[record]),
+                    int(self._allele[index]),
+                )
+            else:
+                out[:, k] = probabilities_to_dosage(
+                    genotype.probability, genotype.ploidy, genotype.phased, genotype.missing
+                )
+        return out if samples is None else np.ascontiguousarray(out[samples])
 
     def close(self) -> None:
         with self._lock:
@@ -261,17 +339,17 @@ def _decode_layout2(data, starts, out, status):  # pragma: no cover - compiled
                 out[i, j] = np.float32(v1 + 2.0 * (1.0 - (v0 + v1)))
 
 
-def _check_bgen_header(path: Path) -> int:
-    """Check the header block; return the compression of the genotype blocks (0 none, 1 zlib,
-    2 zstd)."""
+def _read_header(path: Path) -> dict[str, int]:
+    """The header block: ``layout`` (1 or 2), ``compression`` (0 none, 1 zlib, 2 zstd),
+    ``n_variants``, ``n_samples``, ``samples`` (whether a sample block is present) and ``first``
+    (the byte offset of the first variant block)."""
     if not path.is_file():
         raise InputError(path, "file not found.")
     with open(path, "rb") as handle:
         head = handle.read(20)
         if len(head) < 20:
             raise InputError(path, "is empty or truncated; expected a BGEN file.")
-        offset = int.from_bytes(head[0:4], "little")
-        header_length = int.from_bytes(head[4:8], "little")
+        offset, header_length, n_variants, n_samples = struct.unpack("<IIII", head[:16])
         magic = head[16:20]
         if magic not in (b"bgen", b"\0\0\0\0") or header_length < 20 or offset < header_length:
             raise InputError(path, "not a BGEN file (bad header block or magic number).")
@@ -280,150 +358,92 @@ def _check_bgen_header(path: Path) -> int:
     if len(raw_flags) < 4:
         raise InputError(path, "is truncated inside its header block.")
     flags = int.from_bytes(raw_flags, "little")
-    layout = (flags >> 2) & 0xF
-    if layout != 2:
+    layout, compression = (flags >> 2) & 0xF, flags & 3
+    if layout not in (1, 2) or (layout == 1 and compression == 2):
         raise InputError(
             path,
-            f"is BGEN layout {layout} (v1.1 or older); gwaskit reads BGEN v1.2/v1.3 (layout 2). "
-            "Convert it with `qctool -g IN.bgen -og OUT.bgen -bgen-bits 16`.",
+            f"has BGEN layout {layout} with compression {compression}; gwaskit reads layout 1 "
+            "(v1.1, zlib or none) and layout 2 (v1.2/v1.3, zlib, zstd or none).",
         )
     if path.stat().st_size < offset + 4:
         raise InputError(path, "is truncated: it ends before its first variant.")
-    return flags & 3
+    return {
+        "layout": layout,
+        "compression": compression,
+        "n_variants": n_variants,
+        "n_samples": n_samples,
+        "samples": flags >> 31,
+        "first": offset + 4,
+    }
 
 
-def cache_dir() -> Path:
-    """gwaskit's cache folder (see the module docstring); created if needed."""
-    candidates = []
-    if os.environ.get("GWASKIT_CACHE"):
-        candidates.append(Path(os.environ["GWASKIT_CACHE"]))
-    if os.environ.get("XDG_CACHE_HOME"):
-        candidates.append(Path(os.environ["XDG_CACHE_HOME"]) / "gwaskit")
-    candidates.append(Path.home() / ".cache" / "gwaskit")
-    candidates.append(Path(tempfile.gettempdir()) / f"gwaskit-{os.getuid()}")
-    for folder in candidates:
+def _embedded_samples(path: Path, n: int) -> list[str]:
+    """The sample identifiers of the sample block (read here for layout 1; cbgen reads them for
+    layout 2)."""
+    with open(path, "rb") as handle:
+        handle.seek(4)
+        handle.seek(4 + int.from_bytes(handle.read(4), "little"))
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(folder, os.W_OK):
-            return folder
-    raise InputError(candidates[-1], "no writable cache folder for the BGEN metafile.")
+            _length, count = struct.unpack("<II", handle.read(8))
+            names = []
+            for _ in range(count):
+                (size,) = struct.unpack("<H", handle.read(2))
+                names.append(handle.read(size).decode("utf-8", "replace"))
+        except struct.error:
+            raise InputError(path, "is truncated inside its sample block.") from None
+    if count != n:
+        raise InputError(path, f"its sample block lists {count} samples, not {n}.")
+    return names
 
 
-def check_variant_blocks(path: Path, n_variants: int) -> None:
-    """Walk the variant blocks (layout 2) and check each lies inside the file.
+def _variant_table(path: Path, fields: dict, n_variants: int) -> pl.DataFrame:
+    """The variant table of the records (multi-allelic ones still joined: ``A,G,T``)."""
 
-    cbgen does not check this itself and crashes on a truncated file, so a metafile is only
-    built after this walk. It reads each block's identifiers and skips its genotype data.
-    """
-    import struct
+    def text(values) -> list[str]:
+        return [x.decode("utf-8", "replace") if isinstance(x, bytes) else x for x in values]
 
-    size = path.stat().st_size
-    with open(path, "rb", buffering=1 << 20) as handle:
-        at = 4 + int.from_bytes(handle.read(4), "little")
-        handle.seek(at)
-        for index in range(n_variants):
-            try:
-                for _ in range(3):  # id, rsid, chromosome
-                    (length,) = struct.unpack("<H", handle.read(2))
-                    handle.seek(length, 1)
-                _position, n_alleles = struct.unpack("<IH", handle.read(6))
-                for _ in range(n_alleles):
-                    (length,) = struct.unpack("<I", handle.read(4))
-                    handle.seek(length, 1)
-                (length,) = struct.unpack("<I", handle.read(4))
-            except struct.error:
-                length, at = 0, size + 1
-            else:
-                at = handle.seek(length, 1)
-            if at > size:
-                raise InputError(
-                    path,
-                    f"is truncated: variant {index + 1} of {n_variants} ends beyond the end of "
-                    "the file.",
-                )
-
-
-def _metafile(path: Path, bgen) -> Path:
-    """An up-to-date metafile: beside the ``.bgen`` if one is there, else in the cache."""
-    stat = path.stat()
-    beside = path.with_name(path.name + ".metafile")
-    if beside.is_file() and beside.stat().st_mtime_ns >= stat.st_mtime_ns:
-        return beside
-    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()
-    target = cache_dir() / "bgen" / f"{hashlib.sha1(key).hexdigest()}.metafile"
-    if target.is_file():
-        return target
-    check_variant_blocks(path, bgen.nvariants)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    os.close(fd)
-    os.unlink(tmp)  # cbgen creates the file itself
-    try:
-        bgen.create_metafile(Path(tmp), verbose=False)
-    except RuntimeError:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(
-            path, "its variant index cannot be built (truncated or corrupt)."
-        ) from None
-    os.replace(tmp, target)
-    return target
-
-
-def _read_variants(path: Path, metafile: Path, n_variants: int, cbgen):
-    chrom, pos, vid, rsid, alleles, nalleles, offsets = [], [], [], [], [], [], []
-    try:
-        with cbgen.bgen_metafile(metafile) as meta:
-            for part in range(meta.npartitions):
-                v = meta.read_partition(part).variants
-                chrom.append(v.chromosome)
-                pos.append(v.position)
-                vid.append(v.id)
-                rsid.append(v.rsid)
-                alleles.append(v.allele_ids)
-                nalleles.append(v.nalleles)
-                offsets.append(v.offset)
-    except RuntimeError:
-        raise InputError(path, "its variant index cannot be read (corrupt file).") from None
-
-    def text(parts: list[np.ndarray]) -> list[str]:
-        joined = np.concatenate(parts) if parts else np.array([], dtype="S1")
-        return [x.decode("utf-8", "replace") for x in joined]
-
-    n_alleles = np.concatenate(nalleles) if nalleles else np.array([], dtype=np.uint16)
+    n_alleles = np.asarray(fields["n_alleles"])
     if n_alleles.size != n_variants:
         raise InputError(path, f"declares {n_variants} variants but holds {n_alleles.size}.")
     if n_variants == 0:
         raise InputError(path, "has no variants.")
-    multi = np.flatnonzero(n_alleles != 2)
-    pairs = [a.split(",") for a in text(alleles)]
-    ids, rsids = text(vid), text(rsid)
-    if multi.size:
-        i = int(multi[0])
-        raise InputError(
-            path,
-            f"variant {i + 1} ({rsids[i] or ids[i]}) has {n_alleles[i]} alleles; gwaskit reads "
-            f"biallelic variants only ({multi.size} are not). Split or drop them first (e.g. "
-            "`qctool -g IN.bgen -og OUT.bgen -excl-rsids ...`, or split in the source VCF with "
-            "`bcftools norm -m-`).",
-        )
-    variants = pl.DataFrame(
+    if (n_alleles < 2).any():
+        i = int(np.flatnonzero(n_alleles < 2)[0])
+        raise InputError(path, f"variant {i + 1} has {n_alleles[i]} allele(s); expected 2 or more.")
+    alleles = pl.Series(text(fields["alleles"]), dtype=pl.String)
+    parts = alleles.str.splitn(",", 2)
+    first, rest = parts.struct.field("field_0"), parts.struct.field("field_1")
+    ids, rsids = text(fields["id"]), text(fields["rsid"])
+    return pl.DataFrame(
         {
-            "chromosome": normalise_chromosomes(pl.Series(text(chrom), dtype=pl.String)),
-            "base_pair_location": np.concatenate(pos).astype(np.int64),
+            "chromosome": normalise_chromosomes(
+                pl.Series(text(fields["chromosome"]), dtype=pl.String)
+            ),
+            "base_pair_location": np.asarray(fields["position"]).astype(np.int64),
             "variant_id": [r or i for r, i in zip(rsids, ids, strict=True)],
-            "effect_allele": [p[1] for p in pairs],
-            "other_allele": [p[0] for p in pairs],
+            "effect_allele": rest,
+            "other_allele": first,
         },
         schema=VARIANT_SCHEMA,
     )
-    return variants, np.concatenate(offsets).astype(np.uint64)
 
 
-def _bgen_samples(path: Path, n: int, embedded: list[str] | None) -> pl.DataFrame:
-    sample_file = path.with_suffix(".sample")
-    if sample_file.is_file():
+def _bgen_samples(
+    path: Path, n: int, embedded: list[str] | None, sample: Path | None
+) -> pl.DataFrame:
+    candidates = (
+        [Path(sample)]
+        if sample is not None
+        else [
+            path.with_suffix(".sample"),
+            path.with_name(path.name + ".sample"),
+            path.with_name(path.name + ".samples"),
+        ]
+    )
+    sample_file = next((c for c in candidates if c.is_file()), None)
+    if sample is not None and sample_file is None:
+        raise InputError(sample, "file not found.")
+    if sample_file is not None:
         samples = read_sample_file(sample_file)
         if samples.height != n:
             raise InputError(
@@ -433,8 +453,8 @@ def _bgen_samples(path: Path, n: int, embedded: list[str] | None) -> pl.DataFram
     if embedded is None:
         raise InputError(
             path,
-            f"has no embedded sample identifiers and no {sample_file.name} beside it; "
-            "put the .sample file next to the .bgen.",
+            f"has no embedded sample identifiers and no {candidates[0].name} beside it; "
+            "put the .sample file next to the .bgen (or give it, as plink2 --sample takes it).",
         )
     if len(set(embedded)) != len(embedded):
         dup = next(s for i, s in enumerate(embedded) if s in embedded[:i])
@@ -443,40 +463,3 @@ def _bgen_samples(path: Path, n: int, embedded: list[str] | None) -> pl.DataFram
         {"fid": embedded, "iid": embedded, "sex": np.zeros(n, dtype=np.int8)},
         schema=SAMPLE_SCHEMA,
     )
-
-
-def read_sample_file(path: Path) -> pl.DataFrame:
-    """Read an Oxford ``.sample``: a header line, a types line (``0 0 0 D ...``), one line each."""
-    try:
-        lines = path.read_text().splitlines()
-    except UnicodeDecodeError:
-        raise InputError(path, "is not a text file; expected an Oxford .sample file.") from None
-    if len(lines) < 2:
-        raise InputError(path, "expected a header line and a types line (0 0 0 ...).")
-    header = lines[0].split()
-    if len(header) < 2 or header[0].upper() != "ID_1" or header[1].upper() != "ID_2":
-        raise InputError(path, "the header must start with ID_1 ID_2.", line=1)
-    i_sex = next((i for i, h in enumerate(header) if h.lower() == "sex"), None)
-    rows = [line.split() for line in lines[2:]]
-    for number, fields in enumerate(rows, start=3):
-        if len(fields) != len(header):
-            raise InputError(
-                path,
-                f"expected {len(header)} fields (as the header), found {len(fields)}.",
-                line=number,
-            )
-    fid = [r[0] for r in rows]
-    iid = [r[1] for r in rows]
-    sex_raw = [r[i_sex] if i_sex is not None else "0" for r in rows]
-    sex = np.array(
-        [1 if s in ("1", "M", "m") else 2 if s in ("2", "F", "f") else 0 for s in sex_raw],
-        dtype=np.int8,
-    )
-    samples = pl.DataFrame({"fid": fid, "iid": iid, "sex": sex}, schema=SAMPLE_SCHEMA)
-    dup = samples.select(pl.struct("fid", "iid").is_first_distinct().not_()).to_series().to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise InputError(
-            path, f"sample ID_1={fid[i]!r} ID_2={iid[i]!r} appears more than once.", line=i + 3
-        )
-    return samples

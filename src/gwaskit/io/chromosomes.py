@@ -1,7 +1,8 @@
 """Chromosome names: ``1``..``22``, ``X``, ``Y``, ``MT``, without a ``chr`` prefix.
 
 PLINK's numeric codes are mapped as PLINK documents them: 23 = X, 24 = Y, 25 = XY (the
-pseudo-autosomal region, reported as X), 26 = MT. Names outside these (unplaced contigs, ``0``)
+pseudo-autosomal region, reported as X), 26 = MT; plink2's ``PAR1``/``PAR2`` are X too, and
+zero-padded numbers (``01``) lose their padding. Names outside these (unplaced contigs, ``0``)
 are kept as given, without the prefix.
 """
 
@@ -32,7 +33,12 @@ def normalise_chromosomes(names: pl.Series) -> pl.Series:
 
 
 def _normalise(names: pl.Series) -> pl.Series:
-    stripped = names.str.strip_chars().str.replace(r"^(?i:chr)", "").str.to_uppercase()
+    stripped = (
+        names.str.strip_chars()
+        .str.replace(r"^(?i:chr)", "")
+        .str.replace(r"^0+([0-9])", "$1")  # "01" (the BGEN examples, Oxford GEN) is 1
+        .str.to_uppercase()
+    )
     return stripped.replace(_ALIASES).alias(names.name)
 
 

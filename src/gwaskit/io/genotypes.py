@@ -54,6 +54,12 @@ class GenotypeSource(abc.ABC):
     build: str | None
 
     @property
+    def notes(self) -> dict[str, int]:
+        """What the reader did that a user should know, with counts (e.g. multi-allelic records
+        split, variants skipped as PLINK skips them); empty when nothing."""
+        return dict(getattr(self, "_notes", {}))
+
+    @property
     def n_samples(self) -> int:
         return self.samples.height
 
@@ -133,6 +139,29 @@ def _as_indices(index: Index, n: int, name: str) -> np.ndarray:
     return out
 
 
+def split_alleles(
+    records: pl.DataFrame,
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Split records whose ``effect_allele`` lists several ALT alleles (``A,C``), as
+    ``bcftools norm -m-`` does.
+
+    Returns the split table, and per split row the index of its record (int64) and of its ALT
+    allele (int64, 1-based as in a VCF GT); and per record its number of alleles (REF included).
+    """
+    alts = records["effect_allele"].str.split(",")
+    n_alt = alts.list.len().to_numpy().astype(np.int64)
+    n_alleles = n_alt + 1
+    if np.all(n_alt == 1):
+        index = np.arange(records.height, dtype=np.int64)
+        return records, index, np.ones(records.height, dtype=np.int64), n_alleles
+    record = np.repeat(np.arange(records.height, dtype=np.int64), n_alt)
+    starts = np.cumsum(n_alt) - n_alt
+    allele = np.arange(record.size, dtype=np.int64) - starts[record] + 1
+    split = records.with_columns(pl.Series("effect_allele", alts, dtype=pl.List(pl.String)))
+    split = split.explode("effect_allele")
+    return split, record, allele, n_alleles
+
+
 def check_build(build: str | None) -> str | None:
     """Validate a declared genome build name (``GRCh37``/``GRCh38``; hg19/hg38 accepted)."""
     if build is None:
@@ -152,7 +181,11 @@ def check_build(build: str | None) -> str | None:
 
 
 def open_genotypes(
-    path: str | Path, *, build: str | None = None, field: str | None = None
+    path: str | Path,
+    *,
+    build: str | None = None,
+    field: str | None = None,
+    sample: str | Path | None = None,
 ) -> GenotypeSource:
     """Open a genotype file by its name.
 
@@ -160,12 +193,16 @@ def open_genotypes(
     ----------
     path
         A PLINK 1 ``.bed`` (or the prefix of ``.bed/.bim/.fam``), a PLINK 2 ``.pgen`` (or prefix
-        of ``.pgen/.pvar/.psam``), a ``.vcf``, ``.vcf.gz`` or ``.bcf``, or a ``.bgen``.
+        of ``.pgen/.pvar/.psam``), a ``.vcf``, ``.vcf.gz`` or ``.bcf``, a ``.bgen``, or an
+        Oxford ``.gen``/``.haps``/``.hap`` (plain or ``.gz``, :mod:`gwaskit.io.oxford`).
     build
         The genome build, when the file does not say it; a declared build wins over detection.
     field
-        VCF/BCF only: the FORMAT field to read, ``"GT"`` (hard calls) or ``"DS"`` (dosages);
-        by default GT when the header declares it, else DS.
+        VCF/BCF only: the FORMAT field to read, ``"GT"`` (hard calls), ``"DS"`` (dosages) or
+        ``"GP"`` (genotype probabilities); by default the first of them the header declares.
+    sample
+        BGEN only: the Oxford ``.sample`` file of its samples (plink2's ``--sample``), when it
+        is not beside the ``.bgen`` under the same name.
     """
     path = Path(path)
     build = check_build(build)
@@ -174,6 +211,14 @@ def open_genotypes(
         raise ParameterError(
             f"field applies to VCF/BCF files only, got field={field!r} for {path}."
         )
+    if sample is not None and kind not in ("bgen", "oxford"):
+        raise ParameterError(
+            f"sample applies to BGEN and Oxford files only, got sample={sample!r}."
+        )
+    if kind == "oxford":
+        from gwaskit.io.oxford import OxfordSource
+
+        return OxfordSource(resolved, build=build, sample=None if sample is None else Path(sample))
     if kind == "bed":
         from gwaskit.io.plink1 import PlinkBedSource
 
@@ -188,7 +233,7 @@ def open_genotypes(
         return VcfSource(resolved, build=build, field=field)
     from gwaskit.io.bgen import BgenSource
 
-    return BgenSource(resolved, build=build)
+    return BgenSource(resolved, build=build, sample=None if sample is None else Path(sample))
 
 
 def _resolve_format(path: Path) -> tuple[str, Path]:
@@ -201,6 +246,12 @@ def _resolve_format(path: Path) -> tuple[str, Path]:
         (".vcf", "vcf"),
         (".vcf.gz", "vcf"),
         (".vcf.bgz", "vcf"),
+        (".gen", "oxford"),
+        (".gen.gz", "oxford"),
+        (".haps", "oxford"),
+        (".haps.gz", "oxford"),
+        (".hap", "oxford"),
+        (".hap.gz", "oxford"),
     ):
         if name.endswith(suffix):
             if not path.is_file():
@@ -212,6 +263,6 @@ def _resolve_format(path: Path) -> tuple[str, Path]:
             return kind, candidate
     raise InputError(
         path,
-        "not a genotype file: expected a .bed/.pgen path or prefix, a .vcf[.gz]/.bcf or a .bgen "
-        "that exists.",
+        "not a genotype file: expected a .bed/.pgen path or prefix, a .vcf[.gz]/.bcf, a .bgen or "
+        "an Oxford .gen/.haps/.hap[.gz] that exists.",
     )

@@ -16,6 +16,7 @@ from numba import njit
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.io.plink1 import BED_MAGIC, PlinkBedSource
 from gwaskit.io.tables import atomic_path
+from gwaskit.io.text import read_text_lines
 
 #: Genotype codes in a packed byte.
 HOM_A1, MISSING, HET, HOM_A2 = 0, 1, 2, 3
@@ -92,9 +93,9 @@ def write_plink1_subset(
             packed = np.ascontiguousarray(read_packed(source, span)[chosen - span.start])
             bed.write(subset_packed(packed, samples).tobytes())
     if isinstance(source, PlinkBedSource):
-        bim = source.path.with_suffix(".bim").read_text().splitlines()
-        fam = source.path.with_suffix(".fam").read_text().splitlines()
-        bim_lines = [bim[v] for v in variants]
+        bim = read_text_lines(source.bim_path, "a .bim")
+        fam = read_text_lines(source.fam_path, "a .fam")
+        bim_lines = [bim[v] for v in source.record_index[variants]]
         fam_lines = [fam[s] for s in samples]
     else:
         table = source.variants[variants]

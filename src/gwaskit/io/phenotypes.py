@@ -1,12 +1,7 @@
 """Phenotype and covariate tables, matched to the samples of a genotype source.
 
-Two layouts are read:
-
-* PLINK style: a header row whose first fields are ``FID IID`` (or ``#FID IID``), or ``IID``
-  (or ``#IID``) alone, then one column per trait or covariate; fields separated by whitespace
-  (or by tabs, in which case an empty field is a missing value);
-* a headed TSV or CSV (``.csv`` files, or a header that holds commas and no tabs) with the same
-  ID columns.
+The file layouts read (headed PLINK style, TSV/CSV, headerless, a ``.fam``) are those of
+:mod:`gwaskit.io.sample_tables`.
 
 ``-9``, ``NA`` (any case), ``nan`` and empty fields are missing. A binary trait is coded 1/2
 (PLINK: 1 control, 2 case; 0 is then missing too) or 0/1 (0 control, 1 case): it is detected
@@ -38,11 +33,30 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import InputError, ParameterError
+from gwaskit.io.sample_tables import (
+    MISSING_VALUES,
+    SampleTable,
+    column_names,
+    is_missing_code,
+    parse_column_numbers,
+    parse_numbers,
+    read_sample_table,
+)
+
+__all__ = [
+    "DROP_REASONS",
+    "MISSING_VALUES",
+    "Phenotypes",
+    "SampleTable",
+    "column_names",
+    "load_phenotypes",
+    "parse_column_numbers",
+    "parse_names",
+    "read_sample_table",
+]
 
 log = logging.getLogger(__name__)
 
-#: Field values read as missing (compared after stripping, case-insensitively for letters).
-MISSING_VALUES = frozenset({"-9", "na", "nan", "", "."})
 
 DROPPED_SCHEMA = {"fid": pl.String, "iid": pl.String, "reason": pl.String}
 DROP_REASONS = (
@@ -99,153 +113,8 @@ class Phenotypes:
         return int(self.n - self.y.sum()) if self.binary else None
 
 
-@dataclass(frozen=True)
-class SampleTable:
-    """A parsed phenotype/covariate file, rows in file order.
-
-    ``ids`` holds ``fid`` (when the file has a FID column) and ``iid``; ``values`` the value
-    columns as stripped strings; ``lines`` the 1-based file line of each row.
-    """
-
-    path: Path
-    ids: pl.DataFrame
-    values: pl.DataFrame
-    lines: np.ndarray
-
-    @property
-    def has_fid(self) -> bool:
-        return "fid" in self.ids.columns
-
-
-def read_sample_table(path: str | Path) -> SampleTable:
-    """Parse a PLINK-style or headed TSV/CSV sample table (see the module docstring).
-
-    Raises :class:`InputError` for the first problem in file order: a wrong number of fields,
-    an empty sample ID or a repeated one (naming the line of its first occurrence).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found.")
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise InputError(path, "is not a text file; expected a header row FID IID ...") from None
-    all_lines = pl.Series(text.splitlines(), dtype=pl.String)
-    numbers = (all_lines.str.strip_chars() != "").arg_true().to_numpy().astype(np.int64) + 1
-    if numbers.size == 0:
-        raise InputError(path, "is empty; expected a header row with IID (and FID) columns.")
-    header_line = int(numbers[0])
-    header = all_lines[header_line - 1]
-    separator = _field_separator(path, header)
-    names = [n.strip() for n in (header.split(separator) if separator else header.split())]
-    first = names[0].lstrip("#").upper() if names else ""
-    second = names[1].upper() if len(names) > 1 else ""
-    if first == "FID" and second == "IID":
-        id_names = ["fid", "iid"]
-    elif first == "IID":
-        id_names = ["iid"]
-    else:
-        raise InputError(
-            path,
-            f"the header must start with 'FID IID' or 'IID' (optionally with '#'), "
-            f"found {' '.join(names[:2])!r}.",
-            line=header_line,
-        )
-    value_names = names[len(id_names) :]
-    if len(set(value_names)) != len(value_names) or any(not n for n in value_names):
-        dup = next((n for n in value_names if value_names.count(n) > 1 or not n), "")
-        raise InputError(
-            path, f"column names must be unique and non-empty, found {dup!r}.", line=header_line
-        )
-    lines = numbers[1:]
-    if lines.size == 0:
-        raise InputError(path, "has a header but no sample rows.")
-    rows = all_lines.gather(lines - 1)
-    fields = (rows if separator else _single_spaced(rows)).str.split(separator or " ")
-    counts = fields.list.len().to_numpy()
-    ragged = np.flatnonzero(counts != len(names))
-    n_good = int(ragged[0]) if ragged.size else lines.size  # rows before the first ragged one
-    positional = [f"f{j}" for j in range(len(names))]
-    table = fields.head(n_good).list.to_struct(fields=positional).struct.unnest()
-    if separator:  # whitespace-split fields carry none
-        table = table.select(pl.all().str.strip_chars())
-    ids = table.select(positional[: len(id_names)]).rename(
-        dict(zip(positional[: len(id_names)], id_names, strict=True))
-    )
-    _check_ids(path, ids, lines)
-    if ragged.size:
-        raise InputError(
-            path,
-            f"expected {len(names)} fields as in the header, found {counts[n_good]}.",
-            line=int(lines[n_good]),
-        )
-    values = table.select(positional[len(id_names) :]).rename(
-        dict(zip(positional[len(id_names) :], value_names, strict=True))
-    )
-    return SampleTable(path, ids, values, lines)
-
-
-def _single_spaced(rows: pl.Series) -> pl.Series:
-    """Rows whose fields are separated by runs of whitespace, rewritten with one space between
-    fields and none around them (checked with literal searches first: most files need none)."""
-    irregular = (
-        rows.str.contains("\t", literal=True)
-        | rows.str.contains("  ", literal=True)
-        | rows.str.starts_with(" ")
-        | rows.str.ends_with(" ")
-    )
-    if not irregular.any():
-        return rows
-    return rows.str.replace_all(r"\s+", " ").str.strip_chars(" ")
-
-
-def _check_ids(path: Path, ids: pl.DataFrame, lines: np.ndarray) -> None:
-    """The first empty or repeated sample ID, in file order, is an error."""
-    empty = ids.select(pl.any_horizontal(pl.all() == "")).to_series()
-    repeated = ids.select(pl.struct(pl.all()).is_first_distinct().not_()).to_series()
-    problems = (empty | repeated).arg_true()
-    if not problems.len():
-        return
-    i = int(problems[0])
-    if empty[i]:
-        raise InputError(path, "sample ID is empty.", line=int(lines[i]))
-    key = ids.row(i)
-    first = ids.head(i).rows().index(key)  # an error path: a Python search is fine
-    raise InputError(
-        path,
-        f"sample {' '.join(key)!r} appears more than once (first on line {lines[first]}).",
-        line=int(lines[i]),
-    )
-
-
-def _field_separator(path: Path, header: str) -> str | None:
-    """``","`` for CSV, ``"\\t"`` for TSV, None for runs of whitespace (PLINK style)."""
-    if path.name.lower().endswith((".csv", ".csv.gz")) or ("," in header and "\t" not in header):
-        return ","
-    if "\t" in header:
-        return "\t"
-    return None
-
-
-def _parse_numbers(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Floats of a string column, NaN for missing codes (and nulls) and for fields that are not
-    finite numbers; and the mask of those last ones (neither a number nor a missing code)."""
-    text = column.str.strip_chars()
-    missing = _is_missing_code(text)
-    values = text.cast(pl.Float64, strict=False)
-    finite = values.is_finite().fill_null(False).to_numpy()
-    missing = missing.to_numpy()
-    number = finite & ~missing  # -9 is a missing code, not a number
-    return np.where(number, values.fill_null(np.nan).to_numpy(), np.nan), ~missing & ~finite
-
-
-def _is_missing_code(text: pl.Series) -> pl.Series:
-    """Whether each stripped field is a missing code (nulls are missing too)."""
-    return text.str.to_lowercase().is_in(list(MISSING_VALUES)).fill_null(True)
-
-
 def _numeric_column(table: SampleTable, name: str) -> np.ndarray:
-    values, bad = _parse_numbers(table.values[name])
+    values, bad = parse_numbers(table.values[name])
     if bad.any():
         _value_error(table, name, bad, "expected a number or a missing code (-9, NA, empty)")
     return values
@@ -373,7 +242,7 @@ def load_phenotypes(
     cov_matrix = np.empty((n_geno, 0))
     cov_labels: list[str] = []
     if covar is not None:
-        ctable = read_sample_table(covar)
+        ctable = read_sample_table(covar, prefix="COVAR")
         chosen = _pick(ctable, covar_names, "covariate")
         c_pos = _genotype_positions(samples, ctable)
         row_of = np.full(n_geno, -1, dtype=np.int64)
@@ -383,7 +252,7 @@ def load_phenotypes(
         keep &= row_of >= 0
         raw_columns = []
         for name in chosen:
-            numbers, bad = (_gather(v, row_of) for v in _parse_numbers(ctable.values[name]))
+            numbers, bad = (_gather(v, row_of) for v in parse_numbers(ctable.values[name]))
             is_cat = (categorical is not None and name in categorical) or bool(bad.any())
             if is_cat and (categorical is None or name not in categorical):
                 _check_not_mistyped(ctable, name)
@@ -480,7 +349,7 @@ def _gather(values: np.ndarray, row_of: np.ndarray) -> np.ndarray:
 def _check_not_mistyped(table: SampleTable, name: str) -> None:
     """A column of mostly numbers with a few text values is a typo, not a categorical
     covariate with one level per number: say where the text is."""
-    values, bad = _parse_numbers(table.values[name])
+    values, bad = parse_numbers(table.values[name])
     n_bad = int(bad.sum())
     n_numbers = int((~np.isnan(values)).sum())
     if n_bad and n_numbers >= n_bad:  # numbers are the majority
@@ -499,7 +368,7 @@ def _indicators(
     """0/1 indicators for every level but the first (sorted, among the kept samples), one row
     per genotype sample (``row_of``: its row in the file, -1 if absent); NaN where missing."""
     text = column.str.strip_chars()
-    missing_file = _is_missing_code(text)
+    missing_file = is_missing_code(text)
     value = text.to_numpy()[np.maximum(row_of, 0)]
     missing = missing_file.to_numpy()[np.maximum(row_of, 0)] | (row_of < 0)
     levels = sorted(set(value[keep & ~missing].tolist()))

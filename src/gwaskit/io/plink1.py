@@ -2,13 +2,23 @@
 
 Effect allele = A1, ``.bim`` column 5 (bed-reader's ``count_A1=True``); other allele = A2.
 The ``.bim`` and ``.fam`` are parsed here (with line-level error messages) and the ``.bed`` is
-checked against their counts before any genotype is read. Genotypes are decoded from a memory
-map of the ``.bed`` by the compiled kernels of :mod:`gwaskit.io.bed_decode` (tested to give
-bed-reader's output exactly).
+checked against their counts before any genotype is read. As PLINK reads them:
+
+* a ``.fam`` may carry extra columns after the sixth (GEMMA's several phenotypes; they are read
+  as phenotypes by :mod:`gwaskit.io.phenotypes`, not here);
+* variants whose ``.bim`` position is negative (``-9``, PLINK's mark of a variant to skip) are
+  skipped, with a count in the log and in :attr:`~gwaskit.io.genotypes.GenotypeSource.notes`;
+* an old sample-major ``.bed`` (PLINK 0.99, third byte ``00``) is transposed in memory;
+* EIGENSOFT's packedped set, ``.bed`` with ``.pedsnp`` and ``.pedind`` (the ``.bim`` and
+  ``.fam`` layouts under other names), is read when no ``.bim``/``.fam`` lies beside the ``.bed``.
+
+Genotypes are decoded from a memory map of the ``.bed`` by the compiled kernels of
+:mod:`gwaskit.io.bed_decode` (tested to give bed-reader's output exactly).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +31,8 @@ from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
 from gwaskit.io.text import parse_positions, read_text_lines, split_fields
 
+log = logging.getLogger(__name__)
+
 BED_MAGIC = b"\x6c\x1b\x01"
 
 
@@ -29,25 +41,43 @@ class PlinkBedSource(GenotypeSource):
 
     def __init__(self, bed: Path, *, build: str | None = None, threads: int = 1) -> None:
         self.path = Path(bed)
-        self.samples = read_fam(self.path.with_suffix(".fam"))
-        self.variants = read_bim(self.path.with_suffix(".bim"))
-        check_bed(self.path, self.n_samples, self.n_variants)
+        #: The sample and variant files read: ``.fam``/``.bim``, or EIGENSOFT's packedped
+        #: ``.pedind``/``.pedsnp`` (the same layouts) when those are what lies beside the .bed.
+        self.fam_path = companion(self.path, (".fam", ".pedind"))
+        self.bim_path = companion(self.path, (".bim", ".pedsnp"))
+        self.samples = read_fam(self.fam_path)
+        records, kept = read_bim_records(self.bim_path)
+        sample_major = check_bed(self.path, self.n_samples, records.height)
+        self.variants = records.filter(pl.Series(kept)) if not kept.all() else records
+        #: The ``.bim`` line (0-based) and ``.bed`` row of each variant of :attr:`variants`.
+        self.record_index = np.flatnonzero(kept).astype(np.int64)
+        self._n_records = records.height
+        self._skipping = not kept.all()
+        if self._skipping:
+            self._notes = {"variants skipped (negative .bim position)": int((~kept).sum())}
         self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
         self._threads = threads
         self._packed: np.ndarray | None = None
+        self._sample_major = sample_major
 
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        if self._skipping:
+            variants = self.record_index[variants]
         return decode_bed(self._rows(), self.n_samples, variants, samples, threads=self._threads)
 
     def _rows(self) -> np.ndarray:
         """The memory map of the ``.bed`` rows, ``uint8 (n_variants, (n_samples + 3) // 4)``."""
+        if self._packed is None and self._sample_major:
+            # PLINK 0.99 and older: transposed once, in memory, as PLINK 1.9 reads it
+            body = np.fromfile(self.path, dtype=np.uint8, offset=3)
+            self._packed = sample_major_to_variant_major(body, self.n_samples, self._n_records)
         if self._packed is None:
             self._packed = np.memmap(
                 self.path,
                 dtype=np.uint8,
                 mode="r",
                 offset=3,
-                shape=(self.n_variants, (self.n_samples + 3) // 4),
+                shape=(self._n_records, (self.n_samples + 3) // 4),
             )
         return self._packed
 
@@ -66,17 +96,36 @@ class PlinkBedSource(GenotypeSource):
             0 <= variant_range.start <= variant_range.stop <= self.n_variants
         ):
             raise ValueError(f"variant_range must be a consecutive range, got {variant_range!r}.")
+        if self._skipping:  # rows of skipped variants lie between: gather (a copy)
+            return self._rows()[self.record_index[variant_range.start : variant_range.stop]]
         return self._rows()[variant_range.start : variant_range.stop]
 
     def close(self) -> None:
         self._packed = None
 
 
+def companion(bed: Path, suffixes: tuple[str, ...]) -> Path:
+    """The first of ``PREFIX.suffix`` that exists (the first one, to name in the error, if
+    none does)."""
+    for suffix in suffixes:
+        candidate = bed.with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return bed.with_suffix(suffixes[0])
+
+
 def read_fam(path: Path) -> pl.DataFrame:
-    """Read a ``.fam``: FID IID father mother sex phenotype (whitespace separated)."""
-    layout = "a .fam line: FID IID PAT MAT SEX PHENO"
+    """Read a ``.fam``: FID IID father mother sex phenotype (whitespace separated).
+
+    Extra columns after the sixth (more phenotypes, as GEMMA reads them) are allowed when every
+    line has the same number of fields.
+    """
+    layout = "a .fam line: FID IID PAT MAT SEX PHENO [more phenotypes]"
     lines = read_text_lines(path, f"{layout} per line")
-    table = split_fields(path, lines, first=0, n_fields=6, layout=layout, what="sample")
+    n_fields = max(6, len(lines[0].split()))
+    if n_fields > 6:
+        layout = f"the first line: FID IID PAT MAT SEX and {n_fields - 5} phenotypes"
+    table = split_fields(path, lines, first=0, n_fields=n_fields, layout=layout, what="sample")
     samples = pl.DataFrame(
         {"fid": table["f0"], "iid": table["f1"], "sex": sex_codes(table["f4"])},
         schema=SAMPLE_SCHEMA,
@@ -86,20 +135,45 @@ def read_fam(path: Path) -> pl.DataFrame:
 
 
 def read_bim(path: Path) -> pl.DataFrame:
-    """Read a ``.bim``: chromosome, ID, cM, position, A1, A2 (whitespace separated)."""
+    """Read a ``.bim``: chromosome, ID, cM, position, A1, A2 (whitespace separated).
+
+    Variants with a negative position (``-9``) are left out, as PLINK skips them (see
+    :func:`read_bim_records`).
+    """
+    records, kept = read_bim_records(path)
+    return records if kept.all() else records.filter(pl.Series(kept))
+
+
+def read_bim_records(path: Path) -> tuple[pl.DataFrame, np.ndarray]:
+    """Every line of a ``.bim`` as a variant table, and which variants to keep: those whose
+    position is not negative. PLINK 1.9 and 2 skip a variant with a negative position (the
+    ``-9`` of ``--exclude``-by-position tools); the skipped count is logged."""
     layout = "a .bim line: CHR ID CM POS A1 A2"
     lines = read_text_lines(path, f"{layout} per line")
     table = split_fields(path, lines, first=0, n_fields=6, layout=layout, what="variant")
-    return pl.DataFrame(
+    raw = table["f3"]
+    negative = raw.str.contains(r"^-[0-9]{1,12}$").to_numpy()
+    if negative.any():  # their positions are never used: parse the others
+        raw = pl.Series(np.where(negative, "0", raw.to_numpy()), dtype=pl.String)
+    positions = parse_positions(path, raw, first_line=1, column="POS")
+    if negative.any():
+        log.warning(
+            "%s: %d of %d variants have a negative position and are skipped, as PLINK does",
+            path,
+            int(negative.sum()),
+            negative.size,
+        )
+    variants = pl.DataFrame(
         {
             "chromosome": normalise_chromosomes(table["f0"]),
-            "base_pair_location": parse_positions(path, table["f3"], first_line=1, column="POS"),
+            "base_pair_location": positions,
             "variant_id": table["f1"],
             "effect_allele": table["f4"],
             "other_allele": table["f5"],
         },
         schema=VARIANT_SCHEMA,
     )
+    return variants, ~negative
 
 
 def sex_codes(values: pl.Series) -> pl.Series:
@@ -122,19 +196,23 @@ def check_unique_samples(samples: pl.DataFrame, path: Path, *, first_line: int) 
         )
 
 
-def check_bed(path: Path, n_samples: int, n_variants: int) -> None:
-    """Check the magic bytes and that the size matches the ``.fam`` and ``.bim`` counts."""
+def check_bed(path: Path, n_samples: int, n_variants: int) -> bool:
+    """Check the magic bytes and that the size matches the ``.fam`` and ``.bim`` counts; return
+    whether the file is in the old sample-major mode (third byte ``00``, PLINK 0.99 and older)."""
     with open(path, "rb") as handle:
         magic = handle.read(3)
     if magic[:2] != BED_MAGIC[:2]:
         raise InputError(path, "not a PLINK 1 .bed file (its first two bytes are not 6c 1b).")
-    if magic[2:3] != b"\x01":
+    if magic[2:3] not in (b"\x01", b"\x00"):
         raise InputError(
             path,
-            "is in sample-major mode (PLINK 0.99 and older); rewrite it with "
-            "`plink2 --bfile PREFIX --make-bed --out NEW`.",
+            f"has mode byte {magic[2]:#04x}; expected 01 (variant-major) or 00 (sample-major).",
         )
-    expected = 3 + ((n_samples + 3) // 4) * n_variants
+    sample_major = magic[2:3] == b"\x00"
+    if sample_major:
+        expected = 3 + ((n_variants + 3) // 4) * n_samples
+    else:
+        expected = 3 + ((n_samples + 3) // 4) * n_variants
     size = path.stat().st_size
     if size != expected:
         raise InputError(
@@ -142,3 +220,21 @@ def check_bed(path: Path, n_samples: int, n_variants: int) -> None:
             f"has {size} bytes but {n_samples} samples (.fam) and {n_variants} variants (.bim) "
             f"need {expected}; the file is truncated or does not belong to this .bim/.fam.",
         )
+    return sample_major
+
+
+def sample_major_to_variant_major(data: np.ndarray, n_samples: int, n_variants: int) -> np.ndarray:
+    """Transpose the 2-bit codes of a sample-major ``.bed`` body (``n_samples`` rows of
+    ``(n_variants + 3) // 4`` bytes) into variant-major rows of ``(n_samples + 3) // 4`` bytes.
+
+    The codes mean the same in both modes (``00`` two A1, ``01`` missing, ``10`` het, ``11`` two
+    A2); padding codes are 0 and never read.
+    """
+    rows = data.reshape(n_samples, (n_variants + 3) // 4)
+    shifts = np.array([0, 2, 4, 6], dtype=np.uint8)
+    codes = ((rows[:, :, None] >> shifts) & 3).reshape(n_samples, -1)[:, :n_variants]
+    width = (n_samples + 3) // 4
+    padded = np.zeros((n_variants, width * 4), dtype=np.uint8)
+    padded[:, :n_samples] = codes.T
+    quads = padded.reshape(n_variants, width, 4) << shifts
+    return np.bitwise_or.reduce(quads, axis=2).astype(np.uint8)

@@ -6,13 +6,17 @@ headerless ``.bim``-style file (``CHROM ID CM POS ALT REF``, as plink2 reads it:
 A ``.psam`` starts with a ``#FID``/``#IID`` header (``SEX`` optional) or is ``.fam``-style.
 A fileset with a ``.bim``/``.fam`` instead of the ``.pvar``/``.psam`` is read too.
 
-Multi-allelic variants (ALT with a comma) are an error, not a silent skip: every analysis here
-counts one effect allele, and dropping variants without being asked would hide data. Split them
-first (``plink2 --pfile P --make-pgen --max-alleles 2`` drops them; ``bcftools norm -m-`` on the
-source VCF splits them).
+The ``.pvar`` may be zstd-compressed (``.pvar.zst``, as plink2 writes with ``--make-pgen
+pvar-zs``).
 
-Reading: ``PgenReader.read_dosages_list`` of ALT (``allele_idx=1``), whose missing value ``-9`` is
-turned into NaN. Hard calls read as 0/1/2; explicit dosages keep plink2's 1/16384 resolution.
+Multi-allelic variants (ALT ``A,C``) are split into one biallelic record per ALT allele, as
+``bcftools norm -m-`` splits them: record ``k`` has the same position and ID, REF as its other
+allele and the ``k``-th ALT as its effect allele, whose dosage is the count of that allele (the
+other ALT alleles count as REF). Every analysis here counts one effect allele per record.
+
+Reading: ``PgenReader.read_dosages_list`` of each record's ALT allele (``allele_idx``, one call per
+allele index in the block), whose missing value ``-9`` is turned into NaN. Hard calls read as
+0/1/2; explicit dosages keep plink2's 1/16384 resolution.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ import polars as pl
 from gwaskit.errors import InputError
 from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
-from gwaskit.io.plink1 import check_unique_samples, read_bim, read_fam, sex_codes
+from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource, split_alleles
+from gwaskit.io.plink1 import check_unique_samples, read_bim_records, read_fam, sex_codes
 from gwaskit.io.text import parse_positions, read_text_lines, split_fields
 
 PGEN_MAGIC = b"\x6c\x1b"
@@ -43,7 +47,23 @@ class PgenSource(GenotypeSource):
         if not self.path.is_file():
             raise InputError(self.path, "file not found.")
         self.samples = _read_companion(self.path, (".psam", ".fam"), read_psam, "sample")
-        self.variants = _read_companion(self.path, (".pvar", ".bim"), read_pvar, "variant")
+        records, kept = _read_companion(
+            self.path, (".pvar", ".pvar.zst", ".bim"), _read_records, "variant"
+        )
+        self.variants, self._record, self._allele, n_alleles = split_alleles(records)
+        self._notes = {}
+        if self.variants.height > records.height:
+            self._notes["multi-allelic records split"] = int((n_alleles > 2).sum())
+        if not kept.all():  # a .bim's variants at negative positions: skipped, as plink2 does
+            self._notes["variants skipped (negative .bim position)"] = int((~kept).sum())
+            keep = kept[self._record]
+            self.variants = self.variants.filter(pl.Series(keep))
+            self._record, self._allele = self._record[keep], self._allele[keep]
+        self._n_records = records.height
+        self._allele_offsets = None
+        if n_alleles.max(initial=2) > 2:  # pgenlib needs every record's allele count then
+            self._allele_offsets = np.zeros(records.height + 1, dtype=np.uintp)
+            np.cumsum(n_alleles, out=self._allele_offsets[1:])
         _check_pgen_header(self.path)
         self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
         self._pgenlib = pgenlib
@@ -60,12 +80,13 @@ class PgenSource(GenotypeSource):
                 reader = self._pgenlib.PgenReader(
                     bytes(self.path),
                     raw_sample_ct=self.n_samples,
-                    variant_ct=self.n_variants,
+                    variant_ct=self._n_records,
+                    allele_idx_offsets=self._allele_offsets,
                 )
             except RuntimeError as exc:
                 raise InputError(
                     self.path,
-                    f"does not match its {self.n_samples} samples and {self.n_variants} variants "
+                    f"does not match its {self.n_samples} samples and {self._n_records} variants "
                     f"or is damaged (pgenlib: {_first_line(exc)}).",
                 ) from None
             self._local.reader = reader
@@ -90,8 +111,17 @@ class PgenSource(GenotypeSource):
             self._local.subset = key
         n = self.n_samples if subset is None else subset.size
         out = np.empty((variants.size, n), dtype=np.float32)
+        records = self._record[variants].astype(np.uint32)
+        alleles = self._allele[variants]
         try:
-            reader.read_dosages_list(variants.astype(np.uint32), out, allele_idx=1)
+            if self._allele_offsets is None or np.all(alleles == 1):
+                reader.read_dosages_list(records, out, allele_idx=1)
+            else:  # one call per ALT index: a handful of calls, not one per variant
+                for allele in np.unique(alleles):
+                    rows = np.flatnonzero(alleles == allele)
+                    part = np.empty((rows.size, n), dtype=np.float32)
+                    reader.read_dosages_list(records[rows], part, allele_idx=int(allele))
+                    out[rows] = part
         except RuntimeError as exc:
             raise InputError(
                 self.path, f"cannot be read (truncated or damaged): {_first_line(exc)}."
@@ -115,19 +145,12 @@ def _first_line(exc: BaseException) -> str:
     return text[0].rstrip(".") if text else type(exc).__name__
 
 
-def _read_companion(pgen: Path, suffixes: tuple[str, ...], parser, what: str) -> pl.DataFrame:
+def _read_companion(pgen: Path, suffixes: tuple[str, ...], parser, what: str):
     for suffix in suffixes:
         candidate = pgen.with_suffix(suffix)
         if candidate.is_file():
             return parser(candidate)
     names = " or ".join(pgen.with_suffix(s).name for s in suffixes)
-    zst = pgen.with_suffix(suffixes[0] + ".zst")
-    if zst.is_file():
-        raise InputError(
-            zst,
-            f"is compressed; gwaskit reads a plain {suffixes[0]}: decompress it with "
-            f"`plink2 --zst-decompress {zst.name} > {pgen.with_suffix(suffixes[0]).name}`.",
-        )
     raise InputError(pgen, f"its {what} file is missing: expected {names} beside it.")
 
 
@@ -141,17 +164,24 @@ def _check_pgen_header(path: Path) -> None:
 
 
 def read_pvar(path: Path) -> pl.DataFrame:
-    """Read a ``.pvar`` (or a ``.bim``) into the variant table; ALT is the effect allele.
+    """Read a ``.pvar`` (plain or ``.zst``, or a ``.bim``) into the variant table; ALT is the
+    effect allele, multi-allelic records split into biallelic ones (see the module docstring).
 
     Raises
     ------
     InputError
-        Naming the line of the first malformed record, a multi-allelic variant, or a missing
-        required column.
+        Naming the line of the first malformed record or a missing required column.
     """
+    records, kept = _read_records(Path(path))
+    return split_alleles(records.filter(pl.Series(kept)))[0]
+
+
+def _read_records(path: Path) -> tuple[pl.DataFrame, np.ndarray]:
+    """The records of a ``.pvar``/``.bim`` as written (ALT lists unsplit), and which to keep
+    (a ``.bim``'s variants at negative positions are skipped, as plink2 skips them)."""
     path = Path(path)
     if path.suffix.lower() == ".bim":
-        return read_bim(path)
+        return read_bim_records(path)
     lines = read_text_lines(path, "a .pvar (a #CHROM header and one line per variant)")
     start = 0
     while start < len(lines) and lines[start].startswith("##"):
@@ -189,18 +219,7 @@ def read_pvar(path: Path) -> pl.DataFrame:
     table = split_fields(path, lines, first=first, n_fields=n_fields, layout=layout, what="variant")
     chrom, pos, vid, ref, alt = (table[f"f{i}"] for i in cols)
     positions = parse_positions(path, pos, first_line=first + 1, column="POS")
-    multi = alt.str.contains(",", literal=True).arg_true()
-    if multi.len():
-        i = int(multi[0])
-        raise InputError(
-            path,
-            f"variant {vid[i]!r} ({chrom[i]}:{pos[i]}) has {alt[i].count(',') + 1} ALT alleles "
-            f"({alt[i]}); gwaskit reads biallelic variants only ({multi.len()} multi-allelic "
-            "here). Drop them with `plink2 --pfile PREFIX --max-alleles 2 --make-pgen --out NEW` "
-            "or split them in the source VCF with `bcftools norm -m-`.",
-            line=first + i + 1,
-        )
-    return pl.DataFrame(
+    records = pl.DataFrame(
         {
             "chromosome": normalise_chromosomes(chrom),
             "base_pair_location": positions,
@@ -210,6 +229,7 @@ def read_pvar(path: Path) -> pl.DataFrame:
         },
         schema=VARIANT_SCHEMA,
     )
+    return records, np.ones(records.height, dtype=bool)
 
 
 def read_psam(path: Path) -> pl.DataFrame:

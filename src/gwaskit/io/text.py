@@ -12,25 +12,63 @@ from gwaskit.errors import InputError
 
 
 def read_text_lines(path: Path, what: str) -> list[str]:
-    """The lines of a plain UTF-8 text file.
+    """The lines of a UTF-8 text file, plain or zstd-compressed (``.pvar.zst``).
 
     ``what`` says what the file should hold (``"a .bim (CHR ID CM POS A1 A2 per line)"``); it
-    completes the error raised for a missing, compressed, binary or empty file.
+    completes the error raised for a missing, gzip-compressed, binary or empty file. A leading
+    byte-order mark (as Windows editors write) is dropped.
     """
     if not path.is_file():
         raise InputError(path, "file not found.")
     raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b" or raw[:4] == b"\x28\xb5\x2f\xfd":
+    if raw[:4] == ZSTD_MAGIC:
+        raw = _unzstd(path, raw)
+    elif raw[:2] == b"\x1f\x8b":
         raise InputError(
             path, f"is compressed; expected a plain-text {what} (decompress it first)."
         )
-    try:
-        lines = raw.decode("utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise InputError(path, f"is not a text file; expected {what}.") from None
+    lines = decode_text(path, raw, what).splitlines()
     if not lines:
         raise InputError(path, f"is empty; expected {what}.")
     return lines
+
+
+#: The first four bytes of a zstd frame.
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def decode_text(path: Path, raw: bytes, what: str) -> str:
+    """``raw`` decoded as UTF-8 without its byte-order mark, if any (a BOM left in place would
+    become part of the first field: a sample ID or a header name)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(path, f"is not a text file; expected {what}.") from None
+
+
+def read_text(path: Path, what: str) -> str:
+    """The text of a UTF-8 file (BOM dropped); ``what`` completes the error messages."""
+    if not path.is_file():
+        raise InputError(path, "file not found.")
+    return decode_text(path, path.read_bytes(), what)
+
+
+def _unzstd(path: Path, raw: bytes) -> bytes:
+    """Decompress a zstd file held in memory (every frame, as ``zstd -d`` does)."""
+    import zstandard
+
+    parts, data = [], raw
+    try:
+        while data:
+            frame = zstandard.ZstdDecompressor().decompressobj()
+            parts.append(frame.decompress(data))
+            if not frame.eof:
+                raise InputError(path, "is a truncated zstd file (its last frame is cut short).")
+            data = frame.unused_data
+    except zstandard.ZstdError as exc:
+        raise InputError(path, f"is a damaged zstd file ({exc}).") from None
+    out = b"".join(parts)
+    return out
 
 
 def split_fields(

@@ -9,8 +9,15 @@ VCF sample name, sex unknown). Dosages come from one FORMAT field:
 - ``DS``: the ALT dosage as written (0..2), NaN where missing; where the record's GT is
   haploid, DS (0..1) is doubled, as plink2 imports it.
 
-The default is ``GT`` when the header declares it, else ``DS``. Only biallelic records are read:
-a record with several ALT alleles is an error naming its line (split with ``bcftools norm -m-``).
+- ``GP``: genotype probabilities (``P(0/0), P(0/1), P(1/1)``; haploid ``P(0), P(1)``), read as
+  the expected ALT count ``P(0/1) + 2 P(1/1)`` (haploid ``2 P(1)``). A GP written as Phred-scaled
+  (its values do not sum to 1) is converted with ``10^(-GP/10)`` first.
+
+The default is ``GT`` when the header declares it, else ``DS``, else ``GP``. A record with several
+ALT alleles is split into one biallelic record per ALT, as ``bcftools norm -m-`` splits it: same
+position and ID, REF as other allele, and the dosage of that ALT (the other ALTs count as REF).
+A GWAS-VCF (summary statistics in FORMAT ES/SE/LP) is not genotypes: it is refused with a clear
+message (the summary-statistics verbs read it).
 
 Streaming design: opening makes one pass over the records for the variant table (genotype fields
 are not unpacked: htslib parses lazily). ``read(block)`` keeps a cursor per thread: a block at or
@@ -22,6 +29,7 @@ decodes every record once, and no call decodes the whole file.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from pathlib import Path
@@ -33,8 +41,11 @@ from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.build import build_from_contig_lengths, build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+from gwaskit.io.vcf_dosage import gp_dosage, gt_dosage
 
-FIELDS = ("GT", "DS")
+log = logging.getLogger(__name__)
+
+FIELDS = ("GT", "DS", "GP")
 #: Skip at most this many records sequentially before seeking through the index instead.
 _SEEK_AFTER = 2000
 
@@ -49,21 +60,28 @@ class VcfSource(GenotypeSource):
     build
         The genome build, when the header does not say it.
     field
-        ``"GT"`` (hard calls) or ``"DS"`` (dosages); ``None`` picks GT when declared, else DS.
+        ``"GT"`` (hard calls), ``"DS"`` (dosages) or ``"GP"`` (probabilities); ``None`` picks the
+        first of them the header declares.
     """
 
     def __init__(self, path: Path, *, build: str | None = None, field: str | None = None) -> None:
         self.path = Path(path)
         if field is not None and field not in FIELDS:
-            raise ParameterError(f"field must be one of GT, DS, got {field!r}.")
+            raise ParameterError(f"field must be one of GT, DS, GP, got {field!r}.")
         vcf = self._open()
         try:
             declared = [f for f in FIELDS if _has_format(vcf, f)]
+            if not declared and _has_format(vcf, "ES") and _has_format(vcf, "SE"):
+                raise InputError(
+                    self.path,
+                    "is a GWAS-VCF of summary statistics (FORMAT ES/SE), not genotypes; give it "
+                    "to the summary-statistics commands (e.g. gwaskit meta) instead.",
+                )
             if not declared:
                 raise InputError(
                     self.path,
-                    "the header declares neither a GT nor a DS FORMAT field; gwaskit reads "
-                    "genotypes from GT (hard calls) or DS (dosages).",
+                    "the header declares no GT, DS or GP FORMAT field; gwaskit reads genotypes "
+                    "from GT (hard calls), DS (dosages) or GP (genotype probabilities).",
                 )
             if field is not None and field not in declared:
                 raise InputError(
@@ -74,15 +92,28 @@ class VcfSource(GenotypeSource):
             self.field = field or declared[0]
             self._has_gt = "GT" in declared
             self.samples = _samples(self.path, list(vcf.samples))
-            self._is_bcf = self.path.name.lower().endswith(".bcf")
-            header_lines = 0 if self._is_bcf else len(_text_header(self.path))
-            raw_chrom, self.variants = _scan_variants(self.path, vcf, header_lines, self._is_bcf)
+            raw_chrom, positions, records, self._record, self._allele = _scan_variants(
+                self.path, vcf
+            )
             self._contig_build = _header_build(vcf)
         finally:
             vcf.close()
+        self.variants = records
+        #: Per record of the file (before splitting): raw CHROM and POS, for seeking.
         self._raw_chrom = raw_chrom
-        positions = self.variants["base_pair_location"].to_numpy()
         self._positions = positions
+        self._n_records = positions.size
+        n_split = self.n_variants - self._n_records
+        if n_split:
+            self._notes = {
+                "multi-allelic records split": int(np.unique(self._record[self._allele > 1]).size)
+            }
+            log.info(
+                "%s: %d multi-allelic records split into biallelic ones (%d records added)",
+                self.path,
+                int(np.unique(self._record[self._allele > 1]).size),
+                n_split,
+            )
         self.build = resolve_build(
             build, self._contig_build or build_from_positions(self.variants), str(self.path)
         )
@@ -198,7 +229,7 @@ class VcfSource(GenotypeSource):
         if record is None or (
             getattr(state, "chrom", None) is not None and state.chrom != record.CHROM
         ):
-            if state.at >= self.n_variants:
+            if state.at >= self._n_records:
                 raise InputError(self.path, "has more records than on the first pass.")
             if not self._indexed:
                 raise InputError(
@@ -217,22 +248,25 @@ class VcfSource(GenotypeSource):
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
         out = np.empty((variants.size, self.n_samples), dtype=np.float32)
         if variants.size:
-            order = np.argsort(variants, kind="stable")
-            sorted_idx = variants[order]
+            records = self._record[variants]
+            alleles = self._allele[variants]
+            order = np.argsort(records, kind="stable")
+            sorted_idx = records[order]
             state = self._cursor(int(sorted_idx[0]))
-            previous, row = -1, None
+            previous, record = -1, None
             for k, index in zip(order, sorted_idx, strict=True):
                 if index != previous:
                     if index - state.at > _SEEK_AFTER and self._indexed:
                         state = self._cursor(int(index))
                     while state.at < index:
                         self._next(state)
-                    row = self._decode(self._next(state), int(index))
+                    record = self._next(state)
+                    self._check_position(record, int(index))
                     previous = index
-                out[k] = row
+                out[k] = self._decode(record, int(alleles[k]))
         return np.ascontiguousarray(out.T[samples])
 
-    def _decode(self, record, index: int) -> np.ndarray:
+    def _check_position(self, record, index: int) -> None:
         if self._positions[index] != record.POS:
             raise InputError(
                 self.path,
@@ -240,39 +274,26 @@ class VcfSource(GenotypeSource):
                 f"{self._raw_chrom[index]}:{self._positions[index]} as on the first pass; the file "
                 "changed while open, or its index does not belong to it.",
             )
+
+    def _decode(self, record, allele: int) -> np.ndarray:
+        """Dosages of ALT allele number ``allele`` (1-based) of a record."""
         if self.field == "DS":
             ds = record.format("DS")
-            if ds is None:
+            if ds is None or ds.shape[1] < allele:
                 return np.full(self.n_samples, np.nan, dtype=np.float32)
-            dosage = ds[:, 0].astype(np.float32)
+            dosage = ds[:, allele - 1].astype(np.float32)
             if self._has_gt:  # a haploid DS is 0..1: put it on the 0..2 scale, as plink2 does
                 genotype = record.genotype
                 if genotype is not None:
                     alleles = genotype.array()[:, :-1]
                     dosage[(alleles != -2).sum(axis=1) == 1] *= 2
             return dosage
-        return gt_dosage(record.genotype.array())
-
-
-def gt_dosage(genotype: np.ndarray) -> np.ndarray:
-    """ALT counts from cyvcf2's ``genotype.array()``: int16 ``(n, ploidy + 1)``.
-
-    The first ``ploidy`` columns are allele codes (``-1`` missing, ``-2`` vector end, i.e. a
-    haploid call in a diploid record); the last is the phase flag. A diploid call counts its
-    non-reference alleles and is NaN when either allele is missing; a haploid call counts
-    0 or 2 (as plink2 imports chrX in males). Biallelic records only.
-    """
-    alleles = genotype[:, :-1]
-    present = alleles != -2
-    count = (alleles > 0).sum(axis=1).astype(np.float32)
-    dosage = np.where(present.sum(axis=1) == 1, 2 * count, count).astype(np.float32)
-    dosage[(alleles == -1).any(axis=1)] = np.nan
-    return dosage
-
-
-def _text_header(path: Path) -> list[str]:
-    """The ``#`` lines at the top of a text VCF (plain or gzip), read without htslib."""
-    return _read_text_header(path)[0]
+        if self.field == "GP":
+            gp = record.format("GP")
+            if gp is None:
+                return np.full(self.n_samples, np.nan, dtype=np.float32)
+            return gp_dosage(gp, len(record.ALT) + 1, allele)
+        return gt_dosage(record.genotype.array(), allele)
 
 
 def _read_text_header(path: Path) -> tuple[list[str], bool]:
@@ -301,6 +322,13 @@ def _diagnose_header(path: Path) -> None:
     if path.name.lower().endswith(".bcf"):
         return
     header, complete = _read_text_header(path)
+    if header and header[0].startswith("#CHROM"):
+        raise InputError(
+            path,
+            "the header has no ##fileformat=VCFv4.x line, which htslib needs to read the file; "
+            "add `##fileformat=VCFv4.2` as its first line.",
+            line=1,
+        )
     chrom_lines = [line for line in header if line.startswith("#CHROM")]
     if not chrom_lines:
         if complete and header and header[0].startswith("##fileformat=VCF"):
@@ -350,31 +378,24 @@ def _samples(path: Path, names: list[str]) -> pl.DataFrame:
     )
 
 
-def _scan_variants(path: Path, vcf, header_lines: int, is_bcf: bool):
+def _scan_variants(path: Path, vcf):
+    """One pass over the records: per record its raw CHROM and POS; the variant table with
+    multi-allelic records split; per variant its record index and ALT number (1-based)."""
     chrom: list[str] = []
     pos: list[int] = []
     ids: list[str] = []
     ref: list[str] = []
     alt: list[str] = []
+    n_alt: list[int] = []
     try:
-        for number, record in enumerate(vcf):
-            alts = record.ALT
-            if len(alts) > 1:
-                where = {"line": None} if is_bcf else {"line": header_lines + number + 1}
-                raise InputError(
-                    path,
-                    f"record {number + 1} ({record.CHROM}:{record.POS}) has {len(alts)} ALT "
-                    f"alleles ({','.join(alts)}); gwaskit reads biallelic records only. Split "
-                    "them with `bcftools norm -m- FILE -Oz -o SPLIT.vcf.gz`.",
-                    **where,
-                )
+        for record in vcf:
+            alts = record.ALT or ["."]
             chrom.append(record.CHROM)
             pos.append(record.POS)
             ref.append(record.REF)
-            alt.append(alts[0] if alts else ".")
-            ids.append(record.ID or f"{record.CHROM}:{record.POS}:{record.REF}:{alt[-1]}")
-    except InputError:
-        raise
+            alt.extend(alts)
+            n_alt.append(len(alts))
+            ids.append(record.ID or f"{record.CHROM}:{record.POS}:{record.REF}:{alts[0]}")
     except Exception as exc:  # htslib read errors surface as bare Exceptions / OSError
         raise InputError(
             path,
@@ -382,18 +403,22 @@ def _scan_variants(path: Path, vcf, header_lines: int, is_bcf: bool):
         ) from None
     if not chrom:
         raise InputError(path, "has no variant records.")
+    counts = np.array(n_alt, dtype=np.int64)
+    record = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    allele = np.arange(record.size, dtype=np.int64) - (np.cumsum(counts) - counts)[record] + 1
     raw_chrom = np.array(chrom, dtype=object)
     variants = pl.DataFrame(
         {
             "chromosome": normalise_chromosomes(pl.Series(chrom, dtype=pl.String)),
             "base_pair_location": np.array(pos, dtype=np.int64),
             "variant_id": ids,
-            "effect_allele": alt,
             "other_allele": ref,
-        },
-        schema=VARIANT_SCHEMA,
+        }
+    )[record]
+    variants = variants.with_columns(pl.Series("effect_allele", alt, dtype=pl.String)).select(
+        list(VARIANT_SCHEMA)
     )
-    return raw_chrom, variants
+    return raw_chrom, np.array(pos, dtype=np.int64), variants, record, allele
 
 
 _REFERENCE_PATTERNS = (
