@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from gwaskit import __version__
+from gwaskit.cli import _options
 from gwaskit.engine import LocalEngine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
@@ -124,7 +125,7 @@ def add_parser(
     )
     parser.add_argument(
         "--memory-gb",
-        type=float,
+        type=_options.memory_gb,
         default=3.0,
         metavar="GB",
         help="keep the checked studies in memory when they are estimated to fit in this "
