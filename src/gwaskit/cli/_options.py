@@ -59,8 +59,8 @@ probability = in_range(0.0, 1.0, low_open=True)
 proportion = in_range(0.0, 1.0, low_open=True, high_open=True)
 #: A window in kilobases: finite and not negative.
 window_kb = in_range(0.0, 1e6)
-#: A memory budget in gigabytes: more than 0.
-memory_gb = in_range(0.0, low_open=True)
+#: A memory budget in gigabytes: finite, not negative (0 keeps nothing in memory).
+memory_gb = in_range(0.0)
 
 
 def scheduler(text: str) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from gwaskit.cli import _options
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_known
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
+from gwaskit.io.outputs import file_record
 from gwaskit.io.tables import write_table
 from gwaskit.loci.cojo import cojo_loci
 from gwaskit.loci.define import define_loci
@@ -103,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
             reference.close()
     metadata = {
         "genome_assembly": build,
-        "source": str(args.sumstats),
+        "source": file_record(args.sumstats),
         "p": args.p,
         "window_kb": args.window_kb,
-        "ld_reference": args.ld_ref,
+        "ld_reference": Path(args.ld_ref).name if args.ld_ref else None,
         "clump_r2": args.clump_r2 if args.ld_ref else None,
         "clump_p2": args.clump_p2 if args.ld_ref else None,
         "cojo": bool(args.cojo),
