@@ -263,7 +263,7 @@ def test_check_output__read_only_folder_found_before_computing(tmp_path, monkeyp
     code = main(["loci", str(write_ssf(tmp_path)), "--out", str(tmp_path / "loci")])
     err = capsys.readouterr().err
     assert code == 2, err
-    assert "cannot write the outputs of --out here (read-only)" in err
+    assert "cannot write here (read-only); choose another folder for --out" in err
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a mode-0555 folder anyway")
@@ -297,7 +297,7 @@ def test_run__read_only_results_found_before_any_task(tmp_path, monkeypatch, cap
     code = main(["run", str(write_plan(tmp_path)), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2, err
-    assert "results" in err and "read-only" in err
+    assert "results" in err and "(read-only)" in err and "consortium.out" in err
 
 
 def test_cli_subprocess__threads_zero_exit_2_one_line(tmp_path):

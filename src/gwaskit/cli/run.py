@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         from gwaskit.cli import dispatch
 
         tasks = build_tasks(plan, threads=verb_threads, execute=dispatch)
-        runner = Runner(plan.out, engine=engine)
+        runner = Runner(plan.out, engine=engine, out_key="consortium.out")
         outcomes = runner.run(
             tasks, start_from=args.start_from, only=args.only, dry_run=args.dry_run
         )

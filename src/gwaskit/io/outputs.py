@@ -90,7 +90,7 @@ def _check_writable(folder: Path, option: str) -> None:
         reason = "read-only" if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) else None
         detail = reason or (exc.strerror or type(exc).__name__).lower()
         raise InputError(
-            folder, f"cannot write the outputs of {option} here ({detail}); choose another folder."
+            folder, f"cannot write here ({detail}); choose another folder for {option}."
         ) from None
     os.close(fd)
     os.unlink(probe)
@@ -99,7 +99,7 @@ def _check_writable(folder: Path, option: str) -> None:
     if free < needed:
         raise InputError(
             folder,
-            f"only {free / (1 << 20):.1f} MiB free for the outputs of {option}; at least "
+            f"only {free / (1 << 20):.1f} MiB free for {option}; at least "
             f"{needed / (1 << 20):.0f} MiB are needed (GWASKIT_MIN_FREE_MB sets the minimum).",
         )
 

@@ -80,8 +80,11 @@ class Runner:
     (threads here, or workers of a Dask cluster, which must see ``out`` at the same path).
     """
 
-    def __init__(self, out: Path, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self, out: Path, *, engine: Engine | None = None, out_key: str = "the output folder"
+    ) -> None:
         self.out = Path(out).resolve()
+        self.out_key = out_key  # what names ``out`` in messages (a plan key, an option)
         self.engine = engine or LocalEngine(1, progress=False)
         self._checksums: dict[tuple[str, int, int], str] = {}
 
@@ -114,10 +117,12 @@ class Runner:
                 raise ParameterError(f"{name} must be one of {', '.join(stages)}, got {value!r}.")
         forced_from = stages.index(start_from) if start_from else len(stages)
         for task in tasks:
-            _check_task_folder(self.out, task)
-        check_output(self.out, option="out", folder=True)
+            _task_folder(self.out, task)
+        check_output(self.out, option=self.out_key, folder=True)
         self.out.mkdir(parents=True, exist_ok=True)
         with results_lock(self.out):
+            for task in tasks:
+                _check_owned(_task_folder(self.out, task))
             return self._run(tasks, stages, forced_from, only, dry_run)
 
     def _run(
@@ -204,7 +209,7 @@ def _execute_job(job: tuple[Path, Task, str, dict[str, Any]]) -> float:
     """
     out, task, fingerprint, record = job
     began = time.perf_counter()
-    final = _check_task_folder(out, task)
+    final = _check_owned(_task_folder(out, task))
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = final.with_name(f".{final.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
@@ -231,15 +236,19 @@ def _execute_job(job: tuple[Path, Task, str, dict[str, Any]]) -> float:
     return time.perf_counter() - began
 
 
-def _check_task_folder(out: Path, task: Task) -> Path:
-    """``out/STAGE/KEY``, once checked to be a plain folder name that gwaskit may replace."""
+def _task_folder(out: Path, task: Task) -> Path:
+    """``out/STAGE/KEY``, once ``STAGE`` and ``KEY`` are checked to be plain folder names."""
     for what, name in (("stage", task.stage), ("key", task.key)):
         if not _NAME.fullmatch(name) or ".." in name:
             raise ParameterError(
                 f"task {what} must be letters, digits, '_', '-' or '.' (it names a folder under "
                 f"the results), got {name!r}."
             )
-    final = out / task.stage / task.key
+    return out / task.stage / task.key
+
+
+def _check_owned(final: Path) -> Path:
+    """``final``, if absent or a folder gwaskit wrote (it has a manifest): one it may replace."""
     if final.is_symlink() or (final.exists() and not (final / MANIFEST).is_file()):
         raise ParameterError(
             f"{final} exists but was not written by gwaskit (it has no {MANIFEST}); gwaskit "
