@@ -83,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # parser when there is no verb, for --help and for the error message of a wrong one
     verb = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser((verb,) if verb in VERBS else VERBS)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage mistake already reported
+        return exc.code if isinstance(exc.code, int) else EXIT_USER
     _configure_logging(args.verbose, args.quiet)
     set_progress(not args.no_progress)
     try:
