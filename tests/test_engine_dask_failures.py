@@ -79,6 +79,29 @@ def test_dask_engine_map__all_workers_die_gives_cluster_error_in_bounded_time(lo
     assert 3 < took < 20  # the timeout (3 s) after the death (1.5 s), not the tasks' 60 s
 
 
+def test_dask_engine_map__scheduler_killed_gives_cluster_error():
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = _start(
+        ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--dashboard-address", ":0"]
+    )  # fmt: skip
+    time.sleep(1.0)
+    worker = _worker(address)
+    engine = DaskEngine(address, progress=False, worker_timeout=3)
+    killer = _Killer(scheduler, after=1.5)
+    try:
+        began = time.monotonic()
+        with pytest.raises(ClusterError, match="connection to the scheduler was lost"):
+            engine.map(time.sleep, [60, 60], description="sleep")
+        assert time.monotonic() - began < 20
+    finally:
+        killer.join()
+        engine.close()
+        _stop(worker)
+        _stop(scheduler)
+
+
 def test_dask_engine_map__no_worker_ever_gives_cluster_error(lone_scheduler):
     engine = DaskEngine(lone_scheduler, progress=False, worker_timeout=2)
     try:

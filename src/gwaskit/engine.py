@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol, TypeVar
 
@@ -172,6 +172,11 @@ class DaskEngine:
                                 "joined); start workers (`dask worker ADDRESS`) and rerun."
                             )
             return self._client.gather(futures)
+        except CancelledError:  # distributed cancels the futures when it loses the scheduler
+            raise ClusterError(
+                f"scheduler {self.scheduler}: Dask cancelled the {description} tasks (the "
+                "connection to the scheduler was lost); check that it runs, then rerun."
+            ) from None
         except KilledWorker as exc:
             raise ClusterError(
                 f"scheduler {self.scheduler}: a {description} task was running on every Dask "
