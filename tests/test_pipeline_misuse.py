@@ -83,7 +83,7 @@ def _run_refused(plan: Path, capsys) -> str:
     return lines[0]
 
 
-HOSTILE_NAMES = ["../../x", "..", ".", "a/b", "=", "", "A=B", "/tmp", "x/../../..", "..a", "A\\b"]
+HOSTILE_NAMES = ["../../x", "..", ".", "a/b", "=", "", "A=B", "/etc", "x/../../..", "..a", "A\\b"]
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
