@@ -12,14 +12,15 @@ numba inside each task are limited to one thread, so thread pools never fight ov
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol, TypeVar
 
 from threadpoolctl import threadpool_limits
 
-from gwaskit.errors import ParameterError
+from gwaskit.errors import GwaskitError, ParameterError
 from gwaskit.progress import progress_bar
 
 T = TypeVar("T")
@@ -87,6 +88,10 @@ class LocalEngine:
         return f"LocalEngine(threads={self.threads})"
 
 
+class ClusterError(GwaskitError):
+    """The Dask cluster cannot run the tasks: every worker is gone, or a task kept killing them."""
+
+
 class DaskEngine:
     """Runs tasks on a Dask distributed cluster.
 
@@ -96,14 +101,32 @@ class DaskEngine:
         Address of a running scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
     progress
         Show a progress bar on stderr.
+    timeout
+        How long to wait for the scheduler to answer when connecting.
+    worker_timeout
+        Seconds the cluster may have no worker at all while tasks wait (every worker died or
+        none ever joined) before :meth:`map` gives up with a :class:`ClusterError`; workers
+        that rejoin within it pick the tasks up again (Dask resubmits them). Default 120, or
+        ``GWASKIT_DASK_WORKER_TIMEOUT`` seconds when that is set.
 
     Tasks must be pure functions of picklable inputs; files they read must be on storage every
     worker can reach.
     """
 
-    def __init__(self, scheduler: str, *, progress: bool = True, timeout: str = "20s") -> None:
+    def __init__(
+        self,
+        scheduler: str,
+        *,
+        progress: bool = True,
+        timeout: str = "20s",
+        worker_timeout: float | None = None,
+    ) -> None:
         from distributed import Client
 
+        if worker_timeout is None:
+            worker_timeout = float(os.environ.get("GWASKIT_DASK_WORKER_TIMEOUT", "120"))
+        if not worker_timeout > 0:
+            raise ParameterError(f"worker_timeout must be positive, got {worker_timeout!r}.")
         try:
             self._client = Client(scheduler, timeout=timeout)
         except OSError as exc:
@@ -113,25 +136,82 @@ class DaskEngine:
             ) from None
         self.scheduler = scheduler
         self.progress = progress
+        self.worker_timeout = worker_timeout
         self.threads = sum(self._client.nthreads().values()) or 1
 
     def map(
         self, fn: Callable[[T], R], items: Iterable[T], *, description: str = "working"
     ) -> list[R]:
-        from distributed import as_completed
+        from distributed import KilledWorker, wait
 
         items = list(items)
         futures = self._client.map(fn, items, pure=False)
-        with progress_bar(len(items), description, enabled=self.progress) as advance:
-            for _ in as_completed(futures):
-                advance()
-        return self._client.gather(futures)
+        pending = set(futures)
+        alone_since: float | None = None
+        try:
+            with progress_bar(len(items), description, enabled=self.progress) as advance:
+                while pending:
+                    try:
+                        done = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED").done
+                    except TimeoutError:
+                        done = set()
+                    for _ in done:
+                        advance()
+                    pending -= done
+                    if not pending:
+                        break
+                    if self._workers():
+                        alone_since = None
+                    else:
+                        alone_since = alone_since or time.monotonic()
+                        if time.monotonic() - alone_since > self.worker_timeout:
+                            raise ClusterError(
+                                f"scheduler {self.scheduler}: no Dask worker for "
+                                f"{self.worker_timeout:g} s with {len(pending)} of {len(items)} "
+                                f"{description} task(s) waiting (every worker died or none "
+                                "joined); start workers (`dask worker ADDRESS`) and rerun."
+                            )
+            return self._client.gather(futures)
+        except CancelledError:  # distributed cancels the futures when it loses the scheduler
+            raise ClusterError(
+                f"scheduler {self.scheduler}: Dask cancelled the {description} tasks (the "
+                "connection to the scheduler was lost); check that it runs, then rerun."
+            ) from None
+        except KilledWorker as exc:
+            raise ClusterError(
+                f"scheduler {self.scheduler}: a {description} task was running on every Dask "
+                f"worker that died ({exc}); check the workers' memory limit and logs."
+            ) from None
+        finally:
+            self._client.cancel([f for f in futures if not f.done()])
+
+    def _workers(self) -> int:
+        """Workers the scheduler knows now (0 when it does not answer)."""
+        try:
+            return len(self._client.nthreads())
+        except (OSError, TimeoutError):
+            return 0
 
     def close(self) -> None:
         self._client.close()
 
     def __repr__(self) -> str:
         return f"DaskEngine(scheduler={self.scheduler!r}, threads={self.threads})"
+
+
+#: Address schemes of a Dask scheduler.
+SCHEDULER_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://")
+
+
+def check_scheduler(value: str, key: str = "scheduler") -> str:
+    """``value`` if it is ``"local"`` or a Dask scheduler address (``tcp://HOST:PORT``,
+    ``tls://...``), else a :class:`ParameterError` naming ``key`` (the option or plan key)."""
+    if value == "local" or (value.startswith(SCHEDULER_SCHEMES) and value.split("://", 1)[1]):
+        return value
+    raise ParameterError(
+        f"{key} must be 'local' or a Dask scheduler address like 'tcp://127.0.0.1:8786', "
+        f"got {value!r}."
+    )
 
 
 def get_engine(
@@ -141,11 +221,7 @@ def get_engine(
     if spec is None or spec == "local":
         return LocalEngine(threads, progress=progress)
     if isinstance(spec, str):
-        if spec.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
-            return DaskEngine(spec, progress=progress)
-        raise ParameterError(
-            f"engine must be 'local' or a scheduler address like 'tcp://HOST:8786', got {spec!r}."
-        )
+        return DaskEngine(check_scheduler(spec, "engine"), progress=progress)
     return spec
 
 

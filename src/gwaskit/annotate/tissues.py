@@ -26,6 +26,7 @@ from importlib import resources
 import numpy as np
 import polars as pl
 from scipy import special
+from threadpoolctl import threadpool_limits
 
 from gwaskit.errors import ParameterError
 from gwaskit.io.genotypes import GenotypeSource
@@ -148,7 +149,10 @@ def gene_association(
     window_kb: float = 10,
 ) -> pl.DataFrame:
     """Gene-level association of every gene with variants in ``sumstats`` and ``reference``."""
-    model = prepare_genes(sumstats, reference, genes, window_kb=window_kb)
+    # one BLAS thread: the LD sums' last bits would otherwise follow the BLAS thread count, and
+    # a Dask worker (one thread) would not write the bytes a local run writes
+    with threadpool_limits(limits=1):
+        model = prepare_genes(sumstats, reference, genes, window_kb=window_kb)
     return gene_statistics(model, variant_chi2(sumstats))
 
 
@@ -195,8 +199,9 @@ def tissue_enrichment(
     cov = np.column_stack([np.ones(n), length, np.log(data["n_snps"].to_numpy())])
     s = data.select(tissues).to_numpy().astype(np.float64)
     # residualise on the covariates once (Frisch-Waugh-Lovell), then one regression per tissue
-    proj = np.linalg.lstsq(cov, np.column_stack([z, s]), rcond=None)[0]
-    res = np.column_stack([z, s]) - cov @ proj
+    with threadpool_limits(limits=1):  # the same bytes whatever the BLAS thread count
+        proj = np.linalg.lstsq(cov, np.column_stack([z, s]), rcond=None)[0]
+        res = np.column_stack([z, s]) - cov @ proj
     zr, sr = res[:, 0], res[:, 1:]
     sxx = np.einsum("ij,ij->j", sr, sr)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -295,7 +295,7 @@ def run_scan(
         "analysis_software": f"gwaskit {__version__}",
         "gwaskit": {
             "version": __version__,
-            "genotypes": path,
+            "genotypes": Path(path).name,  # a name, never the site's path
             "phenotype": phenotypes.name,
             "covariates": list(phenotypes.covariate_names),
             "model": options.model,

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from gwaskit import __version__
+from gwaskit.cli import _options
 from gwaskit.errors import GwaskitError
 from gwaskit.progress import set_progress
 
@@ -44,7 +45,11 @@ def common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("common options")
     group.add_argument(
-        "--threads", type=int, default=None, metavar="N", help="cores to use (default: all)"
+        "--threads",
+        type=_options.positive_int,
+        default=None,
+        metavar="N",
+        help="cores to use (default: all)",
     )
     group.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
@@ -78,10 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # parser when there is no verb, for --help and for the error message of a wrong one
     verb = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser((verb,) if verb in VERBS else VERBS)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage mistake already reported
+        return exc.code if isinstance(exc.code, int) else EXIT_USER
     _configure_logging(args.verbose, args.quiet)
     set_progress(not args.no_progress)
     try:
+        _check_output(args)
         return int(args.run(args) or EXIT_OK)
     except GwaskitError as exc:
         _print_error(str(exc))
@@ -126,6 +135,17 @@ def dispatch(argv: Sequence[str]) -> None:
     code = int(args.run(args) or EXIT_OK)
     if code != EXIT_OK:
         raise RuntimeError(f"gwaskit {args.verb} ended with exit code {code}")
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """A verb's ``--out`` must be writable, with room, before it computes anything (the
+    pipeline checks its output folder itself, once, before its first task)."""
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    from gwaskit.io.outputs import check_output
+
+    check_output(out, option="--out", folder=args.verb == "simulate")
 
 
 class _StderrHandler(logging.StreamHandler):

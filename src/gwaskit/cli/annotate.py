@@ -8,6 +8,7 @@ import logging
 
 from gwaskit.annotate.genes import annotate_genes, load_genes
 from gwaskit.annotate.tissues import gene_association, tissue_enrichment
+from gwaskit.cli import _options
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
 from gwaskit.io import open_genotypes
@@ -33,7 +34,9 @@ def add_parser(
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of LOCI")
     parser.add_argument("--sumstats", metavar="FILE", help="summary statistics (tissue step)")
     parser.add_argument("--ld-ref", metavar="GENOTYPES", help="LD reference panel")
-    parser.add_argument("--window-kb", type=float, default=500, help="gene window (500 kb)")
+    parser.add_argument(
+        "--window-kb", type=_options.window_kb, default=500, help="gene window (500 kb)"
+    )
     parser.add_argument(
         "--all-genes", action="store_true", help="all GENCODE genes, not only protein-coding"
     )

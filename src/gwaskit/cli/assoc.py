@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gwaskit.cli import _options
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
 
@@ -109,7 +110,9 @@ def add_parser(
     parser.add_argument("--exclude", metavar="FILE", help="variants to skip (one ID per line)")
     parser.add_argument("--maf", type=float, metavar="F", help="report variants with MAF >= F")
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
-    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler")
+    parser.add_argument(
+        "--scheduler", type=_options.scheduler, metavar="tcp://HOST:PORT", help="Dask scheduler"
+    )
     parser.add_argument(
         "--lambda-warn",
         type=float,

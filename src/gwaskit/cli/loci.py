@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
+from gwaskit.cli import _options
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_known
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
+from gwaskit.io.outputs import file_record
 from gwaskit.io.tables import write_table
 from gwaskit.loci.cojo import cojo_loci
 from gwaskit.loci.define import define_loci
@@ -32,13 +35,23 @@ def add_parser(
     )
     parser.add_argument("sumstats", metavar="SUMSTATS", help="gwaskit .parquet or GWAS-SSF .tsv.gz")
     parser.add_argument("--ld-ref", metavar="GENOTYPES", help="LD reference panel")
-    parser.add_argument("--p", type=float, default=5e-8, help="significance threshold (5e-8)")
     parser.add_argument(
-        "--window-kb", type=float, default=500, help="locus window / clump window in kb (500)"
+        "--p", type=_options.probability, default=5e-8, help="significance threshold (5e-8)"
     )
-    parser.add_argument("--clump-r2", type=float, default=0.1, help="clumping r² (0.1)")
     parser.add_argument(
-        "--clump-p2", type=float, default=1e-2, help="clumping p for secondary variants (0.01)"
+        "--window-kb",
+        type=_options.window_kb,
+        default=500,
+        help="locus window / clump window in kb (500)",
+    )
+    parser.add_argument(
+        "--clump-r2", type=_options.probability, default=0.1, help="clumping r² (0.1)"
+    )
+    parser.add_argument(
+        "--clump-p2",
+        type=_options.probability,
+        default=1e-2,
+        help="clumping p for secondary variants (0.01)",
     )
     parser.add_argument("--known", metavar="FILE", help="known loci (tsv: chr, pos and/or rsid)")
     parser.add_argument(
@@ -92,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
             reference.close()
     metadata = {
         "genome_assembly": build,
-        "source": str(args.sumstats),
+        "source": file_record(args.sumstats),
         "p": args.p,
         "window_kb": args.window_kb,
-        "ld_reference": args.ld_ref,
+        "ld_reference": Path(args.ld_ref).name if args.ld_ref else None,
         "clump_r2": args.clump_r2 if args.ld_ref else None,
         "clump_p2": args.clump_p2 if args.ld_ref else None,
         "cojo": bool(args.cojo),

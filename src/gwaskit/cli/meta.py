@@ -22,8 +22,10 @@ from typing import Any
 import polars as pl
 
 from gwaskit import __version__
+from gwaskit.cli import _options
 from gwaskit.engine import LocalEngine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
+from gwaskit.io.outputs import file_record
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import scratch_folder, write_table
 from gwaskit.meta.analyse import meta_analyse_studies, study_lambdas
@@ -126,7 +128,7 @@ def add_parser(
     )
     parser.add_argument(
         "--memory-gb",
-        type=float,
+        type=_options.memory_gb,
         default=3.0,
         metavar="GB",
         help="keep the checked studies in memory when they are estimated to fit in this "
@@ -269,7 +271,7 @@ def _prepare_study(
     build = declared or detected
     row = {
         "study": name,
-        "file": str(path),
+        "file": Path(path).name,
         "format": meta["format"],
         "build": build,
         **qc.counts,
@@ -372,7 +374,7 @@ def run(args: argparse.Namespace) -> int:
         "genomic_control_result": args.gc_result,
         "palindromic": args.palindromic,
         "maf_threshold": args.maf_threshold,
-        "studies": {name: str(path) for name, path in studies.items()},
+        "studies": {name: file_record(path) for name, path in studies.items()},
         "direction_order": list(studies),
     }
     summary = pl.DataFrame(rows).join(result.studies, on="study", how="left")

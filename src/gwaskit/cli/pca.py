@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gwaskit.cli import _options
 from gwaskit.cli._lists import read_sample_list, read_variant_list, write_variant_list
 from gwaskit.engine import get_engine
 from gwaskit.errors import InputError, ParameterError
@@ -35,7 +36,9 @@ def add_parser(
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
-    parser.add_argument("--pcs", type=int, default=10, metavar="N", help="components (10)")
+    parser.add_argument(
+        "--pcs", type=_options.positive_int, default=10, metavar="N", help="components (10)"
+    )
     parser.add_argument("--maf", type=float, default=0.05, help="min minor allele freq. (0.05)")
     parser.add_argument(
         "--indep-pairwise",

@@ -13,6 +13,7 @@ from gwaskit.engine import get_engine
 from gwaskit.errors import InputError
 from gwaskit.io import open_genotypes
 from gwaskit.io.genotypes import GenotypeSource
+from gwaskit.io.outputs import file_record
 from gwaskit.io.packed import write_plink1_subset
 from gwaskit.io.phenotypes import load_phenotypes
 from gwaskit.io.tables import write_table
@@ -127,8 +128,8 @@ def run(args: argparse.Namespace) -> int:
             engine=engine,
         )
         parameters = {
-            "genotypes": str(source.path),
-            "phenotype": args.pheno,
+            "genotypes": Path(source.path).name,  # names and checksums, never the site's paths
+            "phenotype": file_record(args.pheno) if args.pheno else None,
             "phenotype_binary": phenotype is not None,
             **{
                 k: getattr(args, k)

@@ -233,10 +233,11 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     ("consortium", "trait"): "Name of the trait, shown in the report.",
     ("consortium", "build"): "Genome build of every input (positions of genotypes, summary "
     "statistics, LD reference and known loci). Mixing builds is an error, never silent.",
-    ("consortium", "prevalence"): "Population prevalence of a binary trait, recorded for the "
-    "report; unset for a quantitative trait or when unknown.",
+    ("consortium", "prevalence"): "Population prevalence of a binary trait (between 0 and 1), "
+    "recorded for the report; unset for a quantitative trait or when unknown.",
     ("consortium", "out"): "Output folder, relative to the plan file. Each stage writes its own "
-    "sub-folder with a manifest; `report/all/report.html` is the report.",
+    "sub-folder with a manifest; `report/all/report.html` is the report, `share/<cohort>/` what "
+    "may leave the site. A folder of its own: not a file, holding none of the inputs.",
     ("engine", "scheduler"): '`"local"` (threads in this process) or the address of a Dask '
     'scheduler, `"tcp://HOST:8786"`; on a cluster, every path must be readable by every worker.',
     ("engine", "threads"): "Cores each verb may use; unset: all cores (local), one per task "
@@ -287,7 +288,8 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     "independent signals; needs an LD reference.",
     ("annotate", "tissues"): "Test the genes at the loci for tissue-specific expression (GTEx); "
     "needs an LD reference.",
-    ("cohort", "name"): "Study name, unique; used for file names and in the report.",
+    ("cohort", "name"): "Study name, unique (case ignored); used for folder and file names and "
+    "in the report: 1-64 letters, digits, `_`, `-` or `.`, starting with a letter or digit.",
     ("cohort", "role"): '`"discovery"` (meta-analysed; defines the loci) or `"replication"` '
     "(the loci are looked up in it).",
     ("cohort", "genotypes"): "Genotypes: a `.bed`/`.pgen` path or prefix, `.vcf[.gz]`/`.bcf`, or "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from gwaskit.cli import _options
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
 from gwaskit.io.tables import write_table
@@ -34,7 +35,9 @@ def add_parser(
         metavar="NAME=SUMSTATS",
         help="a replication study (repeatable)",
     )
-    parser.add_argument("--alpha", type=float, default=0.05, help="family-wise alpha (0.05)")
+    parser.add_argument(
+        "--alpha", type=_options.probability, default=0.05, help="family-wise alpha (0.05)"
+    )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser
 

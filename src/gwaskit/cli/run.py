@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from gwaskit.cli import _options
 from gwaskit.engine import DaskEngine, LocalEngine
 from gwaskit.pipeline.plan import read_plan
 from gwaskit.pipeline.runner import Runner
@@ -35,6 +36,7 @@ def add_parser(
     parser.add_argument("--dry-run", action="store_true", help="print what would run; run nothing")
     parser.add_argument(
         "--scheduler",
+        type=_options.scheduler,
         metavar="tcp://HOST:PORT",
         help="run the tasks of each stage on a Dask cluster (overrides [engine] of the plan)",
     )
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         from gwaskit.cli import dispatch
 
         tasks = build_tasks(plan, threads=verb_threads, execute=dispatch)
-        runner = Runner(plan.out, engine=engine)
+        runner = Runner(plan.out, engine=engine, out_key="consortium.out")
         outcomes = runner.run(
             tasks, start_from=args.start_from, only=args.only, dry_run=args.dry_run
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from gwaskit.cli import _options
 from gwaskit.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,11 @@ def add_parser(
     )
     parser.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default 1)")
     parser.add_argument(
-        "--prevalence", type=float, default=1 / 7, metavar="F", help="prevalence (default 1/7)"
+        "--prevalence",
+        type=_options.proportion,
+        default=1 / 7,
+        metavar="F",
+        help="prevalence (default 1/7)",
     )
     parser.add_argument(
         "--case-fraction",

@@ -140,7 +140,7 @@ def read_sumstats(
     path = Path(path)
     if path.suffix == ".parquet":
         table, meta = read_sumstats_parquet(path)
-        meta = {"format": "parquet", "source": str(path), **meta}
+        meta = {"format": "parquet", "source": path.name, **meta}
         if build is not None:
             meta["genome_assembly"] = build
         meta.setdefault("genome_assembly", None)

@@ -310,7 +310,7 @@ def read_sumstats_file(
     if n is not None and "n" not in table.columns:
         table = table.with_columns(pl.lit(float(n)).alias("n"))
     declared = build or metadata.get("genome_assembly")
-    meta = {"format": fmt, "source": str(path), "genome_assembly": declared}
+    meta = {"format": fmt, "source": Path(path).name, "genome_assembly": declared}
     return table, meta
 
 

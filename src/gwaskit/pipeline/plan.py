@@ -7,6 +7,8 @@ suggestion for a likely typo), so a misspelt threshold is never silently ignored
 from __future__ import annotations
 
 import difflib
+import math
+import re
 import tomllib
 import types
 import typing
@@ -14,7 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from gwaskit.errors import InputError
+from gwaskit.engine import check_scheduler
+from gwaskit.errors import GwaskitError, InputError
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,28 @@ _CHOICES = {
 }
 
 
+#: Numeric settings and the range they must lie in: (low, high, low inclusive, high inclusive).
+_RANGES: dict[tuple[str, str], tuple[float, float, bool, bool]] = {
+    ("consortium", "prevalence"): (0.0, 1.0, False, False),
+    ("engine", "threads"): (1, math.inf, True, False),
+    ("qc", "geno"): (0.0, 1.0, True, True),
+    ("qc", "mind"): (0.0, 1.0, True, True),
+    ("qc", "maf"): (0.0, 0.5, True, True),
+    ("qc", "hwe"): (0.0, 1.0, True, True),
+    ("qc", "king_cutoff"): (0.0, 0.5, False, True),
+    ("qc", "het_sd"): (0.0, math.inf, False, False),
+    ("association", "pcs"): (0, 100, True, True),
+    ("meta", "palindromic_maf"): (0.0, 0.5, True, True),
+    ("loci", "p"): (0.0, 1.0, False, True),
+    ("loci", "window_kb"): (0.0, 1e6, True, True),
+    ("loci", "clump_r2"): (0.0, 1.0, False, True),
+}
+
+#: What a cohort name may be: it becomes a folder name (``OUT/STAGE/NAME``) and a study name
+#: (``NAME=FILE``), so letters, digits, ``_``, ``-`` and ``.``, starting with a letter or digit.
+COHORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
 def read_plan(path: str | Path) -> Plan:
     """Read and validate a plan file; every mistake is an :class:`InputError` naming the key."""
     path = Path(path)
@@ -198,11 +223,28 @@ def _parse_section(raw: Any, cls: type, where: str, source: Path) -> Any:
             raise InputError(
                 source, f"{where}.{name} must be one of {', '.join(choices)}, got {value!r}."
             )
+        _check_range(values[name], (where, name), source)
     try:
         return cls(**values)
     except TypeError:
         missing = [n for n, f in known.items() if n not in values and _required(f)]
         raise InputError(source, f"[{where}] needs key(s) {', '.join(missing)}.") from None
+
+
+def _check_range(value: Any, key: tuple[str, str], source: Path) -> None:
+    bounds = _RANGES.get(key)
+    if bounds is None or value is None:
+        return
+    low, high, low_in, high_in = bounds
+    ok = (
+        math.isfinite(value)
+        and (value >= low if low_in else value > low)
+        and (value <= high if high_in else value < high)
+    )
+    if not ok:
+        lo = f"[{low:g}" if low_in else f"({low:g}"
+        hi = f"{high:g}]" if high_in else f"{high:g})"
+        raise InputError(source, f"{key[0]}.{key[1]} must be in {lo}, {hi}, got {value!r}.")
 
 
 def _required(f: Any) -> bool:
@@ -247,10 +289,23 @@ def _reject_unknown(raw: dict[str, Any], known: list[str], where: str, source: P
 
 
 def _check_cohorts(plan: Plan, source: Path) -> None:
-    names = [c.name for c in plan.cohorts]
-    for name in names:
+    for i, cohort in enumerate(plan.cohorts):
+        if not COHORT_NAME.fullmatch(cohort.name) or ".." in cohort.name:
+            raise InputError(
+                source,
+                f"cohort[{i}].name must be 1-64 letters, digits, '_', '-' or '.', starting with "
+                f"a letter or digit (it names the cohort's folders), got {cohort.name!r}.",
+            )
+    names = [c.name.lower() for c in plan.cohorts]
+    for cohort, name in zip(plan.cohorts, names, strict=True):
         if names.count(name) > 1:
-            raise InputError(source, f"cohort name {name!r} is used more than once.")
+            raise InputError(
+                source, f"cohort name {cohort.name!r} is used more than once (case ignored)."
+            )
+    try:
+        check_scheduler(plan.engine.scheduler, "engine.scheduler")
+    except GwaskitError as exc:
+        raise InputError(source, str(exc)) from None
     for cohort in plan.cohorts:
         has_genotypes = cohort.genotypes is not None
         if has_genotypes == (cohort.sumstats is not None):
@@ -273,6 +328,35 @@ def _check_cohorts(plan: Plan, source: Path) -> None:
         value = getattr(plan.loci, key)
         if value is not None and not _exists(plan.path(value), key):
             raise InputError(source, f"loci.{key} file {value!r} does not exist.")
+    _check_out(plan, source)
+
+
+def _check_out(plan: Plan, source: Path) -> None:
+    """The output folder must be a folder of its own: not a file, not the plan's folder or
+    one above it, and holding none of the inputs (the runner replaces what it writes there)."""
+    value = plan.consortium.out
+    if not value.strip():
+        raise InputError(source, "consortium.out must name a folder, got ''.")
+    out = plan.out
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            source, f"consortium.out {value!r} is an existing file; name a folder for the results."
+        )
+    inputs = [source.resolve()]
+    for cohort in plan.cohorts:
+        for key in ("genotypes", "phenotypes", "covariates", "sumstats"):
+            if getattr(cohort, key) is not None:
+                inputs.append(plan.path(getattr(cohort, key)))
+    for key in ("ld_reference", "known"):
+        if getattr(plan.loci, key) is not None:
+            inputs.append(plan.path(getattr(plan.loci, key)))
+    for path in inputs:
+        if path == out or out in path.parents:
+            raise InputError(
+                source,
+                f"consortium.out {value!r} would hold the input {path.name!r} (the plan or a "
+                'cohort\'s file); give the results a folder of their own, e.g. out = "results".',
+            )
 
 
 def _exists(path: Path, key: str) -> bool:

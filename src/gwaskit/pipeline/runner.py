@@ -6,17 +6,27 @@ folder into place. A task is up to date when its folder holds a manifest whose f
 stage, parameters, gwaskit version, checksums of the input files and of the outputs of the tasks
 it depends on — equals the one it would have now. A kill at any moment therefore leaves either
 the old complete result or none, and a rerun redoes exactly what is missing or changed.
+
+The runner only ever replaces folders it made: a task's folder is ``out/STAGE/KEY`` with ``STAGE``
+and ``KEY`` plain names (no ``/``, no ``..``), and an existing folder there without a manifest is
+refused, never deleted. One run at a time holds ``out/.gwaskit.lock`` (an advisory ``flock``,
+released by the operating system if the holder dies); a second run stops at once naming the
+holder. Manifests record inputs by file name and checksum, never by path.
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +34,14 @@ from typing import Any
 from gwaskit import __version__
 from gwaskit.engine import Engine, LocalEngine
 from gwaskit.errors import ParameterError
+from gwaskit.io.outputs import check_output
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+LOCK = ".gwaskit.lock"
+#: A stage or key: it becomes a folder name under ``out``.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -66,8 +80,11 @@ class Runner:
     (threads here, or workers of a Dask cluster, which must see ``out`` at the same path).
     """
 
-    def __init__(self, out: Path, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self, out: Path, *, engine: Engine | None = None, out_key: str = "the output folder"
+    ) -> None:
         self.out = Path(out).resolve()
+        self.out_key = out_key  # what names ``out`` in messages (a plan key, an option)
         self.engine = engine or LocalEngine(1, progress=False)
         self._checksums: dict[tuple[str, int, int], str] = {}
 
@@ -99,7 +116,23 @@ class Runner:
             if value is not None and value not in stages:
                 raise ParameterError(f"{name} must be one of {', '.join(stages)}, got {value!r}.")
         forced_from = stages.index(start_from) if start_from else len(stages)
+        for task in tasks:
+            _task_folder(self.out, task)
+        check_output(self.out, option=self.out_key, folder=True)
         self.out.mkdir(parents=True, exist_ok=True)
+        with results_lock(self.out):
+            for task in tasks:
+                _check_owned(_task_folder(self.out, task))
+            return self._run(tasks, stages, forced_from, only, dry_run)
+
+    def _run(
+        self,
+        tasks: Sequence[Task],
+        stages: list[str],
+        forced_from: int,
+        only: str | None,
+        dry_run: bool,
+    ) -> list[TaskOutcome]:
         outcomes: list[TaskOutcome] = []
         for stage in stages:
             if only is not None and stage != only:
@@ -131,13 +164,9 @@ class Runner:
             "task": task.id,
             "gwaskit": __version__,
             "params": _jsonable(task.params),
-            "inputs": {self._display(p): self._checksum(p) for p in _expand(task.inputs)},
+            "inputs": _by_name((p.name, self._checksum(p)) for p in _expand(task.inputs)),
             "depends": {d: self._outputs_digest(d) for d in task.depends},
         }
-
-    def _display(self, path: Path) -> str:
-        """A path as recorded in manifests: relative to the output folder, so results move."""
-        return os.path.relpath(path, self.out)
 
     def _up_to_date(self, task: Task, fingerprint: str) -> bool:
         manifest = self._read_manifest(task.id)
@@ -180,7 +209,7 @@ def _execute_job(job: tuple[Path, Task, str, dict[str, Any]]) -> float:
     """
     out, task, fingerprint, record = job
     began = time.perf_counter()
-    final = out / task.id
+    final = _check_owned(_task_folder(out, task))
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = final.with_name(f".{final.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
@@ -194,12 +223,95 @@ def _execute_job(job: tuple[Path, Task, str, dict[str, Any]]) -> float:
         }
         manifest = {**record, "fingerprint": fingerprint, "outputs": outputs}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        # the old result goes first: until the rename, no complete-looking folder exists
-        shutil.rmtree(final, ignore_errors=True)
+        # the old result is moved aside first (atomically: a kill never leaves a half-deleted
+        # folder without its manifest), so until the rename no complete-looking folder exists
+        old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if final.exists():
+            os.replace(final, old)
         os.replace(staging, final)
+        shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return time.perf_counter() - began
+
+
+def _task_folder(out: Path, task: Task) -> Path:
+    """``out/STAGE/KEY``, once ``STAGE`` and ``KEY`` are checked to be plain folder names."""
+    for what, name in (("stage", task.stage), ("key", task.key)):
+        if not _NAME.fullmatch(name) or ".." in name:
+            raise ParameterError(
+                f"task {what} must be letters, digits, '_', '-' or '.' (it names a folder under "
+                f"the results), got {name!r}."
+            )
+    return out / task.stage / task.key
+
+
+def _check_owned(final: Path) -> Path:
+    """``final``, if absent or a folder gwaskit wrote (it has a manifest): one it may replace."""
+    if final.is_symlink() or (final.exists() and not (final / MANIFEST).is_file()):
+        raise ParameterError(
+            f"{final} exists but was not written by gwaskit (it has no {MANIFEST}); gwaskit "
+            "replaces only its own results: move it away or choose another output folder."
+        )
+    return final
+
+
+@contextmanager
+def results_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.gwaskit.lock`` for one run; a second run raises a ParameterError naming
+    the holder (process, host, user, start time). The lock is an advisory ``flock``: the
+    operating system releases it when the holder ends, even on SIGKILL, so no stale lock
+    survives a crash."""
+    import fcntl
+
+    path = out / LOCK
+    handle = open(path, "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise ParameterError(
+                f"results folder {out} is in use by another gwaskit run ({holder}; lock "
+                f"{path}); wait for it to finish or give this plan another out folder."
+            ) from None
+        _write_holder(handle)
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()  # an idle results folder holds an empty lock file
+    finally:
+        handle.close()  # closing the file releases the lock
+
+
+def _write_holder(handle: Any) -> None:
+    handle.seek(0)
+    handle.truncate()
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime())
+    handle.write(f"pid {os.getpid()} on {socket.gethostname()}, user {_user()}, since {started}\n")
+    handle.flush()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def _by_name(pairs: Iterator[tuple[str, str]] | Sequence[tuple[str, str]]) -> dict[str, str]:
+    """``{file name: checksum}``; a name seen again gets `` (2)``, `` (3)``, ..."""
+    record: dict[str, str] = {}
+    for name, checksum in pairs:
+        key, number = name, 1
+        while key in record:
+            number += 1
+            key = f"{name} ({number})"
+        record[key] = checksum
+    return record
 
 
 def _sha256(path: Path) -> str:

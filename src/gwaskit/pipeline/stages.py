@@ -2,7 +2,8 @@
 
 Per cohort with genotypes: ``qc`` (sample and variant QC, filtered fileset) -> ``pca`` (on the
 QC'd cohort) -> ``assoc`` (covariates + PCs). Per cohort: ``sumstats`` (its summary statistics as
-gwaskit Parquet: the association results, or the shared file of a summary-only cohort). Then,
+gwaskit Parquet: the association results, or the shared file of a summary-only cohort) ->
+``share`` (what may leave the site, and its upload bundle: :mod:`gwaskit.pipeline.share`). Then,
 for the discovery cohorts: ``meta`` -> ``loci`` -> ``replicate`` (when replication cohorts exist)
 -> ``annotate`` -> ``report``, which assembles the results folder (docs/results-layout.md) and
 writes ``report.html``.
@@ -35,6 +36,7 @@ from gwaskit.io.tables import write_table
 from gwaskit.loci.ld import lead_r2
 from gwaskit.pipeline.plan import Cohort, Plan
 from gwaskit.pipeline.runner import Task
+from gwaskit.pipeline.share import run_share
 from gwaskit.pipeline.stage_ldsc import ldsc_task
 from gwaskit.qc.sumstats import qc_sumstats
 
@@ -42,17 +44,9 @@ log = logging.getLogger(__name__)
 
 #: The stages in run order; ``--from`` and ``--only`` take these names.
 STAGES = (
-    "qc",
-    "pca",
-    "assoc",
-    "sumstats",
-    "meta",
-    "ldsc",
-    "loci",
-    "replicate",
-    "annotate",
+    "qc", "pca", "assoc", "sumstats", "share", "meta", "ldsc", "loci", "replicate", "annotate",
     "report",
-)
+)  # fmt: skip
 
 
 class StageError(GwaskitError):
@@ -84,6 +78,8 @@ def build_tasks(
         tasks.append(_assoc_task(plan, cohort, out, verbs))
     for cohort in plan.cohorts:
         tasks.append(_sumstats_task(plan, cohort, out))
+    for cohort in plan.cohorts:
+        tasks.append(_share_task(plan, cohort, out))
     discovery = plan.cohorts_with("discovery")
     replication = plan.cohorts_with("replication")
     ld_reference = _ld_reference(plan, out)
@@ -292,6 +288,27 @@ def _sumstats_task(plan: Plan, cohort: Cohort, out: Path) -> Task:
         ),
         params={"role": cohort.role},
         depends=(f"assoc/{cohort.name}",),
+    )
+
+
+def _share_task(plan: Plan, cohort: Cohort, out: Path) -> Task:
+    """The cohort's shareable outputs and upload bundle (:mod:`gwaskit.pipeline.share`)."""
+    genotyped = cohort.genotypes is not None
+    settings = plan.consortium
+    return Task(
+        "share",
+        cohort.name,
+        partial(
+            run_share,
+            out=str(out),
+            cohort=cohort.name,
+            consortium=settings.name,
+            trait=settings.trait,
+            build=settings.build,
+            genotyped=genotyped,
+        ),
+        params={"name": settings.name, "trait": settings.trait},
+        depends=(f"sumstats/{cohort.name}",) + ((f"qc/{cohort.name}",) if genotyped else ()),
     )
 
 

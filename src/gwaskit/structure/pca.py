@@ -240,7 +240,12 @@ def randomized_pca(
             iterations=0,
         )
     rng = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(rng.standard_normal((n, width)))
+    # every dense product, factorisation and eigensolver call runs on one BLAS thread: their
+    # summation order, and so the last bits of the result, would otherwise follow the BLAS
+    # thread count (OpenBLAS splits reductions by thread), and a Dask worker (one thread)
+    # would not write the bytes a local run writes
+    with threadpool_limits(limits=1):
+        q, _ = np.linalg.qr(rng.standard_normal((n, width)))
     basis: list[np.ndarray] = []  # orthonormal blocks spanning the Krylov space
     projections: list[list[np.ndarray]] = []  # X_b^T basis[i] for each block b
     ritz_matrix = np.zeros((0, 0))
@@ -285,10 +290,11 @@ def randomized_pca(
             if np.linalg.norm(y) <= 1e-10 * np.sqrt(ritz[0]):
                 break  # invariant subspace reached
             q, _ = np.linalg.qr(y)
-    values, vectors = np.linalg.eigh(ritz_matrix)
-    order = np.argsort(values)[::-1][:n_pcs]
-    eigvecs = np.hstack(basis) @ vectors[:, order]
-    eigvecs /= np.linalg.norm(eigvecs, axis=0)
+    with threadpool_limits(limits=1):
+        values, vectors = np.linalg.eigh(ritz_matrix)
+        order = np.argsort(values)[::-1][:n_pcs]
+        eigvecs = np.hstack(basis) @ vectors[:, order]
+        eigvecs /= np.linalg.norm(eigvecs, axis=0)
     signs = np.sign(eigvecs[np.argmax(np.abs(eigvecs), axis=0), np.arange(n_pcs)])
     eigvecs *= np.where(signs == 0, 1, signs)
     return PCAResult(
