@@ -21,10 +21,10 @@ import polars as pl
 
 from gwaskit.errors import GwaskitError
 from gwaskit.io import open_genotypes
-from gwaskit.io.ldscore import write_ld_scores
+from gwaskit.io.ldscore import read_ld_scores, write_ld_scores
 from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.tables import write_table
-from gwaskit.ldsc import compute_ld_scores, estimate_h2, rg_matrix
+from gwaskit.ldsc import LdScores, compute_ld_scores, estimate_h2, rg_matrix
 from gwaskit.ldsc.munge import munge_sumstats
 from gwaskit.pipeline.runner import Task
 
@@ -87,6 +87,11 @@ def run_ldsc(
     with open_genotypes(reference, build=build) as source:
         scores = compute_ld_scores(source, window_kb=window_kb, progress=False)
     write_ld_scores(scores.table, scores.m, scores.m_5_50, folder / "scores")
+    # the regression reads the scores back as written (3 decimals, repeated IDs once), as an
+    # ldsc user would: the last bits of the matrix products vary with the BLAS thread count,
+    # the written file does not, so local and Dask runs give the same bytes
+    table, m = read_ld_scores(folder / "scores")
+    scores = LdScores(table, m, m)
     weights = scores.table.select("SNP", pl.col(scores.score_columns[0]))
     munged: dict[str, pl.DataFrame] = {}
     rows = []
