@@ -16,8 +16,6 @@ import io
 import logging
 import zlib
 from collections.abc import Mapping
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,15 @@ import yaml
 
 from gwaskit.errors import InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
+from gwaskit.io.gwas_vcf import read_gwas_vcf
+from gwaskit.io.sumstats_derive import (
+    Z_975,
+    alleles_from_epacts_marker,
+    counts_from_ldsc_header,
+    derive_effects,
+    null_tokens,
+)
+from gwaskit.io.sumstats_layouts import detect_format, format_spec, map_columns
 from gwaskit.io.text import map_distinct
 from gwaskit.stats import LN10, neg_log10_p_from_z
 
@@ -47,53 +54,21 @@ NUMERIC = (
     "n_controls",
     "info",
     "z",
+    "ci_lower",
+    "ci_upper",
+    "chisq",
 )
 _COMPLEMENT = str.maketrans("ACGT", "TGCA")
 _NUMERIC_ALLELES = {"1": "A", "2": "C", "3": "G", "4": "T"}
 
 
-@cache
-def column_table() -> dict[str, Any]:
-    """The header-synonym table shipped with gwaskit (formats and synonyms)."""
-    text = resources.files("gwaskit.data").joinpath("sumstats_columns.yaml").read_text()
-    return yaml.safe_load(text)
-
-
-def detect_format(header: list[str]) -> str:
-    """Name of the format whose signature columns are all in ``header`` (else ``"table"``)."""
-    names = {h.lower() for h in header}
-    for name, spec in column_table()["formats"].items():
-        if all(s.lower() in names for s in spec["signature"]):
-            return name
-    return "table"
-
-
-def map_columns(header: list[str], fmt: str) -> dict[str, str]:
-    """Map each header field to a SumStats column name (or omit it when unknown)."""
-    table = column_table()
-    exact = {k.lower(): v for k, v in table["formats"].get(fmt, {}).get("columns", {}).items()}
-    synonyms = {s.lower(): name for name, syns in table["synonyms"].items() for s in syns}
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
-    for field in header:
-        key = field.lower()
-        target = exact.get(key)
-        if target is None and fmt not in ("plink2",):
-            target = synonyms.get(key) or synonyms.get(key.lstrip("#"))
-        if target is None or target == "ignore" or target in taken:
-            continue
-        mapping[field] = target
-        taken.add(target)
-    return mapping
-
-
 def _head(path: Path, n_lines: int = 200) -> list[str]:
-    """The first lines of a (possibly gzipped) text file."""
+    """The first lines of a (possibly gzipped) text file, a UTF-8 byte-order mark removed."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
     opener = gzip.open if magic == b"\x1f\x8b" else open
     try:
-        with opener(path, "rt") as fh:
+        with opener(path, "rt", encoding="utf-8-sig") as fh:
             return [line.rstrip("\r\n") for _, line in zip(range(n_lines), fh, strict=False)]
     except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
         raise InputError(path, f"is not a readable text table ({exc}).") from None
@@ -264,30 +239,68 @@ def read_sumstats_file(
     if not path.is_file():
         raise InputError(path, "file not found.")
     head = _head(path, 1)
+    if head and head[0].startswith("##fileformat=VCF"):
+        return _read_vcf(path, n=n, build=build)
     header = _split_header(head[0] if head else "")
     fmt = detect_format(header) if columns is None else "mapping"
-    mapping = dict(columns) if columns is not None else map_columns(header, fmt)
+    spec = format_spec(fmt)
+    mapping = dict(columns) if columns is not None else map_columns(header, fmt, path=str(path))
     unknown = [c for c in mapping if c not in header]
     if unknown:
         raise InputError(path, f"column(s) {', '.join(map(repr, unknown))} not in the header.")
+    filters = {k: v for k, v in spec.get("filter", {}).items() if k in header}
+    harmonised = spec.get("require_harmonised")
     extra = [c for c in ("A1", "REF", "ALT", "OMITTED", "TEST") if c in header]
-    keep = list(dict.fromkeys([*mapping, *extra]))
+    keep = list(dict.fromkeys([*mapping, *extra, *filters, *([harmonised] if harmonised else [])]))
     raw = _read_raw(path, {src: dst for src, dst in mapping.items() if dst in NUMERIC}, keep)
     lost = [c for c in mapping if c not in raw.columns]
     if lost:
         raise InputError(path, f"cannot read column(s) {', '.join(map(repr, lost))}.", line=1)
-    table = raw.select([pl.col(src).alias(dst) for src, dst in mapping.items()])
+    raw = raw.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
+    table = raw.select(["_line", *[pl.col(src).alias(dst) for src, dst in mapping.items()]])
+    table = null_tokens(table, spec.get("missing", []))
     if fmt == "plink2":
         table = _plink2_other_allele(raw, table)
     metadata = _sidecar(path)
-    if fmt == "regenie" and "TEST" in header:
-        keep = raw["TEST"] == "ADD"
-        table = table.filter(keep)
-    table = _check_and_type(table, path, fmt)
+    not_read: dict[str, int] = {}
+    for field, value in filters.items():
+        chosen = (raw[field] == value).fill_null(False)
+        not_read[f"{field} is not {value}"] = int((~chosen).sum())
+        table, raw = table.filter(chosen), raw.filter(chosen)
+    if harmonised:
+        ok = raw[harmonised].is_not_null()
+        not_read["not harmonised"] = int((~ok).sum())
+        table = table.filter(ok)
+    if "epacts_marker_id" in spec.get("derive", []):
+        table = alleles_from_epacts_marker(table, path, table["_line"])
+    if fmt in ("table", "mapping"):
+        for name, value in counts_from_ldsc_header(header).items():
+            if name not in table.columns:
+                table = table.with_columns(pl.lit(value).alias(name))
+    not_read = {k: v for k, v in not_read.items() if v}
+    for reason, count in not_read.items():
+        log.info("%s: %d rows not read (%s)", path, count, reason)
+    table = _check_and_type(table, path, fmt, header)
     if n is not None and "n" not in table.columns:
         table = table.with_columns(pl.lit(float(n)).alias("n"))
     declared = build or metadata.get("genome_assembly")
     meta = {"format": fmt, "source": str(path), "genome_assembly": declared}
+    if not_read:
+        meta["rows_not_read"] = not_read
+    return table, meta
+
+
+def _read_vcf(path: Path, *, n: float | None, build: str | None) -> tuple[pl.DataFrame, dict]:
+    """A GWAS-VCF through :func:`gwaskit.io.gwas_vcf.read_gwas_vcf`, then typed and checked as
+    any other format."""
+    raw, facts = read_gwas_vcf(path)
+    table = _check_and_type(raw, path, "gwas-vcf")
+    if n is not None and "n" not in table.columns:
+        table = table.with_columns(pl.lit(float(n)).alias("n"))
+    meta: dict[str, Any] = {"format": "gwas-vcf", "source": str(path), "genome_assembly": build}
+    meta["study"] = facts["study"]
+    if facts["duplicate_records"]:
+        meta["rows_not_read"] = {"record repeated verbatim": facts["duplicate_records"]}
     return table, meta
 
 
@@ -335,19 +348,38 @@ def _first_bad(values: pl.Series, cast: pl.Series) -> int | None:
     return int(bad.arg_true()[0])
 
 
-def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
+def _check_and_type(
+    table: pl.DataFrame, path: Path, fmt: str, header: list[str] | None = None
+) -> pl.DataFrame:
+    spec = format_spec(fmt)
+    lines = table["_line"] if "_line" in table.columns else None
+    table = table.drop("_line") if lines is not None else table
+
+    def at(row: int) -> int:
+        """The file line of a table row (rows may have been filtered)."""
+        return int(lines[row]) if lines is not None else row + 2
+
+    found = f"read as {fmt} format, header found: {' '.join(header or table.columns)!r}"
     has = set(table.columns)
+    if "other_allele" not in has and spec.get("other_allele") == "absent":
+        log.warning("%s: no other-allele column (%s writes only A1); left empty", path, fmt)
+        table = table.with_columns(pl.lit(None, pl.String).alias("other_allele"))
+        has.add("other_allele")
     for allele in ("effect_allele", "other_allele"):
         if allele not in has:
-            raise InputError(path, f"no {allele} column found ({fmt} format).", column=allele)
+            raise InputError(path, f"no {allele} column found ({found}).", column=allele)
     if "variant_id" not in has and not {"chromosome", "base_pair_location"} <= has:
         raise InputError(
-            path, "needs either chromosome and position columns or a variant id column."
+            path,
+            f"needs either chromosome and position columns or a variant id column ({found}).",
         )
-    if not ({"beta", "standard_error"} <= has or {"odds_ratio", "standard_error"} <= has) and not (
-        has & {"p_value", "neg_log_10_p_value", "z"}
-    ):
-        raise InputError(path, "needs beta (or OR) and its standard error, or a p-value or z.")
+    effect = ({"beta", "odds_ratio"} & has) and (
+        {"standard_error", "z", "chisq"} & has or {"ci_lower", "ci_upper"} <= has
+    )
+    if not effect and not (has & {"p_value", "neg_log_10_p_value", "z"}):
+        raise InputError(
+            path, f"needs beta (or OR) and its standard error, or a p-value or z ({found})."
+        )
     out = []
     for name in table.columns:
         col = table[name]
@@ -361,7 +393,7 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
                 raise InputError(
                     path,
                     f"expected a number, found {text[bad]!r}.",
-                    line=bad + 2,
+                    line=at(bad),
                     column=name,
                 )
             col = numeric.alias(name)
@@ -371,11 +403,14 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
     ea = map_distinct(table["effect_allele"], lambda s: s.str.strip_chars().str.to_uppercase())
     oa = map_distinct(table["other_allele"], lambda s: s.str.strip_chars().str.to_uppercase())
     for name, col in (("effect_allele", ea), ("other_allele", oa)):
+        if name == "other_allele" and spec.get("other_allele") == "absent":
+            continue
         if col.null_count():
             bad = int(col.is_null().arg_true()[0])
-            raise InputError(path, "allele is missing.", line=bad + 2, column=name)
+            raise InputError(path, "allele is missing.", line=at(bad), column=name)
     codes = list(_NUMERIC_ALLELES)
-    if ea.unique().is_in(codes).all() and oa.unique().is_in(codes).all():
+    numeric_codes = spec.get("numeric_alleles", fmt in ("table", "mapping"))
+    if numeric_codes and ea.unique().is_in(codes).all() and oa.unique().is_in(codes).all():
         ea, oa = ea.replace(_NUMERIC_ALLELES), oa.replace(_NUMERIC_ALLELES)
     if "strand" in table.columns:
         minus = (table["strand"] == "-").fill_null(False)
@@ -400,7 +435,7 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
             raise InputError(
                 path,
                 f"expected a whole-number position, found {pos[bad]!r}.",
-                line=bad + 2,
+                line=at(bad),
                 column="base_pair_location",
             )
         table = table.with_columns(pl.col("base_pair_location").cast(pl.Int64, strict=False))
@@ -411,7 +446,8 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
         table = table.with_columns(
             pl.when(vid.str.starts_with("rs")).then(vid).otherwise(None).alias("rsid")
         )
-    return _fill_p(table)
+    table = derive_effects(table, ci_z=float(spec.get("ci_z", Z_975)))
+    return _fill_p(table.drop("chisq") if "chisq" in table.columns else table)
 
 
 def _complement(s: pl.Series) -> pl.Series:
