@@ -16,8 +16,10 @@ vectorised over variants (no Python loop per row):
 The standard error from a 95 % CI of an odds ratio is
 ``SE = (ln U - ln L) / (2 z_0.975)`` with ``z_0.975 = Phi^-1(0.975) = 1.959963984540054``:
 the Wald interval ``exp(beta +- z SE)`` inverted. GWAMA (Magi & Morris 2010,
-doi:10.1186/1471-2105-11-288) reads its binary-trait inputs with ``z = 1.96`` exactly; its
-format entry says so (``ci_z``), which reproduces GWAMA's own meta-analysis to its printed digits.
+doi:10.1186/1471-2105-11-288) reads its binary-trait inputs as ``SE = (ln OR - ln OR_95L) /
+1.96`` (the lower half-interval, ``z = 1.96`` exactly; found by running GWAMA on intervals that
+are not symmetric about ln OR); its format entry says so (``ci_z``, ``ci_width``), which
+reproduces GWAMA's own meta-analysis to its printed digits.
 """
 
 from __future__ import annotations
@@ -95,13 +97,16 @@ def _col(table: pl.DataFrame, name: str) -> np.ndarray | None:
     return table[name].cast(pl.Float64).to_numpy().astype(np.float64, copy=True)
 
 
-def derive_effects(table: pl.DataFrame, *, ci_z: float = Z_975) -> pl.DataFrame:
+def derive_effects(
+    table: pl.DataFrame, *, ci_z: float = Z_975, ci_width: str = "full"
+) -> pl.DataFrame:
     """Fill beta, standard error, z and n from what the file gave, row by row.
 
     - ``beta = ln(odds_ratio)`` where beta is missing (an odds ratio <= 0 gives NaN);
     - ``standard_error = (ln ci_upper - ln ci_lower) / (2 ci_z)`` where it is missing and
-      the beta came from the odds ratio (the interval is then the odds ratio's); ``ci_z`` is
-      Phi^-1(0.975) unless the format rounds it (GWAMA divides by 2 x 1.96 = 3.92);
+      the row has an odds ratio (the interval is then the odds ratio's); ``ci_z`` is
+      Phi^-1(0.975) unless the format's tool rounds it. With ``ci_width="lower"`` the lower
+      half-interval is used instead, ``(ln OR - ln ci_lower) / ci_z``: GWAMA's reading;
     - ``z = sign(beta) sqrt(chisq)`` where z is missing (a 1-df allelic chi-square);
     - ``standard_error = beta / z`` where it is still missing and ``z != 0`` (PLINK 1's STAT);
     - ``n = n_cases + n_controls`` where n is missing.
@@ -112,22 +117,25 @@ def derive_effects(table: pl.DataFrame, *, ci_z: float = Z_975) -> pl.DataFrame:
     se = _col(table, "standard_error")
     orr = _col(table, "odds_ratio")
     out: dict[str, np.ndarray] = {}
-    from_or = np.zeros(n_rows, dtype=bool)
+    has_or = np.zeros(n_rows, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         if orr is not None:
             ln_or = np.where(orr > 0, np.log(orr), np.nan)
             if beta is None:
                 beta = np.full(n_rows, np.nan)
-            from_or = np.isnan(beta) & ~np.isnan(orr)
-            beta = np.where(from_or, ln_or, beta)
+            has_or = ~np.isnan(orr)
+            beta = np.where(np.isnan(beta) & has_or, ln_or, beta)
             out["beta"] = beta
         lower, upper = _col(table, "ci_lower"), _col(table, "ci_upper")
         if lower is not None and upper is not None and beta is not None:
             if se is None:
                 se = np.full(n_rows, np.nan)
             ok = (lower > 0) & (upper > lower)
-            from_ci = (np.log(upper) - np.log(lower)) / (2.0 * ci_z)
-            use = np.isnan(se) & from_or & ok
+            if ci_width == "lower":
+                from_ci = (np.log(orr) - np.log(lower)) / ci_z if orr is not None else lower
+            else:
+                from_ci = (np.log(upper) - np.log(lower)) / (2.0 * ci_z)
+            use = np.isnan(se) & has_or & ok
             if use.any():
                 se = np.where(use, from_ci, se)
                 out["standard_error"] = se

@@ -446,7 +446,8 @@ def _check_and_type(
         table = table.with_columns(
             pl.when(vid.str.starts_with("rs")).then(vid).otherwise(None).alias("rsid")
         )
-    table = derive_effects(table, ci_z=float(spec.get("ci_z", Z_975)))
+    ci_z, ci_width = float(spec.get("ci_z", Z_975)), spec.get("ci_width", "full")
+    table = derive_effects(table, ci_z=ci_z, ci_width=ci_width)
     return _fill_p(table.drop("chisq") if "chisq" in table.columns else table)
 
 
