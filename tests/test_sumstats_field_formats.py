@@ -22,7 +22,12 @@ import pytest
 from gwaskit.errors import InputError
 from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.sumstats_derive import Z_975
-from gwaskit.io.sumstats_layouts import detect_format, map_columns
+from gwaskit.io.sumstats_layouts import (
+    FORMATS_PAGE,
+    detect_format,
+    formats_reference,
+    map_columns,
+)
 
 FF, FX = "field_formats", "field_formats_extra"
 
@@ -660,3 +665,10 @@ def test_map_columns__formatbook_checklist(shared_data: Path, name: str) -> None
     got = {f: mapping.get(f) for f in wanted}
     assert got == wanted
     assert len(wanted) >= 3
+
+
+def test_formats_reference__page_in_sync() -> None:
+    """docs/sumstats-formats.md is the layout table rendered (``scripts/make_docs.py``)."""
+    page = Path(__file__).resolve().parents[1] / FORMATS_PAGE
+    assert page.read_text() == formats_reference()
+    assert formats_reference().count("\n## `") == 22  # one section per layout
