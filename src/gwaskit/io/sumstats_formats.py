@@ -280,7 +280,8 @@ def read_sumstats_file(
     not_read = {k: v for k, v in not_read.items() if v}
     for reason, count in not_read.items():
         log.info("%s: %d rows not read (%s)", path, count, reason)
-    table = _check_and_type(table, path, fmt, header)
+    sources = {dst: src for src, dst in mapping.items()}
+    table = _check_and_type(table, path, fmt, header, sources)
     if n is not None and "n" not in table.columns:
         table = table.with_columns(pl.lit(float(n)).alias("n"))
     declared = build or metadata.get("genome_assembly")
@@ -349,7 +350,11 @@ def _first_bad(values: pl.Series, cast: pl.Series) -> int | None:
 
 
 def _check_and_type(
-    table: pl.DataFrame, path: Path, fmt: str, header: list[str] | None = None
+    table: pl.DataFrame,
+    path: Path,
+    fmt: str,
+    header: list[str] | None = None,
+    sources: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     spec = format_spec(fmt)
     lines = table["_line"] if "_line" in table.columns else None
@@ -390,9 +395,11 @@ def _check_and_type(
             numeric = text.cast(pl.Float64, strict=False)
             bad = _first_bad(text, numeric)
             if bad is not None:
+                src = (sources or {}).get(name, name)
+                where = f" in the file's column {src!r}" if src != name else ""
                 raise InputError(
                     path,
-                    f"expected a number, found {text[bad]!r}.",
+                    f"expected a number{where}, found {text[bad]!r}.",
                     line=at(bad),
                     column=name,
                 )
