@@ -9,6 +9,8 @@ vectorised over variants (no Python loop per row):
   the other (REF) and effect (ALT) alleles;
 - :func:`counts_from_ldsc_header`: LDSC munge's ``FRQ_A_<cases>`` / ``FRQ_U_<controls>`` header
   names give the sample sizes;
+- :func:`plink2_other_allele`: PLINK 2's other allele, whichever of REF/ALT is not A1;
+- :func:`fill_p_values`: ``neg_log_10_p_value`` (log space) and ``p_value`` from what was given;
 - :func:`derive_effects`: beta from an odds ratio, its standard error from the odds ratio's
   95 % confidence interval, ``z`` from a 1-df chi-square, the standard error from beta and z,
   ``n`` from cases and controls.
@@ -31,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import InputError
+from gwaskit.stats import LN10, neg_log10_p_from_z
 
 #: Phi^-1(0.975): half-width of a 95 % Wald interval in standard errors.
 Z_975 = 1.959963984540054
@@ -159,3 +162,44 @@ def derive_effects(
     if not out:
         return table
     return table.with_columns(pl.Series(k, v, dtype=pl.Float64) for k, v in out.items())
+
+
+def plink2_other_allele(raw: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+    """PLINK 2 reports REF and ALT; the other allele is whichever of them is not A1."""
+    a1 = raw["A1"]
+    other = pl.select(
+        pl.when(a1 == raw["ALT"]).then(raw["REF"]).otherwise(raw["ALT"]).alias("other_allele")
+    )["other_allele"]
+    if "OMITTED" in raw.columns:
+        other = raw["OMITTED"].alias("other_allele")
+    return table.with_columns(other)
+
+
+def fill_p_values(table: pl.DataFrame) -> pl.DataFrame:
+    """Fill ``neg_log_10_p_value`` (log space) and ``p_value`` from whatever the file gave."""
+    n = table.height
+    nlp = (
+        table["neg_log_10_p_value"].to_numpy().astype(np.float64)
+        if "neg_log_10_p_value" in table.columns
+        else np.full(n, np.nan)
+    )
+    z_known = np.full(n, np.nan)
+    if "beta" in table.columns and "standard_error" in table.columns:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z_known = table["beta"].to_numpy() / table["standard_error"].to_numpy()
+    elif "z" in table.columns:
+        z_known = table["z"].to_numpy().astype(np.float64)
+    if "p_value" in table.columns:
+        p = table["p_value"].to_numpy().astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            from_p = np.where((p > 0) & (p <= 1), -np.log10(p), np.nan)
+        # p underflowed to 0: the z statistic still knows how small it is
+        from_p = np.where((p == 0) & np.isfinite(z_known), neg_log10_p_from_z(z_known), from_p)
+        nlp = np.where(np.isnan(nlp), from_p, nlp)
+    nlp = np.where(np.isnan(nlp) & np.isfinite(z_known), neg_log10_p_from_z(z_known), nlp)
+    with np.errstate(over="ignore"):
+        p_out = np.exp(-nlp * LN10)
+    if "p_value" in table.columns:
+        p_in = table["p_value"].to_numpy().astype(np.float64)
+        p_out = np.where(np.isnan(p_in), p_out, p_in)
+    return table.with_columns(pl.Series("neg_log_10_p_value", nlp), pl.Series("p_value", p_out))

