@@ -111,7 +111,8 @@ def derive_effects(
       Phi^-1(0.975) unless the format's tool rounds it. With ``ci_width="lower"`` the lower
       half-interval is used instead, ``(ln OR - ln ci_lower) / ci_z``: GWAMA's reading;
     - ``z = sign(beta) sqrt(chisq)`` where z is missing (a 1-df allelic chi-square);
-    - ``standard_error = beta / z`` where it is still missing and ``z != 0`` (PLINK 1's STAT);
+    - ``standard_error = beta / z`` where it is still missing and ``z != 0``, ``beta != 0``
+      (PLINK 1's STAT);
     - ``n = n_cases + n_controls`` where n is missing.
     Columns used only for these (``ci_lower``, ``ci_upper``, ``chisq``) are kept as given.
     """
@@ -151,7 +152,8 @@ def derive_effects(
         if z is not None and beta is not None:
             if se is None:
                 se = np.full(n_rows, np.nan)
-            use = np.isnan(se) & np.isfinite(z) & (z != 0) & np.isfinite(beta)
+            # beta 0 (an OR printed as 1) with z != 0 says nothing of the SE: left missing
+            use = np.isnan(se) & np.isfinite(z) & (z != 0) & np.isfinite(beta) & (beta != 0)
             if use.any():
                 out["standard_error"] = np.where(use, beta / z, se)
     n = _col(table, "n")
