@@ -504,6 +504,59 @@ CASES = [
 ]
 
 
+#: Outputs of the meta-analysis tools, from the vendored METAL and GWAMA examples.
+CASES += [
+    (
+        "metal_glucose_example/expected/test_01/METAANALYSIS1.TBL",  # SCHEME SAMPLESIZE
+        "metal-output",
+        2495,
+        [
+            (
+                {"variant_id": "rs217377"},
+                {
+                    "effect_allele": "T",
+                    "other_allele": "C",
+                    "n": 6806.0,
+                    "z": 1.121,
+                    "p_value": 0.2625,
+                },
+            )
+        ],
+    ),
+    (
+        "metal_glucose_example/expected/test_05/METAANALYSIS1.TBL",  # SCHEME STDERR
+        "metal-output",
+        2495,
+        [
+            (
+                {"variant_id": "rs217377"},
+                {"beta": 0.0121, "standard_error": 0.0147, "p_value": 0.4101},
+            )
+        ],
+    ),
+    (
+        "gwama_example/fixed.out",
+        "gwama-output",
+        12,
+        [
+            (
+                {"variant_id": "rs12565286"},
+                {
+                    "effect_allele": "G",
+                    "other_allele": "C",
+                    "beta": -0.008286,
+                    "standard_error": 0.234417,
+                    "z": -0.035346,
+                    "p_value": 0.971791,
+                    "effect_allele_frequency": None,  # GWAMA's -9
+                    "n": None,
+                },
+            )
+        ],
+    ),
+]
+
+
 @pytest.mark.parametrize(("name", "fmt", "rows", "checks"), CASES, ids=[c[0] for c in CASES])
 def test_read_sumstats__field_file(shared_data: Path, name, fmt, rows, checks) -> None:
     table, meta = read_sumstats(shared_data / name)

@@ -44,17 +44,25 @@ _FRQ_U = re.compile(r"^FRQ_U_([0-9]+)$", re.IGNORECASE)
 
 
 def null_tokens(table: pl.DataFrame, tokens: list[str]) -> pl.DataFrame:
-    """Text cells equal to one of ``tokens`` (after trimming blanks) set to null."""
+    """Cells equal to one of ``tokens`` set to null: text cells after trimming blanks, and
+    numeric cells (columns parsed already) equal to a token that is a number (``-9``)."""
     if not tokens:
         return table
-    fixed = [
-        pl.when(pl.col(name).str.strip_chars().is_in(tokens))
-        .then(None)
-        .otherwise(pl.col(name))
-        .alias(name)
-        for name, dtype in table.schema.items()
-        if dtype == pl.String
-    ]
+    numbers = []
+    for token in tokens:
+        try:
+            numbers.append(float(token))
+        except ValueError:
+            pass
+    fixed = []
+    for name, dtype in table.schema.items():
+        if dtype == pl.String:
+            missing = pl.col(name).str.strip_chars().is_in(tokens)
+        elif dtype == pl.Float64 and numbers:  # read as numbers already (GWAMA's -9)
+            missing = pl.col(name).is_in(numbers)
+        else:
+            continue
+        fixed.append(pl.when(missing).then(None).otherwise(pl.col(name)).alias(name))
     return table.with_columns(fixed) if fixed else table
 
 
