@@ -48,12 +48,7 @@ def null_tokens(table: pl.DataFrame, tokens: list[str]) -> pl.DataFrame:
     numeric cells (columns parsed already) equal to a token that is a number (``-9``)."""
     if not tokens:
         return table
-    numbers = []
-    for token in tokens:
-        try:
-            numbers.append(float(token))
-        except ValueError:
-            pass
+    numbers = [float(t) for t in tokens if re.fullmatch(r"[-+]?[0-9]+(\.[0-9]*)?", t)]
     fixed = []
     for name, dtype in table.schema.items():
         if dtype == pl.String:
