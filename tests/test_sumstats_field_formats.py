@@ -725,3 +725,30 @@ def test_formats_reference__page_in_sync() -> None:
     page = Path(__file__).resolve().parents[1] / FORMATS_PAGE
     assert page.read_text() == formats_reference()
     assert formats_reference().count("\n## `") == 22  # one section per layout
+
+
+def test_read_sumstats__snptest_comment_lines(tmp_path: Path) -> None:
+    """SNPTEST v2 writes '#' comment lines before its header and after its rows; the effect
+    allele is alleleB. Error lines are the file's own."""
+    head = (
+        '# Analysis: "example"\n#\n# Command-line arguments:\n#   -frequentist 1\n'
+        "alternate_ids rsid chromosome position alleleA alleleB index all_total "
+        "frequentist_add_pvalue frequentist_add_beta_1 frequentist_add_se_1\n"
+    )
+    rows = (
+        "SNP1 rs1 01 1000 A G 1 500 0.0134 0.21 0.085\nSNP2 rs2 01 2000 C T 2 500 0.5 -0.03 0.045\n"
+    )
+    path = tmp_path / "out.snptest"
+    path.write_text(head + rows + "# Completed successfully.\n")
+    table, meta = read_sumstats(path)
+    assert (meta["format"], table.height, meta["source"]) == ("snptest", 2, str(path))
+    _close(
+        _row(table, variant_id="rs1"),
+        {"effect_allele": "G", "other_allele": "A", "beta": 0.21, "standard_error": 0.085,
+         "p_value": 0.0134, "n": 500.0},
+    )  # fmt: skip
+    path.write_text(head + rows.replace("0.045", "x") + "# Completed successfully.\n")
+    with pytest.raises(InputError) as err:
+        read_sumstats(path)
+    assert (err.value.line, err.value.path) == (7, str(path))
+    assert "'frequentist_add_se_1'" in err.value.detail

