@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from conftest import run_tool
 from gwaskit.errors import InputError
 from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.sumstats_derive import Z_975
@@ -752,3 +753,25 @@ def test_read_sumstats__snptest_comment_lines(tmp_path: Path) -> None:
         read_sumstats(path)
     assert (err.value.line, err.value.path) == (7, str(path))
     assert "'frequentist_add_se_1'" in err.value.detail
+
+
+@pytest.mark.plink2
+def test_read_sumstats__plink2_glm_covariate_rows(tmp_path: Path, plink2: str) -> None:
+    """plink2 --glm with a covariate (and without hide-covar) writes a row per covariate: only
+    the ADD rows are the variant's result; the others are counted. Run here on plink2's dummy
+    data; beta = ln OR and SE = LOG(OR)_SE of the ADD rows, to 1e-12."""
+    run_tool([plink2, "--dummy", "200", "30", "acgt", "--out", "d", "--seed", "1"], cwd=tmp_path)
+    ids = [x.split()[0] for x in (tmp_path / "d.psam").read_text().splitlines()[1:]]
+    rng = np.random.default_rng(1)
+    covar = "".join(f"{i}\t{v:.4f}\n" for i, v in zip(ids, rng.normal(size=len(ids)), strict=True))
+    (tmp_path / "c.txt").write_text("#IID\tC1\n" + covar)
+    run_tool([plink2, "--pfile", "d", "--covar", "c.txt", "--glm", "--out", "r"], cwd=tmp_path)
+    (path,) = tmp_path.glob("r.PHENO1.glm.*")
+    raw = pl.read_csv(path, separator="\t", null_values=["."]).filter(pl.col("TEST") == "ADD")
+    table, meta = read_sumstats(path)
+    assert (meta["format"], table.height, raw.height) == ("plink2", 30, 30)
+    assert meta["rows_not_read"] == {"TEST is not ADD": 30}
+    assert table["variant_id"].to_list() == raw["ID"].to_list()
+    np.testing.assert_allclose(table["beta"], np.log(raw["OR"].to_numpy()), rtol=1e-12)
+    np.testing.assert_allclose(table["standard_error"], raw["LOG(OR)_SE"], rtol=1e-12)
+    np.testing.assert_allclose(table["p_value"], raw["P"], rtol=1e-12)
