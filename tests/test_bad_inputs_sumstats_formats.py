@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gwaskit.errors import InputError
+from gwaskit.io.sumstats import read_sumstats
 from test_bad_inputs import Case, _check_message, invoke, write_ssf
 
 CASES: list[Case] = []
@@ -123,3 +125,14 @@ def test_cli__bad_sumstats_layout_one_line_exit_2_nothing_written(case: Case, tm
 
 def test_corpus__sumstats_layout_cases() -> None:
     assert len(CASES) == 8
+
+
+def test_read_sumstats__explicit_mapping_two_columns_one_field(tmp_path: Path) -> None:
+    path = tmp_path / "x.tsv"
+    path.write_text("SNP\tID\tA1\tA2\tP\nrs1\trs1\tA\tG\t0.5\n")
+    columns = {"SNP": "variant_id", "ID": "variant_id", "A1": "effect_allele",
+               "A2": "other_allele", "P": "p_value"}  # fmt: skip
+    with pytest.raises(InputError, match="gives variant_id from 'SNP' and 'ID'; map one"):
+        read_sumstats(path, columns=columns)
+    table, _ = read_sumstats(path, columns={**columns, "ID": "ignore"})
+    assert table["variant_id"].to_list() == ["rs1"]

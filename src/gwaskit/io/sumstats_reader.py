@@ -83,6 +83,16 @@ def read_sumstats_file(
     fmt = detect_format(header) if columns is None else "mapping"
     spec = format_spec(fmt)
     mapping = dict(columns) if columns is not None else map_columns(header, fmt, path=str(path))
+    if columns is not None:
+        targets = [t for t in mapping.values() if t != "ignore"]
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            both = [f"{src!r}" for src, dst in mapping.items() if dst == twice[0]]
+            raise InputError(
+                path,
+                f"the column mapping gives {twice[0]} from {' and '.join(both)}; map one.",
+            )
+        mapping = {src: dst for src, dst in mapping.items() if dst != "ignore"}
     unknown = [c for c in mapping if c not in header]
     if unknown:
         raise InputError(path, f"column(s) {', '.join(map(repr, unknown))} not in the header.")
@@ -117,7 +127,8 @@ def read_sumstats_file(
                 table = table.with_columns(pl.lit(value).alias(name))
     not_read = {k: v for k, v in not_read.items() if v}
     for reason, count in not_read.items():
-        log.info("%s: %d rows not read (%s)", path, count, reason)
+        level = logging.INFO if reason.startswith("TEST") else logging.WARNING
+        log.log(level, "%s: %d rows not read (%s)", path, count, reason)
     sources = {dst: src for src, dst in mapping.items()}
     table = _check_and_type(table, path, fmt, header, sources)
     if n is not None and "n" not in table.columns:
