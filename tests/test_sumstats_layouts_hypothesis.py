@@ -1,4 +1,4 @@
-"""Property tests of the layout readers: any table written in a tool's layout (its header,
+"""Property tests of the layout readers (11 layouts): any table written in a tool's layout (its header,
 separator, effect allele and p scale as the tool's documentation gives them) reads back to the
 values written, row for row; junk in a value is an InputError naming its line, never a crash.
 
@@ -128,8 +128,28 @@ def epacts(recs):
     return "epacts", "\n".join("\t".join(x) for x in rows) + "\n", {"no_eaf": True}
 
 
+def finngen(recs):
+    rows = [["#chrom", "pos", "ref", "alt", "rsids", "nearest_genes", "pval", "mlogp", "beta",
+             "sebeta", "af_alt"]]  # fmt: skip
+    for r in recs:
+        rows.append([r.chrom, str(r.pos), r.oa, r.ea, "", "", _r(r.p), _r(-math.log10(r.p)),
+                     _r(r.beta), _r(r.se), _r(r.eaf)])  # fmt: skip
+    return "finngen", "\n".join("\t".join(x) for x in rows) + "\n", {}
+
+
+def gwas_vcf(recs):
+    lines = ["##fileformat=VCFv4.2", '##SAMPLE=<ID=S1,TotalCases=10,TotalControls=20>',
+             "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT",
+                        "S1"])]  # fmt: skip
+    for i, r in enumerate(recs):
+        sample = ":".join([_r(r.beta), _r(r.se), _r(-math.log10(r.p)), _r(r.eaf), str(r.n)])
+        lines.append("\t".join([r.chrom, str(r.pos), f"rs{i}", r.oa, r.ea, ".", "PASS", ".",
+                                "ES:SE:LP:AF:SS", sample]))  # fmt: skip
+    return "gwas-vcf", "\n".join(lines) + "\n", {"p": 1e-9}
+
+
 LAYOUTS = [regenie, saige, plink1_logistic, bolt, gcta_mlma, fastgwa, snptest, gwama_binary,
-           epacts]  # fmt: skip
+           epacts, finngen, gwas_vcf]  # fmt: skip
 
 _PAIRS = [("A", "G"), ("G", "A"), ("C", "T"), ("T", "C"), ("A", "C"), ("AT", "A"), ("G", "GCC")]
 
