@@ -399,7 +399,8 @@ CASES = [
                     "rsid": "rs12562034",
                     "odds_ratio": 1.064,  # the last column of a CRLF line, read without "\r"
                 },
-            )
+            ),
+            ({"base_pair_location": 1087683}, {"chromosome": "MT"}),  # GWAS-SSF's 25 is MT
         ],
     ),
     (

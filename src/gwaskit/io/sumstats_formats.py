@@ -297,7 +297,10 @@ def _check_and_type(
             beta = np.where(orr > 0, np.log(orr), np.nan)
         table = table.with_columns(pl.Series("beta", beta))
     if "chromosome" in table.columns:
-        table = table.with_columns(normalise_chromosomes(table["chromosome"]))
+        chrom = table["chromosome"]
+        if spec.get("chromosome_codes"):  # the format's own numeric codes (GWAS-SSF 25 = MT)
+            chrom = chrom.str.strip_chars().replace(spec["chromosome_codes"])
+        table = table.with_columns(normalise_chromosomes(chrom))
     else:
         table = table.with_columns(pl.lit(None, pl.String).alias("chromosome"))
     if "base_pair_location" in table.columns:

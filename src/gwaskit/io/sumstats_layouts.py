@@ -141,6 +141,9 @@ def formats_reference() -> str:
         if spec.get("missing"):
             tokens = ", ".join(f"`{t}`" for t in spec["missing"])
             notes.append(f"Also read as missing: {tokens}.")
+        if spec.get("chromosome_codes"):
+            codes = ", ".join(f"{k} = {v}" for k, v in spec["chromosome_codes"].items())
+            notes.append(f"Numeric chromosome codes: {codes}.")
         if spec.get("numeric_alleles"):
             notes.append("Alleles coded 1/2/3/4 (and nothing else) are read as A/C/G/T.")
         for k, v in spec.get("prefer", {}).items():
