@@ -136,3 +136,10 @@ def test_read_sumstats__explicit_mapping_two_columns_one_field(tmp_path: Path) -
         read_sumstats(path, columns=columns)
     table, _ = read_sumstats(path, columns={**columns, "ID": "ignore"})
     assert table["variant_id"].to_list() == ["rs1"]
+
+
+def test_read_sumstats__only_comment_lines(tmp_path: Path) -> None:
+    path = tmp_path / "x.snptest"
+    path.write_text("# Analysis: x\n#\n# Completed successfully.\n")
+    with pytest.raises(InputError, match="holds only comment lines"):
+        read_sumstats(path)

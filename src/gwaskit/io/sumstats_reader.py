@@ -152,9 +152,9 @@ def _read_commented(
     them; errors name the file's own line numbers."""
     text = _head(path, n_lines=-1)
     lead = next((i for i, line in enumerate(text) if not _COMMENT.match(line)), len(text))
-    kept = [text[lead], *[line for line in text[lead + 1 :] if not _COMMENT.match(line)]]
     if lead == len(text):
         raise InputError(path, "holds only comment lines; expected a header and rows.")
+    kept = [text[lead], *[line for line in text[lead + 1 :] if not _COMMENT.match(line)]]
     with tempfile.TemporaryDirectory() as folder:
         clean = Path(folder) / path.name.removesuffix(".gz")
         clean.write_text("\n".join(kept) + "\n")
