@@ -805,3 +805,17 @@ def test_read_sumstats__plink2_glm_covariate_rows(tmp_path: Path, plink2: str) -
     np.testing.assert_allclose(table["beta"], np.log(raw["OR"].to_numpy()), rtol=1e-12)
     np.testing.assert_allclose(table["standard_error"], raw["LOG(OR)_SE"], rtol=1e-12)
     np.testing.assert_allclose(table["p_value"], raw["P"], rtol=1e-12)
+
+
+def test_read_sumstats__plink_like_table_keeps_other_columns(tmp_path: Path) -> None:
+    """A hand-made table with PLINK 1's leading columns is read as PLINK 1, and columns PLINK 1
+    does not write (EAF, N) still come through the synonyms."""
+    path = tmp_path / "munged.txt"
+    path.write_text("CHR SNP BP A1 A2 EAF N BETA SE P\n1 rs1 100 A G 0.3 5000 0.1 0.02 6e-7\n")
+    table, meta = read_sumstats(path)
+    assert (meta["format"], table.height) == ("plink1", 1)
+    _close(
+        table.row(0, named=True),
+        {"effect_allele": "A", "other_allele": "G", "effect_allele_frequency": 0.3, "n": 5000.0,
+         "beta": 0.1, "standard_error": 0.02, "p_value": 6e-7},
+    )  # fmt: skip
