@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Regenerate docs/cli.md (from the argument parser) and docs/plan.md (from the plan schema).
+"""Regenerate docs/cli.md (from the argument parser), docs/plan.md (from the plan schema) and
+docs/sumstats-formats.md (from the summary-statistics layout table).
 
     python scripts/make_docs.py           # rewrite the pages
     python scripts/make_docs.py --check   # exit 1 if a page is out of date (what the tests do)
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 from gwaskit.cli.reference import CLI_PAGE, PLAN_PAGE, cli_reference, plan_reference
+from gwaskit.io.sumstats_layouts import FORMATS_PAGE, formats_reference
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,7 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare only; write nothing")
     args = parser.parse_args(argv)
     stale = []
-    for page, text in ((CLI_PAGE, cli_reference()), (PLAN_PAGE, plan_reference())):
+    pages = (
+        (CLI_PAGE, cli_reference()),
+        (PLAN_PAGE, plan_reference()),
+        (FORMATS_PAGE, formats_reference()),
+    )
+    for page, text in pages:
         path = REPO / page
         if path.is_file() and path.read_text() == text:
             continue

@@ -31,7 +31,8 @@ def read_checked_sumstats(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any
     table, meta = read_sumstats(path)
     # by suffix: a Parquet's stored metadata may carry the "format" of the file it came from
     parquet = Path(path).suffix == ".parquet"
-    lines = not parquet and meta.get("format") != "regenie"  # regenie: rows filtered on TEST
+    # rows filtered (TEST = ADD, not harmonised, repeated) or a VCF: table rows are not lines
+    lines = not parquet and meta.get("format") != "gwas-vcf" and not meta.get("rows_not_read")
     # alleles checked in text files; gwaskit's own Parquet may carry PLINK's "0" allele
     check_sumstats(table, path, first_line=2 if lines else None, alleles=not parquet)
     table, dropped = drop_duplicates(table)

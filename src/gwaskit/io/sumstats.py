@@ -133,7 +133,7 @@ def read_sumstats(
 
     A ``.parquet`` file written by gwaskit is read as is; any text table (GWAS-SSF, PLINK 2
     ``.glm.*``, REGENIE, SAIGE, METAL/GWAMA inputs, or a table with ``columns`` mapping its
-    header to SumStats names) through :func:`gwaskit.io.sumstats_formats.read_sumstats_file`.
+    header to SumStats names) through :func:`gwaskit.io.sumstats_reader.read_sumstats_file`.
     Returns ``(table, metadata)``; ``metadata["genome_assembly"]`` is the declared build or
     ``None``.
     """
@@ -145,7 +145,7 @@ def read_sumstats(
             meta["genome_assembly"] = build
         meta.setdefault("genome_assembly", None)
         return table, meta
-    from gwaskit.io.sumstats_formats import read_sumstats_file
+    from gwaskit.io.sumstats_reader import read_sumstats_file
 
     table, meta = read_sumstats_file(path, columns=columns, n=n, build=build)
     return conform(table, source=str(path)), meta

@@ -1,12 +1,14 @@
-"""Reading summary-statistics files of the common formats into SumStats tables.
+"""Parsing a summary-statistics text table and typing its columns as SumStats.
 
-Formats are recognised from the header: GWAS-SSF, PLINK 2 ``.glm.*`` (effect allele = ``A1``),
-REGENIE ``.regenie`` (effect allele = ``ALLELE1``), SAIGE (effect allele = ``Allele2``), GWAMA
-inputs (``MARKERNAME EA NEA``), and any other table through a synonym table of header names
-(``gwaskit/data/sumstats_columns.yaml``, data rather than code) or an explicit column mapping.
-Odds ratios become log odds ratios; ``LOG10P`` columns are kept as ``neg_log_10_p_value`` and
-``p_value`` is derived from them, never the other way round. Alleles are upper-cased; METAL's
-numeric allele codes (1=A, 2=C, 3=G, 4=T) are translated when a file uses only those.
+The text table (tab, comma or blank separated, runs of blanks as PLINK 1 aligns them; plain or
+gzip) is read with its header; the columns mapped to GWAS-SSF names are typed, every value
+checked (a value that is not a number names its file, line, column and value), alleles
+upper-cased and the derived columns filled (:mod:`gwaskit.io.sumstats_derive`). Which columns a
+file's layout maps, and its effect allele and p scale, come from the layout table
+(:mod:`gwaskit.io.sumstats_layouts`); :func:`gwaskit.io.sumstats_reader.read_sumstats_file` ties
+the two together. METAL's numeric allele codes (1=A, 2=C, 3=G, 4=T) are translated when a file
+uses only those (METAL and unrecognised tables only: REGENIE's and SAIGE's ``1``/``2`` are allele
+names).
 """
 
 from __future__ import annotations
@@ -15,20 +17,21 @@ import gzip
 import io
 import logging
 import zlib
-from collections.abc import Mapping
-from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
-import yaml
 
 from gwaskit.errors import InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
+from gwaskit.io.sumstats_derive import (
+    Z_975,
+    derive_effects,
+    fill_p_values,
+)
+from gwaskit.io.sumstats_layouts import detect_format as detect_format  # re-exported
+from gwaskit.io.sumstats_layouts import format_spec
 from gwaskit.io.text import map_distinct
-from gwaskit.stats import LN10, neg_log10_p_from_z
 
 log = logging.getLogger(__name__)
 
@@ -50,54 +53,24 @@ NUMERIC = (
     "n_controls",
     "info",
     "z",
+    "ci_lower",
+    "ci_upper",
+    "chisq",
 )
 _COMPLEMENT = str.maketrans("ACGT", "TGCA")
 _NUMERIC_ALLELES = {"1": "A", "2": "C", "3": "G", "4": "T"}
 
 
-@cache
-def column_table() -> dict[str, Any]:
-    """The header-synonym table shipped with gwaskit (formats and synonyms)."""
-    text = resources.files("gwaskit.data").joinpath("sumstats_columns.yaml").read_text()
-    return yaml.safe_load(text)
-
-
-def detect_format(header: list[str]) -> str:
-    """Name of the format whose signature columns are all in ``header`` (else ``"table"``)."""
-    names = {h.lower() for h in header}
-    for name, spec in column_table()["formats"].items():
-        if all(s.lower() in names for s in spec["signature"]):
-            return name
-    return "table"
-
-
-def map_columns(header: list[str], fmt: str) -> dict[str, str]:
-    """Map each header field to a SumStats column name (or omit it when unknown)."""
-    table = column_table()
-    exact = {k.lower(): v for k, v in table["formats"].get(fmt, {}).get("columns", {}).items()}
-    synonyms = {s.lower(): name for name, syns in table["synonyms"].items() for s in syns}
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
-    for field in header:
-        key = field.lower()
-        target = exact.get(key)
-        if target is None and fmt not in ("plink2",):
-            target = synonyms.get(key) or synonyms.get(key.lstrip("#"))
-        if target is None or target == "ignore" or target in taken:
-            continue
-        mapping[field] = target
-        taken.add(target)
-    return mapping
-
-
 def _head(path: Path, n_lines: int = 200) -> list[str]:
-    """The first lines of a (possibly gzipped) text file."""
+    """The first lines (all with ``n_lines=-1``) of a (possibly gzipped) text file, a UTF-8
+    byte-order mark removed."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
     opener = gzip.open if magic == b"\x1f\x8b" else open
     try:
-        with opener(path, "rt") as fh:
-            return [line.rstrip("\r\n") for _, line in zip(range(n_lines), fh, strict=False)]
+        with opener(path, "rt", encoding="utf-8-sig") as fh:
+            lines = fh if n_lines < 0 else (x for _, x in zip(range(n_lines), fh, strict=False))
+            return [line.rstrip("\r\n") for line in lines]
     except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
         raise InputError(path, f"is not a readable text table ({exc}).") from None
 
@@ -248,107 +221,12 @@ def _read_fast(
     return raw.with_columns(fixed) if fixed else raw
 
 
-def read_sumstats_file(
-    path: str | Path,
-    *,
-    columns: Mapping[str, str] | None = None,
-    n: float | None = None,
-    build: str | None = None,
-) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Read one summary-statistics file into a SumStats table.
-
-    Parameters
-    ----------
-    path
-        A text table (optionally gzipped).
-    columns
-        Explicit mapping ``{file header: SumStats column}``, overriding the detected format.
-    n
-        Sample size for every variant when the file has no N column (METAL's DEFAULTWEIGHT).
-    build
-        Genome build, when the file (or its GWAS-SSF YAML sidecar) does not say.
-
-    Returns
-    -------
-    table, metadata
-        The SumStats table (alleles upper-case, ``beta`` per effect allele on the log-odds
-        scale for binary traits, ``neg_log_10_p_value`` filled in log space) and a metadata
-        dict with ``format``, ``genome_assembly`` and ``source``.
-
-    Raises
-    ------
-    InputError
-        Naming the file, the line and the column, for a missing mandatory column or a value
-        that is not a number.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found.")
-    head = _head(path, 1)
-    header = _split_header(head[0] if head else "")
-    fmt = detect_format(header) if columns is None else "mapping"
-    mapping = dict(columns) if columns is not None else map_columns(header, fmt)
-    unknown = [c for c in mapping if c not in header]
-    if unknown:
-        raise InputError(path, f"column(s) {', '.join(map(repr, unknown))} not in the header.")
-    extra = [c for c in ("A1", "REF", "ALT", "OMITTED", "TEST") if c in header]
-    keep = list(dict.fromkeys([*mapping, *extra]))
-    strand = tuple(src for src, dst in mapping.items() if dst == "strand")
-    numeric = {src: dst for src, dst in mapping.items() if dst in NUMERIC}
-    raw = _read_raw(path, numeric, keep, strand)
-    lost = [c for c in mapping if c not in raw.columns]
-    if lost:
-        raise InputError(path, f"cannot read column(s) {', '.join(map(repr, lost))}.", line=1)
-    table = raw.select([pl.col(src).alias(dst) for src, dst in mapping.items()])
-    if fmt == "plink2":
-        table = _plink2_other_allele(raw, table)
-    metadata = _sidecar(path)
-    if fmt == "regenie" and "TEST" in header:
-        keep = raw["TEST"] == "ADD"
-        table = table.filter(keep)
-    table = _check_and_type(table, path, fmt)
-    if n is not None and "n" not in table.columns:
-        table = table.with_columns(pl.lit(float(n)).alias("n"))
-    declared = build or metadata.get("genome_assembly")
-    meta = {"format": fmt, "source": Path(path).name, "genome_assembly": declared}
-    return table, meta
-
-
 def _split_header(line: str) -> list[str]:
     if "\t" in line:
         return line.split("\t")
     if "," in line and " " not in line.strip():
         return line.split(",")
     return line.split()
-
-
-def _sidecar(path: Path) -> dict[str, Any]:
-    sidecar = path.with_name(path.name + "-meta.yaml")
-    if not sidecar.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(sidecar.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(sidecar, f"is not valid YAML: {exc}") from None
-    build = str(data.get("genome_assembly", "") or "")
-    aliases = {"GRCH37": "GRCh37", "HG19": "GRCh37", "GRCH38": "GRCh38", "HG38": "GRCh38"}
-    if build and build.upper() not in aliases:  # an unknown build is not "no build"
-        raise InputError(
-            sidecar,
-            f"genome_assembly must be one of GRCh37, GRCh38 (or hg19, hg38), got {build!r}.",
-        )
-    return {"genome_assembly": aliases.get(build.upper())} if build else {}
-
-
-def _plink2_other_allele(raw: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
-    """PLINK 2 reports REF and ALT; the other allele is whichever of them is not A1."""
-    a1 = raw["A1"]
-    other = pl.select(
-        pl.when(a1 == raw["ALT"]).then(raw["REF"]).otherwise(raw["ALT"]).alias("other_allele")
-    )["other_allele"]
-    if "OMITTED" in raw.columns:
-        other = raw["OMITTED"].alias("other_allele")
-    return table.with_columns(other)
 
 
 def _first_bad(values: pl.Series, cast: pl.Series) -> int | None:
@@ -358,19 +236,42 @@ def _first_bad(values: pl.Series, cast: pl.Series) -> int | None:
     return int(bad.arg_true()[0])
 
 
-def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
+def _check_and_type(
+    table: pl.DataFrame,
+    path: Path,
+    fmt: str,
+    header: list[str] | None = None,
+    sources: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    spec = format_spec(fmt)
+    lines = table["_line"] if "_line" in table.columns else None
+    table = table.drop("_line") if lines is not None else table
+
+    def at(row: int) -> int:
+        """The file line of a table row (rows may have been filtered)."""
+        return int(lines[row]) if lines is not None else row + 2
+
+    found = f"read as {fmt} format, header found: {' '.join(header or table.columns)!r}"
     has = set(table.columns)
+    if "other_allele" not in has and spec.get("other_allele") == "absent":
+        log.warning("%s: no other-allele column (%s writes only A1); left empty", path, fmt)
+        table = table.with_columns(pl.lit(None, pl.String).alias("other_allele"))
+        has.add("other_allele")
     for allele in ("effect_allele", "other_allele"):
         if allele not in has:
-            raise InputError(path, f"no {allele} column found ({fmt} format).", column=allele)
+            raise InputError(path, f"no {allele} column found ({found}).", column=allele)
     if "variant_id" not in has and not {"chromosome", "base_pair_location"} <= has:
         raise InputError(
-            path, "needs either chromosome and position columns or a variant id column."
+            path,
+            f"needs either chromosome and position columns or a variant id column ({found}).",
         )
-    if not ({"beta", "standard_error"} <= has or {"odds_ratio", "standard_error"} <= has) and not (
-        has & {"p_value", "neg_log_10_p_value", "z"}
-    ):
-        raise InputError(path, "needs beta (or OR) and its standard error, or a p-value or z.")
+    effect = ({"beta", "odds_ratio"} & has) and (
+        {"standard_error", "z", "chisq"} & has or {"ci_lower", "ci_upper"} <= has
+    )
+    if not effect and not (has & {"p_value", "neg_log_10_p_value", "z"}):
+        raise InputError(
+            path, f"needs beta (or OR) and its standard error, or a p-value or z ({found})."
+        )
     out = []
     for name in table.columns:
         col = table[name]
@@ -381,10 +282,12 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
             numeric = text.cast(pl.Float64, strict=False)
             bad = _first_bad(text, numeric)
             if bad is not None:
+                src = (sources or {}).get(name, name)
+                where = f" in the file's column {src!r}" if src != name else ""
                 raise InputError(
                     path,
-                    f"expected a number, found {text[bad]!r}.",
-                    line=bad + 2,
+                    f"expected a number{where}, found {text[bad]!r}.",
+                    line=at(bad),
                     column=name,
                 )
             col = numeric.alias(name)
@@ -394,11 +297,14 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
     ea = map_distinct(table["effect_allele"], lambda s: s.str.strip_chars().str.to_uppercase())
     oa = map_distinct(table["other_allele"], lambda s: s.str.strip_chars().str.to_uppercase())
     for name, col in (("effect_allele", ea), ("other_allele", oa)):
+        if name == "other_allele" and spec.get("other_allele") == "absent":
+            continue
         if col.null_count():
             bad = int(col.is_null().arg_true()[0])
-            raise InputError(path, "allele is missing.", line=bad + 2, column=name)
+            raise InputError(path, "allele is missing.", line=at(bad), column=name)
     codes = list(_NUMERIC_ALLELES)
-    if ea.unique().is_in(codes).all() and oa.unique().is_in(codes).all():
+    numeric_codes = spec.get("numeric_alleles", fmt in ("table", "mapping"))
+    if numeric_codes and ea.unique().is_in(codes).all() and oa.unique().is_in(codes).all():
         ea, oa = ea.replace(_NUMERIC_ALLELES), oa.replace(_NUMERIC_ALLELES)
     if "strand" in table.columns:
         minus = (table["strand"] == "-").fill_null(False)
@@ -412,7 +318,10 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
             beta = np.where(orr > 0, np.log(orr), np.nan)
         table = table.with_columns(pl.Series("beta", beta))
     if "chromosome" in table.columns:
-        table = table.with_columns(normalise_chromosomes(table["chromosome"]))
+        chrom = table["chromosome"]
+        if spec.get("chromosome_codes"):  # the format's own numeric codes (GWAS-SSF 25 = MT)
+            chrom = chrom.str.strip_chars().replace(spec["chromosome_codes"])
+        table = table.with_columns(normalise_chromosomes(chrom))
     else:
         table = table.with_columns(pl.lit(None, pl.String).alias("chromosome"))
     if "base_pair_location" in table.columns:
@@ -423,7 +332,7 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
             raise InputError(
                 path,
                 f"expected a whole-number position, found {pos[bad]!r}.",
-                line=bad + 2,
+                line=at(bad),
                 column="base_pair_location",
             )
         table = table.with_columns(pl.col("base_pair_location").cast(pl.Int64, strict=False))
@@ -434,7 +343,9 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
         table = table.with_columns(
             pl.when(vid.str.starts_with("rs")).then(vid).otherwise(None).alias("rsid")
         )
-    return _fill_p(table)
+    ci_z, ci_width = float(spec.get("ci_z", Z_975)), spec.get("ci_width", "full")
+    table = derive_effects(table, ci_z=ci_z, ci_width=ci_width)
+    return fill_p_values(table.drop("chisq") if "chisq" in table.columns else table)
 
 
 def _complement(s: pl.Series) -> pl.Series:
@@ -447,33 +358,3 @@ def _complement(s: pl.Series) -> pl.Series:
         .str.to_uppercase()
         .str.reverse()
     )
-
-
-def _fill_p(table: pl.DataFrame) -> pl.DataFrame:
-    """Fill ``neg_log_10_p_value`` (log space) and ``p_value`` from whatever the file gave."""
-    n = table.height
-    nlp = (
-        table["neg_log_10_p_value"].to_numpy().astype(np.float64)
-        if "neg_log_10_p_value" in table.columns
-        else np.full(n, np.nan)
-    )
-    z_known = np.full(n, np.nan)
-    if "beta" in table.columns and "standard_error" in table.columns:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z_known = table["beta"].to_numpy() / table["standard_error"].to_numpy()
-    elif "z" in table.columns:
-        z_known = table["z"].to_numpy().astype(np.float64)
-    if "p_value" in table.columns:
-        p = table["p_value"].to_numpy().astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            from_p = np.where((p > 0) & (p <= 1), -np.log10(p), np.nan)
-        # p underflowed to 0: the z statistic still knows how small it is
-        from_p = np.where((p == 0) & np.isfinite(z_known), neg_log10_p_from_z(z_known), from_p)
-        nlp = np.where(np.isnan(nlp), from_p, nlp)
-    nlp = np.where(np.isnan(nlp) & np.isfinite(z_known), neg_log10_p_from_z(z_known), nlp)
-    with np.errstate(over="ignore"):
-        p_out = np.exp(-nlp * LN10)
-    if "p_value" in table.columns:
-        p_in = table["p_value"].to_numpy().astype(np.float64)
-        p_out = np.where(np.isnan(p_in), p_out, p_in)
-    return table.with_columns(pl.Series("neg_log_10_p_value", nlp), pl.Series("p_value", p_out))
