@@ -772,7 +772,7 @@ def test_read_sumstats__snptest_comment_lines(tmp_path: Path) -> None:
     path = tmp_path / "out.snptest"
     path.write_text(head + rows + "# Completed successfully.\n")
     table, meta = read_sumstats(path)
-    assert (meta["format"], table.height, meta["source"]) == ("snptest", 2, str(path))
+    assert (meta["format"], table.height, meta["source"]) == ("snptest", 2, path.name)
     _close(
         _row(table, variant_id="rs1"),
         {"effect_allele": "G", "other_allele": "A", "beta": 0.21, "standard_error": 0.085,

@@ -100,7 +100,11 @@ def read_sumstats_file(
     harmonised = spec.get("require_harmonised")
     extra = [c for c in ("A1", "REF", "ALT", "OMITTED", "TEST") if c in header]
     keep = list(dict.fromkeys([*mapping, *extra, *filters, *([harmonised] if harmonised else [])]))
-    raw = _read_raw(path, {src: dst for src, dst in mapping.items() if dst in NUMERIC}, keep)
+    # `-` in a STRAND column is the minus strand, not a missing value
+    strand = tuple(src for src, dst in mapping.items() if dst == "strand")
+    raw = _read_raw(
+        path, {src: dst for src, dst in mapping.items() if dst in NUMERIC}, keep, strand
+    )
     lost = [c for c in mapping if c not in raw.columns]
     if lost:
         raise InputError(path, f"cannot read column(s) {', '.join(map(repr, lost))}.", line=1)
