@@ -9,6 +9,7 @@ import logging
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
 from gwaskit.io.tables import write_table
+from gwaskit.loci.define import drop_untestable
 from gwaskit.loci.replicate import replicate_loci
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,13 @@ def add_parser(
 
 def run(args: argparse.Namespace) -> int:
     loci, meta = read_loci(args.loci)
+    loci, untestable = drop_untestable(loci)
+    if untestable:
+        log.warning(
+            "%s: %d locus/loci whose lead has no p-value (NA/NaN) skipped", args.loci, untestable
+        )
     build = meta.get("genome_assembly")
+    skipped = {"loci": untestable}
     studies = {}
     for spec in args.study:
         name, sep, path = spec.partition("=")
@@ -53,9 +60,19 @@ def run(args: argparse.Namespace) -> int:
         other = build_of(smeta, None, path)
         if build and other and other != build:
             raise BuildMismatchError(f"{path}: study is on {other} but the loci are on {build}.")
+        table, skipped[name] = drop_untestable(table)
+        if skipped[name]:
+            log.warning(
+                "%s: %d untestable variant(s) (no p-value: NA/NaN) skipped", path, skipped[name]
+            )
         studies[name] = table
     out, summary = replicate_loci(loci, studies, alpha=args.alpha)
-    metadata = {**meta, "replication_studies": list(studies), "alpha": args.alpha}
+    metadata = {
+        **meta,
+        "replication_studies": list(studies),
+        "alpha": args.alpha,
+        "n_untestable_skipped": skipped,
+    }
     write_table(out, args.out, metadata=metadata)
     write_table(summary, f"{args.out}.summary", metadata=metadata)
     row = summary.row(0, named=True)
