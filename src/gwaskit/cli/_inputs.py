@@ -110,3 +110,64 @@ def read_known(path: str | Path) -> pl.DataFrame:
     if not ({"chromosome", "base_pair_location"} <= set(table.columns) or "rsid" in table.columns):
         raise InputError(path, "expected columns chromosome and position, or rsid, in the header.")
     return table
+
+
+#: The option that lets one study be given twice on purpose.
+ALLOW_DUPLICATES = "--allow-duplicate-studies"
+
+
+def check_distinct_files(
+    files: dict[str, Path], *, allow: bool, option: str = ALLOW_DUPLICATES
+) -> None:
+    """Refuse two study names whose files have identical bytes (the same file twice, or a
+    copy under another name), naming both, unless ``allow``.
+
+    Raises
+    ------
+    InputError
+        On the second file of the first identical pair.
+    """
+    from gwaskit.io.duplicates import identical_files
+
+    if allow:
+        return
+    for first, second, digest in identical_files(files):
+        same = Path(files[first]).resolve() == Path(files[second]).resolve()
+        what = "is the same file as" if same else "has the same content (SHA-256 "
+        what += "" if same else f"{digest[:12]}…) as"
+        raise InputError(
+            files[second],
+            f"study {second!r} {what} study {first!r} ({files[first]}); a study counted twice "
+            f"looks twice as precise as it is. Give it once, or add {option} if these really "
+            "are two studies.",
+        )
+
+
+def check_distinct_rows(
+    fingerprints: dict[str, str],
+    files: dict[str, Path],
+    read: Any,
+    *,
+    allow: bool,
+    option: str = ALLOW_DUPLICATES,
+) -> None:
+    """Refuse two studies whose tables hold the same rows (same variants, same estimates
+    within a text export's precision) under different file names or formats, unless
+    ``allow``. ``fingerprints`` are :func:`gwaskit.meta.duplicates.rows_fingerprint` of each
+    study's table; only studies with equal fingerprints are read again (``read(path)`` returns
+    the table) and compared row by row."""
+    from gwaskit.meta.duplicates import same_rows
+
+    if allow:
+        return
+    first: dict[str, str] = {}
+    for name, digest in fingerprints.items():
+        earlier = first.setdefault(digest, name)
+        if earlier == name or not same_rows(read(files[earlier]), read(files[name])):
+            continue
+        raise InputError(
+            files[name],
+            f"study {name!r} holds the same rows as study {earlier!r} ({files[earlier]}): the "
+            f"same variants with the same estimates; a study counted twice looks twice as "
+            f"precise as it is. Give it once, or add {option} if these really are two studies.",
+        )

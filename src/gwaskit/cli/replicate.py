@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
-from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
+from gwaskit.cli._inputs import (
+    ALLOW_DUPLICATES,
+    build_of,
+    check_distinct_files,
+    check_distinct_rows,
+    read_checked_sumstats,
+    read_loci,
+)
 from gwaskit.errors import BuildMismatchError, ParameterError
 from gwaskit.io.tables import write_table
 from gwaskit.loci.define import drop_untestable
 from gwaskit.loci.replicate import replicate_loci
+from gwaskit.meta.duplicates import rows_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +45,11 @@ def add_parser(
         help="a replication study (repeatable)",
     )
     parser.add_argument("--alpha", type=float, default=0.05, help="family-wise alpha (0.05)")
+    parser.add_argument(
+        ALLOW_DUPLICATES,
+        action="store_true",
+        help="accept two studies with identical files or identical rows (refused by default)",
+    )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser
 
@@ -49,14 +63,22 @@ def run(args: argparse.Namespace) -> int:
         )
     build = meta.get("genome_assembly")
     skipped = {"loci": untestable}
-    studies = {}
+    files: dict[str, Path] = {}
     for spec in args.study:
         name, sep, path = spec.partition("=")
         if not sep or not name or not path:
             raise ParameterError(f"--study must be NAME=SUMSTATS, got {spec!r}.")
-        if name in studies:
+        if name in files:
             raise ParameterError(f"--study: the name {name!r} is used twice.")
+        files[name] = Path(path)
+    check_distinct_files(files, allow=args.allow_duplicate_studies)
+    studies = {}
+    read: dict[Path, object] = {}
+    fingerprints = {}
+    for name, path in files.items():
         table, smeta = read_checked_sumstats(path)
+        read[path] = table
+        fingerprints[name] = rows_fingerprint(table)
         other = build_of(smeta, None, path)
         if build and other and other != build:
             raise BuildMismatchError(f"{path}: study is on {other} but the loci are on {build}.")
@@ -66,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
                 "%s: %d untestable variant(s) (no p-value: NA/NaN) skipped", path, skipped[name]
             )
         studies[name] = table
+    check_distinct_rows(fingerprints, files, read.__getitem__, allow=args.allow_duplicate_studies)
     out, summary = replicate_loci(loci, studies, alpha=args.alpha)
     metadata = {
         **meta,

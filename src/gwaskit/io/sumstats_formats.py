@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 import yaml
 
-from gwaskit.errors import InputError
+from gwaskit.errors import BuildMismatchError, InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.text import map_distinct
 from gwaskit.stats import LN10, neg_log10_p_from_z
@@ -286,9 +286,26 @@ def read_sumstats_file(
     table = _check_and_type(table, path, fmt)
     if n is not None and "n" not in table.columns:
         table = table.with_columns(pl.lit(float(n)).alias("n"))
-    declared = build or metadata.get("genome_assembly")
+    declared = checked_build(build, metadata.get("genome_assembly"), path)
     meta = {"format": fmt, "source": str(path), "genome_assembly": declared}
     return table, meta
+
+
+def checked_build(declared: str | None, found: str | None, path: Path) -> str | None:
+    """The build of a summary-statistics file: ``declared`` (the caller's: a ``--build``
+    option or a plan's ``consortium.build``) must agree with ``found`` (the file's own
+    metadata: GWAS-SSF sidecar or gwaskit Parquet footer); a contradiction is an error,
+    never a silent relabelling (positions would be read on the wrong build)."""
+    from gwaskit.io.genotypes import check_build
+
+    declared = check_build(declared) if declared else None
+    if declared and found and declared != found:
+        where = "its Parquet metadata" if path.suffix == ".parquet" else f"{path.name}-meta.yaml"
+        raise BuildMismatchError(
+            f"{path}: {where} says genome build {found} but {declared} was declared; lift the "
+            "file over, or fix the declared build or the file's metadata."
+        )
+    return declared or found
 
 
 def _split_header(line: str) -> list[str]:

@@ -88,6 +88,7 @@ def build_tasks(
                 maf_threshold=plan.meta.palindromic_maf,
                 build=build,
                 verbs=verbs,
+                allow_duplicates=plan.consortium.allow_duplicate_studies,
             ),
             params=meta_params,
             depends=tuple(f"sumstats/{c.name}" for c in discovery),
@@ -126,6 +127,8 @@ def build_tasks(
         argv = ["replicate", str(loci_table)]
         for study in studies:
             argv += ["--study", study]
+        if plan.consortium.allow_duplicate_studies:
+            argv.append("--allow-duplicate-studies")
         tasks.append(
             Task(
                 "replicate",
@@ -405,9 +408,30 @@ def _read_id_table(path: Path) -> pl.DataFrame:
 def run_sumstats(folder: Path, *, source: str, build: str) -> None:
     """A cohort's summary statistics, read in any format, written as gwaskit Parquet."""
     table, meta = read_sumstats(source, build=build)
+    check_positions_build(table, build, source)
     metadata = {k: v for k, v in meta.items() if k not in ("source",)}
     metadata["genome_assembly"] = build
     write_sumstats(table, folder / "sumstats", metadata=metadata)
+
+
+def check_positions_build(table: pl.DataFrame, build: str, source: str) -> None:
+    """The plan's build must fit a cohort's positions: a build ruled in by HapMap3 positions
+    (:func:`gwaskit.qc.sumstats.detect_build`) or by positions beyond a chromosome's end in the
+    other build (:func:`gwaskit.io.build.build_from_positions`) that is not ``build`` is an
+    error naming the file and ``consortium.build``."""
+    from gwaskit.io.build import build_from_positions
+    from gwaskit.qc.sumstats import detect_build
+
+    located = table.filter(
+        pl.col("chromosome").is_not_null() & pl.col("base_pair_location").is_not_null()
+    )
+    found = detect_build(located) or build_from_positions(located)
+    if found and found != build:
+        raise InputError(
+            source,
+            f"positions are on genome build {found} but consortium.build is {build}; lift the "
+            "file over, or correct consortium.build.",
+        )
 
 
 def run_meta(
@@ -419,6 +443,7 @@ def run_meta(
     maf_threshold: float,
     build: str,
     verbs: VerbRunner,
+    allow_duplicates: bool = False,
 ) -> None:
     """Meta-analysis of the discovery studies; a single study stands for itself."""
     if len(studies) == 1:  # the study stands for itself, after the same QC as in a meta-analysis
@@ -435,6 +460,8 @@ def run_meta(
         argv += ["--study", f"{name}={path}"]
     if gc:
         argv.append("--gc")
+    if allow_duplicates:
+        argv.append("--allow-duplicate-studies")
     verbs.run(folder, argv=argv, out_name="meta")
 
 
