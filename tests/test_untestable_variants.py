@@ -83,9 +83,9 @@ def test_loci__ssf_untestable_never_loci(tmp_path: Path, token: str) -> None:
     assert read_parquet_metadata(f"{out}.parquet")["n_untestable_skipped"] == len(UNTESTABLE)
 
 
-def test_loci__plink2_glm_untestable_never_loci(tmp_path: Path, plink2: str) -> None:
-    """PLINK 2 run here on data with two monomorphic variants: it writes them as NA rows
-    (ERRCODE CONST_OMITTED_ALLELE); gwaskit reads the .glm and makes one locus, not three."""
+def _cohort_with_monomorphic_variants(folder: Path) -> tuple[Path, Path]:
+    """400 samples x 8 variants (1 Mb apart), variants 2 and 6 monomorphic (untestable),
+    variant 4 strongly associated with the trait; returns the .bed and the phenotype file."""
     rng = np.random.default_rng(1)
     n, m = 400, 8
     x = rng.binomial(2, 0.3, size=(n, m)).astype(np.float32)
@@ -93,7 +93,7 @@ def test_loci__plink2_glm_untestable_never_loci(tmp_path: Path, plink2: str) -> 
     y = 0.8 * x[:, 4] + rng.standard_normal(n)
     ids = [f"i{i}" for i in range(n)]
     to_bed(
-        tmp_path / "g.bed",
+        folder / "g.bed",
         x,
         properties={
             "fid": ids,
@@ -105,20 +105,47 @@ def test_loci__plink2_glm_untestable_never_loci(tmp_path: Path, plink2: str) -> 
             "allele_2": ["G"] * m,
         },
     )
-    (tmp_path / "pheno.txt").write_text(
+    (folder / "pheno.txt").write_text(
         "FID\tIID\ty\n" + "".join(f"{i}\t{i}\t{v:.8g}\n" for i, v in zip(ids, y, strict=True))
     )
+    return folder / "g.bed", folder / "pheno.txt"
+
+
+def _loci_of(sumstats: Path, out: Path) -> pl.DataFrame:
+    argv = ["loci", str(sumstats), "--build", "GRCh37", "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    return pl.read_parquet(f"{out}.parquet")
+
+
+def test_loci__plink2_glm_untestable_never_loci(tmp_path: Path, plink2: str) -> None:
+    """PLINK 2 run here on data with two monomorphic variants: it writes them as NA rows
+    (ERRCODE CONST_OMITTED_ALLELE); gwaskit reads the .glm and makes one locus, not three."""
+    bed, pheno = _cohort_with_monomorphic_variants(tmp_path)
     run_tool(
-        [plink2, "--bfile", str(tmp_path / "g"), "--pheno", str(tmp_path / "pheno.txt"),
+        [plink2, "--bfile", str(bed.with_suffix("")), "--pheno", str(pheno),
          "--glm", "allow-no-covars", "--threads", "1", "--out", str(tmp_path / "o")]
     )  # fmt: skip
     glm = tmp_path / "o.y.glm.linear"
     assert glm.read_text().count("CONST_OMITTED_ALLELE") == 2
-    out = tmp_path / "loci"
-    assert main(["loci", str(glm), "--build", "GRCh37", "--out", str(out), "--no-progress"]) == 0
-    loci = pl.read_parquet(f"{out}.parquet")
+    loci = _loci_of(glm, tmp_path / "loci")
     assert loci.height == 1 and loci["variant_id"].to_list() == ["rs4"]
-    assert read_parquet_metadata(f"{out}.parquet")["n_untestable_skipped"] == 2
+    assert read_parquet_metadata(tmp_path / "loci.parquet")["n_untestable_skipped"] == 2
+
+
+def test_loci__gwaskit_assoc_tsv_and_parquet_agree(tmp_path: Path) -> None:
+    """gwaskit's own assoc output: its .tsv.gz (NA for the two CONST_GENO variants) and its
+    .parquet (NaN) give the same single locus."""
+    bed, pheno = _cohort_with_monomorphic_variants(tmp_path)
+    prefix = tmp_path / "assoc"
+    argv = ["assoc", str(bed), "--pheno", str(pheno), "--model", "linear", "--build", "GRCh37",
+            "--out", str(prefix), "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assoc = pl.read_parquet(f"{prefix}.parquet")
+    assert assoc.filter(pl.col("reason") == "CONST_GENO").height == 2
+    from_tsv = _loci_of(Path(f"{prefix}.tsv.gz"), tmp_path / "loci_tsv")
+    from_parquet = _loci_of(Path(f"{prefix}.parquet"), tmp_path / "loci_parquet")
+    assert from_tsv.height == from_parquet.height == 1
+    assert from_tsv["variant_id"].to_list() == from_parquet["variant_id"].to_list() == ["rs4"]
 
 
 def _loci_with_untestable_lead(folder: Path) -> Path:
@@ -146,8 +173,9 @@ def test_replicate__untestable_skipped_with_count(tmp_path: Path) -> None:
     loci = _loci_with_untestable_lead(tmp_path)
     rep = _ssf(tmp_path, "rep.tsv")
     write_sumstats(
+        # a second study (other estimates: the same rows twice would be refused)
         pl.read_csv(rep, separator="\t", null_values=["NA"]).with_columns(
-            pl.col("chromosome").cast(pl.String)
+            pl.col("chromosome").cast(pl.String), pl.col("beta") * 1.5
         ),
         tmp_path / "rep2",
         metadata={"genome_assembly": "GRCh37"},
