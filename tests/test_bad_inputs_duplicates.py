@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from gwaskit.io.duplicates import file_sha256, identical_files
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.meta.duplicates import rows_fingerprint, same_rows
 from gwaskit.pipeline.plan import read_plan
@@ -102,6 +103,12 @@ def _(d, out):
     return replicate_on(d, out, r, _as_parquet(d, r, "r"))
 
 
+@case("replicate_in_discovery_data", "'R1' is the same file as study 'discovery'",
+      culprit="disc.tsv")  # fmt: skip
+def _(d, out):
+    return replicate_on(d, out, d / "disc.tsv")
+
+
 DUP_PLAN = PLAN + '\n[[cohort]]\nname = "B"\nsumstats = "{b}"\n'
 
 
@@ -189,3 +196,31 @@ def test_rows_fingerprint__order_and_format_free(tmp_path: Path) -> None:
     )
     assert rows_fingerprint(wider) == rows_fingerprint(table)
     assert not same_rows(wider, table)
+
+
+def test_identical_files__size_ends_then_every_byte(tmp_path: Path) -> None:
+    """Files of one size that differ only in the middle (the ends' hash agrees) are told apart
+    by the full hash; a copy and the same file under another path are found."""
+    rng = np.random.default_rng(5)
+    data = rng.integers(0, 256, 1 << 18, dtype=np.uint8).tobytes()  # 256 KiB > 2 x 64 KiB
+    middle = bytearray(data)
+    middle[len(data) // 2] ^= 0xFF
+    (tmp_path / "a.bin").write_bytes(data)
+    (tmp_path / "b.bin").write_bytes(bytes(middle))
+    (tmp_path / "c.bin").write_bytes(data)
+    (tmp_path / "d.bin").write_bytes(data[:-1])
+    files = {k: tmp_path / f"{k}.bin" for k in "abcd"}
+    files["e"] = tmp_path / "." / "a.bin"
+    pairs = identical_files(files)
+    digest = file_sha256(tmp_path / "a.bin")
+    assert pairs == [("a", "c", digest), ("a", "e", digest)]
+
+
+def test_identical_files__plink_prefix_compares_bed(tmp_path: Path) -> None:
+    from test_bad_inputs import write_bed
+
+    write_bed(tmp_path, "one")
+    write_bed(tmp_path, "two")  # same genotypes (same seed), other name
+    (tmp_path / "two.fam").write_text((tmp_path / "one.fam").read_text().replace("0", "9"))
+    pairs = identical_files({"one": tmp_path / "one", "two": tmp_path / "two.bed"})
+    assert [p[:2] for p in pairs] == [("one", "two")]

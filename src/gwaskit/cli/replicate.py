@@ -71,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
         if name in files:
             raise ParameterError(f"--study: the name {name!r} is used twice.")
         files[name] = Path(path)
-    check_distinct_files(files, allow=args.allow_duplicate_studies)
+    # the discovery summary statistics the loci came from are no replication of themselves
+    source = meta.get("source")
+    discovery = {"discovery": Path(source)} if source and Path(source).is_file() else {}
+    check_distinct_files({**discovery, **files}, allow=args.allow_duplicate_studies)
     studies = {}
     read: dict[Path, object] = {}
     fingerprints = {}
