@@ -91,6 +91,21 @@ def _(d, out):
     return meta_on(out, a, gz)
 
 
+@case("meta_dup_assoc_tsv_and_parquet", "'S2' holds the same rows as study 'S1'",
+      culprit="assoc.parquet")  # fmt: skip
+def _(d, out):
+    """gwaskit's own assoc output given as its .tsv.gz and its .parquet (NaN there, NA in the
+    text for an untestable variant: the same rows)."""
+    a = write_ssf(d, name="a.tsv")
+    table, _ = read_sumstats(a)
+    table = table.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(float("nan")).otherwise(pl.col(c)).alias(c)
+        for c in ("beta", "standard_error", "p_value", "neg_log_10_p_value")
+    )
+    write_sumstats(table, d / "assoc", metadata={"genome_assembly": "GRCh37"})
+    return meta_on(out, d / "assoc.tsv.gz", d / "assoc.parquet")
+
+
 @case("replicate_dup_same_file", "'R2' is the same file as study 'R1'", culprit="r.tsv")
 def _(d, out):
     r = write_ssf(d, with_cell(3, "beta", "0.02"), name="r.tsv")

@@ -6,7 +6,7 @@ standard error shrinks by :math:`1/\\sqrt{2}` and every signal looks stronger th
 (Borenstein et al. 2009, *Introduction to Meta-Analysis*, ch. 25, doi:10.1002/9780470743386).
 
 Two steps keep this cheap for a consortium's worth of studies: a fingerprint per table (a hash of
-its sorted variant keys and the sign of each beta; equal for two exports of one analysis,
+its variant keys and the sign of each beta; equal for two exports of one analysis,
 different for two studies unless every sign of thousands agrees), then, only for tables with
 equal fingerprints, a row-by-row comparison of the values within the precision of a text export.
 """
@@ -28,7 +28,7 @@ _VALUES = ("beta", "standard_error", "neg_log_10_p_value")
 RTOL = 1e-4
 
 
-def _keyed(table: pl.DataFrame, *, sort: bool = True) -> pl.DataFrame:
+def _keyed(table: pl.DataFrame) -> pl.DataFrame:
     def text(name: str) -> pl.Expr:
         if name not in table.columns:
             return pl.lit(None, pl.String).alias(name)
@@ -46,23 +46,26 @@ def _keyed(table: pl.DataFrame, *, sort: bool = True) -> pl.DataFrame:
         else pl.lit(None, pl.Int64).alias("base_pair_location")
     )
     keys = [text(c) if c != "base_pair_location" else position for c in _KEYS]
-    keyed = table.select(*keys, *values)
-    return keyed.sort([*_KEYS, *_VALUES], nulls_last=True) if sort else keyed
+    return table.select(*keys, *values).sort([*_KEYS, *_VALUES], nulls_last=True)
 
 
 def rows_fingerprint(table: pl.DataFrame) -> str:
-    """Hex digest of a SumStats table's sorted variant keys (chromosome, position, variant_id,
-    alleles, upper-cased) and the sign of each ``beta``: equal for two copies of one study in
-    any format or row order. Only meaningful within one process (polars row hashes).
+    """Hex digest of a SumStats table's variant keys (chromosome, position, variant_id,
+    alleles) and the sign of each ``beta``: equal for two copies of one study in any format
+    or row order. Only meaningful within one process (polars row hashes).
 
-    The row hashes are combined by wrapping sums (two seeds), which do not depend on row
-    order, so no sort is needed: linear in the rows.
+    The table is taken as the readers give it (chromosomes normalised, alleles upper-case,
+    types conformed). Row hashes are combined by a wrapping sum and an exclusive or, which do
+    not depend on row order, so no sort is needed: about 0.1 s per million rows.
     """
-    signs = _keyed(table, sort=False).select(*_KEYS, pl.col("beta").sign().alias("sign"))
+    columns = [pl.col(c) if c in table.columns else pl.lit(None, pl.String).alias(c) for c in _KEYS]
+    # NaN (a Parquet's failed fit) and null (the same row read from text) are one thing here
+    beta = pl.col("beta").cast(pl.Float64).fill_nan(None)
+    sign = beta.sign() if "beta" in table.columns else pl.lit(None, pl.Float64)
+    hashes = table.select(*columns, sign.alias("sign")).hash_rows(seed=0).to_numpy()
     digest = hashlib.sha256(np.int64(table.height).tobytes())
-    for seed in (0, 7):
-        hashes = signs.hash_rows(seed=seed).to_numpy()
-        digest.update(np.sum(hashes, dtype=np.uint64).tobytes())
+    digest.update(np.sum(hashes, dtype=np.uint64).tobytes())
+    digest.update(np.bitwise_xor.reduce(hashes, dtype=np.uint64).tobytes())
     return digest.hexdigest()
 
 
