@@ -172,17 +172,18 @@ def test_report__injected_markup_in_every_field_never_runs(browser: DevTools, tm
 
 
 def test_report_verb__hostile_results_folder(browser: DevTools, tmp_path: Path) -> None:
-    """The stored route of the report: a results folder whose loci.parquet has a text
-    ``n_signals`` and markup in its names, and a hostile manifest.json, through ``gwaskit
-    report``."""
+    """The stored route of the report: a results folder whose loci.parquet has markup where
+    numbers belong (``n_signals``, positions, frequencies, I², p) and in its names, and a
+    hostile manifest.json, through ``gwaskit report``."""
     results = make_results(n_background=4000)
     folder = write_results(tmp_path / "results", results)
     loci = pl.read_parquet(folder / "loci.parquet")
-    fields = [f"L{i}-n_signals" for i in range(loci.height)]
-    fields += [f"L{i}-name" for i in range(loci.height)]
+    shown = ("n_signals", "name", "base_pair_location")  # the others are shown as NA
+    hidden = ("effect_allele_frequency", "i2", "neg_log_10_p_value", "beta")
+    fields = [f"L{i}-{c}" for c in shown for i in range(loci.height)]
     loci.with_columns(
-        pl.Series("n_signals", [_evil(f) for f in fields[: loci.height]]),
-        pl.Series("name", [_evil(f) for f in fields[loci.height :]]),
+        pl.Series(c, [_evil(f"L{i}-{c}") for i in range(loci.height)], pl.String)
+        for c in (*shown, *hidden)
     ).write_parquet(folder / "loci.parquet")
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["title"] = _evil("M-title")
