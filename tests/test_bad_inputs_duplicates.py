@@ -239,3 +239,24 @@ def test_identical_files__plink_prefix_compares_bed(tmp_path: Path) -> None:
     (tmp_path / "two.fam").write_text((tmp_path / "one.fam").read_text().replace("0", "9"))
     pairs = identical_files({"one": tmp_path / "one", "two": tmp_path / "two.bed"})
     assert [p[:2] for p in pairs] == [("one", "two")]
+
+
+def test_run__cohorts_with_the_same_rows(tmp_path: Path, capsys) -> None:
+    """Two plan cohorts whose files differ (plain and gzip) but hold the same rows: the meta
+    stage stops naming both cohorts and the plan key; allowed by the key, it meta-analyses."""
+    text = DUP_PLAN.format(b="a.tsv.gz")
+    plan = write_plan(tmp_path, text)
+    write_ssf(tmp_path, name="a.tsv.gz")
+    code = invoke(["run", str(plan)])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(lines) == 1, err
+    assert "study 'B' has the same content" in lines[0] and "study 'A'" in lines[0]
+    assert "consortium.allow_duplicate_studies = true" in lines[0]
+    assert not (tmp_path / "results/meta/discovery/meta.parquet").exists()
+    plan.write_text(
+        text.replace('build = "GRCh37"', 'build = "GRCh37"\nallow_duplicate_studies = true')
+    )
+    assert invoke(["run", str(plan), "--only", "meta"]) == 0
+    meta = pl.read_parquet(tmp_path / "results/meta/discovery/meta.parquet")
+    assert meta.height == 30 and (meta["n_studies"] == 2).all()

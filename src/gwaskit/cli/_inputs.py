@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from gwaskit.errors import InputError, ParameterError
+from gwaskit.io.duplicates import ALLOW_DUPLICATES
 from gwaskit.io.genotypes import check_build
 from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.sumstats_checks import check_sumstats
@@ -110,37 +111,6 @@ def read_known(path: str | Path) -> pl.DataFrame:
     if not ({"chromosome", "base_pair_location"} <= set(table.columns) or "rsid" in table.columns):
         raise InputError(path, "expected columns chromosome and position, or rsid, in the header.")
     return table
-
-
-#: The option that lets one study be given twice on purpose.
-ALLOW_DUPLICATES = "--allow-duplicate-studies"
-
-
-def check_distinct_files(
-    files: dict[str, Path], *, allow: bool, option: str = ALLOW_DUPLICATES
-) -> None:
-    """Refuse two study names whose files have identical bytes (the same file twice, or a
-    copy under another name), naming both, unless ``allow``.
-
-    Raises
-    ------
-    InputError
-        On the second file of the first identical pair.
-    """
-    from gwaskit.io.duplicates import identical_files
-
-    if allow:
-        return
-    for first, second, digest in identical_files(files):
-        same = Path(files[first]).resolve() == Path(files[second]).resolve()
-        what = "is the same file as" if same else "has the same content (SHA-256 "
-        what += "" if same else f"{digest[:12]}…) as"
-        raise InputError(
-            files[second],
-            f"study {second!r} {what} study {first!r} ({files[first]}); a study counted twice "
-            f"looks twice as precise as it is. Give it once, or add {option} if these really "
-            "are two studies.",
-        )
 
 
 def check_distinct_rows(

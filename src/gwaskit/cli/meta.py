@@ -22,9 +22,10 @@ from typing import Any
 import polars as pl
 
 from gwaskit import __version__
-from gwaskit.cli._inputs import ALLOW_DUPLICATES, check_distinct_files, check_distinct_rows
+from gwaskit.cli._inputs import check_distinct_rows
 from gwaskit.engine import LocalEngine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
+from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import scratch_folder, write_table
 from gwaskit.meta.analyse import meta_analyse_studies, study_lambdas

@@ -7,15 +7,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from gwaskit.cli._inputs import (
-    ALLOW_DUPLICATES,
-    build_of,
-    check_distinct_files,
-    check_distinct_rows,
-    read_checked_sumstats,
-    read_loci,
-)
+from gwaskit.cli._inputs import build_of, check_distinct_rows, read_checked_sumstats, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
+from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
 from gwaskit.io.tables import write_table
 from gwaskit.loci.define import drop_untestable
 from gwaskit.loci.replicate import replicate_loci

@@ -14,6 +14,10 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
+from gwaskit.errors import InputError
+
+#: The option that lets one study be given twice on purpose.
+ALLOW_DUPLICATES = "--allow-duplicate-studies"
 #: The suffixes of a genotype fileset's data file, for a PLINK prefix.
 _GENOTYPE_DATA = (".bed", ".pgen")
 
@@ -78,3 +82,30 @@ def identical_files(files: Mapping[str, str | Path]) -> list[tuple[str, str, str
                     first[digest] = name
     order = list(files)
     return sorted(pairs, key=lambda p: (order.index(p[1]), order.index(p[0])))
+
+
+def check_distinct_files(
+    files: Mapping[str, str | Path], *, allow: bool, option: str = ALLOW_DUPLICATES
+) -> None:
+    """Refuse two study names whose files have identical bytes (the same file twice, or a
+    copy under another name), naming both, unless ``allow``; ``option`` is what the message
+    tells the user to set when the two really are different studies.
+
+    Raises
+    ------
+    InputError
+        On the second file of the first identical pair.
+    """
+    if allow:
+        return
+    for first, second, digest in identical_files(files):
+        same = Path(files[first]).resolve() == Path(files[second]).resolve()
+        what = (
+            "is the same file as" if same else f"has the same content (SHA-256 {digest[:12]}…) as"
+        )
+        raise InputError(
+            files[second],
+            f"study {second!r} {what} study {first!r} ({files[first]}); a study counted twice "
+            f"looks twice as precise as it is. Give it once, or add {option} if these really "
+            "are two studies.",
+        )

@@ -30,6 +30,7 @@ import polars as pl
 from gwaskit import __version__
 from gwaskit.errors import GwaskitError, InputError
 from gwaskit.io import open_genotypes
+from gwaskit.io.duplicates import check_distinct_files
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import write_table
 from gwaskit.loci.ld import lead_r2
@@ -129,11 +130,19 @@ def build_tasks(
             argv += ["--study", study]
         if plan.consortium.allow_duplicate_studies:
             argv.append("--allow-duplicate-studies")
+        files = {c.name: str(_sumstats_file(out, c)) for c in replication}
         tasks.append(
             Task(
                 "replicate",
                 "discovery",
-                partial(verbs.run, argv=argv, out_name="replicate"),
+                partial(
+                    run_distinct,
+                    studies=files,
+                    allow_duplicates=plan.consortium.allow_duplicate_studies,
+                    verbs=verbs,
+                    argv=argv,
+                    out_name="replicate",
+                ),
                 params={"studies": [c.name for c in replication]},
                 depends=("loci/discovery", *(f"sumstats/{c.name}" for c in replication)),
             )
@@ -434,6 +443,34 @@ def check_positions_build(table: pl.DataFrame, build: str, source: str) -> None:
         )
 
 
+#: What the pipeline's messages tell a user to set for two studies that are really two.
+PLAN_ALLOW_DUPLICATES = "consortium.allow_duplicate_studies = true to the plan"
+
+
+def check_distinct_cohorts(studies: dict[str, str], *, allow: bool) -> None:
+    """Two cohorts whose summary statistics, as the ``sumstats`` stage wrote them, are
+    byte-identical (the same rows, from any file format) are one study counted twice."""
+    check_distinct_files(
+        {name: Path(path) for name, path in studies.items()},
+        allow=allow,
+        option=PLAN_ALLOW_DUPLICATES,
+    )
+
+
+def run_distinct(
+    folder: Path,
+    *,
+    studies: dict[str, str],
+    allow_duplicates: bool,
+    verbs: VerbRunner,
+    argv: list[str],
+    out_name: str,
+) -> None:
+    """Run a verb over several cohorts' summary statistics, none of them twice."""
+    check_distinct_cohorts(studies, allow=allow_duplicates)
+    verbs.run(folder, argv=argv, out_name=out_name)
+
+
 def run_meta(
     folder: Path,
     *,
@@ -455,6 +492,7 @@ def run_meta(
         write_sumstats(qc.table, folder / "meta", metadata={**meta, "genome_assembly": build})
         write_table(qc.dropped.with_columns(pl.lit(name).alias("study")), folder / "meta.dropped")
         return
+    check_distinct_cohorts(studies, allow=allow_duplicates)
     argv = ["meta", "--method", method, "--build", build, "--maf-threshold", repr(maf_threshold)]
     for name, path in studies.items():
         argv += ["--study", f"{name}={path}"]
