@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gwaskit.io.duplicates import file_sha256, identical_files
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
@@ -260,3 +262,37 @@ def test_run__cohorts_with_the_same_rows(tmp_path: Path, capsys) -> None:
     assert invoke(["run", str(plan), "--only", "meta"]) == 0
     meta = pl.read_parquet(tmp_path / "results/meta/discovery/meta.parquet")
     assert meta.height == 30 and (meta["n_studies"] == 2).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    n=st.integers(min_value=1, max_value=40),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    change=st.floats(min_value=1e-3, max_value=10.0),
+)
+def test_same_rows__order_free_and_sensitive_to_one_value(n: int, seed: int, change: float):
+    """Any row order is the same study; one SE changed by more than the tolerance is not."""
+    rng = np.random.default_rng(seed)
+    table = pl.DataFrame(
+        {
+            "chromosome": rng.choice(["1", "2", "X"], n),
+            "base_pair_location": rng.integers(1, 10_000, n),
+            "variant_id": [f"v{i}" for i in range(n)],
+            "effect_allele": rng.choice(["A", "C"], n),
+            "other_allele": rng.choice(["G", "T"], n),
+            "beta": rng.normal(size=n),
+            "standard_error": rng.uniform(0.01, 1, n),
+            "neg_log_10_p_value": rng.uniform(0, 20, n),
+        }
+    )
+    shuffled = table.sample(fraction=1.0, shuffle=True, seed=seed % 1000)
+    assert rows_fingerprint(shuffled) == rows_fingerprint(table)
+    assert same_rows(shuffled, table)
+    row = int(rng.integers(n))
+    other = table.with_columns(
+        pl.when(pl.int_range(pl.len()) == row)
+        .then(pl.col("standard_error") * (1 + change))
+        .otherwise(pl.col("standard_error"))
+    )
+    assert not same_rows(other, table)
+    assert not same_rows(table.head(n - 1), table)
