@@ -670,7 +670,9 @@ def _(d, out):
 
 @case("meta_builds_differ", "different genome builds", "S1: GRCh37", "S2: GRCh38", culprit=None)
 def _(d, out):
-    return meta_on(out, write_ssf(d, name="a.tsv"), write_ssf(d, name="b.tsv", build="GRCh38"))
+    # b differs from a in one estimate: identical studies are refused first (duplicates)
+    b = write_ssf(d, with_cell(3, "beta", "0.02"), name="b.tsv", build="GRCh38")
+    return meta_on(out, write_ssf(d, name="a.tsv"), b)
 
 
 @case("meta_text_in_se", "line 4", "standard_error", "'0,04'", culprit="b.tsv")

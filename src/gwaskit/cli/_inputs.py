@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from gwaskit.errors import InputError, ParameterError
+from gwaskit.io.duplicates import ALLOW_DUPLICATES
 from gwaskit.io.genotypes import check_build
 from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.sumstats_checks import check_sumstats, drop_duplicates
@@ -127,3 +128,33 @@ def read_known(path: str | Path) -> pl.DataFrame:
     if not ({"chromosome", "base_pair_location"} <= set(table.columns) or "rsid" in table.columns):
         raise InputError(path, "expected columns chromosome and position, or rsid, in the header.")
     return table
+
+
+def check_distinct_rows(
+    fingerprints: dict[str, str],
+    files: dict[str, Path],
+    read: Any,
+    *,
+    allow: bool,
+    option: str = ALLOW_DUPLICATES,
+) -> None:
+    """Refuse two studies whose tables hold the same rows (same variants, same estimates
+    within a text export's precision) under different file names or formats, unless
+    ``allow``. ``fingerprints`` are :func:`gwaskit.meta.duplicates.rows_fingerprint` of each
+    study's table; only studies with equal fingerprints are read again (``read(path)`` returns
+    the table) and compared row by row."""
+    from gwaskit.meta.duplicates import same_rows
+
+    if allow:
+        return
+    first: dict[str, str] = {}
+    for name, digest in fingerprints.items():
+        earlier = first.setdefault(digest, name)
+        if earlier == name or not same_rows(read(files[earlier]), read(files[name])):
+            continue
+        raise InputError(
+            files[name],
+            f"study {name!r} holds the same rows as study {earlier!r} ({files[earlier]}): the "
+            f"same variants with the same estimates; a study counted twice looks twice as "
+            f"precise as it is. Give it once, or add {option} if these really are two studies.",
+        )

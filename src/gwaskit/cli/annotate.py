@@ -13,6 +13,7 @@ from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
 from gwaskit.io import open_genotypes
 from gwaskit.io.tables import write_table
+from gwaskit.loci.define import drop_untestable
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,12 @@ def add_parser(
 
 def run(args: argparse.Namespace) -> int:
     loci, meta = read_loci(args.loci)
+    loci, untestable = drop_untestable(loci)
+    if untestable:
+        log.warning(
+            "%s: %d locus/loci whose lead has no p-value (NA/NaN) skipped", args.loci, untestable
+        )
+    skipped = {"loci": untestable}
     build = build_of(meta, args.build, args.loci)
     if build is None:
         raise ParameterError("--build: the loci do not say their genome build; add --build.")
@@ -54,6 +61,13 @@ def run(args: argparse.Namespace) -> int:
     sumstats = None
     if args.sumstats:
         sumstats, smeta = read_checked_sumstats(args.sumstats)
+        sumstats, skipped["sumstats"] = drop_untestable(sumstats)
+        if skipped["sumstats"]:
+            log.warning(
+                "%s: %d untestable variant(s) (no p-value: NA/NaN) skipped",
+                args.sumstats,
+                skipped["sumstats"],
+            )
         other = build_of(smeta, None, args.sumstats)
         if other and other != build:
             raise BuildMismatchError(f"{args.sumstats}: on {other} but the loci are on {build}.")
@@ -69,7 +83,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if reference is not None:
             reference.close()
-    metadata = {**meta, "genome_assembly": build, "gene_table": f"GENCODE v32 {build}"}
+    metadata = {
+        **meta,
+        "genome_assembly": build,
+        "gene_table": f"GENCODE v32 {build}",
+        "n_untestable_skipped": skipped,
+    }
     for suffix, table in tables.items():
         write_table(table, f"{args.out}{suffix}", metadata=metadata)
     log.info("annotated %d loci", out.height)

@@ -14,7 +14,7 @@ from gwaskit.io import open_genotypes
 from gwaskit.io.outputs import file_record
 from gwaskit.io.tables import write_table
 from gwaskit.loci.cojo import cojo_loci
-from gwaskit.loci.define import define_loci
+from gwaskit.loci.define import define_loci, drop_untestable
 from gwaskit.loci.novelty import annotate_novelty
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("--cojo needs an LD reference: add --ld-ref GENOTYPES.")
     sumstats, meta = read_checked_sumstats(args.sumstats)
     build = build_of(meta, args.build, args.sumstats)
+    sumstats, untestable = drop_untestable(sumstats)
+    if untestable:
+        log.warning(
+            "%s: %d untestable variant(s) (no p-value: NA/NaN) skipped; none can be a locus",
+            args.sumstats,
+            untestable,
+        )
     known = read_known(args.known) if args.known else None
     reference = open_genotypes(args.ld_ref, build=build) if args.ld_ref else None
     try:
@@ -112,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         "clump_r2": args.clump_r2 if args.ld_ref else None,
         "clump_p2": args.clump_p2 if args.ld_ref else None,
         "cojo": bool(args.cojo),
+        "n_untestable_skipped": untestable,
     }
     write_table(loci, args.out, metadata=metadata)
     if signals is not None:

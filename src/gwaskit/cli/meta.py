@@ -23,12 +23,15 @@ import polars as pl
 
 from gwaskit import __version__
 from gwaskit.cli import _options
+from gwaskit.cli._inputs import check_distinct_rows
 from gwaskit.engine import LocalEngine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
+from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
 from gwaskit.io.outputs import file_record
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import scratch_folder, write_table
 from gwaskit.meta.analyse import meta_analyse_studies, study_lambdas
+from gwaskit.meta.duplicates import rows_fingerprint
 from gwaskit.meta.harmonise import VALUE_COLUMNS, EncodedStudy, encode_study
 from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
 from gwaskit.qc.sumstats import qc_sumstats
@@ -136,6 +139,12 @@ def add_parser(
         "chromosome at a time",
     )
     parser.add_argument(
+        ALLOW_DUPLICATES,
+        action="store_true",
+        help="accept two studies with identical files or identical rows (refused by default: "
+        "a study counted twice looks twice as precise as it is)",
+    )
+    parser.add_argument(
         "--lambda-warn",
         type=float,
         default=LAMBDA_WARN,
@@ -217,6 +226,7 @@ def _prepare_study(
     """Read and QC one study; keep its rows encoded for harmonisation (``in_memory``) or
     write them, sorted, to a compact Parquet ``part``."""
     table, meta = read_sumstats(path, build=args.build, n=n)
+    fingerprint = rows_fingerprint(table)
     qc = qc_sumstats(
         table,
         require_beta=args.method != "samplesize",
@@ -291,11 +301,19 @@ def _prepare_study(
             )
         ],
     )
-    return {"row": row, "dropped": dropped, "build": build, "part": stored, "lambda": lam}
+    return {
+        "row": row,
+        "dropped": dropped,
+        "build": build,
+        "part": stored,
+        "lambda": lam,
+        "fingerprint": fingerprint,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
     studies = _parse_studies(args.study)
+    check_distinct_files(studies, allow=args.allow_duplicate_studies)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist; create it first.")
@@ -326,6 +344,12 @@ def run(args: argparse.Namespace) -> int:
         if in_memory and len(kinds) > 1:  # some studies lack positions: match all by id
             in_memory = False
             prepared = engine.map(prepare, items, description="reading")
+        check_distinct_rows(
+            {p["row"]["study"]: p["fingerprint"] for p in prepared},
+            studies,
+            lambda path: read_sumstats(path, build=args.build)[0],
+            allow=args.allow_duplicate_studies,
+        )
         rows = [p["row"] for p in prepared]
         qc_dropped = [p["dropped"] for p in prepared]
         builds = {p["row"]["study"]: p["build"] for p in prepared if p["build"]}

@@ -238,6 +238,9 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     ("consortium", "out"): "Output folder, relative to the plan file. Each stage writes its own "
     "sub-folder with a manifest; `report/all/report.html` is the report, `share/<cohort>/` what "
     "may leave the site. A folder of its own: not a file, holding none of the inputs.",
+    ("consortium", "allow_duplicate_studies"): "Accept two cohorts with the same data (the same "
+    "file, identical content, or identical summary-statistics rows). Off by default: a study "
+    "counted twice looks twice as precise as it is, so the run stops naming both.",
     ("engine", "scheduler"): '`"local"` (threads in this process) or the address of a Dask '
     'scheduler, `"tcp://HOST:8786"`; on a cluster, every path must be readable by every worker.',
     ("engine", "threads"): "Cores each verb may use; unset: all cores (local), one per task "

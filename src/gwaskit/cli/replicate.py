@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from gwaskit.cli import _options
-from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
+from gwaskit.cli._inputs import build_of, check_distinct_rows, read_checked_sumstats, read_loci
 from gwaskit.errors import BuildMismatchError, ParameterError
+from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
 from gwaskit.io.tables import write_table
+from gwaskit.loci.define import drop_untestable
 from gwaskit.loci.replicate import replicate_loci
+from gwaskit.meta.duplicates import rows_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -38,27 +42,60 @@ def add_parser(
     parser.add_argument(
         "--alpha", type=_options.probability, default=0.05, help="family-wise alpha (0.05)"
     )
+    parser.add_argument(
+        ALLOW_DUPLICATES,
+        action="store_true",
+        help="accept two studies with identical files or identical rows (refused by default)",
+    )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     loci, meta = read_loci(args.loci)
+    loci, untestable = drop_untestable(loci)
+    if untestable:
+        log.warning(
+            "%s: %d locus/loci whose lead has no p-value (NA/NaN) skipped", args.loci, untestable
+        )
     build = meta.get("genome_assembly")
-    studies = {}
+    skipped = {"loci": untestable}
+    files: dict[str, Path] = {}
     for spec in args.study:
         name, sep, path = spec.partition("=")
         if not sep or not name or not path:
             raise ParameterError(f"--study must be NAME=SUMSTATS, got {spec!r}.")
-        if name in studies:
+        if name in files:
             raise ParameterError(f"--study: the name {name!r} is used twice.")
+        files[name] = Path(path)
+    # the discovery summary statistics the loci came from are no replication of themselves
+    source = meta.get("source")
+    discovery = {"discovery": Path(source)} if source and Path(source).is_file() else {}
+    check_distinct_files({**discovery, **files}, allow=args.allow_duplicate_studies)
+    studies = {}
+    read: dict[Path, object] = {}
+    fingerprints = {}
+    for name, path in files.items():
         table, smeta = read_checked_sumstats(path)
+        read[path] = table
+        fingerprints[name] = rows_fingerprint(table)
         other = build_of(smeta, None, path)
         if build and other and other != build:
             raise BuildMismatchError(f"{path}: study is on {other} but the loci are on {build}.")
+        table, skipped[name] = drop_untestable(table)
+        if skipped[name]:
+            log.warning(
+                "%s: %d untestable variant(s) (no p-value: NA/NaN) skipped", path, skipped[name]
+            )
         studies[name] = table
+    check_distinct_rows(fingerprints, files, read.__getitem__, allow=args.allow_duplicate_studies)
     out, summary = replicate_loci(loci, studies, alpha=args.alpha)
-    metadata = {**meta, "replication_studies": list(studies), "alpha": args.alpha}
+    metadata = {
+        **meta,
+        "replication_studies": list(studies),
+        "alpha": args.alpha,
+        "n_untestable_skipped": skipped,
+    }
     write_table(out, args.out, metadata=metadata)
     write_table(summary, f"{args.out}.summary", metadata=metadata)
     row = summary.row(0, named=True)

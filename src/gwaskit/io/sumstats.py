@@ -135,17 +135,38 @@ def read_sumstats(
     ``.glm.*``, REGENIE, SAIGE, METAL/GWAMA inputs, or a table with ``columns`` mapping its
     header to SumStats names) through :func:`gwaskit.io.sumstats_reader.read_sumstats_file`.
     Returns ``(table, metadata)``; ``metadata["genome_assembly"]`` is the declared build or
-    ``None``.
+    ``None``. A ``build`` that contradicts the file's own metadata (GWAS-SSF sidecar, Parquet
+    footer) raises :class:`gwaskit.errors.BuildMismatchError`.
     """
+    from gwaskit.io.sumstats_formats import checked_build
+
     path = Path(path)
     if path.suffix == ".parquet":
         table, meta = read_sumstats_parquet(path)
         meta = {"format": "parquet", "source": path.name, **meta}
-        if build is not None:
-            meta["genome_assembly"] = build
-        meta.setdefault("genome_assembly", None)
+        meta["genome_assembly"] = checked_build(build, meta.get("genome_assembly"), path)
         return table, meta
     from gwaskit.io.sumstats_reader import read_sumstats_file
 
     table, meta = read_sumstats_file(path, columns=columns, n=n, build=build)
     return conform(table, source=str(path)), meta
+
+
+def declared_build(path: str | Path) -> str | None:
+    """The genome build a summary-statistics file declares about itself, without reading its
+    rows: the ``genome_assembly`` of a gwaskit Parquet's footer or of a GWAS-SSF YAML sidecar
+    (``FILE-meta.yaml``); ``None`` when it says nothing."""
+    from gwaskit.io.genotypes import check_build
+    from gwaskit.io.sumstats_formats import _sidecar
+
+    path = Path(path)
+    if path.suffix == ".parquet":
+        try:
+            found = read_parquet_metadata(path).get("genome_assembly")
+        except Exception:  # a damaged file is reported when it is read
+            return None
+        try:
+            return check_build(str(found)) if found else None
+        except ValueError:
+            return None
+    return _sidecar(path).get("genome_assembly")

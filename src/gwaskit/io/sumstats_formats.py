@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from gwaskit.errors import InputError
+from gwaskit.errors import BuildMismatchError, InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.sumstats_derive import (
     Z_975,
@@ -219,6 +219,23 @@ def _read_fast(
             col = pl.col(name)
             fixed.append(pl.when(col.is_in(tokens)).then(None).otherwise(col).alias(name))
     return raw.with_columns(fixed) if fixed else raw
+
+
+def checked_build(declared: str | None, found: str | None, path: Path) -> str | None:
+    """The build of a summary-statistics file: ``declared`` (the caller's: a ``--build``
+    option or a plan's ``consortium.build``) must agree with ``found`` (the file's own
+    metadata: GWAS-SSF sidecar or gwaskit Parquet footer); a contradiction is an error,
+    never a silent relabelling (positions would be read on the wrong build)."""
+    from gwaskit.io.genotypes import check_build
+
+    declared = check_build(declared) if declared else None
+    if declared and found and declared != found:
+        where = "its Parquet metadata" if path.suffix == ".parquet" else f"{path.name}-meta.yaml"
+        raise BuildMismatchError(
+            f"{path}: {where} says genome build {found} but {declared} was declared; lift the "
+            "file over, or fix the declared build or the file's metadata."
+        )
+    return declared or found
 
 
 def _split_header(line: str) -> list[str]:

@@ -32,6 +32,7 @@ from gwaskit.io.sumstats_formats import (
     _head,
     _read_raw,
     _split_header,
+    checked_build,
 )
 from gwaskit.io.sumstats_layouts import detect_format, format_spec, map_columns
 
@@ -137,7 +138,7 @@ def read_sumstats_file(
     table = _check_and_type(table, path, fmt, header, sources)
     if n is not None and "n" not in table.columns:
         table = table.with_columns(pl.lit(float(n)).alias("n"))
-    declared = build or metadata.get("genome_assembly")
+    declared = checked_build(build, metadata.get("genome_assembly"), path)
     meta = {"format": fmt, "source": Path(path).name, "genome_assembly": declared}
     if not_read:
         meta["rows_not_read"] = not_read
@@ -179,7 +180,11 @@ def _read_vcf(path: Path, *, n: float | None, build: str | None) -> tuple[pl.Dat
     table = _check_and_type(raw, path, "gwas-vcf")
     if n is not None and "n" not in table.columns:
         table = table.with_columns(pl.lit(float(n)).alias("n"))
-    meta: dict[str, Any] = {"format": "gwas-vcf", "source": Path(path).name, "genome_assembly": build}
+    meta: dict[str, Any] = {
+        "format": "gwas-vcf",
+        "source": Path(path).name,
+        "genome_assembly": build,
+    }
     meta["study"] = facts["study"]
     if facts["duplicate_records"]:
         meta["rows_not_read"] = {"record repeated verbatim": facts["duplicate_records"]}

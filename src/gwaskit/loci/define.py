@@ -69,15 +69,45 @@ def _check_sumstats(sumstats: pl.DataFrame) -> None:
         )
 
 
+def is_testable(column: str = "neg_log_10_p_value") -> pl.Expr:
+    """True where a variant has a p-value: ``column`` is neither null nor NaN.
+
+    Untestable variants (a failed or impossible fit: PLINK 2 writes ``NA`` with an ERRCODE,
+    gwaskit writes NaN with a ``reason``) have no p-value. They must never count as
+    significant: in polars NaN compares greater than every number, so a bare
+    ``neg_log_10_p_value >= t`` would take them as the best variants of all.
+    """
+    return pl.col(column).is_not_null() & pl.col(column).is_not_nan()
+
+
+def drop_untestable(table: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """``table`` without its untestable rows, and how many there were.
+
+    A row is untestable when it has no p-value at all: ``neg_log_10_p_value`` and (where the
+    table has it) ``p_value`` both null or NaN. The verbs that take summary statistics or loci
+    as given (``loci``, ``replicate``, ``annotate``) skip these rows and report the count;
+    none is ever a locus.
+    """
+    present = [c for c in ("neg_log_10_p_value", "p_value") if c in table.columns]
+    if not present:
+        return table, 0
+    keep = is_testable(present[0])
+    for column in present[1:]:
+        keep = keep | is_testable(column)
+    kept = table.filter(keep)
+    return kept, table.height - kept.height
+
+
 def significant_variants(sumstats: pl.DataFrame, *, p: float = GENOME_WIDE) -> pl.DataFrame:
     """Variants with ``p <= p`` (from ``neg_log_10_p_value``), most significant first.
 
-    Ties are broken by chromosome and position, so the order is reproducible.
+    Untestable variants (``neg_log_10_p_value`` null or NaN) are never significant. Ties are
+    broken by chromosome and position, so the order is reproducible.
     """
     _check_sumstats(sumstats)
     t = _threshold(p, "p")
     return (
-        sumstats.filter(pl.col("neg_log_10_p_value") >= t)
+        sumstats.filter(is_testable() & (pl.col("neg_log_10_p_value") >= t))
         .with_columns(_chromosome_rank().alias("_co"))
         .sort(["neg_log_10_p_value", "_co", "base_pair_location"], descending=[True, False, False])
         .drop("_co")

@@ -29,6 +29,8 @@ class Consortium:
     build: str = "GRCh37"
     prevalence: float | None = None
     out: str = "results"
+    #: accept two cohorts with the same data (refused by default: counted twice)
+    allow_duplicate_studies: bool = False
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,9 @@ def _check_cohorts(plan: Plan, source: Path) -> None:
                 raise InputError(
                     source, f"cohort {cohort.name!r}: {key} file {value!r} does not exist."
                 )
+    _check_cohort_builds(plan, source)
+    if not plan.consortium.allow_duplicate_studies:
+        _check_distinct_cohorts(plan, source)
     if not plan.cohorts_with("discovery"):
         raise InputError(source, "at least one cohort must have role = 'discovery'.")
     for key in ("ld_reference", "known"):
@@ -357,6 +362,49 @@ def _check_out(plan: Plan, source: Path) -> None:
                 f"consortium.out {value!r} would hold the input {path.name!r} (the plan or a "
                 'cohort\'s file); give the results a folder of their own, e.g. out = "results".',
             )
+
+
+def _check_cohort_builds(plan: Plan, source: Path) -> None:
+    """A cohort's summary statistics whose own metadata (sidecar or Parquet footer) names
+    another build than ``consortium.build`` would be relabelled: an error naming both."""
+    from gwaskit.io.sumstats import declared_build
+
+    build = plan.consortium.build
+    for cohort in plan.cohorts:
+        if cohort.sumstats is None:
+            continue
+        found = declared_build(plan.path(cohort.sumstats))
+        if found and found != build:
+            raise InputError(
+                source,
+                f"cohort {cohort.name!r}: sumstats {cohort.sumstats!r} says genome build {found} "
+                f"(its metadata) but consortium.build is {build}; lift the file over to {build} "
+                "or correct its metadata.",
+            )
+
+
+def _check_distinct_cohorts(plan: Plan, source: Path) -> None:
+    """Two cohorts whose genotypes or summary statistics are the same file, or files with
+    identical bytes, are one study counted twice: an error naming both."""
+    from gwaskit.io.duplicates import identical_files
+
+    for key in ("genotypes", "sumstats"):
+        files = {
+            c.name: plan.path(getattr(c, key)) for c in plan.cohorts if getattr(c, key) is not None
+        }
+        for first, second, _ in identical_files(files):
+            raise InputError(
+                source,
+                f"cohorts {first!r} and {second!r} give the same {key} (identical content: "
+                f"{getattr(_cohort(plan, first), key)!r} and "
+                f"{getattr(_cohort(plan, second), key)!r}); one study counted twice looks twice "
+                "as precise as it is. Remove one, or set consortium.allow_duplicate_studies = "
+                "true if these really are two studies.",
+            )
+
+
+def _cohort(plan: Plan, name: str) -> Cohort:
+    return next(c for c in plan.cohorts if c.name == name)
 
 
 def _exists(path: Path, key: str) -> bool:

@@ -31,6 +31,7 @@ import polars as pl
 from gwaskit import __version__
 from gwaskit.errors import GwaskitError, InputError
 from gwaskit.io import open_genotypes
+from gwaskit.io.duplicates import check_distinct_files
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import write_table
 from gwaskit.loci.ld import lead_r2
@@ -96,6 +97,7 @@ def build_tasks(
                 maf_threshold=plan.meta.palindromic_maf,
                 build=build,
                 verbs=verbs,
+                allow_duplicates=plan.consortium.allow_duplicate_studies,
             ),
             params=meta_params,
             depends=tuple(f"sumstats/{c.name}" for c in discovery),
@@ -148,11 +150,21 @@ def build_tasks(
         argv = ["replicate", str(loci_table)]
         for study in studies:
             argv += ["--study", study]
+        if plan.consortium.allow_duplicate_studies:
+            argv.append("--allow-duplicate-studies")
+        files = {c.name: str(_sumstats_file(out, c)) for c in replication}
         tasks.append(
             Task(
                 "replicate",
                 "discovery",
-                partial(verbs.run, argv=argv, out_name="replicate"),
+                partial(
+                    run_distinct,
+                    studies=files,
+                    allow_duplicates=plan.consortium.allow_duplicate_studies,
+                    verbs=verbs,
+                    argv=argv,
+                    out_name="replicate",
+                ),
                 params={"studies": [c.name for c in replication]},
                 depends=("loci/discovery", *(f"sumstats/{c.name}" for c in replication)),
             )
@@ -449,9 +461,58 @@ def _read_id_table(path: Path) -> pl.DataFrame:
 def run_sumstats(folder: Path, *, source: str, build: str) -> None:
     """A cohort's summary statistics, read in any format, written as gwaskit Parquet."""
     table, meta = read_sumstats(source, build=build)
+    check_positions_build(table, build, source)
     metadata = {k: v for k, v in meta.items() if k not in ("source",)}
     metadata["genome_assembly"] = build
     write_sumstats(table, folder / "sumstats", metadata=metadata)
+
+
+def check_positions_build(table: pl.DataFrame, build: str, source: str) -> None:
+    """The plan's build must fit a cohort's positions: a build ruled in by HapMap3 positions
+    (:func:`gwaskit.qc.sumstats.detect_build`) or by positions beyond a chromosome's end in the
+    other build (:func:`gwaskit.io.build.build_from_positions`) that is not ``build`` is an
+    error naming the file and ``consortium.build``."""
+    from gwaskit.io.build import build_from_positions
+    from gwaskit.qc.sumstats import detect_build
+
+    located = table.filter(
+        pl.col("chromosome").is_not_null() & pl.col("base_pair_location").is_not_null()
+    )
+    found = detect_build(located) or build_from_positions(located)
+    if found and found != build:
+        raise InputError(
+            source,
+            f"positions are on genome build {found} but consortium.build is {build}; lift the "
+            "file over, or correct consortium.build.",
+        )
+
+
+#: What the pipeline's messages tell a user to set for two studies that are really two.
+PLAN_ALLOW_DUPLICATES = "consortium.allow_duplicate_studies = true to the plan"
+
+
+def check_distinct_cohorts(studies: dict[str, str], *, allow: bool) -> None:
+    """Two cohorts whose summary statistics, as the ``sumstats`` stage wrote them, are
+    byte-identical (the same rows, from any file format) are one study counted twice."""
+    check_distinct_files(
+        {name: Path(path) for name, path in studies.items()},
+        allow=allow,
+        option=PLAN_ALLOW_DUPLICATES,
+    )
+
+
+def run_distinct(
+    folder: Path,
+    *,
+    studies: dict[str, str],
+    allow_duplicates: bool,
+    verbs: VerbRunner,
+    argv: list[str],
+    out_name: str,
+) -> None:
+    """Run a verb over several cohorts' summary statistics, none of them twice."""
+    check_distinct_cohorts(studies, allow=allow_duplicates)
+    verbs.run(folder, argv=argv, out_name=out_name)
 
 
 def run_meta(
@@ -463,6 +524,7 @@ def run_meta(
     maf_threshold: float,
     build: str,
     verbs: VerbRunner,
+    allow_duplicates: bool = False,
 ) -> None:
     """Meta-analysis of the discovery studies; a single study stands for itself."""
     if len(studies) == 1:  # the study stands for itself, after the same QC as in a meta-analysis
@@ -474,11 +536,14 @@ def run_meta(
         write_sumstats(qc.table, folder / "meta", metadata={**meta, "genome_assembly": build})
         write_table(qc.dropped.with_columns(pl.lit(name).alias("study")), folder / "meta.dropped")
         return
+    check_distinct_cohorts(studies, allow=allow_duplicates)
     argv = ["meta", "--method", method, "--build", build, "--maf-threshold", repr(maf_threshold)]
     for name, path in studies.items():
         argv += ["--study", f"{name}={path}"]
     if gc:
         argv.append("--gc")
+    if allow_duplicates:
+        argv.append("--allow-duplicate-studies")
     verbs.run(folder, argv=argv, out_name="meta")
 
 

@@ -3,24 +3,34 @@
 Figures are inline base64 PNG images, the style sheet and the script are inline, and a
 Content-Security-Policy forbids fetching anything: the file opens the same offline, from an
 e-mail attachment or from a USB stick, years from now.
+
+Every value from the results (study, locus and gene names, manifest entries, numbers) reaches
+the page through Jinja2 templates with autoescape on (``report/templates/``): this module
+builds plain values and calls the macros of ``fragments.html.j2``; it writes no HTML itself. The
+CSP allows no inline script or style but gwaskit's own, by their SHA-256 (CSP Level 2), so
+markup that slipped into a page still could not run a script.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as _dt
-import html
+import hashlib
 import io
 import logging
 import os
 import platform
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from importlib import metadata as _metadata
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import polars as pl
+from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from gwaskit import __version__
@@ -45,9 +55,18 @@ from gwaskit.stats import lambda_gc
 
 log = logging.getLogger(__name__)
 
+
+def _source_hash(text: str) -> str:
+    """A CSP source expression allowing exactly the inline element whose content is ``text``."""
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return f"'sha256-{digest}'"
+
+
+#: No inline script or style runs but gwaskit's own (hashes, not 'unsafe-inline'); nothing is
+#: fetched; no form, no base URL, no plugin.
 CSP = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'none'"
+    f"default-src 'none'; img-src data:; style-src {_source_hash(CSS)}; "
+    f"script-src {_source_hash(JS)}; base-uri 'none'; form-action 'none'; object-src 'none'"
 )
 _LIBRARIES = ("numpy", "scipy", "polars", "pyarrow", "matplotlib")
 
@@ -78,13 +97,8 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110, lambda_warn: float = L
         ("methods", "Methods and provenance", _methods(inputs)),
         ("pvalues", "What a p-value means", _p_value_note()),
     ]
-    nav = "".join(f'<a href="#{sid}">{_e(name)}</a>' for sid, name, _ in sections)
-    body = "".join(
-        f'<section id="{sid}"><h2>{_e(name)}</h2>{content}</section>'
-        for sid, name, content in sections
-    )
-    subtitle = " · ".join(
-        _e(str(x))
+    subtitle = [
+        str(x)
         for x in (
             trait,
             manifest.get("build"),
@@ -92,17 +106,20 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110, lambda_warn: float = L
             manifest.get("created"),
         )
         if x
-    )
+    ]
+    page = _templates().get_template("page.html.j2")
     return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="generator" content="gwaskit {_e(__version__)}">'
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
-        f"<header><h1>{_e(title)}</h1><p>{subtitle}</p></header>"
-        f"<nav>{nav}</nav><main>{body}</main>"
-        f"<script>{JS}</script></body></html>\n"
+        page.render(
+            # gwaskit's own constants: the CSP (hashes and keywords), style sheet and script
+            csp=Markup(CSP),
+            css=Markup(CSS),
+            js=Markup(JS),
+            version=__version__,
+            title=title,
+            subtitle=subtitle,
+            sections=[{"id": sid, "name": name, "content": c} for sid, name, c in sections],
+        )
+        + "\n"
     )
 
 
@@ -120,25 +137,62 @@ def write_report(
 # ----------------------------------------------------------------------------- helpers
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _missing(what: str) -> str:
-    return f'<p class="missing">{_e(what)}</p>'
-
-
-def _figure(fig: Figure, fid: str, caption: str, dpi: int, alt: str) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # layout: constrained
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (
-        f'<figure id="{_e(fid)}" class="plot"><img alt="{_e(alt)}" '
-        f'src="data:image/png;base64,{data}"><figcaption>{caption}</figcaption></figure>'
+@cache
+def _templates() -> jinja2.Environment:
+    """The report's templates, autoescaping every value (HTML and attributes alike)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("gwaskit.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 
-def _try_figure(make: Callable[[], Figure], fid: str, caption: str, dpi: int, alt: str) -> str:
+def _html(macro: str, *args: Any, **kwargs: Any) -> Markup:
+    """Render one macro of ``fragments.html.j2``: plain values are escaped, Markup (from other
+    macros) is kept."""
+    module = _templates().get_template("fragments.html.j2").module
+    return Markup(getattr(module, macro)(*args, **kwargs))
+
+
+def _join(parts: Iterable[Markup]) -> Markup:
+    """Rendered fragments one after the other (each is Markup; a str would be escaped)."""
+    return Markup("").join(parts)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: shown ``text`` (escaped), the ``sort`` key (``data-sort``), and how it
+    is shown: ``text``, ``mono``, ``bold``, ``link`` (to ``#href``) or ``tag`` (a label of
+    class ``tag``, with a ``note`` beside it)."""
+
+    text: Any = ""
+    sort: Any = None
+    kind: str = "text"
+    href: str | None = None
+    tag: str | None = None
+    note: Any = None
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    numeric: bool = False
+
+
+def _missing(what: str) -> Markup:
+    return _html("missing", what)
+
+
+def _figure(fig: Figure, fid: str, caption: str, dpi: int, alt: str) -> Markup:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # layout: constrained
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return _html("figure", fid, alt, data, caption)
+
+
+def _try_figure(make: Callable[[], Figure], fid: str, caption: str, dpi: int, alt: str) -> Markup:
     """A figure, or a note saying why it could not be drawn (never a broken report)."""
     try:
         fig = make()
@@ -150,43 +204,40 @@ def _try_figure(make: Callable[[], Figure], fid: str, caption: str, dpi: int, al
 
 def _table(
     headers: Sequence[tuple[str, bool]],
-    rows: Iterable[Sequence[tuple[str, Any]]],
+    rows: Iterable[Sequence[Cell]],
     *,
     table_id: str | None = None,
     sortable: bool = False,
-) -> str:
-    """``headers``: (label, numeric); each row cell: (html content, sort key or None)."""
-    head = "".join(
-        f'<th class="num">{_e(h)}</th>' if num else f"<th>{_e(h)}</th>" for h, num in headers
-    )
-    body = []
-    for row in rows:
-        cells = []
-        for (content, sort), (_, num) in zip(row, headers, strict=True):
-            attrs = ' class="num"' if num else ""
-            if sort is not None:
-                attrs += f' data-sort="{_e(sort)}"'
-            cells.append(f"<td{attrs}>{content}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    tid = f' id="{_e(table_id)}"' if table_id else ""
-    cls = ' class="sortable"' if sortable else ""
+) -> Markup:
+    """``headers``: (label, numeric); each row: one :class:`Cell` per header."""
+    columns = [Column(label, numeric) for label, numeric in headers]
+    body = [list(row) for row in rows]
+    for row in body:
+        if len(row) != len(columns):
+            raise ValueError(f"report table {table_id}: {len(row)} cells for {len(columns)}")
+    return _html("table", columns, body, table_id=table_id, sortable=sortable)
+
+
+def _finite(value: Any) -> bool:
+    """A real number that is not NaN/inf (a hostile table may put text where numbers go)."""
     return (
-        f'<div class="scroll"><table{tid}{cls}><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool)
+        and bool(np.isfinite(value))
     )
 
 
-def _num(value: Any, fmt: str = "{:,.0f}") -> tuple[str, Any]:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return ("NA", "")
-    return (fmt.format(value), repr(float(value)))
+def _num(value: Any, fmt: str = "{:,.0f}") -> Cell:
+    if not _finite(value):
+        return Cell("NA", "")
+    return Cell(fmt.format(value), repr(float(value)))
 
 
-def _p_cell(neg_log10_p: Any) -> tuple[str, Any]:
+def _p_cell(neg_log10_p: Any) -> Cell:
     """A p-value cell: shown as p, sorted by -(-log10 p) so ascending means most significant."""
-    if neg_log10_p is None or not np.isfinite(neg_log10_p):
-        return ("NA", "")
-    return (format_p(neg_log10_p), repr(-float(neg_log10_p)))
+    if not _finite(neg_log10_p):
+        return Cell("NA", "")
+    return Cell(format_p(neg_log10_p), repr(-float(neg_log10_p)))
 
 
 def _locus_anchor(locus_id: str) -> str:
@@ -216,7 +267,7 @@ def _study_lambda(inputs: ReportInputs, name: str) -> float | None:
 # ----------------------------------------------------------------------------- sections
 
 
-def _summary(inputs: ReportInputs) -> str:
+def _summary(inputs: ReportInputs) -> Markup:
     gw = inputs.genome_wide
     cards = []
     if gw is not None:
@@ -235,11 +286,7 @@ def _summary(inputs: ReportInputs) -> str:
             cards.append((f"{int(inputs.loci['replicated'].fill_null(False).sum())}", "replicated"))
     if not cards:
         return _missing("No results to summarise.")
-    return (
-        '<div class="cards">'
-        + "".join(f'<div class="card"><b>{_e(v)}</b><span>{_e(k)}</span></div>' for v, k in cards)
-        + "</div>"
-    )
+    return _html("cards", cards)
 
 
 def _lambdas(inputs: ReportInputs) -> list[tuple[str, float]]:
@@ -255,20 +302,24 @@ def _lambdas(inputs: ReportInputs) -> list[tuple[str, float]]:
     if gw is not None and len(inputs.study_names) > 1:
         lam = lambda_gc(gw["neg_log_10_p_value"].cast(pl.Float64).to_numpy())
         out.append(("meta-analysis", lam))
-    return [(what, float(lam)) for what, lam in out if lam is not None]
+    # a number (a hostile studies table may hold text there: no warning then)
+    numbers = (int, float, np.integer, np.floating)
+    return [
+        (w, float(lam)) for w, lam in out if isinstance(lam, numbers) and not isinstance(lam, bool)
+    ]
 
 
-def _inflation(inputs: ReportInputs, threshold: float) -> str:
+def _inflation(inputs: ReportInputs, threshold: float) -> Markup:
     """A visible warning for each λGC above ``threshold`` (also logged)."""
     messages = [
         m for what, lam in _lambdas(inputs) if (m := inflation_warning(what, lam, threshold))
     ]
     for m in messages:
         log.warning("report: %s", m)
-    return "".join(f'<p class="warning"><b>Warning:</b> {_e(m)}</p>' for m in messages)
+    return _join(_html("warning", m) for m in messages)
 
 
-def _studies(inputs: ReportInputs) -> str:
+def _studies(inputs: ReportInputs) -> Markup:
     names = inputs.study_names
     if not names:
         return _missing(
@@ -296,7 +347,7 @@ def _studies(inputs: ReportInputs) -> str:
             n_variants = inputs.per_study[name].height
         rows.append(
             [
-                (_e(name), None),
+                Cell(name),
                 _num(cases),
                 _num(controls),
                 _num(n),
@@ -310,13 +361,13 @@ def _studies(inputs: ReportInputs) -> str:
         lam = lambda_gc(gw["neg_log_10_p_value"].cast(pl.Float64).to_numpy())
         rows.append(
             [
-                ("<b>Meta-analysis</b>", None),
-                ("", ""),
-                ("", ""),
-                ("", ""),
+                Cell("Meta-analysis", kind="bold"),
+                Cell("", ""),
+                Cell("", ""),
+                Cell("", ""),
                 _num(lam, "{:.3f}"),
                 _num(gw.height),
-                ("", ""),
+                Cell("", ""),
             ]
         )
     headers = [
@@ -328,11 +379,16 @@ def _studies(inputs: ReportInputs) -> str:
         ("Variants", True),
         ("Dropped in QC", True),
     ]
-    note = "<p>λGC is the median association chi-square over its expectation under no association (0.455); values well above 1 suggest population structure or cryptic relatedness not accounted for (or, for large polygenic studies, true polygenic signal).</p>"
+    note = _html(
+        "paragraph",
+        "λGC is the median association chi-square over its expectation under no association "
+        "(0.455); values well above 1 suggest population structure or cryptic relatedness not "
+        "accounted for (or, for large polygenic studies, true polygenic signal).",
+    )
     return _table(headers, rows, table_id="studies-table", sortable=True) + note
 
 
-def _genome(inputs: ReportInputs, dpi: int) -> str:
+def _genome(inputs: ReportInputs, dpi: int) -> Markup:
     gw = inputs.genome_wide
     if gw is None:
         return _missing(
@@ -374,15 +430,15 @@ def _genome(inputs: ReportInputs, dpi: int) -> str:
         dpi,
         "QQ plot",
     )
-    return m + f'<div class="row">{q}</div>'
+    return m + _html("row", q)
 
 
-def _loci_table(inputs: ReportInputs) -> str:
+def _loci_table(inputs: ReportInputs) -> Markup:
     loci = inputs.loci
     if loci is None:
         return _missing("No loci table (loci.parquet): risk loci are not available.")
     if loci.height == 0:
-        return "<p>No locus reached genome-wide significance.</p>"
+        return _html("paragraph", "No locus reached genome-wide significance.")
     headers = [
         ("Locus", False), ("Lead variant", False), ("Position", True), ("EA/OA", False),
         ("EAF", True), ("p", True), ("OR (95% CI)", True), ("Genes", False), ("Status", False),
@@ -391,62 +447,62 @@ def _loci_table(inputs: ReportInputs) -> str:
     rows = []
     for r in loci.iter_rows(named=True):
         beta, se = r.get("beta"), r.get("standard_error")
-        if beta is not None and se is not None and np.isfinite(beta) and np.isfinite(se):
+        if _finite(beta) and _finite(se):
             orr = f"{np.exp(beta):.2f} ({np.exp(beta - 1.96 * se):.2f}–{np.exp(beta + 1.96 * se):.2f})"
-            or_cell = (orr, repr(float(np.exp(beta))))
+            or_cell = Cell(orr, repr(float(np.exp(beta))))
         else:
-            or_cell = ("NA", "")
+            or_cell = Cell("NA", "")
         known = r.get("known")
-        status = (
-            '<span class="tag known">known</span>'
-            if known
-            else '<span class="tag novel">new</span>'
-            if known is not None
-            else "NA"
-        )
-        if known and r.get("known_variant"):
-            status += f' <span class="mono">{_e(r["known_variant"])}</span>'
+        if known is None:
+            status = Cell("NA", "new")
+        else:
+            note = r.get("known_variant") if known else None
+            label, tag = ("known", "known") if known else ("new", "novel")
+            status = Cell(label, label, kind="tag", tag=tag, note=note)
         replicated = r.get("replicated")
         i2 = r.get("i2")
-        if i2 is not None and np.isfinite(i2) and i2 <= 1:
+        if _finite(i2) and i2 <= 1:
             i2 = i2 * 100
         lead = r.get("rsid") or r.get("variant_id") or ""
         anchor = _locus_anchor(str(r["locus_id"]))
+        title = str(r.get("name") or r["locus_id"])
+        position = r["base_pair_location"]
         rows.append(
             [
-                (
-                    f'<a href="#{anchor}">{_e(r.get("name") or r["locus_id"])}</a>',
-                    str(r.get("name") or r["locus_id"]),
+                Cell(title, title, kind="link", href=anchor),
+                Cell(lead, kind="mono"),
+                Cell(
+                    f"{r['chromosome']}:{_count(position)}",
+                    f"{_chrom_key(r['chromosome']):03d}{_count(position, '{:012d}')}",
                 ),
-                (f'<span class="mono">{_e(lead)}</span>', None),
-                (
-                    f"{_e(r['chromosome'])}:{r['base_pair_location']:,}",
-                    f"{_chrom_key(r['chromosome']):03d}{int(r['base_pair_location']):012d}",
-                ),
-                (f"{_e(r.get('effect_allele') or '')}/{_e(r.get('other_allele') or '')}", None),
+                Cell(f"{r.get('effect_allele') or ''}/{r.get('other_allele') or ''}"),
                 _num(r.get("effect_allele_frequency"), "{:.3f}"),
                 _p_cell(r.get("neg_log_10_p_value")),
                 or_cell,
-                (_e((r.get("genes") or r.get("nearest_gene") or "").replace(",", ", ")), None),
-                (status, "known" if known else "new"),
+                Cell(str(r.get("genes") or r.get("nearest_gene") or "").replace(",", ", ")),
+                status,
                 _p_cell(r.get("rep_neg_log_10_p_one_sided")),
-                ("yes" if replicated else "no" if replicated is not None else "NA", None),
+                Cell("yes" if replicated else "no" if replicated is not None else "NA"),
                 _num(i2, "{:.0f}%"),
                 _p_cell(r.get("het_neg_log_10_p")),
             ]
         )
-    search = (
-        '<input class="search" type="search" placeholder="Search loci (gene, variant, chromosome)…" '
-        'data-table="loci-table" data-count="loci-count" aria-label="Search loci">'
-        '<span class="count" id="loci-count"></span>'
-    )
-    note = (
-        "<p>Click a column header to sort. p: two-sided p of the lead variant (from -log10 p, "
+    note = _html(
+        "paragraph",
+        "Click a column header to sort. p: two-sided p of the lead variant (from -log10 p, "
         "so values below 10⁻³⁰⁸ are exact); OR: odds ratio per copy of the effect allele (EA). "
         "Replication p is one-sided in the direction of discovery; I² and Het. p describe "
-        "heterogeneity of the effect across studies.</p>"
+        "heterogeneity of the effect across studies.",
     )
+    search = _html("search", "loci-table", "loci-count")
     return search + _table(headers, rows, table_id="loci-table", sortable=True) + note
+
+
+def _count(value: Any, fmt: str = "{:,}") -> str:
+    """An integer (a position) formatted, or the value as text if it is not one."""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return fmt.format(int(value))
+    return str(value)
 
 
 def _chrom_key(chromosome: Any) -> int:
@@ -455,7 +511,7 @@ def _chrom_key(chromosome: Any) -> int:
     return chromosome_order(str(chromosome))
 
 
-def _regions(inputs: ReportInputs, dpi: int) -> str:
+def _regions(inputs: ReportInputs, dpi: int) -> Markup:
     loci, gw = inputs.loci, inputs.genome_wide
     if loci is None or loci.height == 0:
         return _missing("No loci: regional and forest plots are not available.")
@@ -476,14 +532,7 @@ def _regions(inputs: ReportInputs, dpi: int) -> str:
     parts = []
     for r in loci.iter_rows(named=True):
         lid = str(r["locus_id"])
-        head = f'<h3 id="{_locus_anchor(lid)}">{_e(r.get("name") or lid)} <span class="mono">{_e(lid)}</span></h3>'
-        facts = (
-            f'<p>Lead <span class="mono">{_e(r.get("rsid") or r.get("variant_id"))}</span>, '
-            f"p = {_e(format_p(r['neg_log_10_p_value']))}"
-            + (f", {r['n_signals']} independent signal(s)" if r.get("n_signals") else "")
-            + (f", nearest gene <i>{_e(r['nearest_gene'])}</i>" if r.get("nearest_gene") else "")
-            + ".</p>"
-        )
+        nlp = r.get("neg_log_10_p_value")
         figs = []
         if gw is None:
             figs.append(_missing("No genome-wide results: regional plot not available."))
@@ -509,8 +558,20 @@ def _regions(inputs: ReportInputs, dpi: int) -> str:
             )
         else:
             figs.append(_missing("No per-study results (per_study/): forest plot not available."))
-        parts.append(head + facts + '<div class="row">' + "".join(figs) + "</div>")
-    return "".join(parts)
+        parts.append(
+            _html(
+                "locus",
+                _locus_anchor(lid),
+                r.get("name") or lid,
+                lid,
+                r.get("rsid") or r.get("variant_id"),
+                format_p(nlp) if _finite(nlp) else "NA",
+                r.get("n_signals"),
+                r.get("nearest_gene"),
+                _join(figs),
+            )
+        )
+    return _join(parts)
 
 
 def _regional_caption(inputs: ReportInputs, lid: str) -> str:
@@ -612,7 +673,7 @@ def _forest_figure(
     return ax.figure
 
 
-def _tissues(inputs: ReportInputs, dpi: int) -> str:
+def _tissues(inputs: ReportInputs, dpi: int) -> Markup:
     t = inputs.tissues
     if t is None:
         return _missing(
@@ -632,7 +693,7 @@ def _tissues(inputs: ReportInputs, dpi: int) -> str:
     headers = [("Tissue", False), *[(c.replace("_", " "), True) for c in cols], ("p", True)]
     rows = [
         [
-            (_e(r["tissue"]), None),
+            Cell(r["tissue"]),
             *[_num(r[c], "{:.3g}") for c in cols],
             _p_cell(r["neg_log_10_p_value"]),
         ]
@@ -641,7 +702,7 @@ def _tissues(inputs: ReportInputs, dpi: int) -> str:
     return fig + _table(headers, rows, table_id="tissues-table", sortable=True)
 
 
-def _qc(inputs: ReportInputs, dpi: int) -> str:
+def _qc(inputs: ReportInputs, dpi: int) -> Markup:
     studies = {n: inputs.per_study[n] for n in inputs.study_names if n in inputs.per_study}
     if not studies:
         return _missing("No per-study results (per_study/): QC plots are not available.")
@@ -685,7 +746,7 @@ def _qc(inputs: ReportInputs, dpi: int) -> str:
         parts.append(
             _missing("No reference allele frequencies (reference.parquet): EAF check not drawn.")
         )
-    return '<div class="row">' + "".join(parts) + "</div>"
+    return _html("row", _join(parts))
 
 
 def _grid(studies: Mapping[str, pl.DataFrame], draw: Callable[[pl.DataFrame, Any], Any]) -> Figure:
@@ -759,31 +820,28 @@ def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, An
     return out
 
 
-def _methods(inputs: ReportInputs) -> str:
+def _methods(inputs: ReportInputs) -> Markup:
     m = inputs.manifest
-    parts = [f"<p>{_e(_methods_text(inputs))}</p>"]
+    parts = [_html("paragraph", _methods_text(inputs))]
     software = {**_versions(), **{str(k): str(v) for k, v in dict(m.get("software") or {}).items()}}
     built_with = m.get("gwaskit_version")
     if built_with:
         software["gwaskit (results)"] = str(built_with)
     parts.append(
-        "<h3>Software</h3>"
+        _html("heading", "Software")
         + _table(
             [("Software", False), ("Version", False)],
-            [[(_e(k), None), (_e(v), None)] for k, v in software.items()],
+            [[Cell(k), Cell(v)] for k, v in software.items()],
             table_id="software-table",
         )
     )
     params = m.get("parameters")
     if isinstance(params, Mapping) and params:
         parts.append(
-            "<h3>Parameters</h3>"
+            _html("heading", "Parameters")
             + _table(
                 [("Parameter", False), ("Value", False)],
-                [
-                    [(f'<span class="mono">{_e(k)}</span>', None), (_e(v), None)]
-                    for k, v in _flatten(params)
-                ],
+                [[Cell(k, kind="mono"), Cell(v)] for k, v in _flatten(params)],
                 table_id="parameters-table",
             )
         )
@@ -796,22 +854,18 @@ def _methods(inputs: ReportInputs) -> str:
         if isinstance(item, Mapping):
             rows.append(
                 [
-                    (f'<span class="mono">{_e(item.get("path", ""))}</span>', None),
-                    (f'<span class="mono">{_e(item.get("sha256", "NA"))}</span>', None),
-                    ("pipeline input", None),
+                    Cell(item.get("path", ""), kind="mono"),
+                    Cell(item.get("sha256", "NA"), kind="mono"),
+                    Cell("pipeline input"),
                 ]
             )
     for path, digest in inputs.checksums.items():
         rows.append(
-            [
-                (f'<span class="mono">{_e(path)}</span>', None),
-                (f'<span class="mono">{_e(digest)}</span>', None),
-                ("read by this report", None),
-            ]
+            [Cell(path, kind="mono"), Cell(digest, kind="mono"), Cell("read by this report")]
         )
     if rows:
         parts.append(
-            "<h3>Inputs (sha256)</h3>"
+            _html("heading", "Inputs (sha256)")
             + _table(
                 [("File", False), ("sha256", False), ("Role", False)], rows, table_id="inputs-table"
             )
@@ -821,8 +875,8 @@ def _methods(inputs: ReportInputs) -> str:
             _missing("No input checksums recorded: this report was built from tables in memory.")
         )
     created = _generated_at().strftime("%Y-%m-%d %H:%M UTC")
-    parts.append(f"<p>Report generated {created} by gwaskit {_e(__version__)}.</p>")
-    return "".join(parts)
+    parts.append(_html("paragraph", f"Report generated {created} by gwaskit {__version__}."))
+    return _join(parts)
 
 
 _META_METHODS = {
@@ -860,21 +914,5 @@ def _methods_text(inputs: ReportInputs) -> str:
     )
 
 
-def _p_value_note() -> str:
-    return (
-        '<div class="note"><p><b>A p-value</b> answers one question: if this variant had no '
-        "effect at all on the disease, how often would chance alone produce a difference "
-        "between cases and controls at least as large as the one seen? A p-value of 0.01 means "
-        "one time in a hundred. It is not the probability that the finding is wrong, and it "
-        "says nothing about how large or important the effect is (the odds ratio does).</p>"
-        "<p><b>Genome-wide significance.</b> A genome-wide study tests millions of variants, so "
-        "p-values of 0.01 or even 10⁻⁵ occur many times by chance alone. The conventional "
-        "threshold of p &lt; 5×10⁻⁸ corresponds to about one million independent tests in "
-        "European-ancestry genomes at an overall 5% false-positive rate (0.05 / 10⁶). A variant "
-        "below it is unlikely to be a chance finding, but it is not necessarily the causal "
-        "variant: neighbouring variants inherited together with it (in linkage disequilibrium) "
-        "share its signal, which is why results are reported as loci. Replication in "
-        "independent studies is the strongest check.</p>"
-        "<p><b>-log10 p</b>, used in the plots, turns tiny p-values into readable numbers: "
-        "p = 10⁻⁸ is 8, p = 5×10⁻⁸ is 7.3.</p></div>"
-    )
+def _p_value_note() -> Markup:
+    return _html("p_value_note")
