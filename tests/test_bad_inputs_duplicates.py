@@ -120,7 +120,7 @@ def _(d, out):
     return replicate_on(d, out, r, _as_parquet(d, r, "r"))
 
 
-@case("replicate_in_discovery_data", "'R1' is the same file as study 'discovery'",
+@case("replicate_in_discovery_data", "study 'R1' is the discovery summary statistics the loci came from",
       culprit="disc.tsv")  # fmt: skip
 def _(d, out):
     return replicate_on(d, out, d / "disc.tsv")

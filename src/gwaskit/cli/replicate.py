@@ -9,8 +9,9 @@ from pathlib import Path
 
 from gwaskit.cli import _options
 from gwaskit.cli._inputs import build_of, check_distinct_rows, read_checked_sumstats, read_loci
-from gwaskit.errors import BuildMismatchError, ParameterError
+from gwaskit.errors import BuildMismatchError, InputError, ParameterError
 from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
+from gwaskit.io.outputs import sha256
 from gwaskit.io.tables import write_table
 from gwaskit.loci.define import drop_untestable
 from gwaskit.loci.replicate import replicate_loci
@@ -69,8 +70,24 @@ def run(args: argparse.Namespace) -> int:
             raise ParameterError(f"--study: the name {name!r} is used twice.")
         files[name] = Path(path)
     # the discovery summary statistics the loci came from are no replication of themselves
+    # (the loci record their source by name, size and checksum, never by path)
     source = meta.get("source")
-    discovery = {"discovery": Path(source)} if source and Path(source).is_file() else {}
+    if isinstance(source, dict) and source.get("sha256") and not args.allow_duplicate_studies:
+        for name, path in files.items():
+            if (
+                path.is_file()
+                and path.stat().st_size == source.get("bytes")
+                and sha256(path) == source["sha256"]
+            ):
+                raise InputError(
+                    path,
+                    f"study {name!r} is the discovery summary statistics the loci came from "
+                    f"({source.get('file')}, same SHA-256); a study is no replication of itself. "
+                    f"Give an independent study, or add {ALLOW_DUPLICATES} if it really is one.",
+                )
+    discovery = {}
+    if isinstance(source, str) and Path(source).is_file():
+        discovery = {"discovery": Path(source)}
     check_distinct_files({**discovery, **files}, allow=args.allow_duplicate_studies)
     studies = {}
     read: dict[Path, object] = {}

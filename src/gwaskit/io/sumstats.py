@@ -157,7 +157,7 @@ def declared_build(path: str | Path) -> str | None:
     rows: the ``genome_assembly`` of a gwaskit Parquet's footer or of a GWAS-SSF YAML sidecar
     (``FILE-meta.yaml``); ``None`` when it says nothing."""
     from gwaskit.io.genotypes import check_build
-    from gwaskit.io.sumstats_formats import _sidecar
+    from gwaskit.io.sumstats_reader import _sidecar
 
     path = Path(path)
     if path.suffix == ".parquet":
