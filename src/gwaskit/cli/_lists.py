@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import InputError
+from gwaskit.io.compression import read_text
 from gwaskit.io.tables import atomic_path
 
 
@@ -33,7 +34,8 @@ def read_sample_list(path: str | Path, samples: pl.DataFrame) -> np.ndarray:
         raise InputError(path, "sample list not found.")
     wanted: set[tuple[str, ...]] = set()
     one_column = False
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    text = read_text(path, "a sample list (FID IID, or IID, per line)")
+    for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
         if not fields or fields[0] in ("#FID", "FID", "#IID", "IID"):
             continue
@@ -60,7 +62,8 @@ def read_variant_list(path: str | Path, variants: pl.DataFrame) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "variant list not found.")
-    ids = {line.split()[0] for line in path.read_text().splitlines() if line.strip()}
+    text = read_text(path, "a variant list (one ID per line)")
+    ids = {line.split()[0] for line in text.splitlines() if line.strip()}
     mask = variants["variant_id"].is_in(list(ids)).to_numpy()
     if not mask.any():
         raise InputError(path, "none of the listed variants is in the genotype file.")

@@ -143,16 +143,15 @@ _BYTES_PER_ROW = 100
 def estimate_memory_gb(paths: list[Path]) -> float:
     """Rough memory (GB) for holding every study encoded in memory: rows estimated from each
     file's size and the mean length of its first lines (gzip counted as 4x its size)."""
+    from gwaskit.io.compression import head_lines, sniff
+
     total_rows = 0.0
     for path in paths:
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
         size = path.stat().st_size
-        if head[:2] == b"\x1f\x8b":
-            import gzip
-
-            with gzip.open(path, "rb") as fh:
-                head = fh.read(1 << 16)
+        if sniff(path) in ("gzip", "bgzip", "zstd", "bzip2"):
+            head = "\n".join(head_lines(path, 1000)).encode()[: 1 << 16]
             size *= 4
         lines = head.count(b"\n") or 1
         total_rows += size / (len(head) / lines)

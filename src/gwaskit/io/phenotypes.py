@@ -38,6 +38,8 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import InputError, ParameterError
+from gwaskit.io.compression import is_parquet, read_text
+from gwaskit.io.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +128,11 @@ def read_sample_table(path: str | Path) -> SampleTable:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found.")
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise InputError(path, "is not a text file; expected a header row FID IID ...") from None
+    if is_parquet(path):  # a gwaskit table, e.g. PREFIX.eigenvec.parquet of `gwaskit pca`
+        table, _ = read_table(path, what="a sample table")
+        text = table.write_csv(separator="\t", null_value="NA")
+    else:  # plain or compressed (gzip, bgzip, zstd), decided by content
+        text = read_text(path, "a sample table with a header row FID IID ...")
     all_lines = pl.Series(text.splitlines(), dtype=pl.String)
     numbers = (all_lines.str.strip_chars() != "").arg_true().to_numpy().astype(np.int64) + 1
     if numbers.size == 0:

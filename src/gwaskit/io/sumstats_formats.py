@@ -11,10 +11,8 @@ numeric allele codes (1=A, 2=C, 3=G, 4=T) are translated when a file uses only t
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
-import zlib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -27,6 +25,7 @@ import yaml
 
 from gwaskit.errors import InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
+from gwaskit.io.compression import head_lines, read_text, text_source
 from gwaskit.io.text import map_distinct
 from gwaskit.stats import LN10, neg_log10_p_from_z
 
@@ -88,15 +87,8 @@ def map_columns(header: list[str], fmt: str) -> dict[str, str]:
 
 
 def _head(path: Path, n_lines: int = 200) -> list[str]:
-    """The first lines of a (possibly gzipped) text file."""
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    try:
-        with opener(path, "rt") as fh:
-            return [line.rstrip("\r\n") for _, line in zip(range(n_lines), fh, strict=False)]
-    except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-        raise InputError(path, f"is not a readable text table ({exc}).") from None
+    """The first lines of a text file, plain or compressed (decided by its content)."""
+    return head_lines(path, n_lines)
 
 
 def _read_raw(
@@ -119,30 +111,22 @@ def _read_raw(
         sep = ","
     else:
         sep = " "
-    source: Path | io.StringIO = path
+    # plain: the path; compressed (by content): the inflated bytes, checked to the stream's end
+    source: Path | io.BytesIO | io.StringIO = text_source(path)
     if sep == " " and any(line != " ".join(line.split()) for line in head):
-        with open(path, "rb") as fh:
-            gz = fh.read(2) == b"\x1f\x8b"
-        try:
-            if gz:
-                with gzip.open(path, "rt") as fh:
-                    text = fh.read()
-            else:
-                text = path.read_text()
-        except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-            raise InputError(path, f"is not a readable text table ({exc}).") from None
+        text = read_text(path)
         source = io.StringIO("\n".join(" ".join(line.split()) for line in text.splitlines()))
     header = _split_header(header_line)
     if keep is not None and len(set(header)) != len(header):
         keep = None  # duplicated names: let polars rename them, read everything
-    if numeric and isinstance(source, Path):
+    if numeric and not isinstance(source, io.StringIO):
         fast = _read_fast(source, sep, numeric, keep)
         if fast is not None:
-            _check_field_counts(path, source, sep, len(header))
+            _check_field_counts(path, _rewound(source), sep, len(header))
             return fast
     try:
         table = pl.read_csv(
-            source,
+            _rewound(source),
             separator=sep,
             infer_schema=False,
             schema_overrides=dict.fromkeys(numeric, pl.Float64) if numeric else None,
@@ -151,26 +135,31 @@ def _read_raw(
             truncate_ragged_lines=False,
             columns=keep,
         )
-        if isinstance(source, io.StringIO):
-            source.seek(0)
-        _check_field_counts(path, source, sep, len(header))
+        _check_field_counts(path, _rewound(source), sep, len(header))
         return table
     except OSError as exc:  # polars: a damaged gzip stream
         raise InputError(path, f"is not a readable text table ({exc}).") from None
     except pl.exceptions.ComputeError:
         if numeric:  # a value that is not a number: reread as text to say where
-            if isinstance(source, io.StringIO):
-                source.seek(0)
             return _read_raw(path, None, keep)
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table.") from None
     except pl.exceptions.PolarsError as exc:
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table: {exc}") from None
 
 
+def _rewound(source: Path | io.BytesIO | io.StringIO) -> Path | io.BytesIO | io.StringIO:
+    """``source`` ready to be read from its start (an in-memory buffer is rewound)."""
+    if not isinstance(source, Path):
+        source.seek(0)
+    return source
+
+
 _SEPARATOR_NAMES = {"\t": "tab", ",": "comma", " ": "space"}
 
 
-def _check_field_counts(path: Path, source: Path | io.StringIO, sep: str, n_columns: int) -> None:
+def _check_field_counts(
+    path: Path, source: Path | io.BytesIO | io.StringIO, sep: str, n_columns: int
+) -> None:
     """Every line has as many fields as the header: polars pads a short line with nulls, which
     would silently blank the values a truncated line lost."""
     lines = pl.read_csv(
@@ -195,7 +184,7 @@ def _check_field_counts(path: Path, source: Path | io.StringIO, sep: str, n_colu
 
 
 def _read_fast(
-    path: Path, sep: str, numeric: dict[str, str], keep: list[str] | None
+    path: Path | io.BytesIO, sep: str, numeric: dict[str, str], keep: list[str] | None
 ) -> pl.DataFrame | None:
     """Multi-threaded read without per-field null-token matching (which halves polars' speed).
 
@@ -239,7 +228,7 @@ def read_sumstats_file(
     Parameters
     ----------
     path
-        A text table (optionally gzipped).
+        A text table, plain or compressed (gzip, bgzip, zstd; decided by content).
     columns
         Explicit mapping ``{file header: SumStats column}``, overriding the detected format.
     n
@@ -308,6 +297,8 @@ def _sidecar(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise InputError(sidecar, f"is not valid YAML: {exc}") from None
     build = str(data.get("genome_assembly", "") or "")
+    if build.upper() in ("UNKNOWN", "NR"):  # gwaskit assoc on a file of no known build; SSF's NR
+        build = ""
     aliases = {"GRCH37": "GRCh37", "HG19": "GRCh37", "GRCH38": "GRCh38", "HG38": "GRCh38"}
     if build and build.upper() not in aliases:  # an unknown build is not "no build"
         raise InputError(
