@@ -380,7 +380,10 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
             beta = np.where(orr > 0, np.log(orr), np.nan)
         table = table.with_columns(pl.Series("beta", beta))
     if "chromosome" in table.columns:
-        table = table.with_columns(normalise_chromosomes(table["chromosome"]))
+        chrom = table["chromosome"]
+        if fmt == "gwas-ssf":  # GWAS-SSF codes X, Y, MT as 23, 24, 25 (PLINK: 25 is XY)
+            chrom = chrom.cast(pl.String).replace({"25": "MT"})
+        table = table.with_columns(normalise_chromosomes(chrom))
     else:
         table = table.with_columns(pl.lit(None, pl.String).alias("chromosome"))
     if "base_pair_location" in table.columns:
