@@ -79,6 +79,8 @@ def map_columns(header: list[str], fmt: str) -> dict[str, str]:
         target = exact.get(key)
         if target is None and fmt not in ("plink2",):
             target = synonyms.get(key) or synonyms.get(key.lstrip("#"))
+        if target is None and fmt == "gwas-ssf" and field.isidentifier() and field.islower():
+            target = field  # GWAS-SSF's extra columns, e.g. MetaStats' het_q, i2, direction
         if target is None or target == "ignore" or target in taken:
             continue
         mapping[field] = target
