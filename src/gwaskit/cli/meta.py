@@ -6,6 +6,7 @@ Each study file is read (any supported format) and checked
 memory when the estimated size of all studies fits ``--memory-gb``, else written to a compact
 temporary Parquet beside the output and read back one chromosome at a time. The studies are then
 harmonised and combined one chromosome at a time. Writes ``PREFIX.parquet`` + ``PREFIX.tsv.gz``
+(GWAS-SSF as the GWAS Catalog accepts it, with ``PREFIX.untested.tsv.gz``, the rows it cannot hold)
 (+ YAML sidecar; ``--no-tsv``: Parquet only), the MetaStats table; ``PREFIX.studies.tsv.gz``/
 ``.parquet``, one row per study (QC counts per reason, harmonisation counts, lambda GC, SE-N
 scale, build); and ``PREFIX.dropped.tsv.gz``/``.parquet``, every dropped input row with its
