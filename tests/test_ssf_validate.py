@@ -165,3 +165,41 @@ def test_write_sumstats__edge_rows_validate_and_read_back(tmp_path, gwas_ssf):
     # GWAS-SSF's 23 and 25 come back as X and MT
     assert back["chromosome"][-2:].to_list() == ["X", "MT"]
     assert back["neg_log_10_p_value"][5] == pytest.approx(400.25, abs=1e-6)
+
+
+def test_assoc__vcf_multi_id_gives_one_rsid(tmp_path):
+    """A VCF ID column ``rs1;rs2`` (bcftools merge writes such) gives the rsid ``rs1``, in the
+    Parquet and in the GWAS-SSF file; an ID that is not an rs number gives no rsid."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 60
+    ids = ["rs1;rs2", "rs3", "1:3000:G:A"]
+    geno = rng.integers(0, 3, (3, n))
+    calls = {0: "0/0", 1: "0/1", 2: "1/1"}
+    lines = [
+        "##fileformat=VCFv4.2",
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        "##contig=<ID=1>",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t"
+        + "\t".join(f"s{i}" for i in range(n)),
+    ]
+    for j, vid in enumerate(ids):
+        gts = "\t".join(calls[int(g)] for g in geno[j])
+        lines.append(f"1\t{1000 * (j + 1)}\t{vid}\tG\tA\t.\tPASS\t.\tGT\t{gts}")
+    (tmp_path / "g.vcf").write_text("\n".join(lines) + "\n")
+    y = geno[0] * 0.5 + rng.standard_normal(n)
+    (tmp_path / "p.tsv").write_text(
+        "IID\ty\n" + "".join(f"s{i}\t{v:.6f}\n" for i, v in enumerate(y))
+    )
+    out = tmp_path / "a"
+    code = main(
+        ["assoc", str(tmp_path / "g.vcf"), "--pheno", str(tmp_path / "p.tsv"), "--out",
+         str(out), "--no-progress", "-q"]
+    )  # fmt: skip
+    assert code == 0
+    parquet = pl.read_parquet(f"{out}.parquet")
+    ssf = pl.read_csv(f"{out}.tsv.gz", separator="\t", null_values="NA", infer_schema=False)
+    assert parquet.height == ssf.height == 3
+    assert parquet["rsid"].to_list() == ssf["rsid"].to_list() == ["rs1", "rs3", None]
+    assert ssf["variant_id"].to_list() == ["1_1000_G_A", "1_2000_G_A", "1_3000_G_A"]

@@ -27,8 +27,8 @@ def read_checked_sumstats(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any
     EasyQC-style: :func:`gwaskit.qc.sumstats.qc_sumstats`.)
     """
     table, meta = read_sumstats(path)
-    # by content: a Parquet's stored metadata may carry the "format" of the file it came from
-    parquet = meta.get("format") == "parquet"
+    # by content (a Parquet's stored metadata may carry the "format" of the file it came from)
+    parquet = is_parquet(path)
     lines = not parquet and meta.get("format") != "regenie"  # regenie: rows filtered on TEST
     # alleles checked in text files; gwaskit's own Parquet may carry PLINK's "0" allele
     check_sumstats(table, path, first_line=2 if lines else None, alleles=not parquet)
