@@ -26,7 +26,9 @@ def add_parser(
             "Writes PREFIX.* (the Loci table with replication columns) and PREFIX.summary.*."
         ),
     )
-    parser.add_argument("loci", metavar="LOCI", help="Loci table of `gwaskit loci` (.parquet or .tsv.gz)")
+    parser.add_argument(
+        "loci", metavar="LOCI", help="Loci table of `gwaskit loci` (.parquet or .tsv.gz)"
+    )
     parser.add_argument(
         "--study",
         action="append",
