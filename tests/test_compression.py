@@ -133,3 +133,21 @@ def test_read_table__bare_prefix_finds_either_form(tmp_path):
     (tmp_path / "t.parquet").unlink()
     table, _ = read_table(Path(tmp_path / "t"))
     assert table["a"].to_list() == [1, 2]
+
+
+def test_write_sumstats__a_failure_writes_none_of_the_files(tmp_path, monkeypatch):
+    """The Parquet, the GWAS-SSF file, its side table and sidecar land together or not at all."""
+    import gwaskit.io.ssf as ssf
+    from gwaskit.io.sumstats import write_sumstats
+
+    def broken(table):
+        raise RuntimeError("killed while splitting")
+
+    monkeypatch.setattr(ssf, "ssf_tables", broken)
+    table = pl.DataFrame(
+        {"chromosome": ["1"], "base_pair_location": [5], "effect_allele": ["A"],
+         "other_allele": ["G"]}
+    )  # fmt: skip
+    with pytest.raises(RuntimeError):
+        write_sumstats(table, tmp_path / "s", metadata={"genome_assembly": "GRCh37"})
+    assert list(tmp_path.iterdir()) == []
