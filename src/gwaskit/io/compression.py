@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 from gwaskit.errors import InputError
 
@@ -82,14 +82,8 @@ def read_bytes(path: str | Path, what: str = "a text table") -> bytes:
     kind = sniff(path)
     if kind in ("plain", "empty"):
         return path.read_bytes()
-    if kind == "parquet":
-        raise InputError(path, f"is a Parquet file; expected {what} as text.")
     if kind not in _CODECS:
-        raise InputError(
-            path,
-            f"is {_NAMES[kind]}-compressed, which gwaskit does not read; expected {what}, "
-            "plain or compressed with gzip, bgzip or zstd.",
-        )
+        _refuse(path, kind, what)
     import pyarrow as pa
 
     try:
@@ -104,6 +98,17 @@ def read_bytes(path: str | Path, what: str = "a text table") -> bytes:
             "`zstd -t`).",
         ) from None
     return data
+
+
+def _refuse(path: Path, kind: Kind, what: str) -> NoReturn:
+    """The error for a file that is not text in a compression gwaskit reads."""
+    if kind == "parquet":
+        raise InputError(path, f"is a Parquet file; expected {what} as text.")
+    raise InputError(
+        path,
+        f"is {_NAMES[kind]}-compressed, which gwaskit does not read; expected {what}, "
+        "plain or compressed with gzip, bgzip or zstd.",
+    )
 
 
 def read_text(path: str | Path, what: str = "a text table") -> str:
@@ -158,8 +163,7 @@ def head_lines(path: str | Path, n_lines: int = 200, what: str = "a text table")
                 f"{what} in a complete {_NAMES[kind]} file.",
             ) from None
     else:
-        read_bytes(path, what)  # raises the error of an xz or Parquet file
-        raise AssertionError("unreachable")  # pragma: no cover
+        _refuse(path, kind, what)
     if len(data) == chunk and b"\n" in data:
         data = data[: data.rindex(b"\n")]  # a character cut at the chunk end is not an error
     try:

@@ -1,6 +1,6 @@
 """The GWAS-SSF text file the GWAS Catalog accepts, made from a SumStats table.
 
-GWAS-SSF v1.0 (Hayhurst et al. 2023, https://doi.org/10.1101/2022.07.15.500230), as the
+GWAS-SSF v1.0 (Hayhurst et al. 2022, bioRxiv, https://doi.org/10.1101/2022.07.15.500230), as the
 Catalog's own validator (``gwas-ssf validate`` of ``gwas-sumstats-tools``) checks it:
 
 - ``chromosome`` is an integer 1-25 (X = 23, Y = 24, MT = 25); other contigs cannot be written;
