@@ -136,3 +136,21 @@ def test_loci__content_decides_not_the_name(outputs, tmp_path):
         tables.append(pl.read_parquet(tmp_path / f"out_{name[:6]}.parquet"))
     assert tables[0].height >= 1
     assert_frame_equal(_without_ids(tables[0]), _without_ids(tables[1]), rel_tol=1e-12)
+
+
+def test_assoc__qc_removed_tables_as_remove_and_exclude_lists(outputs, tmp_path):
+    """``--remove``/``--exclude`` with qc's removed_samples/removed_variants tables (either
+    form) analyse what ``--keep``/``--extract`` with qc's PLINK lists analyse."""
+    d = outputs
+    qc = tmp_path / "qc"
+    _run("qc", str(d / "cohort1"), "--pheno", str(d / "cohort1.pheno"), "--out", str(qc))
+    base = ["assoc", str(d / "cohort1"), "--pheno", str(d / "cohort1.pheno")]
+    _run(*base, "--keep", f"{qc}.keep", "--extract", f"{qc}.extract", "--out", str(tmp_path / "k"))
+    reference = pl.read_parquet(tmp_path / "k.parquet")
+    removed = pl.read_parquet(f"{qc}.removed_samples.parquet")
+    assert removed.height >= 1 and 0 < reference.height < 3000
+    for form in FORMS:
+        out = tmp_path / f"r_{form[:3]}"
+        _run(*base, "--remove", f"{qc}.removed_samples.{form}", "--exclude",
+             f"{qc}.removed_variants.{form}", "--out", str(out))  # fmt: skip
+        assert_frame_equal(pl.read_parquet(f"{out}.parquet"), reference)
