@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
 from gwaskit.cli import main
 from gwaskit.io.ssf import UNTESTED_COLUMNS, ssf_tables
@@ -64,6 +65,10 @@ def test_assoc__gwas_ssf_validates_and_untested_rows_in_side_table(assoc_runs, g
     assert side.height == full["reason"].is_not_null().sum()
     assert ssf["n"].str.contains(r"^[0-9]+$").all()  # integers, not "399.0"
     assert ssf["variant_id"].str.contains(r"^[0-9]+_[0-9]+_[ACGT]+_[ACGT]+$").all()
+    sidecar = yaml.safe_load(Path(f"{prefix}.tsv.gz-meta.yaml").read_text())
+    assert sidecar["genome_assembly"] == "NR"  # simulated: no build given
+    assert sidecar["genotyping_technology"] == ["genotyped or imputed dosages"]
+    assert sidecar["samples"][0]["sample_size"] == 400
 
 
 def test_meta__gwas_ssf_validates_both_input_forms_same_result(assoc_runs, gwas_ssf, tmp_path):

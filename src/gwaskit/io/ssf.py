@@ -143,9 +143,12 @@ def ssf_metadata(
 
     ``date_metadata_last_modified`` is ``today``, else the date of ``SOURCE_DATE_EPOCH`` when
     set (reproducible builds), else today's date (UTC). Sample counts given at the top level
-    (``sample_size``, ``case_count``, ``control_count``) move into ``samples``.
+    (``sample_size``, ``case_count``, ``control_count``) move into ``samples``; an unknown
+    ``genome_assembly`` is written ``NR`` (not reported).
     """
     meta = dict(metadata)
+    if str(meta.get("genome_assembly") or "unknown").lower() == "unknown":
+        meta["genome_assembly"] = "NR"  # GWAS-SSF's "not reported"
     for key in _LIST_FIELDS:
         if isinstance(meta.get(key), str):
             meta[key] = [meta[key]]
