@@ -79,3 +79,13 @@ def run_tool(args: list[str], cwd: Path | None = None) -> subprocess.CompletedPr
             f"{args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+@pytest.fixture(scope="session")
+def ldsc_python() -> str:
+    """Python of the separate venv holding the ``ldsc`` package (2.0.1), which needs
+    ``numpy<2 pandas<2 scipy<1.12 bitarray<3``; ``scripts/setup test`` creates ``.venv-ldsc``."""
+    path = REPO / ".venv-ldsc" / "bin" / "python"
+    if not path.is_file():
+        pytest.fail("the ldsc venv is missing (.venv-ldsc); ./scripts/test installs it")
+    return str(path)

@@ -572,14 +572,6 @@ def _(d, out):
     return loci_on(ss, out, "--known", str(d / "known.tsv"), "--known-build", "GRCh38")
 
 
-@case("ss_duplicate_variant", "lines 3 and 9", "1:1010000", culprit="study.tsv")
-def _(d, out):
-    rows = ssf_rows()
-    rows[7] = list(rows[1])
-    rows[7][8] = "rsDup"
-    return loci_on(write_ssf(d, rows), out)
-
-
 @case("ss_infinite_beta", "line 7", "beta", "finite", culprit="study.tsv")
 def _(d, out):
     return loci_on(write_ssf(d, with_cell(5, "beta", "inf")), out)

@@ -229,6 +229,37 @@ def _(d, out):
     return [*argv, "--keep", str(d / "keep.txt.bz2")]
 
 
+# -- LD score regression (`gwaskit ldsc`) ----------------------------------------------------------
+
+LDSC_DATA = Path(__file__).resolve().parent / "data" / "ldsc_simulate_test"
+
+
+def ldsc_h2(d: Path, out: Path, sumstats: Path, ldscore: Path | None = None) -> list[str]:
+    ref = LDSC_DATA / "ldscore" / "oneld_onefile"
+    if ldscore is not None:
+        ref = ldscore
+    return ["ldsc", "h2", str(sumstats), "--ref-ld", str(ref), "--w-ld",
+            str(LDSC_DATA / "ldscore" / "w"), "--out", str(out / "h2")]  # fmt: skip
+
+
+@case("gz_ldsc_sumstats_truncated", "gzip", "truncated or corrupt", culprit="t.sumstats.gz")
+def _(d, out):
+    text = "SNP\tA1\tA2\tZ\tN\n" + "".join(f"rs{i}\tA\tG\t0.5\t1000\n" for i in range(3000))
+    (d / "t.sumstats.gz").write_bytes(truncated(gz(text.encode())))
+    return ldsc_h2(d, out, d / "t.sumstats.gz")
+
+
+@case("bz2_ldsc_ldscore_truncated", "bzip2", "truncated or corrupt", culprit="r.l2.ldscore.bz2")
+def _(d, out):
+    source = LDSC_DATA / "ldscore" / "oneld_onefile"
+    (d / "r.l2.ldscore.bz2").write_bytes(
+        truncated(bz2.compress(Path(f"{source}.l2.ldscore").read_bytes()))
+    )
+    (d / "r.l2.M_5_50").write_bytes(Path(f"{source}.l2.M_5_50").read_bytes())
+    sumstats = LDSC_DATA / "sumstats" / "0.gz"
+    return ldsc_h2(d, out, sumstats, ldscore=d / "r")
+
+
 # -- running the cases ----------------------------------------------------------------------------
 
 
@@ -252,7 +283,17 @@ def test_cli__bad_compressed_input_one_line_exit_2_nothing_written(case: Case, t
 
 def test_corpus__covers_every_compression_and_verb():
     names = [c.name for c in CASES]
-    assert len(CASES) == 19
+    assert len(CASES) == 21
     assert {n.split("_")[0] for n in names} == {"gz", "bgzf", "zst", "bz2"}
     verbs = {n.split("_")[1] for n in names}
-    assert {"ss", "meta", "replicate", "annotate", "loci", "pheno", "covar", "keep"} <= verbs
+    assert {
+        "ss",
+        "meta",
+        "replicate",
+        "annotate",
+        "loci",
+        "pheno",
+        "covar",
+        "keep",
+        "ldsc",
+    } <= verbs

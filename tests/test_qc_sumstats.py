@@ -33,7 +33,7 @@ def _table(**columns) -> pl.DataFrame:
 
 def test_qc_sumstats__each_reason() -> None:
     t = _table(
-        beta=[0.1, np.nan, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1],
+        beta=[0.1, np.nan, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2],  # the last two: one variant, two betas
         standard_error=[0.1, 0.1, 0.0, 0.1, 0.1, 0.1, 0.1, 0.1],
         effect_allele=["A", "A", "A", "N", "A", "A", "A", "A"],
         other_allele=["G", "G", "G", "G", "A", "G", "G", "G"],

@@ -118,14 +118,14 @@ def test_randomized_pca__missing_calls_as_plink2(three_pops, plink2: str) -> Non
     _, approx_values = _plink_pca(plink2, missing.path, "approx")
     with open_genotypes(missing.path) as source:
         result = randomized_pca(source, n_pcs=10, seed=3)
-    # with missing calls, our standardisation (mean-imputed, GRM / m) is that of plink2
-    # --pca approx: eigenvalues agree to its print and convergence precision
-    np.testing.assert_allclose(result.eigenvalues[:3], approx_values[:3], rtol=1e-4)
-    # exact --pca divides each GRM entry by the variants called in both samples (GCTA), so
-    # with 1% missing its eigenvalues are ~1-2% larger; the PCs are the same
-    np.testing.assert_allclose(result.eigenvalues[:2], exact_values[:2], rtol=0.03)
+    # exact --pca divides each GRM entry by the variants called in both samples; our
+    # operator is that GRM under independent missingness (module docstring): the structured
+    # eigenvalues agree to its print and convergence precision plus ~2e-5 of approximation
+    np.testing.assert_allclose(result.eigenvalues[:3], exact_values[:3], rtol=1e-4)
+    # --pca approx mean-imputes and divides by m: ~1% lower with 1% missing calls
+    assert np.all(result.eigenvalues[:2] > approx_values[:2] * 1.005)
     for k in range(2):
-        assert abs(np.corrcoef(exact_vectors[:, k], result.eigenvectors[:, k])[0, 1]) > 0.999
+        assert abs(np.corrcoef(exact_vectors[:, k], result.eigenvectors[:, k])[0, 1]) > 0.9999
 
 
 def test_randomized_pca__seed_does_not_change_the_answer(three_pops) -> None:

@@ -7,12 +7,14 @@ model is shared by every variant.
 
 With unbalanced case/control ratios and rare variants the normal approximation of ``S`` is
 badly anti-conservative. Where ``|S|/sqrt(V)`` exceeds ``spa_cutoff`` (2, as in SAIGE), the
-two tails of ``S`` are approximated by the saddlepoint method of Dey et al. 2017 (fastSPA,
+two tails of ``S`` are approximated by the saddlepoint method of Dey et al. 2017 (SPAtest,
 doi:10.1016/j.ajhg.2017.05.014): with ``g~ = g - X(X'WX)^-1 X'Wg`` and cumulant generating
 function ``K(t) = sum_i log(1 - mu_i + mu_i e^{t g~_i}) - t sum_i g~_i mu_i``, solve
 ``K'(t) = s``, then ``P(S > s) ~ 1 - Phi(w + log(v/w)/w)`` with
 ``w = sign(t) sqrt(2(ts - K(t)))`` and ``v = t sqrt(K''(t))`` (Lugannani-Rice), all in log
-space. ``beta = S/V`` (the one-step estimate) and ``se = |beta|/|z|`` with ``z`` the normal
+space. As SPAtest, the samples without a copy of the minor allele enter ``K`` through its
+normal (second-order) approximation when they are at least half the samples (fastSPA), and
+exactly otherwise (the full SPA); see :func:`spa_log_pvalue`. ``beta = S/V`` (the one-step estimate) and ``se = |beta|/|z|`` with ``z`` the normal
 quantile of the SPA p-value, as SAIGE reports them.
 """
 
@@ -200,6 +202,17 @@ def _spa_kernel(s, gt, g, mu, eta, w, sp, out):  # pragma: no cover - compiled
     mu_buf = np.empty(n)
     sp_buf = np.empty(n)
     for j in range(r):
+        # SPAtest's partition: samples with zero minor-allele dosage enter through a normal
+        # approximation, unless they are fewer than half the samples (then the full SPA)
+        total = 0.0
+        for i in range(n):
+            total += g[i, j]
+        zero = 2.0 if total > n else 0.0  # the minor allele is the other allele: 2 - g
+        n_zero = 0
+        for i in range(n):
+            if g[i, j] == zero:
+                n_zero += 1
+        full = 2 * n_zero < n
         c = 0
         var_nc = 0.0
         k2_c = 0.0
@@ -214,7 +227,7 @@ def _spa_kernel(s, gt, g, mu, eta, w, sp, out):  # pragma: no cover - compiled
             else:
                 s_min += x * (1 - mu[i])
                 s_max -= x * mu[i]
-            if g[i, j] != 0.0:
+            if full or g[i, j] != zero:
                 ti_buf[c] = x
                 eta_buf[c] = eta[i]
                 mu_buf[c] = mu[i]
@@ -248,9 +261,12 @@ def _spa_kernel(s, gt, g, mu, eta, w, sp, out):  # pragma: no cover - compiled
 def spa_log_pvalue(null: LogisticNull, s: np.ndarray, gt: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Natural log of the two-sided SPA p-value of scores ``s`` ``(r,)``; NaN if it fails.
 
-    ``gt`` ``(n, r)`` are the covariate-adjusted genotypes and ``g`` the (imputed) dosages:
-    samples with ``g == 0`` enter through a normal approximation (fastSPA), the carriers
-    through their exact cumulant generating function (under the ``null`` model's fit).
+    ``gt`` ``(n, r)`` are the covariate-adjusted genotypes and ``g`` the (imputed) dosages.
+    SPAtest's rule (``TestSPAfast``, Dey et al. 2017): with the minor-allele dosage (``2 - g``
+    when the mean dosage exceeds 1), samples with dosage 0 enter through a normal
+    approximation and the others through their exact cumulant generating function (fastSPA),
+    unless fewer than half the samples have dosage 0: then every sample enters exactly (the
+    full SPA). Both under the ``null`` model's fit.
     """
     out = np.empty(s.size)
     _spa_kernel(

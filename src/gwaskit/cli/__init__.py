@@ -24,7 +24,7 @@ from gwaskit.progress import set_progress
 
 #: Verb modules, in the order of the data flow; each defines ``add_parser`` and ``run``.
 VERBS = (
-    "simulate", "info", "qc", "pca", "assoc", "meta", "loci", "replicate", "annotate", "report",
+    "simulate", "info", "qc", "pca", "assoc", "meta", "ldsc", "loci", "replicate", "annotate", "report",
     "init", "run",
 )  # fmt: skip
 

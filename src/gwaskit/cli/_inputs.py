@@ -5,6 +5,7 @@ Loci table and a known-loci table. Summary statistics of any format come from
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +15,19 @@ from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.compression import is_parquet, text_source
 from gwaskit.io.genotypes import check_build
 from gwaskit.io.sumstats import read_sumstats
-from gwaskit.io.sumstats_checks import check_sumstats
+from gwaskit.io.sumstats_checks import check_sumstats, drop_duplicates
 from gwaskit.io.tables import read_table
 from gwaskit.loci.schema import LOCI_SCHEMA
+
+log = logging.getLogger(__name__)
 
 
 def read_checked_sumstats(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     """:func:`gwaskit.io.sumstats.read_sumstats`, then every value checked
     (:func:`gwaskit.io.sumstats_checks.check_sumstats`): for the verbs that take summary
     statistics as they are (loci, replicate, annotate), an impossible value is an error naming
-    the line and column. (``gwaskit meta`` instead drops such rows with a counted reason code,
+    the line and column. Duplicate variants are dropped with a counted warning
+    (:func:`gwaskit.io.sumstats_checks.drop_duplicates`). (``gwaskit meta`` instead drops such rows with a counted reason code,
     EasyQC-style: :func:`gwaskit.qc.sumstats.qc_sumstats`.)
     """
     table, meta = read_sumstats(path)
@@ -32,6 +36,18 @@ def read_checked_sumstats(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any
     lines = not parquet and meta.get("format") != "regenie"  # regenie: rows filtered on TEST
     # alleles checked in text files; gwaskit's own Parquet may carry PLINK's "0" allele
     check_sumstats(table, path, first_line=2 if lines else None, alleles=not parquet)
+    table, dropped = drop_duplicates(table)
+    if dropped.height:
+        counts = dropped["reason"].value_counts()
+        found = dict(zip(counts["reason"].to_list(), counts["count"].to_list(), strict=True))
+        log.warning(
+            "%s: %d rows dropped as exact copies of another row (duplicate_identical; one copy "
+            "kept) and %d rows of variants given more than once with different values "
+            "(duplicate; all copies dropped)",
+            path,
+            found.get("duplicate_identical", 0),
+            found.get("duplicate", 0),
+        )
     return table, meta
 
 

@@ -6,9 +6,10 @@ import argparse
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gwaskit.errors import InputError, ParameterError
+from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
 
 if TYPE_CHECKING:
     import numpy as np
@@ -92,6 +93,13 @@ def add_parser(
     parser.add_argument("--maf", type=float, metavar="F", help="report variants with MAF >= F")
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler")
+    parser.add_argument(
+        "--lambda-warn",
+        type=float,
+        default=LAMBDA_WARN,
+        metavar="L",
+        help=f"warn when a scan's lambda GC is above L (default: {LAMBDA_WARN}; inf: never)",
+    )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser
 
@@ -113,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist; create it first.")
+    lambda_warn = check_lambda_warn(args.lambda_warn)
     options = ScanOptions(
         model=args.model,
         test=args.test,
@@ -139,18 +148,26 @@ def run(args: argparse.Namespace) -> int:
     )
     if len(names) == 1:
         result = run_scan(source, args.pheno, pheno_name=names[0], **scan_options)
+        _warn_inflation(result, lambda_warn)
         written = write_scan(result, out)
     else:  # every result lands together, or none (one bad phenotype fails the whole run)
         with scratch_folder(out) as tmp:
             staged = []
             for name in names:
                 result = run_scan(source, args.pheno, pheno_name=name, **scan_options)
+                _warn_inflation(result, lambda_warn)
                 staged += write_scan(result, tmp / f"{out.name}.{name}")
             written = [out.parent / path.name for path in staged]
             for path, final in zip(staged, written, strict=True):
                 os.replace(path, final)
     log.info("wrote %s", ", ".join(str(p) for p in written))
     return 0
+
+
+def _warn_inflation(result: Any, threshold: float) -> None:
+    message = inflation_warning(f"phenotype {result.phenotypes.name}", result.lambda_gc, threshold)
+    if message:
+        log.warning("%s", message)
 
 
 def _check_phenotype_names(names: list[str | None]) -> None:

@@ -29,7 +29,9 @@ from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import scratch_folder, write_table
 from gwaskit.meta.analyse import meta_analyse_studies, study_lambdas
 from gwaskit.meta.harmonise import VALUE_COLUMNS, EncodedStudy, encode_study
+from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
 from gwaskit.qc.sumstats import qc_sumstats
+from gwaskit.stats import lambda_gc
 
 log = logging.getLogger(__name__)
 #: Columns kept from each study for harmonisation and combination.
@@ -132,6 +134,14 @@ def add_parser(
         "much (default 3); beyond it they are kept in temporary Parquet files and read one "
         "chromosome at a time",
     )
+    parser.add_argument(
+        "--lambda-warn",
+        type=float,
+        default=LAMBDA_WARN,
+        metavar="L",
+        help=f"warn when a study's or the result's lambda GC is above L (default: "
+        f"{LAMBDA_WARN}; inf: never)",
+    )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser
 
@@ -230,6 +240,9 @@ def _prepare_study(
         qc.summary["variants_kept"],
         qc.summary["lambda_gc"],
     )
+    message = inflation_warning(f"study {name}", qc.summary["lambda_gc"], args.lambda_warn)
+    if message:
+        log.warning("%s", message)
     kept = qc.table.select([c for c in _KEEP if c in qc.table.columns])
     stored: Path | EncodedStudy | pl.DataFrame
     lam = None
@@ -286,6 +299,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(out.parent, "output folder does not exist; create it first.")
     if not 0.0 < args.maf_threshold <= 0.5:
         raise ParameterError(f"--maf-threshold must be in (0, 0.5], got {args.maf_threshold!r}.")
+    check_lambda_warn(args.lambda_warn)
     population = None if args.population == "none" else args.population
     default_n = _parse_study_n(args.study_n, studies)
     engine = LocalEngine(args.threads, progress=not args.no_progress)
@@ -342,6 +356,10 @@ def run(args: argparse.Namespace) -> int:
             engine=engine,
             lambdas=lambdas,
         )
+    lam = lambda_gc(result.table["neg_log_10_p_value"].to_numpy())
+    message = inflation_warning("meta-analysis", lam, args.lambda_warn)
+    if message:
+        log.warning("%s", message)
     build = next(iter(builds.values()), None)
     metadata = {
         "genome_assembly": build,

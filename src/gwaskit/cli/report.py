@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from gwaskit.errors import InputError
+from gwaskit.qc.inflation import LAMBDA_WARN
 
 if TYPE_CHECKING:
     from gwaskit.report import ReportInputs
@@ -49,6 +50,14 @@ def add_parser(
         help="LD reference panel: r² of each locus's variants with its lead, for the regional "
         "plots of loci without an ld/ table",
     )
+    parser.add_argument(
+        "--lambda-warn",
+        type=float,
+        default=LAMBDA_WARN,
+        metavar="L",
+        help="warn (in the report and here) when a study's or the meta-analysis' lambda GC is "
+        f"above L (default: {LAMBDA_WARN}; inf: never)",
+    )
     return parser
 
 
@@ -58,10 +67,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(out, "--out must be a file name, got a folder.")
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist; create it first.")
+    from gwaskit.qc.inflation import check_lambda_warn
     from gwaskit.report import load_report_inputs, write_report  # matplotlib: only when needed
 
+    lambda_warn = check_lambda_warn(args.lambda_warn)
     inputs = _complete(load_report_inputs(args.results), build=args.build, ld_ref=args.ld_ref)
-    write_report(inputs, out, dpi=args.dpi)
+    write_report(inputs, out, dpi=args.dpi, lambda_warn=lambda_warn)
     log.info("report written to %s", out)
     return 0
 

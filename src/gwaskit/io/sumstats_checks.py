@@ -3,8 +3,12 @@ rejected with the line (or row) and column of the first bad value.
 
 Missing values (null or NaN: a variant without an estimate, e.g. one with a ``reason`` code) are
 allowed; impossible ones are not: a standard error <= 0, a p-value outside [0, 1], an infinite
-estimate, a negative position, an allele that is not a DNA sequence, the same variant twice.
-These are errors rather than rows dropped in silence (DESIGN.md, "Files and failure").
+estimate, a negative position, an allele that is not a DNA sequence. These are errors rather
+than rows dropped in silence (DESIGN.md, "Files and failure").
+
+The same variant on several rows happens in real files (topr's UC file has 11): exact copies are
+reduced to one, and the copies of a variant whose rows disagree are all dropped (never one picked
+over another), each with a reason code and counted (:func:`drop_duplicates`).
 """
 
 from __future__ import annotations
@@ -85,15 +89,67 @@ def check_sumstats(
                     f"expected an allele of A, C, G, T (a base or a sequence), found "
                     f"{values[row]!r}.",
                 )
-    _check_duplicates(table, source, first_line)
 
 
 def _has_values(table: pl.DataFrame, column: str) -> bool:
     return column in table.columns and table[column].null_count() < table.height
 
 
-def _check_duplicates(table: pl.DataFrame, source: str | Path, first_line: int | None) -> None:
-    """The same variant (chromosome, position, unordered allele pair) on two rows."""
+def split_duplicates(
+    table: pl.DataFrame, duplicated: np.ndarray, keys: pl.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tell exact duplicate rows from conflicting ones.
+
+    Parameters
+    ----------
+    table
+        The rows (every column is compared).
+    duplicated
+        Boolean mask, shape ``(n_rows,)``: the rows whose variant key occurs more than once.
+    keys
+        The variant key of every row (one or more columns, ``n_rows`` rows).
+
+    Returns
+    -------
+    identical, conflicting
+        Boolean masks, shape ``(n_rows,)``. ``identical``: the second and later copies of a
+        variant whose rows are all the same in every column (the first copy is kept).
+        ``conflicting``: every copy of a variant whose rows differ in any column (no copy is
+        picked over another).
+    """
+    identical = np.zeros(table.height, dtype=bool)
+    conflicting = np.zeros(table.height, dtype=bool)
+    rows = np.flatnonzero(duplicated)
+    if rows.size == 0:
+        return identical, conflicting
+    key_names = [f"_key{i}" for i in range(keys.width)]
+    sub = pl.concat(
+        [
+            keys[rows].rename(dict(zip(keys.columns, key_names, strict=True))),
+            table[rows].select(pl.struct(pl.all()).alias("_row")),
+        ],
+        how="horizontal",
+    ).with_columns(pl.Series("_r", rows))
+    sub = sub.with_columns(
+        _distinct=pl.col("_row").n_unique().over(key_names),
+        _copy=pl.int_range(pl.len()).over(key_names),
+    )
+    identical[sub.filter((pl.col("_distinct") == 1) & (pl.col("_copy") > 0))["_r"]] = True
+    conflicting[sub.filter(pl.col("_distinct") > 1)["_r"]] = True
+    return identical, conflicting
+
+
+def drop_duplicates(table: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Remove duplicate variants (chromosome, position, unordered allele pair) of a SumStats
+    table: exact copies down to one row (reason ``duplicate_identical``), and every copy of a
+    variant whose rows disagree (reason ``duplicate``).
+
+    Returns
+    -------
+    kept, dropped
+        The rows kept (in file order), and the rows dropped with a ``reason`` column and the
+        1-based ``row`` they had.
+    """
     ea = table["effect_allele"].str.to_uppercase()
     oa = table["other_allele"].str.to_uppercase()
     keys = pl.DataFrame(
@@ -103,27 +159,17 @@ def _check_duplicates(table: pl.DataFrame, source: str | Path, first_line: int |
             "a": pl.select(pl.min_horizontal(ea, oa)).to_series(),
             "b": pl.select(pl.max_horizontal(ea, oa)).to_series(),
         }
-    ).with_row_index("row")
-    keys = keys.filter(pl.col("position").is_not_null())
-    dup = keys.filter(pl.struct("chromosome", "position", "a", "b").is_duplicated())
-    if dup.height == 0:
-        return
-    first = dup.row(0, named=True)
-    same = dup.filter(
-        (pl.col("chromosome") == first["chromosome"])
-        & (pl.col("position") == first["position"])
-        & (pl.col("a") == first["a"])
-        & (pl.col("b") == first["b"])
-    )["row"]
-    i, j = int(same[0]), int(same[1])
-    where = (
-        f"rows {i + 1} and {j + 1}"
-        if first_line is None
-        else f"lines {i + first_line} and {j + first_line}"
     )
-    variant = f"{first['chromosome']}:{first['position']}:{first['a']}:{first['b']}"
-    raise InputError(
-        source,
-        f"{where} hold the same variant {variant}; expected each variant once "
-        "(remove the duplicate, or split multi-allelic sites consistently).",
+    duplicated = (
+        keys.select(pl.struct(pl.all()).is_duplicated()).to_series().to_numpy()
+        & keys["position"].is_not_null().to_numpy()
     )
+    identical, conflicting = split_duplicates(table, duplicated, keys)
+    reason = np.where(identical, "duplicate_identical", np.where(conflicting, "duplicate", ""))
+    drop = identical | conflicting
+    dropped = (
+        table.with_row_index("row", offset=1)
+        .with_columns(pl.Series("reason", reason))
+        .filter(pl.Series(drop))
+    )
+    return table.filter(pl.Series(~drop)), dropped

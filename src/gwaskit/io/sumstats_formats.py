@@ -31,8 +31,11 @@ from gwaskit.stats import LN10, neg_log10_p_from_z
 
 log = logging.getLogger(__name__)
 
-#: Tokens read as missing values.
+#: Tokens read as missing values (``-`` too, except in a STRAND column, where it is the minus
+#: strand).
 MISSING_TOKENS = ["NA", "na", "NaN", "nan", "", ".", "N/A", "null", "NULL", "None", "-"]
+#: The tokens polars sets to null while reading; ``-`` is set to null afterwards, column by column.
+_READ_TOKENS = [t for t in MISSING_TOKENS if t != "-"]
 NUMERIC = (
     "base_pair_location",
     "beta",
@@ -94,14 +97,18 @@ def _head(path: Path, n_lines: int = 200) -> list[str]:
 
 
 def _read_raw(
-    path: Path, numeric: dict[str, str] | None = None, keep: list[str] | None = None
+    path: Path,
+    numeric: dict[str, str] | None = None,
+    keep: list[str] | None = None,
+    literal: tuple[str, ...] = (),
 ) -> pl.DataFrame:
     """Read the table, the separator detected from the header line.
 
     With ``numeric`` (header fields to parse as numbers), those columns are parsed as Float64
     directly (fast path); any other column, and every column on the slow path, as strings.
     ``keep`` restricts the columns read. Files aligned with runs of blanks are normalised to
-    single spaces first.
+    single spaces first. ``-`` is a missing value except in the ``literal`` columns (a STRAND
+    column, where it is the minus strand).
     """
     head = _head(path)
     if not head or not head[0].strip():
@@ -122,7 +129,7 @@ def _read_raw(
     if keep is not None and len(set(header)) != len(header):
         keep = None  # duplicated names: let polars rename them, read everything
     if numeric and not isinstance(source, io.StringIO):
-        fast = _read_fast(source, sep, numeric, keep)
+        fast = _read_fast(source, sep, numeric, keep, literal)
         if fast is not None:
             _check_field_counts(path, _rewound(source), sep, len(header))
             return fast
@@ -132,18 +139,18 @@ def _read_raw(
             separator=sep,
             infer_schema=False,
             schema_overrides=dict.fromkeys(numeric, pl.Float64) if numeric else None,
-            null_values=MISSING_TOKENS,
+            null_values=_READ_TOKENS,
             comment_prefix=None,
             truncate_ragged_lines=False,
             columns=keep,
         )
         _check_field_counts(path, _rewound(source), sep, len(header))
-        return table
+        return _null_dashes(table, literal)
     except OSError as exc:  # polars: a damaged gzip stream
         raise InputError(path, f"is not a readable text table ({exc}).") from None
     except pl.exceptions.ComputeError:
         if numeric:  # a value that is not a number: reread as text to say where
-            return _read_raw(path, None, keep)
+            return _read_raw(path, None, keep, literal)
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table.") from None
     except pl.exceptions.PolarsError as exc:
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table: {exc}") from None
@@ -185,8 +192,22 @@ def _check_field_counts(
         )
 
 
+def _null_dashes(table: pl.DataFrame, literal: tuple[str, ...]) -> pl.DataFrame:
+    """Set ``-`` to null in the text columns other than ``literal``."""
+    fixed = [
+        pl.when(pl.col(name) == "-").then(None).otherwise(pl.col(name)).alias(name)
+        for name, dtype in table.schema.items()
+        if dtype == pl.String and name not in literal and (table[name] == "-").any()
+    ]
+    return table.with_columns(fixed) if fixed else table
+
+
 def _read_fast(
-    path: Path | io.BytesIO, sep: str, numeric: dict[str, str], keep: list[str] | None
+    path: Path | io.BytesIO,
+    sep: str,
+    numeric: dict[str, str],
+    keep: list[str] | None,
+    literal: tuple[str, ...] = (),
 ) -> pl.DataFrame | None:
     """Multi-threaded read without per-field null-token matching (which halves polars' speed).
 
@@ -206,9 +227,9 @@ def _read_fast(
         )
     except pl.exceptions.PolarsError:
         return None
-    tokens = [t for t in MISSING_TOKENS if t]
     fixed = []
     for name, dtype in raw.schema.items():
+        tokens = [t for t in MISSING_TOKENS if t and (t != "-" or name not in literal)]
         if dtype == pl.Float64:
             if raw[name].is_nan().any():
                 fixed.append(pl.col(name).fill_nan(None))
@@ -263,7 +284,9 @@ def read_sumstats_file(
         raise InputError(path, f"column(s) {', '.join(map(repr, unknown))} not in the header.")
     extra = [c for c in ("A1", "REF", "ALT", "OMITTED", "TEST") if c in header]
     keep = list(dict.fromkeys([*mapping, *extra]))
-    raw = _read_raw(path, {src: dst for src, dst in mapping.items() if dst in NUMERIC}, keep)
+    strand = tuple(src for src, dst in mapping.items() if dst == "strand")
+    numeric = {src: dst for src, dst in mapping.items() if dst in NUMERIC}
+    raw = _read_raw(path, numeric, keep, strand)
     lost = [c for c in mapping if c not in raw.columns]
     if lost:
         raise InputError(path, f"cannot read column(s) {', '.join(map(repr, lost))}.", line=1)
@@ -411,12 +434,14 @@ def _check_and_type(table: pl.DataFrame, path: Path, fmt: str) -> pl.DataFrame:
 
 
 def _complement(s: pl.Series) -> pl.Series:
+    """The allele on the other strand: reverse complement (a SNP's complement)."""
     return (
         s.str.replace_all("A", "t")
         .str.replace_all("T", "a")
         .str.replace_all("C", "g")
         .str.replace_all("G", "c")
         .str.to_uppercase()
+        .str.reverse()
     )
 
 

@@ -104,12 +104,18 @@ def _meta_encoded(
         pl.concat([r.studies for r in results])
         .group_by("study", maintain_order=True)
         .agg(
-            pl.col("palindromic_flipped", "variants_in_meta").sum(),
+            pl.col("palindromic_flipped", "variants_in_meta", "strand_flipped").sum(),
             pl.col("lambda_gc_applied").first(),
         )
     )
+    # counts known only once studies are aligned are summed over the chromosomes
     whole = pl.DataFrame([e.counts for e in encoded])
     per_study = whole.join(summed, on="study", how="left", maintain_order="left")
+    order = whole.columns
+    order.insert(order.index("allele_swapped") + 1, "strand_flipped")
+    per_study = per_study.select(
+        *order, "palindromic_flipped", "variants_in_meta", "lambda_gc_applied"
+    )
     dropped = pl.concat([e.dropped for e in encoded], how="vertical_relaxed")
     return MetaResult(table=table, studies=per_study, dropped=dropped)
 

@@ -27,7 +27,13 @@ Every dropped row gets a reason code, counted per study:
 ``palindromic_ambiguous``   A/T or C/G SNP with MAF >= ``maf_threshold``
 ``palindromic_no_frequency`` A/T or C/G SNP without an allele frequency
 ``palindromic``             A/T or C/G SNP dropped under ``palindromic="drop"``
+``allele_mismatch``         matching on ids: a marker an earlier study reports with other
+                            alleles (:mod:`gwaskit.meta.markers`)
 =========================  ===========================================================
+
+``strand_flipped`` counts a study's rows on the other strand than the one the variant is
+reported on (the first study's); ``allele_swapped`` its rows whose effect allele is the
+meta-analysis' other allele (beta negated).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import polars as pl
 
 from gwaskit.errors import ParameterError
 from gwaskit.io.chromosomes import STANDARD
+from gwaskit.meta.markers import allele_mismatch
 
 #: Per-study value columns carried into the harmonised arrays.
 VALUE_COLUMNS = (
@@ -59,6 +66,7 @@ REASONS = (
     "palindromic_ambiguous",
     "palindromic_no_frequency",
     "palindromic",
+    "allele_mismatch",
 )
 
 
@@ -194,6 +202,8 @@ def _harmonise_tables(
 ) -> Harmonised:
     """Harmonisation through string keys and polars expressions: the route for matching on
     variant ids, and the reference the integer-key route is tested against."""
+    from gwaskit.qc.sumstats import integer_codes
+
     names = tuple(name for name, _ in items)
     key = ["chromosome", "base_pair_location"] if match_on == "position" else ["variant_id"]
 
@@ -249,13 +259,38 @@ def _harmonise_tables(
         frames.append(kept)
         row = {"study": name, "variants_read": table.height, "variants_kept": kept.height}
         row["allele_swapped"] = int((kept["_sign"] < 0).sum())
-        row["strand_flipped"] = int(kept["_strand"].sum())
+        row["strand_flipped"] = 0  # set once the studies are aligned
         reasons = bad["_reason"].value_counts()
         found = dict(zip(reasons["_reason"].to_list(), reasons["count"].to_list(), strict=True))
         row.update({r: int(found.get(r, 0)) for r in REASONS})
         counts.append(row)
 
     long = pl.concat(frames, how="vertical_relaxed")
+    if match_on == "id":  # one name, one variant (by position: other alleles, other variants)
+        pair_lo, pair_hi = integer_codes(long["_lo"], long["_hi"])
+        n_codes = int(max(pair_lo.max() or 0, pair_hi.max() or 0)) + 1
+        pair = pair_lo.to_numpy().astype(np.int64) * n_codes + pair_hi.to_numpy().astype(np.int64)
+        mismatch = allele_mismatch(long.select("variant_id"), long["_study"].to_numpy(), pair)
+    else:
+        mismatch = np.zeros(long.height, dtype=bool)
+    if mismatch.any():
+        bad = long.filter(pl.Series(mismatch))
+        dropped.append(
+            bad.select(
+                pl.col("_study").replace_strict(dict(enumerate(names))).alias("study"),
+                "chromosome",
+                "base_pair_location",
+                "variant_id",
+                "effect_allele",
+                "other_allele",
+                pl.lit("allele_mismatch").alias("reason"),
+            )
+        )
+        n_bad = np.bincount(bad["_study"].to_numpy(), minlength=len(items))
+        for s, row in enumerate(counts):
+            row["allele_mismatch"] = int(n_bad[s])
+            row["variants_kept"] = int(row["variants_kept"]) - int(n_bad[s])
+        long = long.filter(~pl.Series(mismatch))
     # Variant table: sorted key, first study's row gives ids and the reporting strand.
     first, variant_of_row = _index_variants(long, [*key, "_lo", "_hi"])
     long = long.with_columns(_variant=pl.Series(variant_of_row))
@@ -287,6 +322,10 @@ def _harmonise_tables(
         values[name] = out
 
     back = first["_strand"]
+    flipped = (long["_strand"] != back.gather(long["_variant"])) & ~long["_palindromic"]
+    n_strand = np.bincount(long["_study"].filter(flipped).to_numpy(), minlength=n_st)
+    for s, row in enumerate(counts):
+        row["strand_flipped"] = int(n_strand[s])
     variants = first.select(
         "chromosome",
         "base_pair_location",
@@ -546,7 +585,6 @@ def encode_study(
     kept_pair = pair[kept_mask]
     row: dict[str, int | str] = {"study": name, "variants_read": n, "variants_kept": kept.height}
     row["allele_swapped"] = int((pairs["_sign"].to_numpy()[kept_pair] < 0).sum())
-    row["strand_flipped"] = int(pairs["_strand"].to_numpy()[kept_pair].sum())
     found = np.bincount(code, minlength=len(REASONS) + 1)
     row.update({r: int(found[i + 1]) for i, r in enumerate(REASONS)})
     empty = [v for v in VALUE_COLUMNS if v in values and kept[v].null_count() == kept.height]
@@ -596,10 +634,11 @@ def harmonise_encoded(
     study) packed into one integer and sorted once (each study's rows are mostly sorted
     already, so the stable sort merges runs); variants are the runs of equal keys. Gives what
     :func:`harmonise` gives. ``chromosomes`` restricts to those chromosomes; the counts are then
-    the studies' whole counts, but ``palindromic_flipped`` counts only these chromosomes.
+    the studies' whole counts, but ``palindromic_flipped`` and ``strand_flipped`` count only
+    these chromosomes. Markers are not checked for ``allele_mismatch`` (a matter of variant
+    ids: at one position, different allele pairs are different variants).
     """
     from gwaskit.io.chromosomes import chromosome_order
-    from gwaskit.qc.sumstats import pack_keys
 
     n_st = len(studies)
     names = tuple(e.name for e in studies)
@@ -646,22 +685,9 @@ def harmonise_encoded(
                 )
             offset += m
     cat = {k: np.concatenate(v) if v else np.zeros(0, dtype=np.int64) for k, v in cols.items()}
-    key_order = ["c", "p", "lo", "hi"]
+    vals = {v: np.concatenate(x) if x else np.zeros(0) for v, x in values.items()}
+    order, new = _group_rows(cat, n_st)
     n_rows = cat["s"].size
-    variant_key = pack_keys([pl.Series(k, cat[k]) for k in key_order])
-    s_bits = max((n_st - 1).bit_length(), 1)
-    new = np.ones(n_rows, dtype=bool)
-    if variant_key is not None and int(variant_key.max()) < 1 << (63 - s_bits):
-        vk = variant_key.to_numpy()
-        order = np.argsort((vk << s_bits) | cat["s"], kind="stable")
-        ks = vk[order]
-        new[1:] = ks[1:] != ks[:-1]
-    else:
-        order = np.lexsort([cat[k] for k in ["s", *reversed(key_order)]])
-        if n_rows:
-            new[1:] = np.zeros(n_rows - 1, dtype=bool)
-            for k in key_order:
-                new[1:] |= np.diff(cat[k][order]) != 0
     variant = np.cumsum(new) - 1
     starts = np.flatnonzero(new)
     n_var = starts.size
@@ -719,7 +745,7 @@ def harmonise_encoded(
     sign = cat["sign"].astype(np.float64)
     n_flip = np.zeros(n_st, dtype=np.int64)
     if palindromic == "frequency" and cat["palin"].any():
-        eaf_raw = np.concatenate(values["effect_allele_frequency"])
+        eaf_raw = vals["effect_allele_frequency"]
         rows = np.flatnonzero(cat["palin"])
         aligned = np.where(sign[rows] > 0, eaf_raw[rows], 1.0 - eaf_raw[rows])
         # the reference: the first study (in study order) carrying the variant
@@ -733,7 +759,7 @@ def harmonise_encoded(
     dense: dict[str, np.ndarray] = {}
     for v in VALUE_COLUMNS:
         out = np.full(n_var * n_st, np.nan)
-        x = np.concatenate(values[v]) if n_rows else np.zeros(0)
+        x = vals[v]
         if v == "beta":
             x = x * sign
         elif v == "effect_allele_frequency":
@@ -764,8 +790,13 @@ def harmonise_encoded(
         pl.when("_strand").then(_complement(pl.col("_lo"))).otherwise("_lo").alias("effect_allele"),
         pl.when("_strand").then(_complement(pl.col("_hi"))).otherwise("_hi").alias("other_allele"),
     )
+    # a real strand flip: a row on the other strand than the variant's reporting strand (the
+    # canonical strand of the allele encoding is not a flip); A/T and C/G SNPs are counted in
+    # palindromic_flipped instead
+    flipped = (cat["strand"] != first_strand[variant_in]) & ~cat["palin"]
+    n_strand = np.bincount(cat["s"][flipped], minlength=n_st)
     counts = pl.DataFrame(
-        [{**e.counts, "palindromic_flipped": int(n_flip[s])} for s, e in enumerate(studies)]
+        [_study_counts(e.counts, n_strand[s], n_flip[s]) for s, e in enumerate(studies)]
     )
     return Harmonised(
         variants=variants,
@@ -774,3 +805,41 @@ def harmonise_encoded(
         counts=counts,
         dropped=pl.concat([e.dropped for e in studies], how="vertical_relaxed"),
     )
+
+
+def _study_counts(
+    counts: dict[str, int | str], strand: int, palindromic: int
+) -> dict[str, int | str]:
+    """A study's counts with the ones known only once studies are aligned (on the chromosomes
+    aligned): ``strand_flipped`` and ``palindromic_flipped``."""
+    out: dict[str, int | str] = {}
+    for k, v in counts.items():
+        out[k] = v
+        if k == "allele_swapped":
+            out["strand_flipped"] = int(strand)
+    out["palindromic_flipped"] = int(palindromic)
+    return out
+
+
+def _group_rows(cat: dict[str, np.ndarray], n_st: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sort rows by (chromosome, position, canonical alleles, study): the order, and a mask
+    (in that order) of the rows that start a new variant."""
+    from gwaskit.qc.sumstats import pack_keys
+
+    key_order = ["c", "p", "lo", "hi"]
+    n_rows = cat["s"].size
+    variant_key = pack_keys([pl.Series(k, cat[k]) for k in key_order]) if n_rows else None
+    s_bits = max((n_st - 1).bit_length(), 1)
+    new = np.ones(n_rows, dtype=bool)
+    if variant_key is not None and int(variant_key.max()) < 1 << (63 - s_bits):
+        vk = variant_key.to_numpy()
+        order = np.argsort((vk << s_bits) | cat["s"], kind="stable")
+        ks = vk[order]
+        new[1:] = ks[1:] != ks[:-1]
+    else:
+        order = np.lexsort([cat[k] for k in ["s", *reversed(key_order)]])
+        if n_rows:
+            new[1:] = np.zeros(n_rows - 1, dtype=bool)
+            for k in key_order:
+                new[1:] |= np.diff(cat[k][order]) != 0
+    return order, new

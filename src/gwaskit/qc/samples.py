@@ -1,10 +1,12 @@
 """Sample quality control: call rate, heterozygosity, relatedness, sex.
 
 * call rate over the variants (``--mind``);
-* heterozygosity: the method-of-moments inbreeding coefficient of ``plink --het``,
+* heterozygosity: the method-of-moments inbreeding coefficient of
+  ``plink2 --het small-sample`` (PLINK 1.x's ``--het``),
   ``F = (O_hom - E_hom) / (N - E_hom)`` over autosomal variants, with
-  ``E_hom = sum_v 1 - 2 p_v q_v * 2 N_v / (2 N_v - 1)``; samples beyond ``het_sd`` standard
-  deviations of the mean F are outliers;
+  ``E_hom = sum_v 1 - 2 p_v q_v * 2 N_v / (2 N_v - 1)`` (``N_v`` the samples called at variant
+  ``v``; plain ``plink2 --het`` leaves out the small-sample factor ``2 N_v / (2 N_v - 1)``);
+  samples beyond ``het_sd`` standard deviations of the mean F are outliers;
 * relatedness by KING-robust kinship (:mod:`gwaskit.qc.kinship`), removing a minimal set of
   samples so that no pair above the cut-off remains (greedy: the sample related to most others
   first; on ties a control before a case, then the lower call rate);
@@ -53,7 +55,8 @@ def per_sample_counts(
 
 def expected_homozygosity(counts: np.ndarray) -> np.ndarray:
     """``1 - 2 p q * 2N / (2N - 1)`` per variant from ``(hom_a1, het, hom_a2)`` counts
-    (unbiased expected heterozygosity, as ``plink --het``); NaN where fewer than 2 calls."""
+    (unbiased expected heterozygosity, as ``plink2 --het small-sample``); NaN where fewer than
+    2 calls."""
     hom1, het, hom2 = (counts[:, k].astype(np.float64) for k in range(3))
     called = hom1 + het + hom2
     with np.errstate(divide="ignore", invalid="ignore"):

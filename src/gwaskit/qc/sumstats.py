@@ -12,7 +12,10 @@ Rows that cannot enter a meta-analysis are dropped, each with a reason code:
 ``eaf_out_of_range``     allele frequency outside [0, 1]
 ``n_not_positive``       sample size zero or negative
 ``n_missing``            no sample size (only when ``require_n``, for sample-size weighting)
-``duplicate``            the same chromosome, position and allele pair more than once (all copies)
+``duplicate``            the same chromosome, position and allele pair (or id and allele pair)
+                         more than once with different values: all copies, none picked
+``duplicate_identical``  an exact copy of an earlier row (every column the same): the copies
+                         after the first
 ======================  ===========================================================
 
 Study-level checks are reported, not applied: P-Z consistency (the p-value implied by
@@ -34,6 +37,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import ParameterError
+from gwaskit.io.sumstats_checks import split_duplicates
 from gwaskit.stats import lambda_gc, neg_log10_p_from_z
 
 QC_REASONS = (
@@ -46,6 +50,7 @@ QC_REASONS = (
     "n_not_positive",
     "n_missing",
     "duplicate",
+    "duplicate_identical",
 )
 POPULATIONS = ("eur", "eas", "amr", "sas", "afr")
 
@@ -157,7 +162,10 @@ def qc_sumstats(
         if "n_cases" in table.columns and "n_controls" in table.columns:
             has_n = has_n | (pl.col("n_cases").is_not_null() & pl.col("n_controls").is_not_null())
         conditions.append(("n_missing", ~has_n))
-    conditions.append(("duplicate", _duplicated(table, use_positions, a, b)))
+    dup, keys = _duplicated(table, use_positions, a, b)
+    identical, conflicting = split_duplicates(table, dup, keys)
+    conditions.append(("duplicate", conflicting))
+    conditions.append(("duplicate_identical", identical))
 
     exprs = [
         cond.fill_null(False).alias(f"_{i}")
@@ -239,10 +247,12 @@ def duplicated_int(key: np.ndarray) -> np.ndarray:
     return out
 
 
-def _duplicated(table: pl.DataFrame, use_positions: bool, a: pl.Series, b: pl.Series) -> np.ndarray:
+def _duplicated(
+    table: pl.DataFrame, use_positions: bool, a: pl.Series, b: pl.Series
+) -> tuple[np.ndarray, pl.DataFrame]:
     """Rows whose key (chromosome and position, or variant id) and unordered allele pair occur
-    more than once (all copies); strings are compared through integer codes (``a``, ``b``: the
-    codes of the effect and other alleles)."""
+    more than once (all copies), and the keys; strings are compared through integer codes
+    (``a``, ``b``: the codes of the effect and other alleles)."""
     pair = pl.DataFrame([a.alias("_a"), b.alias("_b")]).select(
         pl.min_horizontal("_a", "_b").alias("_lo"), pl.max_horizontal("_a", "_b").alias("_hi")
     )
@@ -251,15 +261,11 @@ def _duplicated(table: pl.DataFrame, use_positions: bool, a: pl.Series, b: pl.Se
         key = [chrom.alias("_c"), table["base_pair_location"].alias("_p")]
         packed = pack_keys([*key, *pair.get_columns()])
         if packed is not None:
-            return duplicated_int(packed.to_numpy())
+            return duplicated_int(packed.to_numpy()), pl.DataFrame([packed.alias("_k")])
     else:
         key = [table["variant_id"].alias("_v")]
-    return (
-        pl.DataFrame([*key, *pair.get_columns()])
-        .select(pl.struct(pl.all()).is_duplicated())
-        .to_series()
-        .to_numpy()
-    )
+    keys = pl.DataFrame([*key, *pair.get_columns()])
+    return keys.select(pl.struct(pl.all()).is_duplicated()).to_series().to_numpy(), keys
 
 
 def _pz_consistency(table: pl.DataFrame, tolerance: float) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from gwaskit.plot import (
     se_vs_n,
     tissue_enrichment,
 )
+from gwaskit.qc.inflation import LAMBDA_WARN, inflation_warning
 from gwaskit.report._assets import CSS, JS
 from gwaskit.report.inputs import ReportInputs
 from gwaskit.stats import lambda_gc
@@ -51,13 +52,15 @@ CSP = (
 _LIBRARIES = ("numpy", "scipy", "polars", "pyarrow", "matplotlib")
 
 
-def build_report(inputs: ReportInputs, *, dpi: int = 110) -> str:
+def build_report(inputs: ReportInputs, *, dpi: int = 110, lambda_warn: float = LAMBDA_WARN) -> str:
     """The report as one HTML document (a string), from tables in memory.
 
     Sections: studies, genome-wide results (Manhattan, QQ), loci (sortable, searchable table),
     one section per locus (regional and forest plots), tissue enrichment, summary-statistics QC,
     methods and provenance, and a plain-language note on p-values. A section whose inputs are
-    absent says what is missing. ``dpi`` is the resolution of the figures (20 to 600).
+    absent says what is missing. ``dpi`` is the resolution of the figures (20 to 600). A
+    study's or the meta-analysis' λGC above ``lambda_warn`` is a warning in the summary and
+    studies sections (and on the log).
     """
     if not 20 <= dpi <= 600:
         raise ParameterError(f"build_report: dpi must be in [20, 600], got {dpi!r}.")
@@ -65,7 +68,7 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110) -> str:
     title = str(manifest.get("title") or "gwaskit report")
     trait = manifest.get("trait")
     sections = [
-        ("summary", "Summary", _summary(inputs)),
+        ("summary", "Summary", _inflation(inputs, lambda_warn) + _summary(inputs)),
         ("studies", "Studies", _studies(inputs)),
         ("genome", "Genome-wide results", _genome(inputs, dpi)),
         ("loci", "Risk loci", _loci_table(inputs)),
@@ -103,10 +106,12 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110) -> str:
     )
 
 
-def write_report(inputs: ReportInputs, path: str | Path, *, dpi: int = 110) -> Path:
+def write_report(
+    inputs: ReportInputs, path: str | Path, *, dpi: int = 110, lambda_warn: float = LAMBDA_WARN
+) -> Path:
     """Build the report and write it atomically to ``path`` (UTF-8); returns the path."""
     path = Path(path)
-    text = build_report(inputs, dpi=dpi)
+    text = build_report(inputs, dpi=dpi, lambda_warn=lambda_warn)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
@@ -235,6 +240,32 @@ def _summary(inputs: ReportInputs) -> str:
         + "".join(f'<div class="card"><b>{_e(v)}</b><span>{_e(k)}</span></div>' for v, k in cards)
         + "</div>"
     )
+
+
+def _lambdas(inputs: ReportInputs) -> list[tuple[str, float]]:
+    """λGC of each study (its table's value, else from its p-values) and of the meta-analysis."""
+    info: dict[str, dict[str, Any]] = {}
+    if inputs.studies is not None:
+        info = {str(r["study"]): r for r in inputs.studies.iter_rows(named=True)}
+    out = []
+    for name in inputs.study_names:
+        lam = info.get(name, {}).get("lambda_gc")
+        out.append((f"study {name}", lam if lam is not None else _study_lambda(inputs, name)))
+    gw = inputs.meta
+    if gw is not None and len(inputs.study_names) > 1:
+        lam = lambda_gc(gw["neg_log_10_p_value"].cast(pl.Float64).to_numpy())
+        out.append(("meta-analysis", lam))
+    return [(what, float(lam)) for what, lam in out if lam is not None]
+
+
+def _inflation(inputs: ReportInputs, threshold: float) -> str:
+    """A visible warning for each λGC above ``threshold`` (also logged)."""
+    messages = [
+        m for what, lam in _lambdas(inputs) if (m := inflation_warning(what, lam, threshold))
+    ]
+    for m in messages:
+        log.warning("report: %s", m)
+    return "".join(f'<p class="warning"><b>Warning:</b> {_e(m)}</p>' for m in messages)
 
 
 def _studies(inputs: ReportInputs) -> str:

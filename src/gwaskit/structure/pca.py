@@ -3,9 +3,22 @@ Martinsson and Tropp 2011, doi:10.1137/090771806; Musco and Musco 2015, arXiv:15
 streaming over variant blocks.
 
 Genotypes are standardised as ``plink2 --pca`` does: ``x = (g - 2p) / sqrt(2p(1-p))`` with ``p``
-the effect-allele frequency in the samples analysed, missing calls set to 0 (the mean). The
-eigenvalues are those of the genetic relationship matrix ``X X^T / m`` (``m`` variants), the
-eigenvectors have unit length, as in PLINK's ``.eigenval`` / ``.eigenvec``.
+the effect-allele frequency in the samples analysed. The eigenvalues are those of the genetic
+relationship matrix (GRM) ``A = X X^T / m`` (``m`` variants), the eigenvectors have unit length,
+as in PLINK's ``.eigenval`` / ``.eigenvec``.
+
+Missing calls: ``plink2 --pca`` computes each entry of the GRM over the variants both samples
+have called, ``A_jk = sum_i x_ij x_ik / m_jk`` (``m_jk`` the variants called in both; checked
+in the tests to the 6 digits plink2 prints). Setting missing calls to the mean and dividing by
+``m`` instead shrinks every entry by the call rates and the eigenvalues with them (3.48 instead
+of 3.55 at 1.3 % missing calls). gwaskit computes plink2's pairwise GRM exactly when it solves
+the eigenproblem densely (few samples or variants). The streaming solver needs an operator
+it can apply block by block, so it uses the pairwise GRM under independent missingness,
+``m_jk = m r_j r_k`` for ``j != k`` and ``m_jj = m r_j`` (``r_j`` the call rate of sample
+``j``): ``A = R^-1 X0 X0^T R^-1 / m + diag(d)``, with ``X0`` the standardised genotypes with
+missing calls at 0, ``R = diag(r)`` and ``d_j = (X0 X0^T)_jj (1/r_j - 1/r_j^2) / m``. Its
+eigenvalues agree with plink2's to ~2e-5 relative at 1-3 % missing calls; without missing calls
+it is ``X X^T / m`` exactly.
 
 Each iteration is one pass over the variants: for each block ``X_b`` (n x m_b),
 ``Z = X_b^T Q`` and ``Y += X_b Z``; the Krylov basis ``K = [Q_0, Q_1, ...]`` grows by
@@ -148,19 +161,52 @@ def randomized_pca(
     blocks = [np.arange(s, min(s + per_block, m)) for s in range(0, m, per_block)]
     keep_in_memory = 4 * n * m <= memory_bytes
     cache: dict[int, np.ndarray] = {}
+    row_scale: list[np.ndarray | None] = [None]  # 1 / call rate per sample, once known
 
-    def block(k: int) -> np.ndarray:
-        if k in cache:
-            return cache[k]
+    def standardised(k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Block ``k`` standardised, missing calls at 0, and its called mask."""
         cols = blocks[k]
         g = source.read(variants[cols], samples)
         mean = (2 * p[cols]).astype(np.float32)
         scale = (1 / np.sqrt(2 * p[cols] * (1 - p[cols]))).astype(np.float32)
         x = (g - mean) * scale
-        x[np.isnan(x)] = 0.0
+        called = ~np.isnan(x)
+        x[~called] = 0.0
+        return x, called
+
+    def block(k: int) -> np.ndarray:
+        if k in cache:
+            return cache[k]
+        x, _ = standardised(k)
+        if row_scale[0] is not None:
+            x *= row_scale[0][:, None]
         if keep_in_memory:
             cache[k] = x
         return x
+
+    # call rates and diagonals first: one pass (which also fills the cache)
+    def stats(k: int) -> tuple[np.ndarray, np.ndarray]:
+        x, called = standardised(k)
+        if keep_in_memory:
+            cache[k] = x
+        return called.sum(axis=1), np.einsum("ij,ij->i", x, x, dtype=np.float64)
+
+    sums = (engine.map if engine else _serial_map)(stats, range(len(blocks)))
+    n_called = np.sum([a for a, _ in sums], axis=0, dtype=np.float64)
+    sum_sq = np.sum([b for _, b in sums], axis=0, dtype=np.float64)
+    rate = n_called / m
+    missing = bool(np.any(rate < 1))
+    if missing and np.any(rate == 0):
+        raise ParameterError(
+            f"pca: {int(np.sum(rate == 0))} sample(s) have no call at the {m} variants used; "
+            "remove them (gwaskit qc --mind) first."
+        )
+    diag = np.zeros(n)
+    if missing:
+        diag = sum_sq * (1 / rate - 1 / rate**2)  # times m, as X X^T
+        row_scale[0] = (1 / rate).astype(np.float32)
+        for x in cache.values():
+            x *= row_scale[0][:, None]
 
     def one_pass(q: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """``X X^T q`` (float64) and the per-block ``X_b^T q`` (float32)."""
@@ -172,13 +218,20 @@ def randomized_pca(
 
         parts = (engine.map if engine else _serial_map)(part, range(len(blocks)))
         y = np.sum([a for a, _ in parts], axis=0, dtype=np.float64)
+        if missing:
+            y += diag[:, None] * q
         return y, [z for _, z in parts]
 
     if 2 * width > min(n, m):
         # too few dimensions for the Krylov space to grow past its first block (the loop below
         # would stop after one pass, unconverged, with a seed-dependent answer): solve exactly
         with threadpool_limits(limits=1):
-            eigvecs, values = _exact_pcs([block(k) for k in range(len(blocks))], n_pcs)
+            if missing:
+                eigvecs, values = _exact_pairwise_pcs(
+                    [standardised(k) for k in range(len(blocks))], n_pcs
+                )
+            else:
+                eigvecs, values = _exact_pcs([block(k) for k in range(len(blocks))], n_pcs)
         return PCAResult(
             eigenvectors=eigvecs,
             eigenvalues=values / m,
@@ -205,6 +258,12 @@ def randomized_pca(
                 )
                 for zs in [*projections, z]
             ]
+            if missing:  # the diagonal term of the operator: K^T diag(d) q
+                q64 = q.astype(np.float32).astype(np.float64)
+                cross = [
+                    c + (kb.astype(np.float32).astype(np.float64) * diag[:, None]).T @ q64
+                    for c, kb in zip(cross, [*basis, q], strict=True)
+                ]
             size = ritz_matrix.shape[0]
             grown = np.zeros((size + width, size + width))
             grown[:size, :size] = ritz_matrix
@@ -255,6 +314,29 @@ def _exact_pcs(parts: list[np.ndarray], n_pcs: int) -> tuple[np.ndarray, np.ndar
         order = np.argsort(values)[::-1][:n_pcs]
         eigvecs = x @ vectors[:, order]
         eigvecs /= np.linalg.norm(eigvecs, axis=0)
+    signs = np.sign(eigvecs[np.argmax(np.abs(eigvecs), axis=0), np.arange(n_pcs)])
+    eigvecs *= np.where(signs == 0, 1, signs)
+    return eigvecs, values[order]
+
+
+def _exact_pairwise_pcs(
+    parts: list[tuple[np.ndarray, np.ndarray]], n_pcs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top eigenvectors and eigenvalues (times ``m``) of plink2's GRM with missing calls, each
+    entry over the variants both samples have called: ``m (X0 X0^T) / (O O^T)`` for the
+    standardised genotypes ``X0`` (missing at 0) and called masks ``O``, given as column
+    blocks ``(x, called)``; signs as in :func:`_exact_pcs`."""
+    x = np.hstack([a for a, _ in parts]).astype(np.float64)
+    o = np.hstack([b for _, b in parts]).astype(np.float64)
+    n, m = x.shape
+    if n > 30_000:
+        raise ParameterError(
+            f"pca: {n} samples with missing calls need at least {2 * 30} variants for the "
+            f"streaming solver, got {m}."
+        )
+    values, vectors = np.linalg.eigh(m * (x @ x.T) / np.maximum(o @ o.T, 1.0))
+    order = np.argsort(values)[::-1][:n_pcs]
+    eigvecs = vectors[:, order]
     signs = np.sign(eigvecs[np.argmax(np.abs(eigvecs), axis=0), np.arange(n_pcs)])
     eigvecs *= np.where(signs == 0, 1, signs)
     return eigvecs, values[order]
