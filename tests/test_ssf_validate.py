@@ -13,10 +13,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gwaskit.cli import main
 from gwaskit.io.ssf import UNTESTED_COLUMNS, ssf_tables
-from gwaskit.io.sumstats import read_sumstats, write_sumstats
+from gwaskit.io.sumstats import conform, read_sumstats, write_sumstats
 from ssf_helpers import validate_ssf
 
 
@@ -208,3 +210,59 @@ def test_assoc__vcf_multi_id_gives_one_rsid(tmp_path):
     assert parquet.height == ssf.height == 3
     assert parquet["rsid"].to_list() == ssf["rsid"].to_list() == ["rs1", "rs3", None]
     assert ssf["variant_id"].to_list() == ["1_1000_G_A", "1_2000_G_A", "1_3000_G_A"]
+
+
+_CHROMS = st.sampled_from(["1", "7", "22", "X", "Y", "MT", "0", "GL000192.1"])
+_ALLELES = st.sampled_from(["A", "C", "GT", "0", "*", "<DEL>", "TTAC"])
+_MAYBE = st.one_of(st.none(), st.just(float("nan")), st.floats(-5, 5))
+
+
+@st.composite
+def _sumstats(draw) -> pl.DataFrame:
+    n = draw(st.integers(1, 12))
+
+    def col(strategy):
+        return draw(st.lists(strategy, min_size=n, max_size=n))
+
+    return pl.DataFrame(
+        {
+            "chromosome": col(_CHROMS),
+            "base_pair_location": col(st.integers(1, 10**9)),
+            "effect_allele": col(_ALLELES),
+            "other_allele": col(_ALLELES),
+            "beta": col(_MAYBE),
+            "standard_error": col(_MAYBE),
+            "effect_allele_frequency": col(st.one_of(st.none(), st.floats(0, 1))),
+            "p_value": col(st.one_of(st.none(), st.just(0.0), st.floats(1e-300, 1))),
+            "neg_log_10_p_value": col(st.one_of(st.none(), st.floats(0, 2000))),
+            "n": col(st.one_of(st.none(), st.just(float("nan")), st.floats(0, 1e6))),
+            "variant_id": col(st.text("rs0123456789;:_AG", max_size=12)),
+            "rsid": col(st.one_of(st.none(), st.text("rs0123456789;,", max_size=12))),
+        },
+        schema_overrides={"n": pl.Float64, "p_value": pl.Float64, "beta": pl.Float64},
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(table=_sumstats())
+def test_ssf_tables__every_row_kept_or_explained_and_ssf_patterns_hold(table):
+    """Property: each row lands in the GWAS-SSF table or in the side table with a reason, and
+    the GWAS-SSF rows satisfy the validator's column rules (checked here without running it)."""
+    split = ssf_tables(conform(table))
+    data, side = split.data, split.untested
+    assert data.height + side.height == table.height
+    assert side["reason"].null_count() == 0
+    if data.height == 0:
+        return
+    assert data["chromosome"].cast(pl.Int64).is_between(1, 25).all()
+    for c in ("effect_allele", "other_allele"):
+        assert data[c].str.contains(r"^[ACGTacgt]+$").all()
+    for c in ("beta", "standard_error", "effect_allele_frequency"):
+        assert data[c].null_count() == 0 and not data[c].is_nan().any()
+    p = data["p_value"].str.extract(r"^([0-9.]+(?:e-?[0-9]+)?)$", 1)
+    assert p.null_count() == 0, data["p_value"].to_list()
+    mantissa = data["p_value"].str.split("e").list.first().cast(pl.Float64)
+    assert (mantissa > 0).all()
+    assert data["variant_id"].str.contains(r"^[A-Za-z0-9_]+$").all()
+    assert data["rsid"].drop_nulls().str.contains(r"^rs[0-9]+$").all()
+    assert data["n"].dtype == pl.Int64

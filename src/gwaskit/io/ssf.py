@@ -102,7 +102,7 @@ def ssf_tables(table: pl.DataFrame) -> SsfTables:
         marked.filter(bad)
         .with_columns(pl.col("_ssf_reason").alias("reason"))
         .select(UNTESTED_COLUMNS)
-        .with_columns(pl.col("n").round().cast(pl.Int64))
+        .with_columns(pl.col("n").fill_nan(None).round().cast(pl.Int64, strict=False))
     )
     good = marked.filter(~bad).drop("_ssf_reason", *(["reason"] if "reason" in table else []))
     return SsfTables(data=_ssf_values(good), untested=untested)
@@ -126,7 +126,7 @@ def _ssf_values(table: pl.DataFrame) -> pl.DataFrame:
     return table.with_columns(
         chrom.alias("chromosome"),
         p_text.alias("p_value"),
-        *(pl.col(c).round().cast(pl.Int64) for c in counts),
+        *(pl.col(c).fill_nan(None).round().cast(pl.Int64, strict=False) for c in counts),
         pl.concat_str(
             [chrom, "base_pair_location", "other_allele", "effect_allele"], separator="_"
         ).alias("variant_id"),
