@@ -61,6 +61,15 @@ def gwama() -> str:
     return _tool("GWAMA")
 
 
+@pytest.fixture(scope="session")
+def gwas_ssf() -> Path:
+    """The GWAS Catalog's validator ``gwas-ssf`` (gwas-sumstats-tools), in ``.venv-ssf``."""
+    path = REPO / ".venv-ssf" / "bin" / "gwas-ssf"
+    if not path.is_file():
+        pytest.fail(f"{path} is not installed; ./scripts/setup test installs it (.venv-ssf)")
+    return path
+
+
 def run_tool(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a reference tool with one BLAS thread (Debian's builds fight their own threads)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}

@@ -61,12 +61,15 @@ def test_cli_assoc__writes_parquet_tsv_and_sidecar(small, tmp_path):
     assert meta["gwaskit"]["covariates"] == ["PC1", "PC2"]
     assert meta["gwaskit"]["dropped_samples"] == {}
     sidecar = yaml.safe_load((tmp_path / "out.tsv.gz-meta.yaml").read_text())
-    assert sidecar["control_count"] == int((~case).sum())
+    # GWAS-SSF metadata: the counts under samples (the GWAS Catalog's metadata model)
+    assert sidecar["samples"][0]["control_count"] == int((~case).sum())
     assert sidecar["analysis_software"].startswith("gwaskit")
     with gzip.open(tmp_path / "out.tsv.gz", "rt") as handle:
         header = handle.readline().rstrip("\n").split("\t")
-    for column in ("beta", "neg_log_10_p_value", "n_cases", "method", "reason", "odds_ratio", "z"):
+    for column in ("beta", "neg_log_10_p_value", "n_cases", "method", "odds_ratio", "z"):
         assert column in header
+    assert "reason" in table.columns  # the reasons: in the Parquet and the side table
+    assert (tmp_path / "out.untested.tsv.gz").is_file()
     assert table.filter(pl.col("variant_id") == "v3")["neg_log_10_p_value"][0] > 5
 
 
@@ -103,7 +106,7 @@ def test_cli_assoc__several_phenotypes_one_output_each(small, tmp_path):
     assert names == sorted(
         f"o.{pheno}.{suffix}"
         for pheno in ("CC", "Q")
-        for suffix in ("parquet", "tsv.gz", "tsv.gz-meta.yaml")
+        for suffix in ("parquet", "tsv.gz", "tsv.gz-meta.yaml", "untested.tsv.gz")
     )
     for pheno, method in (("CC", "logistic"), ("Q", "linear")):
         table, meta = read_sumstats_parquet(tmp_path / f"o.{pheno}.parquet")

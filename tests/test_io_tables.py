@@ -29,7 +29,12 @@ def _table():
 
 def test_write_sumstats__parquet_tsv_and_sidecar(tmp_path):
     paths = write_sumstats(_table(), tmp_path / "out", metadata={"genome_assembly": "GRCh38"})
-    assert [p.name for p in paths] == ["out.parquet", "out.tsv.gz", "out.tsv.gz-meta.yaml"]
+    assert [p.name for p in paths] == [
+        "out.parquet",
+        "out.tsv.gz",
+        "out.untested.tsv.gz",  # GWAS-SSF's side table: rows it cannot hold, with a reason
+        "out.tsv.gz-meta.yaml",
+    ]
     table, meta = read_sumstats_parquet(tmp_path / "out.parquet")
     assert meta["genome_assembly"] == "GRCh38"
     assert table.columns[:4] == [
@@ -48,8 +53,11 @@ def test_write_sumstats__parquet_tsv_and_sidecar(tmp_path):
 def test_write_sumstats__byte_identical_twice(tmp_path):
     for name in ("a", "b"):
         write_sumstats(_table(), tmp_path / name, metadata={"genome_assembly": "GRCh37"})
-    for suffix in (".parquet", ".tsv.gz", ".tsv.gz-meta.yaml"):
+    for suffix in (".parquet", ".tsv.gz", ".untested.tsv.gz"):
         assert (tmp_path / f"a{suffix}").read_bytes() == (tmp_path / f"b{suffix}").read_bytes()
+    # the sidecars differ only by the data file's name (GWAS-SSF's data_file_name)
+    a, b = ((tmp_path / f"{n}.tsv.gz-meta.yaml").read_text() for n in ("a", "b"))
+    assert a.replace("data_file_name: a.tsv.gz", "data_file_name: b.tsv.gz") == b
 
 
 def test_atomic_path__failure_leaves_nothing(tmp_path):

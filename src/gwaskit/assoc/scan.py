@@ -432,9 +432,8 @@ def assemble_sumstats(
         "neg_log_10_p_value": neg,
         "n": cat("n"),
         "variant_id": variants["variant_id"],
-        "rsid": variants.select(
-            pl.when(pl.col("variant_id").str.starts_with("rs")).then(pl.col("variant_id"))
-        ).to_series(),
+        # one rsid per row: the first rs number of a VCF multi-ID such as "rs1;rs2"
+        "rsid": variants["variant_id"].str.extract(r"(?:^|[;,|])(rs[0-9]+)(?:$|[;,|])", 1),
         "z": cat("statistic"),
         "method": cat("method").astype(str),
         "reason": pl.Series(cat("reason").astype(str)).replace("", None),

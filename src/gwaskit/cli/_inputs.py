@@ -12,11 +12,13 @@ from typing import Any
 import polars as pl
 
 from gwaskit.errors import InputError, ParameterError
+from gwaskit.io.compression import is_parquet, text_source
 from gwaskit.io.duplicates import ALLOW_DUPLICATES
 from gwaskit.io.genotypes import check_build
 from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.sumstats_checks import check_sumstats, drop_duplicates
-from gwaskit.io.tables import read_parquet_metadata
+from gwaskit.io.tables import read_table
+from gwaskit.loci.schema import LOCI_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,8 @@ def read_checked_sumstats(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any
     EasyQC-style: :func:`gwaskit.qc.sumstats.qc_sumstats`.)
     """
     table, meta = read_sumstats(path)
-    # by suffix: a Parquet's stored metadata may carry the "format" of the file it came from
-    parquet = Path(path).suffix == ".parquet"
+    # by content (a Parquet's stored metadata may carry the "format" of the file it came from)
+    parquet = is_parquet(path)
     # rows filtered (TEST = ADD, not harmonised, repeated) or a VCF: table rows are not lines
     lines = not parquet and meta.get("format") != "gwas-vcf" and not meta.get("rows_not_read")
     # alleles checked in text files; gwaskit's own Parquet may carry PLINK's "0" allele
@@ -56,6 +58,8 @@ def build_of(meta: dict[str, Any], declared: str | None, source: str) -> str | N
     from gwaskit.errors import BuildMismatchError
 
     found = meta.get("genome_assembly")
+    if str(found).upper() in ("UNKNOWN", "NR"):  # written for a file of no known build
+        found = None
     try:
         found = check_build(str(found)) if found else None
     except ParameterError:
@@ -73,23 +77,24 @@ def build_of(meta: dict[str, Any], declared: str | None, source: str) -> str | N
 
 
 def read_loci(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """A Loci table written by ``gwaskit loci`` (``PREFIX.parquet``), with its metadata."""
-    path = Path(path)
-    if path.suffix != ".parquet" and path.with_name(path.name + ".parquet").is_file():
-        path = path.with_name(path.name + ".parquet")
-    if not path.is_file():
-        raise InputError(path, "file not found (expected the .parquet written by `gwaskit loci`).")
-    try:
-        table, metadata = pl.read_parquet(path), read_parquet_metadata(path)
-    except Exception as exc:  # polars and pyarrow raise several types for a damaged file
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(path, f"not a readable Parquet file ({reason}).") from None
+    """A Loci table written by ``gwaskit loci``, from its ``.parquet`` or its ``.tsv.gz`` (told
+    apart by content; a bare ``PREFIX`` finds either), with its metadata."""
+    table, metadata = read_table(path, schema=LOCI_SCHEMA, what="the Loci table of `gwaskit loci`")
     missing = [
         c for c in ("locus_id", "chromosome", "base_pair_location") if c not in table.columns
     ]
     if missing:
-        raise InputError(path, f"not a Loci table: missing column(s) {', '.join(missing)}.")
+        raise InputError(_found(path), f"not a Loci table: missing column(s) {', '.join(missing)}.")
     return table, metadata
+
+
+def _found(path: str | Path) -> Path:
+    """``path``, or the ``PREFIX.parquet``/``PREFIX.tsv.gz`` that a bare prefix names."""
+    path = Path(path)
+    for candidate in (path, path.with_name(path.name + ".parquet")):
+        if candidate.is_file():
+            return candidate
+    return path.with_name(path.name + ".tsv.gz")
 
 
 def read_known(path: str | Path) -> pl.DataFrame:
@@ -98,11 +103,28 @@ def read_known(path: str | Path) -> pl.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found.")
+    if is_parquet(path):  # e.g. the Loci table of an earlier `gwaskit loci`
+        table, _ = read_table(path, what="a known-loci table")
+        table = table.select(pl.all().cast(pl.String))
+    else:
+        table = _read_known_text(path)
+    return _known_columns(path, table)
+
+
+def _read_known_text(path: Path) -> pl.DataFrame:
     try:
-        table = pl.read_csv(path, separator="\t", infer_schema_length=0, null_values=["NA", ""])
+        return pl.read_csv(
+            text_source(path, "a known-loci table"),
+            separator="\t",
+            infer_schema_length=0,
+            null_values=["NA", ""],
+        )
     except (pl.exceptions.PolarsError, OSError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty"
         raise InputError(path, f"not a readable tab-separated table ({reason}).") from None
+
+
+def _known_columns(path: Path, table: pl.DataFrame) -> pl.DataFrame:
     aliases = {
         "chr": "chromosome", "chrom": "chromosome", "chromosome": "chromosome",
         "pos": "base_pair_location", "bp": "base_pair_location", "position": "base_pair_location",
@@ -110,6 +132,9 @@ def read_known(path: str | Path) -> pl.DataFrame:
         "snp": "rsid", "rsid": "rsid", "rs": "rsid", "variant_id": "rsid", "markername": "rsid",
         "build": "build", "genome_assembly": "build",
     }  # fmt: skip
+    lower = {c.lower(): c for c in table.columns}
+    if "rsid" in lower and "variant_id" in lower:  # a Loci table: its rsid names the variant
+        table = table.drop(lower["variant_id"])
     renamed = {c: aliases[c.lower()] for c in table.columns if c.lower() in aliases}
     for target in set(renamed.values()):
         sources = [c for c, t in renamed.items() if t == target]

@@ -31,7 +31,9 @@ def add_parser(
             "PREFIX.tissues.*."
         ),
     )
-    parser.add_argument("loci", metavar="LOCI", help="Loci .parquet written by `gwaskit loci`")
+    parser.add_argument(
+        "loci", metavar="LOCI", help="Loci table of `gwaskit loci` (.parquet or .tsv.gz)"
+    )
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of LOCI")
     parser.add_argument("--sumstats", metavar="FILE", help="summary statistics (tissue step)")
     parser.add_argument("--ld-ref", metavar="GENOTYPES", help="LD reference panel")

@@ -30,8 +30,9 @@ def add_parser(
             "Test every variant for association with a phenotype. Variants on X outside the "
             "pseudo-autosomal regions (of --build, or all of X when the build is unknown) are "
             "tested as plink2 --glm does: with sex from the .fam/.psam as a covariate and without "
-            "the samples of unknown sex. Writes PREFIX.parquet, PREFIX.tsv.gz (GWAS-SSF) and "
-            "PREFIX.tsv.gz-meta.yaml."
+            "the samples of unknown sex. Writes PREFIX.parquet (every variant), PREFIX.tsv.gz "
+            "(GWAS-SSF as the GWAS Catalog accepts it), PREFIX.tsv.gz-meta.yaml and "
+            "PREFIX.untested.tsv.gz (the variants without an estimate, with their reason)."
         ),
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")

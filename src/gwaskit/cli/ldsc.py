@@ -182,7 +182,9 @@ def _run_scores(args: argparse.Namespace) -> int:
         raise ParameterError(f"--ld-wind-snps must be at least 1, got {args.ld_wind_snps}.")
     annotations = None
     if args.annot:
-        annotations = pl.read_csv(args.annot, separator="\t")
+        from gwaskit.io.compression import text_source
+
+        annotations = pl.read_csv(text_source(args.annot, "an annotation table"), separator="\t")
     positions_cm = None
     if args.ld_wind_cm is not None:
         bim = Path(args.genotypes).with_suffix(".bim")

@@ -33,7 +33,11 @@ def add_parser(
             "PREFIX.tsv.gz (and PREFIX.signals.* with --cojo)."
         ),
     )
-    parser.add_argument("sumstats", metavar="SUMSTATS", help="gwaskit .parquet or GWAS-SSF .tsv.gz")
+    parser.add_argument(
+        "sumstats",
+        metavar="SUMSTATS",
+        help="summary statistics: gwaskit .parquet or any text table (plain, gzip, bgzip, zstd)",
+    )
     parser.add_argument("--ld-ref", metavar="GENOTYPES", help="LD reference panel")
     parser.add_argument(
         "--p", type=_options.probability, default=5e-8, help="significance threshold (5e-8)"
@@ -53,7 +57,9 @@ def add_parser(
         default=1e-2,
         help="clumping p for secondary variants (0.01)",
     )
-    parser.add_argument("--known", metavar="FILE", help="known loci (tsv: chr, pos and/or rsid)")
+    parser.add_argument(
+        "--known", metavar="FILE", help="known loci (tsv: chr, pos and/or rsid; or a Loci table)"
+    )
     parser.add_argument(
         "--known-build", choices=["GRCh37", "GRCh38"], help="build of the --known positions"
     )

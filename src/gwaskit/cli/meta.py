@@ -6,6 +6,7 @@ Each study file is read (any supported format) and checked
 memory when the estimated size of all studies fits ``--memory-gb``, else written to a compact
 temporary Parquet beside the output and read back one chromosome at a time. The studies are then
 harmonised and combined one chromosome at a time. Writes ``PREFIX.parquet`` + ``PREFIX.tsv.gz``
+(GWAS-SSF as the GWAS Catalog accepts it, with ``PREFIX.untested.tsv.gz``, the rows it cannot hold)
 (+ YAML sidecar; ``--no-tsv``: Parquet only), the MetaStats table; ``PREFIX.studies.tsv.gz``/
 ``.parquet``, one row per study (QC counts per reason, harmonisation counts, lambda GC, SE-N
 scale, build); and ``PREFIX.dropped.tsv.gz``/``.parquet``, every dropped input row with its
@@ -164,16 +165,15 @@ _BYTES_PER_ROW = 100
 def estimate_memory_gb(paths: list[Path]) -> float:
     """Rough memory (GB) for holding every study encoded in memory: rows estimated from each
     file's size and the mean length of its first lines (gzip counted as 4x its size)."""
+    from gwaskit.io.compression import head_lines, sniff
+
     total_rows = 0.0
     for path in paths:
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
         size = path.stat().st_size
-        if head[:2] == b"\x1f\x8b":
-            import gzip
-
-            with gzip.open(path, "rb") as fh:
-                head = fh.read(1 << 16)
+        if sniff(path) in ("gzip", "bgzip", "zstd", "bzip2"):
+            head = "\n".join(head_lines(path, 1000)).encode()[: 1 << 16]
             size *= 4
         lines = head.count(b"\n") or 1
         total_rows += size / (len(head) / lines)

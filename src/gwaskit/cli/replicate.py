@@ -32,7 +32,9 @@ def add_parser(
             "Writes PREFIX.* (the Loci table with replication columns) and PREFIX.summary.*."
         ),
     )
-    parser.add_argument("loci", metavar="LOCI", help="Loci .parquet written by `gwaskit loci`")
+    parser.add_argument(
+        "loci", metavar="LOCI", help="Loci table of `gwaskit loci` (.parquet or .tsv.gz)"
+    )
     parser.add_argument(
         "--study",
         action="append",

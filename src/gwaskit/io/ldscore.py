@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import InputError
+from gwaskit.io.compression import head_lines, read_text
 from gwaskit.io.tables import atomic_path
 from gwaskit.io.text import split_fields
 
@@ -46,18 +47,8 @@ def _prefixes(prefix: str | Path) -> list[str]:
 
 
 def _read_text_table(path: Path) -> pl.DataFrame:
-    if path.suffix == ".bz2":
-        import bz2
-
-        raw = bz2.decompress(path.read_bytes())
-    elif path.suffix == ".gz":
-        try:
-            raw = gzip.decompress(path.read_bytes())
-        except (OSError, EOFError) as exc:
-            raise InputError(path, f"not a readable gzip file ({exc}).") from None
-    else:
-        raw = path.read_bytes()
-    lines = raw.decode().lstrip("\ufeff").splitlines()
+    # plain, gzip, bgzip, zstd or bzip2, decided by content; a damaged stream is one error
+    lines = read_text(path, "an LDSC table (whitespace-separated, with a header)").splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
@@ -210,9 +201,7 @@ def is_ldsc_sumstats(path: str | Path) -> bool:
     """Whether the file's header is LDSC's munged layout (``SNP A1 A2 Z N``, any order)."""
     path = Path(path)
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt") as handle:
-            header = handle.readline().lstrip("\ufeff").split()
-    except (OSError, EOFError, UnicodeDecodeError):
+        header = head_lines(path, 1)[0].split()
+    except (InputError, IndexError):
         return False
     return {"SNP", "Z", "N"} <= set(header) and "BETA" not in {h.upper() for h in header}

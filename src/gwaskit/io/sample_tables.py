@@ -30,7 +30,8 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import InputError, ParameterError
-from gwaskit.io.text import read_text
+from gwaskit.io.compression import is_parquet, read_text
+from gwaskit.io.tables import read_table
 
 #: Field values read as missing (compared after stripping, case-insensitively for letters).
 #: Columns of a ``.psam`` that describe the sample, not a phenotype (plink2 skips them too).
@@ -66,7 +67,13 @@ def read_sample_table(path: str | Path, *, prefix: str = "PHENO") -> SampleTable
     an empty sample ID or a repeated one (naming the line of its first occurrence).
     """
     path = Path(path)
-    text = read_text(path, "a header row FID IID ... (or FID IID values, as plink reads)")
+    if not path.is_file():
+        raise InputError(path, "file not found.")
+    if is_parquet(path):  # a gwaskit table, e.g. PREFIX.eigenvec.parquet of `gwaskit pca`
+        table, _ = read_table(path, what="a sample table")
+        text = table.write_csv(separator="\t", null_value="NA")
+    else:  # plain or compressed (gzip, bgzip, zstd), decided by content; a BOM dropped
+        text = read_text(path, "a header row FID IID ... (or FID IID values, as plink reads)")
     all_lines = pl.Series(text.splitlines(), dtype=pl.String)
     numbers = (all_lines.str.strip_chars() != "").arg_true().to_numpy().astype(np.int64) + 1
     if numbers.size == 0:

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from gwaskit.errors import InputError
+from gwaskit.io.compression import is_parquet
 from gwaskit.io.tables import read_parquet_metadata, write_table
 
 #: Mandatory SumStats columns, in GWAS-SSF order.
@@ -93,8 +94,10 @@ def write_sumstats(
     compresslevel: int = 6,
     tsv: bool = True,
 ) -> list[Path]:
-    """Write ``PREFIX.parquet``, ``PREFIX.tsv.gz`` and the GWAS-SSF YAML sidecar (with
-    ``tsv=False``, the Parquet only, its footer carrying the metadata).
+    """Write ``PREFIX.parquet`` (every row), ``PREFIX.tsv.gz`` (the GWAS-SSF file the GWAS
+    Catalog accepts), its YAML sidecar and ``PREFIX.untested.tsv.gz`` (the rows GWAS-SSF cannot
+    hold, with their reason code; see :mod:`gwaskit.io.ssf`); with ``tsv=False``, the Parquet
+    only, its footer carrying the metadata.
 
     ``metadata`` should carry at least ``genome_assembly``; gwaskit adds ``file_type`` and
     ``is_harmonised`` defaults when absent.
@@ -106,6 +109,7 @@ def write_sumstats(
         metadata=meta,
         compresslevel=compresslevel,
         tsv=tsv,
+        ssf=True,
     )
 
 
@@ -131,7 +135,8 @@ def read_sumstats(
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Read summary statistics of any supported format into a SumStats table.
 
-    A ``.parquet`` file written by gwaskit is read as is; any text table (GWAS-SSF, PLINK 2
+    A Parquet file written by gwaskit (told by its content, not its name) is read as is; any
+    text table, plain or compressed (gzip, bgzip, zstd), (GWAS-SSF, PLINK 2
     ``.glm.*``, REGENIE, SAIGE, METAL/GWAMA inputs, or a table with ``columns`` mapping its
     header to SumStats names) through :func:`gwaskit.io.sumstats_reader.read_sumstats_file`.
     Returns ``(table, metadata)``; ``metadata["genome_assembly"]`` is the declared build or
@@ -141,7 +146,7 @@ def read_sumstats(
     from gwaskit.io.sumstats_formats import checked_build
 
     path = Path(path)
-    if path.suffix == ".parquet":
+    if is_parquet(path):  # by content: a Parquet file whatever its name
         table, meta = read_sumstats_parquet(path)
         meta = {"format": "parquet", "source": path.name, **meta}
         meta["genome_assembly"] = checked_build(build, meta.get("genome_assembly"), path)

@@ -13,10 +13,8 @@ names).
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ import polars as pl
 
 from gwaskit.errors import BuildMismatchError, InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
+from gwaskit.io.compression import head_lines, read_text, text_source
 from gwaskit.io.sumstats_derive import (
     Z_975,
     derive_effects,
@@ -62,17 +61,11 @@ _NUMERIC_ALLELES = {"1": "A", "2": "C", "3": "G", "4": "T"}
 
 
 def _head(path: Path, n_lines: int = 200) -> list[str]:
-    """The first lines (all with ``n_lines=-1``) of a (possibly gzipped) text file, a UTF-8
-    byte-order mark removed."""
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig") as fh:
-            lines = fh if n_lines < 0 else (x for _, x in zip(range(n_lines), fh, strict=False))
-            return [line.rstrip("\r\n") for line in lines]
-    except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-        raise InputError(path, f"is not a readable text table ({exc}).") from None
+    """The first lines (all with ``n_lines=-1``) of a text file, plain or compressed (decided
+    by its content), a UTF-8 byte-order mark removed."""
+    if n_lines < 0:
+        return [line.rstrip("\r") for line in read_text(path).splitlines()]
+    return head_lines(path, n_lines)
 
 
 def _read_raw(
@@ -99,30 +92,22 @@ def _read_raw(
         sep = ","
     else:
         sep = " "
-    source: Path | io.StringIO = path
+    # plain: the path; compressed (by content): the inflated bytes, checked to the stream's end
+    source: Path | io.BytesIO | io.StringIO = text_source(path)
     if sep == " " and any(line != " ".join(line.split()) for line in head):
-        with open(path, "rb") as fh:
-            gz = fh.read(2) == b"\x1f\x8b"
-        try:
-            if gz:
-                with gzip.open(path, "rt") as fh:
-                    text = fh.read()
-            else:
-                text = path.read_text()
-        except (UnicodeDecodeError, OSError, EOFError, zlib.error) as exc:
-            raise InputError(path, f"is not a readable text table ({exc}).") from None
+        text = read_text(path)
         source = io.StringIO("\n".join(" ".join(line.split()) for line in text.splitlines()))
     header = _split_header(header_line)
     if keep is not None and len(set(header)) != len(header):
         keep = None  # duplicated names: let polars rename them, read everything
-    if numeric and isinstance(source, Path):
+    if numeric and not isinstance(source, io.StringIO):
         fast = _read_fast(source, sep, numeric, keep, literal)
         if fast is not None:
-            _check_field_counts(path, source, sep, len(header))
+            _check_field_counts(path, _rewound(source), sep, len(header))
             return fast
     try:
         table = pl.read_csv(
-            source,
+            _rewound(source),
             separator=sep,
             infer_schema=False,
             schema_overrides=dict.fromkeys(numeric, pl.Float64) if numeric else None,
@@ -131,26 +116,31 @@ def _read_raw(
             truncate_ragged_lines=False,
             columns=keep,
         )
-        if isinstance(source, io.StringIO):
-            source.seek(0)
-        _check_field_counts(path, source, sep, len(header))
+        _check_field_counts(path, _rewound(source), sep, len(header))
         return _null_dashes(table, literal)
     except OSError as exc:  # polars: a damaged gzip stream
         raise InputError(path, f"is not a readable text table ({exc}).") from None
     except pl.exceptions.ComputeError:
         if numeric:  # a value that is not a number: reread as text to say where
-            if isinstance(source, io.StringIO):
-                source.seek(0)
             return _read_raw(path, None, keep, literal)
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table.") from None
     except pl.exceptions.PolarsError as exc:
         raise InputError(path, f"cannot be parsed as a {sep!r}-separated table: {exc}") from None
 
 
+def _rewound(source: Path | io.BytesIO | io.StringIO) -> Path | io.BytesIO | io.StringIO:
+    """``source`` ready to be read from its start (an in-memory buffer is rewound)."""
+    if not isinstance(source, Path):
+        source.seek(0)
+    return source
+
+
 _SEPARATOR_NAMES = {"\t": "tab", ",": "comma", " ": "space"}
 
 
-def _check_field_counts(path: Path, source: Path | io.StringIO, sep: str, n_columns: int) -> None:
+def _check_field_counts(
+    path: Path, source: Path | io.BytesIO | io.StringIO, sep: str, n_columns: int
+) -> None:
     """Every line has as many fields as the header: polars pads a short line with nulls, which
     would silently blank the values a truncated line lost."""
     lines = pl.read_csv(
@@ -185,7 +175,7 @@ def _null_dashes(table: pl.DataFrame, literal: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _read_fast(
-    path: Path,
+    path: Path | io.BytesIO,
     sep: str,
     numeric: dict[str, str],
     keep: list[str] | None,

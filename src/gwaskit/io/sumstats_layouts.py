@@ -81,6 +81,8 @@ def map_columns(header: list[str], fmt: str, *, path: str = "input") -> dict[str
         target = exact.get(key) or exact.get(key.lstrip("#"))
         if target is None and use_synonyms:
             target = synonyms.get(key) or synonyms.get(key.lstrip("#"))
+        if target is None and fmt == "gwas-ssf" and field.isidentifier() and field.islower():
+            target = field  # GWAS-SSF's extra columns, e.g. MetaStats' het_q, i2, direction
         if target is None or target == "ignore":
             continue
         if target in source:

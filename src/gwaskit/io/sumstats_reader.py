@@ -200,6 +200,8 @@ def _sidecar(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise InputError(sidecar, f"is not valid YAML: {exc}") from None
     build = str(data.get("genome_assembly", "") or "")
+    if build.upper() in ("UNKNOWN", "NR"):  # gwaskit assoc on a file of no known build; SSF's NR
+        build = ""
     aliases = {"GRCH37": "GRCh37", "HG19": "GRCh37", "GRCH38": "GRCh38", "HG38": "GRCh38"}
     if build and build.upper() not in aliases:  # an unknown build is not "no build"
         raise InputError(

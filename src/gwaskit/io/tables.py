@@ -11,7 +11,7 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,32 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+@contextmanager
+def atomic_paths(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """Temporary paths beside each of ``paths``, all renamed into place only once the block
+    has written every one of them: a failure leaves none of the new files (and the old ones,
+    if any, untouched), so a table never lands without its sidecar or side table."""
+    targets = [Path(p) for p in paths]
+    temps: list[Path] = []
+    try:
+        for path in targets:
+            if not path.parent.is_dir():
+                raise InputError(path.parent, "output folder does not exist; create it first.")
+            _remove_stale_temporaries(path)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{path.name}.{_host()}-{os.getpid()}.", suffix=".tmp", dir=path.parent
+            )
+            os.close(fd)
+            temps.append(Path(tmp))
+        yield temps
+        for tmp, path in zip(temps, targets, strict=True):
+            tmp.chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing
+            os.replace(tmp, path)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+
+
 def write_table(
     table: pl.DataFrame,
     prefix: str | Path,
@@ -102,6 +128,7 @@ def write_table(
     metadata: Mapping[str, Any] | None = None,
     tsv: bool = True,
     compresslevel: int = 6,
+    ssf: bool = False,
 ) -> list[Path]:
     """Write ``PREFIX.parquet`` (canonical) and ``PREFIX.tsv.gz``; with ``metadata``, also the
     YAML sidecar ``PREFIX.tsv.gz-meta.yaml`` (GWAS-SSF) and the same keys in the Parquet footer.
@@ -109,32 +136,58 @@ def write_table(
     The ``.tsv.gz`` is one standard gzip stream written by polars' own deflate (no file name, no
     time stamp: identical tables give identical bytes). ``compresslevel`` is its gzip level: 6
     (gzip's default) is within 1% of level 9's size at a quarter of the time; 2 is about twice as
-    fast again for files about 6% larger. Returns the paths written.
+    fast again for files about 6% larger.
+
+    With ``ssf`` (summary statistics), the ``.tsv.gz`` is the GWAS-SSF file the GWAS Catalog
+    accepts (:func:`gwaskit.io.ssf.ssf_tables`): the rows it cannot hold go to the side table
+    ``PREFIX.untested.tsv.gz`` with their reason code, and the sidecar carries the file's name,
+    MD5 and date (:func:`gwaskit.io.ssf.ssf_metadata`); the Parquet keeps every row as gwaskit
+    works with it. All files are staged and renamed into place together
+    (:func:`atomic_paths`). Returns the paths written.
     """
     prefix = Path(prefix)
-    written = []
-    parquet = prefix.with_name(prefix.name + ".parquet")
-    with atomic_path(parquet) as tmp:
-        table.write_parquet(tmp, metadata=_flat_metadata(metadata), statistics=False)
-    written.append(parquet)
+
+    def named(suffix: str) -> Path:
+        return prefix.with_name(prefix.name + suffix)
+
+    targets = [named(".parquet")]
     if tsv:
-        tsv_path = prefix.with_name(prefix.name + ".tsv.gz")
-        with atomic_path(tsv_path) as tmp:
-            table.write_csv(
-                tmp,
-                separator="\t",
-                null_value="NA",
-                compression="gzip",
-                compression_level=compresslevel,
-                check_extension=False,
-            )
-        written.append(tsv_path)
+        targets.append(named(".tsv.gz"))
+        if ssf:
+            targets.append(named(".untested.tsv.gz"))
         if metadata is not None:
-            sidecar = prefix.with_name(prefix.name + ".tsv.gz-meta.yaml")
-            with atomic_path(sidecar) as tmp:
-                tmp.write_text(yaml.safe_dump(dict(metadata), sort_keys=False))
-            written.append(sidecar)
-    return written
+            targets.append(named(".tsv.gz-meta.yaml"))
+    with atomic_paths(targets) as temps:
+        table.write_parquet(temps[0], metadata=_flat_metadata(metadata), statistics=False)
+        if tsv:
+            text_table, untested = table, None
+            if ssf:
+                from gwaskit.io.ssf import ssf_tables
+
+                split = ssf_tables(table)
+                text_table, untested = split.data, split.untested
+            _write_tsv_gz(text_table, temps[1], compresslevel)
+            if untested is not None:
+                _write_tsv_gz(untested, temps[2], compresslevel)
+            if metadata is not None:
+                sidecar = dict(metadata)
+                if ssf:
+                    from gwaskit.io.ssf import ssf_metadata
+
+                    sidecar = ssf_metadata(metadata, temps[1], targets[1].name)
+                temps[-1].write_text(yaml.safe_dump(sidecar, sort_keys=False))
+    return targets
+
+
+def _write_tsv_gz(table: pl.DataFrame, path: Path, compresslevel: int) -> None:
+    table.write_csv(
+        path,
+        separator="\t",
+        null_value="NA",
+        compression="gzip",
+        compression_level=compresslevel,
+        check_extension=False,
+    )
 
 
 def _flat_metadata(metadata: Mapping[str, Any] | None) -> dict[str, str] | None:
@@ -150,3 +203,101 @@ def read_parquet_metadata(path: str | Path) -> dict[str, Any]:
     raw = pq.read_metadata(path).metadata or {}
     text = raw.get(b"gwaskit")
     return yaml.safe_load(text) if text else {}
+
+
+def read_table(
+    path: str | Path,
+    *,
+    schema: Mapping[str, pl.DataType] | None = None,
+    what: str = "a gwaskit table",
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """A table written by :func:`write_table`, from its ``.parquet`` or its ``.tsv.gz`` (plain or
+    compressed text too), told apart by content, not by name; with its metadata.
+
+    A text table is tab-separated with a header, ``NA`` (or an empty field) for missing values;
+    the columns of ``schema`` get its types (``true``/``false`` for booleans), the others are
+    typed as integers, else floats, else strings. Its metadata is its YAML sidecar
+    (``FILE-meta.yaml``), when there is one. A bare ``PREFIX`` finds ``PREFIX.parquet``, else
+    ``PREFIX.tsv.gz``.
+
+    Raises :class:`InputError` naming the file for a missing, damaged or unparsable table.
+    """
+    from gwaskit.io.compression import sniff, text_source
+
+    path = Path(path)
+    if not path.is_file():
+        for suffix in (".parquet", ".tsv.gz"):
+            candidate = path.with_name(path.name + suffix)
+            if candidate.is_file():
+                path = candidate
+                break
+    if not path.is_file():
+        raise InputError(path, f"file not found (expected {what}, .parquet or .tsv.gz).")
+    if sniff(path) == "parquet":
+        try:
+            return pl.read_parquet(path), read_parquet_metadata(path)
+        except Exception as exc:  # polars and pyarrow raise several types for a damaged file
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(path, f"not a readable Parquet file ({reason}).") from None
+    source = text_source(path, what)
+    try:
+        raw = pl.read_csv(
+            source, separator="\t", infer_schema=False, null_values=["NA", ""], quote_char=None
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty"
+        raise InputError(path, f"not a readable tab-separated table ({reason}).") from None
+    table = raw.with_columns(_typed(raw[name], (schema or {}).get(name)) for name in raw.columns)
+    bad = [
+        name
+        for name in (schema or {})
+        if name in raw.columns and table[name].null_count() > raw[name].null_count()
+    ]
+    if bad:
+        name = bad[0]
+        row = int((table[name].is_null() & raw[name].is_not_null()).arg_true()[0])
+        raise InputError(
+            path,
+            f"expected a {schema[name]} value, got {raw[name][row]!r}.",  # type: ignore[index]
+            line=row + 2,
+            column=name,
+        )
+    return table, _sidecar_metadata(path)
+
+
+def _typed(column: pl.Series, dtype: pl.DataType | None) -> pl.Series:
+    """A string column as ``dtype`` (unparsable values become null, for the caller to report),
+    or, with no ``dtype``, as the first of Int64, Float64 and String that holds every value."""
+    if dtype is not None:
+        if dtype == pl.Boolean:
+            lower = column.str.to_lowercase()
+            return (
+                pl.select(
+                    pl.when(lower == "true")
+                    .then(True)
+                    .when(lower == "false")
+                    .then(False)
+                    .otherwise(None)
+                    .alias(column.name)
+                )
+            ).to_series()
+        return column.cast(dtype, strict=False)
+    if column.null_count() == column.len():
+        return column
+    for candidate in (pl.Int64, pl.Float64):
+        cast = column.cast(candidate, strict=False)
+        if cast.null_count() == column.null_count():
+            return cast
+    return column
+
+
+def _sidecar_metadata(path: Path) -> dict[str, Any]:
+    """The YAML sidecar of a text table (``FILE-meta.yaml``), or ``{}``."""
+    sidecar = path.with_name(path.name + "-meta.yaml")
+    if not sidecar.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(sidecar.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(sidecar, f"is not valid YAML ({exc}).") from None
+    return dict(data) if isinstance(data, Mapping) else {}
