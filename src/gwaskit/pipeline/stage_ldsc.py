@@ -12,6 +12,7 @@ more studies, ``rg.parquet``/``.tsv.gz``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from functools import partial
 from pathlib import Path
@@ -24,7 +25,7 @@ from gwaskit.io import open_genotypes
 from gwaskit.io.ldscore import read_ld_scores, write_ld_scores
 from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.tables import write_table
-from gwaskit.ldsc import LdScores, compute_ld_scores, estimate_h2, rg_matrix
+from gwaskit.ldsc import LdScores, compute_ld_scores, estimate_h2, estimate_rg
 from gwaskit.ldsc.munge import munge_sumstats
 from gwaskit.pipeline.runner import Task
 
@@ -91,13 +92,20 @@ def run_ldsc(
     # ldsc user would: the last bits of the matrix products vary with the BLAS thread count,
     # the written file does not, so local and Dask runs give the same bytes
     table, m = read_ld_scores(folder / "scores")
+    # variants are matched by position (the studies' IDs come from different tools)
+    table = table.with_columns(_position_key(pl.col("CHR"), pl.col("BP")).alias("SNP"))
+    table = table.unique(subset="SNP", keep="first", maintain_order=True)
     scores = LdScores(table, m, m)
     weights = scores.table.select("SNP", pl.col(scores.score_columns[0]))
     munged: dict[str, pl.DataFrame] = {}
     rows = []
     for name, path in {**studies, META_ROW: meta}.items():
         table, _ = read_sumstats(path, build=build)
-        munged[name] = munge_sumstats(table).table
+        keyed = table.with_columns(
+            _position_key(pl.col("chromosome"), pl.col("base_pair_location")).alias("variant_id"),
+            pl.lit(None, dtype=pl.String).alias("rsid"),
+        )
+        munged[name] = munge_sumstats(keyed).table
         prevalence = _sample_prevalence(table) if population_prevalence is not None else None
         try:
             result = estimate_h2(
@@ -119,6 +127,17 @@ def run_ldsc(
         rows.append({"study": name, **result.as_row()})
     write_table(pl.DataFrame(rows), folder / "h2", metadata={"genome_assembly": build})
     names = [n for n in studies if n in munged]
-    if len(names) >= 2:
-        rg = rg_matrix({n: munged[n] for n in names}, scores, weights)
-        write_table(rg, folder / "rg", metadata={"genome_assembly": build})
+    pairs = []
+    for a, b in itertools.combinations(names, 2):
+        try:
+            result = estimate_rg(munged[a], munged[b], scores, weights, names=(a, b))
+        except GwaskitError as exc:
+            log.warning("genetic correlation of %s and %s not estimated: %s", a, b, exc)
+            continue
+        pairs.append({"study1": a, "study2": b, **result.as_row()})
+    if pairs:
+        write_table(pl.DataFrame(pairs), folder / "rg", metadata={"genome_assembly": build})
+
+
+def _position_key(chromosome: pl.Expr, position: pl.Expr) -> pl.Expr:
+    return pl.concat_str(chromosome.cast(pl.String), pl.lit(":"), position.cast(pl.String))

@@ -571,6 +571,10 @@ def run_report(
         shutil.copyfile(
             root / "sumstats" / name / "sumstats.parquet", folder / "per_study" / f"{name}.parquet"
         )
+    for name in ("h2", "rg"):  # LD score regression, when the ldsc stage ran
+        ldsc_table = root / "ldsc" / "discovery" / f"{name}.parquet"
+        if ldsc_table.is_file():
+            shutil.copyfile(ldsc_table, folder / f"ldsc_{name}.parquet")
     studies_table = root / "meta/discovery/meta.studies.parquet"
     if studies_table.is_file():
         _write_studies(pl.read_parquet(studies_table), studies, root, folder / "studies.parquet")

@@ -48,6 +48,7 @@ from gwaskit.plot import (
     se_vs_n,
     tissue_enrichment,
 )
+from gwaskit.plot.rg import rg_heatmap
 from gwaskit.qc.inflation import LAMBDA_WARN, inflation_warning
 from gwaskit.report._assets import CSS, JS
 from gwaskit.report.inputs import ReportInputs
@@ -90,6 +91,7 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110, lambda_warn: float = L
         ("summary", "Summary", _inflation(inputs, lambda_warn) + _summary(inputs)),
         ("studies", "Studies", _studies(inputs)),
         ("genome", "Genome-wide results", _genome(inputs, dpi)),
+        ("heritability", "Heritability and confounding", _heritability(inputs, dpi)),
         ("loci", "Risk loci", _loci_table(inputs)),
         ("regions", "Loci in detail", _regions(inputs, dpi)),
         ("tissues", "Tissue enrichment", _tissues(inputs, dpi)),
@@ -671,6 +673,110 @@ def _forest_figure(
         title=str(r.get("rsid") or r["variant_id"]),
     )
     return ax.figure
+
+
+def _estimate(value: Any, se: Any, fmt: str = "{:.3f}") -> Cell:
+    """``value (se)``, sorted by the value; NA when the value is not a finite number."""
+    if not _finite(value):
+        return Cell("NA", "")
+    text = fmt.format(value) + (f" ({fmt.format(se)})" if _finite(se) else "")
+    return Cell(text, repr(float(value)))
+
+
+def _heritability(inputs: ReportInputs, dpi: int) -> Markup:
+    """LD score regression: λGC beside the intercept, ratio and h² per study and for the
+    meta-analysis; rg and the cross-trait intercept between studies (sample overlap)."""
+    h2 = inputs.heritability
+    if h2 is None or h2.height == 0:
+        return _missing(
+            "No LD score regression results (ldsc_h2.parquet): run `gwaskit ldsc h2`, or the "
+            "pipeline's ldsc stage (it needs an LD reference panel)."
+        )
+    liability = "h2_liability" in h2.columns and any(_finite(v) for v in h2["h2_liability"])
+    headers = [
+        ("Study", False), ("λGC", True), ("Mean χ²", True), ("LDSC intercept (SE)", True),
+        ("Ratio (SE)", True), ("h² observed (SE)", True),
+    ] + ([("h² liability (SE)", True)] if liability else [])  # fmt: skip
+    rows, notes = [], []
+    for r in h2.iter_rows(named=True):
+        row = [
+            Cell(r["study"]),
+            _num(r.get("lambda_gc"), "{:.3f}"),
+            _num(r.get("mean_chisq"), "{:.3f}"),
+            _estimate(r.get("intercept"), r.get("intercept_se")),
+            _estimate(r.get("ratio"), r.get("ratio_se")),
+            _estimate(r.get("h2"), r.get("h2_se"), "{:.4f}"),
+        ]
+        if liability:
+            row.append(_estimate(r.get("h2_liability"), r.get("h2_liability_se"), "{:.4f}"))
+        rows.append(row)
+        icpt, se, lam = r.get("intercept"), r.get("intercept_se"), r.get("lambda_gc")
+        if _finite(icpt) and _finite(se) and se > 0 and _finite(lam):
+            if icpt - 1 > 2 * se:
+                notes.append(
+                    _html(
+                        "warning",
+                        f"{r['study']}: the LD score regression intercept {icpt:.3f} (SE "
+                        f"{se:.3f}) is above 1: part of the inflation (λGC {lam:.3f}) is "
+                        "confounding (population structure, relatedness) or sample overlap.",
+                    )
+                )
+            elif lam > 1.1:
+                notes.append(
+                    _html(
+                        "paragraph",
+                        f"{r['study']}: λGC {lam:.3f} with an intercept of {icpt:.3f} (SE "
+                        f"{se:.3f}), within 2 SE of 1: the inflation is polygenic signal, not "
+                        "confounding.",
+                    )
+                )
+    parts = [
+        _html(
+            "paragraph",
+            "LD score regression (Bulik-Sullivan et al. 2015) separates polygenic signal from "
+            "confounding: confounding raises the intercept above 1, polygenicity raises the "
+            "slope. The ratio is the share of the inflation of the mean χ² that the intercept "
+            "explains.",
+        ),
+        *notes,
+        _table(headers, rows, table_id="heritability-table", sortable=True),
+    ]
+    rg = inputs.genetic_correlation
+    if rg is not None and rg.height:
+        parts.append(
+            _try_figure(
+                lambda: rg_heatmap(rg).figure,
+                "fig-rg",
+                "Genetic correlation between studies (above the diagonal) and the cross-trait "
+                "LD score regression intercept (below): an intercept near 0 means the two "
+                "studies share no samples.",
+                dpi,
+                "Genetic correlation heat map",
+            )
+        )
+        rg_rows = [
+            [
+                Cell(r["study1"]),
+                Cell(r["study2"]),
+                _estimate(r.get("rg"), r.get("rg_se")),
+                _estimate(r.get("gencov_intercept"), r.get("gencov_intercept_se")),
+            ]
+            for r in rg.iter_rows(named=True)
+        ]
+        parts.append(
+            _table(
+                [
+                    ("Study", False),
+                    ("Study", False),
+                    ("rg (SE)", True),
+                    ("Cross-trait intercept (SE)", True),
+                ],
+                rg_rows,
+                table_id="rg-table",
+                sortable=True,
+            )
+        )
+    return _join(parts)
 
 
 def _tissues(inputs: ReportInputs, dpi: int) -> Markup:

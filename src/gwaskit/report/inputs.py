@@ -30,6 +30,8 @@ TABLE_FILES = {
     "tissues": "tissues.parquet",
     "genes": "genes.parquet",
     "reference": "reference.parquet",
+    "heritability": "ldsc_h2.parquet",
+    "genetic_correlation": "ldsc_rg.parquet",
 }
 #: Names a verb writes a table under when it is not written by the pipeline: read when the
 #: layout's own name is absent (``gwaskit annotate --out RESULTS/loci`` writes the tissues).
@@ -49,6 +51,8 @@ REQUIRED_COLUMNS = {
     "tissues": ("tissue", "neg_log_10_p_value"),
     "genes": ("chromosome", "start", "end", "gene_name"),
     "reference": ("variant_id", "effect_allele", "effect_allele_frequency"),
+    "heritability": ("study", "h2", "intercept"),
+    "genetic_correlation": ("study1", "study2", "rg"),
     "per_study": _SUMSTATS_REQUIRED,
     "ld": ("variant_id", "r2"),
 }
@@ -83,6 +87,12 @@ class ReportInputs:
     reference
         Reference-panel allele frequencies ``variant_id``, ``effect_allele``, ``other_allele``,
         ``effect_allele_frequency`` (of that effect allele), for the EAF QC plot.
+    heritability
+        LD score regression per study and for the meta-analysis (``gwaskit ldsc h2``): ``study``,
+        ``h2``, ``intercept`` and, where known, their SEs, ``ratio``, ``lambda_gc``,
+        ``mean_chisq``, ``h2_liability``.
+    genetic_correlation
+        ``study1, study2, rg`` and, where known, ``rg_se``, ``gencov_intercept`` (and its SE).
     manifest
         Provenance: ``title``, ``trait``, ``build``, ``gwaskit_version``, ``created``,
         ``parameters`` (mapping), ``software`` (name -> version), ``inputs`` (list of
@@ -99,6 +109,8 @@ class ReportInputs:
     ld: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     genes: pl.DataFrame | None = None
     reference: pl.DataFrame | None = None
+    heritability: pl.DataFrame | None = None
+    genetic_correlation: pl.DataFrame | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     checksums: Mapping[str, str] = field(default_factory=dict)
 
