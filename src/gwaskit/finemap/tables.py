@@ -17,7 +17,13 @@ import polars as pl
 
 from gwaskit.errors import ParameterError
 from gwaskit.finemap.credible import CredibleSet, susie_credible_sets
-from gwaskit.finemap.ld_check import ZLdCheck, check_ld_matrix, z_ld_consistency
+from gwaskit.finemap.ld_check import (
+    MAX_PSD,
+    ZLdCheck,
+    check_ld_matrix,
+    rows_to_check,
+    z_ld_consistency,
+)
 from gwaskit.finemap.susie import SusieFit, rss_sufficient_stats, susie_suff_stat
 
 log = logging.getLogger(__name__)
@@ -125,7 +131,9 @@ def susie_rss_region(
         heritabilities), normalised here.
     z_check
         ``"error"``: raise when z-scores look allele-flipped against the LD (naming them);
-        ``"warn"``: log them; ``"off"``: skip the check (it costs an eigendecomposition).
+        ``"warn"``: log them; ``"off"``: skip the checks. The LD matrix is checked first
+        (symmetric, unit diagonal, positive semi-definite on the block of the 1,500 variants
+        of largest ``|z|``), then the z-scores (:func:`~gwaskit.finemap.ld_check.z_ld_consistency`).
     """
     if z_check not in ("error", "warn", "off"):
         raise ParameterError(f"z_check must be 'error', 'warn' or 'off', got {z_check!r}.")
@@ -143,7 +151,7 @@ def susie_rss_region(
     r = np.asarray(r, dtype=np.float64)
     check = None
     if z_check != "off":
-        check_ld_matrix(r, ids)
+        check_ld_matrix(r, ids, rows=rows_to_check(bhat / shat, MAX_PSD))
         check = z_ld_consistency(bhat / shat, r, n=n)
         if check.flagged.any():
             names = ", ".join(ids[check.flagged][:10])
