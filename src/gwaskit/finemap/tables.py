@@ -63,6 +63,7 @@ class FinemapResult:
     sets: pl.DataFrame
     fit: SusieFit
     check: ZLdCheck | None
+    effects: tuple[int, ...] = ()  # single effect of each credible set, in set order
 
 
 def _variant_ids(region: pl.DataFrame) -> np.ndarray:
@@ -187,4 +188,5 @@ def susie_rss_region(
         pl.Series("posterior_sd", fit.posterior_sd(), pl.Float64),
         pl.Series("credible_set", member, pl.Int64).replace(0, None),
     )
-    return FinemapResult(variants, sets_table(sets, pip, ids), fit, check)
+    effects = tuple(cs.effect for cs in sets)
+    return FinemapResult(variants, sets_table(sets, pip, ids), fit, check, effects)
