@@ -174,7 +174,7 @@ def susie_suff_stat(
     n
         Sample size.
     max_effects
-        ``L``, the number of single effects (1 to 10 is typical).
+        ``L``, the number of single effects (1 to 10 is typical; at most ``p`` are used).
     scaled_prior_variance
         Initial ``V_l / var(y)``.
     residual_variance
@@ -196,8 +196,8 @@ def susie_suff_stat(
     p = xty.size
     if xtx.shape != (p, p):
         raise ParameterError(f"xtx must be ({p}, {p}) like xty, got {xtx.shape}.")
-    if not 1 <= max_effects <= max(p, 1):
-        raise ParameterError(f"max_effects must be in [1, {p}], got {max_effects!r}.")
+    if max_effects < 1 or p == 0:
+        raise ParameterError(f"max_effects must be >= 1 and xty non-empty, got {max_effects!r}.")
     if n <= 2:
         raise ParameterError(f"n must be > 2, got {n!r}.")
     var_y = yty / (n - 1.0)
@@ -224,7 +224,7 @@ def susie_suff_stat(
         pi = pi / pi.sum()
     with np.errstate(divide="ignore"):
         log_pi = np.log(pi)
-    big_l = max_effects
+    big_l = min(max_effects, p)  # susieR: L = min(L, p)
     alpha = np.full((big_l, p), 1.0 / p)
     mu = np.zeros((big_l, p))
     mu2 = np.zeros((big_l, p))

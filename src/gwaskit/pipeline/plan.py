@@ -81,6 +81,16 @@ class LociSettings:
 
 
 @dataclass(frozen=True)
+class FinemapSettings:
+    """Fine-mapping of the loci on the LD reference (``method = "none"`` skips it)."""
+
+    method: str = "susie"
+    max_effects: int = 10
+    coverage: float = 0.95
+    z_check: str = "error"
+
+
+@dataclass(frozen=True)
 class AnnotateSettings:
     """Tissue enrichment (loci are always named by their genes)."""
 
@@ -111,6 +121,7 @@ class Plan:
     association: AssociationSettings = field(default_factory=AssociationSettings)
     meta: MetaSettings = field(default_factory=MetaSettings)
     loci: LociSettings = field(default_factory=LociSettings)
+    finemap: FinemapSettings = field(default_factory=FinemapSettings)
     annotate: AnnotateSettings = field(default_factory=AnnotateSettings)
     cohorts: tuple[Cohort, ...] = ()
 
@@ -133,6 +144,7 @@ _SECTIONS = {
     "association": AssociationSettings,
     "meta": MetaSettings,
     "loci": LociSettings,
+    "finemap": FinemapSettings,
     "annotate": AnnotateSettings,
 }
 _CHOICES = {
@@ -141,6 +153,8 @@ _CHOICES = {
     ("association", "test"): ("wald", "firth", "score", "trend"),
     ("meta", "method"): ("fixed", "random", "samplesize"),
     ("cohort", "role"): ("discovery", "replication"),
+    ("finemap", "method"): ("susie", "abf", "none"),
+    ("finemap", "z_check"): ("error", "warn", "off"),
 }
 
 

@@ -39,6 +39,7 @@ from gwaskit.plot import (
     tissue_enrichment,
 )
 from gwaskit.report._assets import CSS, JS
+from gwaskit.report.finemap import credible_sets_html, draw_pips, locus_rows
 from gwaskit.report.inputs import ReportInputs
 from gwaskit.stats import lambda_gc
 
@@ -453,6 +454,9 @@ def _regions(inputs: ReportInputs, dpi: int) -> str:
             + (f", nearest gene <i>{_e(r['nearest_gene'])}</i>" if r.get("nearest_gene") else "")
             + ".</p>"
         )
+        facts += credible_sets_html(
+            locus_rows(inputs.finemap, lid), locus_rows(inputs.credible_sets, lid)
+        )
         figs = []
         if gw is None:
             figs.append(_missing("No genome-wide results: regional plot not available."))
@@ -489,6 +493,11 @@ def _regional_caption(inputs: ReportInputs, lid: str) -> str:
         else "no LD table for this locus: grey points"
     )
     genes = "genes below (arrow: strand)" if inputs.genes is not None else "no gene table"
+    if locus_rows(inputs.finemap, lid) is not None:
+        genes = (
+            "posterior inclusion probabilities (PIP) of fine-mapping below, coloured by credible set; "
+            + genes
+        )
     return f"Regional plot: -log10 p of the variants of the locus by position; {ld}; {genes}."
 
 
@@ -520,10 +529,12 @@ def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any
     if "variant_id" in region.columns:
         ids = region["rsid"] if "rsid" in region.columns else region["variant_id"]
         labels = ids.fill_null(region["variant_id"]).to_numpy()
-    fig = Figure(figsize=(7.2, 5.0), layout="constrained")
-    grid = fig.add_gridspec(2, 1, height_ratios=(3, 1)) if inputs.genes is not None else None
-    ax = fig.add_subplot(grid[0] if grid is not None else 111)
-    genes_ax = fig.add_subplot(grid[1], sharex=ax) if grid is not None else None
+    pips = locus_rows(inputs.finemap, str(r["locus_id"]))
+    ratios = (3, *((1,) if pips is not None else ()), *((1,) if inputs.genes is not None else ()))
+    fig = Figure(figsize=(7.2, 5.0 + (1.2 if pips is not None else 0)), layout="constrained")
+    grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
+    ax = fig.add_subplot(grid[0])
+    genes_ax = fig.add_subplot(grid[-1], sharex=ax) if inputs.genes is not None else None
     regional(
         region["base_pair_location"].to_numpy(),
         region["neg_log_10_p_value"].cast(pl.Float64).to_numpy(),
@@ -536,6 +547,13 @@ def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any
         genes_ax=genes_ax,
         title=str(r.get("name") or r["locus_id"]),
     )
+    if pips is not None:  # the PIP track between the points and the genes
+        pip_ax = draw_pips(pips, fig.add_subplot(grid[1], sharex=ax))
+        pip_ax.tick_params(labelbottom=genes_ax is None)
+        if genes_ax is None:
+            pip_ax.set_xlabel(ax.get_xlabel())
+            ax.set_xlabel("")
+            ax.tick_params(labelbottom=False)
     return fig
 
 

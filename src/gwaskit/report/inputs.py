@@ -30,6 +30,8 @@ TABLE_FILES = {
     "tissues": "tissues.parquet",
     "genes": "genes.parquet",
     "reference": "reference.parquet",
+    "finemap": "finemap.parquet",
+    "credible_sets": "credible_sets.parquet",
 }
 #: Names a verb writes a table under when it is not written by the pipeline: read when the
 #: layout's own name is absent (``gwaskit annotate --out RESULTS/loci`` writes the tissues).
@@ -51,6 +53,8 @@ REQUIRED_COLUMNS = {
     "reference": ("variant_id", "effect_allele", "effect_allele_frequency"),
     "per_study": _SUMSTATS_REQUIRED,
     "ld": ("variant_id", "r2"),
+    "finemap": ("locus_id", "base_pair_location", "pip"),
+    "credible_sets": ("locus_id", "n_variants", "coverage", "variant_ids"),
 }
 
 
@@ -80,6 +84,10 @@ class ReportInputs:
         Per locus_id, a table ``variant_id``, ``r2`` (r² with the locus lead) for regional plots.
     genes
         Gene table ``chromosome``, ``start``, ``end``, ``strand``, ``gene_name`` for gene tracks.
+    finemap, credible_sets
+        Fine-mapping (``gwaskit finemap``): per variant ``locus_id``, ``pip`` (and
+        ``credible_set``); per credible set ``locus_id``, ``n_variants``, ``coverage``,
+        ``variant_ids``.
     reference
         Reference-panel allele frequencies ``variant_id``, ``effect_allele``, ``other_allele``,
         ``effect_allele_frequency`` (of that effect allele), for the EAF QC plot.
@@ -99,6 +107,8 @@ class ReportInputs:
     ld: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     genes: pl.DataFrame | None = None
     reference: pl.DataFrame | None = None
+    finemap: pl.DataFrame | None = None
+    credible_sets: pl.DataFrame | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     checksums: Mapping[str, str] = field(default_factory=dict)
 
