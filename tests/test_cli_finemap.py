@@ -8,8 +8,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gwaskit.cli import main
+from gwaskit.cli.coloc import _region_table
+from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
 from gwaskit.io.sumstats import write_sumstats
 from gwaskit.stats import neg_log10_p_from_z as _nlp
@@ -184,3 +188,46 @@ def test_cli_coloc__d1_d2(shared_data, tmp_path):
     assert snp.height == 500
     s105 = snp.filter(pl.col("variant_id") == "s105")
     assert s105["snp_pp_h4"][0] == pytest.approx(0.98894507, abs=5e-9)
+
+
+def test_cli_coloc__susie_pairs_on_panel(polyfun_files):
+    """SuSiE-coloc through the verb: the same association seen twice (trait 2 = trait 1 plus
+    noise, reported for the other allele) shares its strongest signal."""
+    f = polyfun_files
+    first = pl.read_parquet(f["folder"] / "ss_allele.parquet")
+    rng = np.random.default_rng(5)
+    noise = rng.normal(0.0, 0.3, first.height) * first["standard_error"].to_numpy()
+    second = first.with_columns(
+        pl.col("other_allele").alias("effect_allele"),
+        pl.col("effect_allele").alias("other_allele"),
+        -(pl.col("beta") + pl.Series(noise)),
+    )
+    write_sumstats(second, f["folder"] / "ss_second", metadata={"genome_assembly": "GRCh37"})
+    out = f["folder"] / "coloc"
+    code = main(
+        [
+            "coloc", str(f["folder"] / "ss_allele.parquet"), str(f["folder"] / "ss_second.parquet"),
+            "--loci", str(f["folder"] / "loci.parquet"), "--ld-ref", str(f["bed"]),
+            "--prior-sd1", "0.15", "--prior-sd2", "0.15", "--out", str(out), "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    summary = pl.read_parquet(f"{out}.parquet")
+    assert summary["n_variants"].to_list() == [15]
+    assert summary["pp_h4"][0] > 0.99
+    pairs = pl.read_parquet(f"{out}.susie.parquet")
+    shared = pairs.filter(pl.col("hit1") == pl.col("hit2"))
+    assert shared.height >= 1
+    top = shared.filter(pl.col("hit1") == "rs2088102")
+    assert top.height == 1 and top["pp_h4"][0] > 0.99
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_region_table__junk_never_crashes(text):
+    try:
+        table = _region_table(text)
+    except ParameterError as exc:
+        assert "--region" in str(exc)
+    else:
+        assert table.height == 1 and table["start"][0] <= table["end"][0]

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from gwaskit.finemap.abf import PRIOR_SD, coloc_abf, coloc_bf_bf, wakefield_lbf
+from gwaskit.finemap.abf import PRIOR_SD, coloc_abf, coloc_bf_bf, combine_abf, wakefield_lbf
 from gwaskit.finemap.credible import susie_credible_sets
 from gwaskit.finemap.susie import rss_sufficient_stats, susie_suff_stat
 
@@ -118,3 +118,14 @@ def test_susie_coloc__d3d4_pairs(coloc_data):
         assert row.height == 1
         want = row.select([f"PP.H{k}" for k in range(5)]).to_numpy()[0]
         np.testing.assert_allclose(pair.result.posterior, want, rtol=5e-6, atol=1e-7)
+
+
+def test_combine_abf__one_dominant_variant_no_h3():
+    """When one variant carries all the evidence in both traits, S1 S2 = S12 in floating point:
+    H3 is 0 (coloc's logdiff gives log 0 = -Inf), with no warning."""
+    l1 = np.array([0.0, 0.0, 800.0])
+    l2 = np.array([0.0, 0.0, 700.0])
+    res = combine_abf(l1, l2)
+    assert res.posterior.size == 5
+    assert res.pp_h3 == 0.0 and res.pp_h4 == pytest.approx(1.0)
+    assert res.snp_pp_h4[2] == pytest.approx(1.0)

@@ -99,7 +99,8 @@ def _logdiff(a: float, b: float) -> float:
     """log(e^a - e^b) for a >= b."""
     if b == -np.inf:
         return a
-    return a + float(np.log(-np.expm1(b - a)))
+    with np.errstate(divide="ignore"):  # e^a == e^b: log 0 = -inf, as coloc's logdiff gives
+        return a + float(np.log(-np.expm1(b - a)))
 
 
 def combine_abf(
