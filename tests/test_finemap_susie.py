@@ -165,3 +165,30 @@ def test_z_ld_consistency__n3_flips_found(n3):
     for k in (1001, 500):  # the whole locus, and the 500 variants of largest |z|
         check = z_ld_consistency(flipped, r, n=574, max_checked=k)
         assert (np.flatnonzero(check.flagged) + 1).tolist() == [381, 653, 773]
+
+
+def test_susie_suff_stat__fixed_residual_variance_two_routes(n3):
+    """sigma2 fixed at the simulation's residual variance: individual-level and RSS agree and
+    {653}, {773, 777} and a set with 403 remain (sigma2 6.29 fixed vs 6.41 estimated)."""
+    x, y, table, _ = n3
+    sigma2 = 6.2907  # N3finemapping.npz residual_variance[0]
+    ind = susie_individual(
+        x, y, max_effects=10, residual_variance=sigma2, estimate_residual_variance=False
+    )
+    r = np.corrcoef(x, rowvar=False)
+    xtx, xty, yty = rss_sufficient_stats(
+        r,
+        574,
+        bhat=table["betahat_Y1"].to_numpy(),
+        shat=table["sebetahat_Y1"].to_numpy(),
+        var_y=float(np.var(y, ddof=1)),
+    )
+    rss = susie_suff_stat(
+        xtx, xty, yty, 574, residual_variance=sigma2, estimate_residual_variance=False
+    )
+    assert ind.residual_variance == rss.residual_variance == sigma2
+    assert ind.pip().size == 1001
+    np.testing.assert_allclose(rss.pip(), ind.pip(), atol=1e-7)
+    sets = susie_credible_sets(ind, r)
+    assert len(sets) == 3 and [s.size for s in sets[:2]] == [1, 2]
+    assert 403 - 1 in sets[2].variables

@@ -16,7 +16,7 @@ import polars as pl
 
 from gwaskit.errors import ParameterError
 from gwaskit.finemap.abf import coloc_abf, coloc_bf_bf
-from gwaskit.finemap.loci import _matched, _sample_size, prior_sd_for, region_rows
+from gwaskit.finemap.loci import match_region, prior_sd_for, region_rows, sample_size
 from gwaskit.finemap.tables import susie_rss_region
 from gwaskit.io.genotypes import GenotypeSource
 
@@ -121,8 +121,8 @@ def coloc_loci(
                 f"coloc: locus {locus_id} has no variant present in both summary statistics."
             )
         other = _second(part)
-        size1 = _sample_size(part, n1, f"coloc, trait 1, locus {locus_id}")
-        size2 = _sample_size(other, n2, f"coloc, trait 2, locus {locus_id}")
+        size1 = sample_size(part, n1, f"coloc, trait 1, locus {locus_id}")
+        size2 = sample_size(other, n2, f"coloc, trait 2, locus {locus_id}")
         sd1 = prior_sd1 if prior_sd1 is not None else prior_sd_for(part, trait1, size1)
         sd2 = prior_sd2 if prior_sd2 is not None else prior_sd_for(other, trait2, size2)
         b1, s1 = part["beta"].to_numpy(), part["standard_error"].to_numpy()
@@ -162,7 +162,7 @@ def coloc_loci(
 
 
 def _susie_pairs(locus_id, part, other, reference, size1, size2, p1, p2, p12) -> list[dict]:
-    part, panel = _matched(part, reference, locus_id)
+    part, panel = match_region(part, reference, locus_id)
     other = _second(part)
     r = panel.r(slice(None))
     fits = [

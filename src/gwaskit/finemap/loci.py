@@ -16,7 +16,7 @@ import polars as pl
 from gwaskit.errors import ParameterError
 from gwaskit.finemap.abf import PRIOR_SD, estimate_sdy
 from gwaskit.finemap.signals import conditional_abf_sets
-from gwaskit.finemap.tables import _ID_COLUMNS, susie_rss_region
+from gwaskit.finemap.tables import ID_COLUMNS, susie_rss_region
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.loci.cojo import CojoLocus, stepwise_select
 from gwaskit.loci.ld import LdPanel, load_panel
@@ -37,7 +37,8 @@ def region_rows(sumstats: pl.DataFrame, chrom: str, start: int, end: int) -> pl.
     )
 
 
-def _sample_size(part: pl.DataFrame, n: float | None, what: str) -> float:
+def sample_size(part: pl.DataFrame, n: float | None, what: str) -> float:
+    """``n`` when given, else the median of the table's ``n`` column."""
     if n is not None:
         return float(n)
     if "n" in part.columns:
@@ -65,9 +66,12 @@ def prior_sd_for(part: pl.DataFrame, trait: str, n: float) -> float:
     return PRIOR_SD["quantitative"] * estimate_sdy(se * se, maf, n)
 
 
-def _matched(
+def match_region(
     part: pl.DataFrame, reference: GenotypeSource, locus_id: str
-) -> tuple[pl.DataFrame, object]:
+) -> tuple[pl.DataFrame, LdPanel]:
+    """The rows of ``part`` the reference holds (polymorphic there) and their LD panel, whose
+    correlations are in ``part``'s effect-allele coding. Drops are counted in the log; none
+    found is an error naming the locus."""
     panel, found = load_panel(reference, part)
     if found.any():
         poly = panel.variance > 0
@@ -146,8 +150,8 @@ def finemap_loci(
         if part.height == 0:
             log.warning("locus %s: no variants with beta and standard error", locus_id)
             continue
-        part, panel = _matched(part, reference, locus_id)
-        size = _sample_size(part, n, f"locus {locus_id}")
+        part, panel = match_region(part, reference, locus_id)
+        size = sample_size(part, n, f"locus {locus_id}")
         if method == "susie":
             r = panel.r(slice(None))
             weights = part[prior_weights].cast(pl.Float64).to_numpy() if prior_weights else None
@@ -176,7 +180,7 @@ def finemap_loci(
 
 def _abf_locus(
     part: pl.DataFrame,
-    panel,
+    panel: LdPanel,
     n: float,
     coverage: float,
     trait: str,
@@ -197,7 +201,7 @@ def _abf_locus(
     coverages = tuple(sorted({coverage, 0.99}))
     posts = conditional_abf_sets(locus, signals, prior_sd=sd, coverages=coverages)
     ids = part["variant_id"].cast(pl.String).to_numpy().astype(str)
-    keep = [c for c in _ID_COLUMNS if c in part.columns]
+    keep = [c for c in ID_COLUMNS if c in part.columns]
     v_rows, s_rows = [], []
     for k, post in enumerate(posts, start=1):
         main = post.sets[coverage]

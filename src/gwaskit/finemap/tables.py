@@ -28,7 +28,7 @@ from gwaskit.finemap.susie import SusieFit, rss_sufficient_stats, susie_suff_sta
 
 log = logging.getLogger(__name__)
 
-_ID_COLUMNS = (
+ID_COLUMNS = (
     "chromosome",
     "base_pair_location",
     "variant_id",
@@ -107,6 +107,7 @@ def susie_rss_region(
     max_effects: int = 10,
     var_y: float | None = None,
     estimate_residual_variance: bool = False,
+    residual_variance: float | None = None,
     prior_weights: np.ndarray | None = None,
     coverage: float = 0.95,
     min_abs_corr: float = 0.5,
@@ -127,6 +128,8 @@ def susie_rss_region(
         Trait variance: effects on the original scale (``bhat``, ``shat``); else standardised.
     estimate_residual_variance
         Estimate ``sigma2`` (advisable only with in-sample LD; susieR's default is False).
+    residual_variance
+        Fixed (or starting) ``sigma2``; default ``var(y)`` (1 on the standardised scale).
     prior_weights
         Per-variant prior probabilities of being causal (e.g. PolyFun's per-SNP
         heritabilities), normalised here.
@@ -172,6 +175,7 @@ def susie_rss_region(
         n,
         max_effects=max_effects,
         estimate_residual_variance=estimate_residual_variance,
+        residual_variance=residual_variance,
         prior_weights=prior_weights,
     )
     if not fit.converged:
@@ -181,7 +185,7 @@ def susie_rss_region(
     member = np.zeros(ids.size, dtype=np.int64)
     for k, cs in enumerate(sets, start=1):
         member[cs.variables] = np.where(member[cs.variables] == 0, k, member[cs.variables])
-    keep = [c for c in _ID_COLUMNS if c in region.columns]
+    keep = [c for c in ID_COLUMNS if c in region.columns]
     variants = region.select(keep).with_columns(
         pl.Series("pip", pip, pl.Float64),
         pl.Series("posterior_mean", fit.coef(), pl.Float64),
