@@ -122,3 +122,18 @@ def test_build_tasks__finemap_stage(tmp_path):
     assert "finemap/discovery" in tasks["report/all"].depends
     off = parse_plan(_plan(tmp_path, {"method": "none"}), source=tmp_path / "p.toml")
     assert "finemap/discovery" not in {f"{t.stage}/{t.key}" for t in build_tasks(off)}
+
+
+@pytest.mark.parametrize("method", ["susie", "abf"])
+def test_finemap_loci__no_loci_gives_empty_tables_the_report_reads(results, method):
+    """A plan whose meta-analysis finds no locus still writes fine-mapping tables with their
+    columns, which the report accepts (it failed on a bare locus_id column)."""
+    from gwaskit.finemap.loci import finemap_loci
+
+    empty = results["loci"].clear()
+    variants, sets = finemap_loci(results["meta"], empty, None, method=method)
+    assert variants.height == 0 and sets.height == 0
+    assert {"locus_id", "base_pair_location", "pip"} <= set(variants.columns)
+    assert {"locus_id", "n_variants", "coverage", "variant_ids"} <= set(sets.columns)
+    inputs = ReportInputs(**results, finemap=variants, credible_sets=sets)
+    assert "credible-sets" not in build_report(inputs, dpi=30)

@@ -16,7 +16,7 @@ import polars as pl
 from gwaskit.errors import ParameterError
 from gwaskit.finemap.abf import PRIOR_SD, estimate_sdy
 from gwaskit.finemap.signals import conditional_abf_sets
-from gwaskit.finemap.tables import ID_COLUMNS, susie_rss_region
+from gwaskit.finemap.tables import ID_COLUMNS, SETS_SCHEMA, susie_rss_region
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.loci.cojo import CojoLocus, stepwise_select
 from gwaskit.loci.ld import LdPanel, load_panel
@@ -171,11 +171,44 @@ def finemap_loci(
             v, s = _abf_locus(part, panel, size, coverage, trait, prior_sd, p)
         variants.append(v.select(pl.lit(locus_id).alias("locus_id"), pl.all()))
         sets.append(s.select(pl.lit(locus_id).alias("locus_id"), pl.all()))
-    empty = pl.DataFrame(schema={"locus_id": pl.String})
-    return (
-        pl.concat(variants, how="diagonal_relaxed") if variants else empty,
-        pl.concat(sets, how="diagonal_relaxed") if sets else empty,
-    )
+    if not variants:  # no locus (or none with variants): empty tables with their columns
+        return _empty_tables(sumstats, method)
+    return pl.concat(variants, how="diagonal_relaxed"), pl.concat(sets, how="diagonal_relaxed")
+
+
+def _empty_tables(sumstats: pl.DataFrame, method: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    ids = {"locus_id": pl.String} | {
+        c: sumstats.schema[c] for c in ID_COLUMNS if c in sumstats.columns
+    }
+    if method == "susie":
+        extra = {
+            "pip": pl.Float64,
+            "posterior_mean": pl.Float64,
+            "posterior_sd": pl.Float64,
+            "credible_set": pl.Int64,
+        }
+        return pl.DataFrame(schema=ids | extra), pl.DataFrame(
+            schema={"locus_id": pl.String} | SETS_SCHEMA
+        )
+    extra = {
+        "signal": pl.Int32,
+        "signal_variant_id": pl.String,
+        "log_bf": pl.Float64,
+        "pip": pl.Float64,
+        "in_credible_set": pl.Boolean,
+    }
+    sets = {
+        "locus_id": pl.String,
+        "signal": pl.Int64,
+        "signal_variant_id": pl.String,
+        "requested_coverage": pl.Float64,
+        "n_variants": pl.Int64,
+        "coverage": pl.Float64,
+        "lead_variant_id": pl.String,
+        "lead_pip": pl.Float64,
+        "variant_ids": pl.String,
+    }
+    return pl.DataFrame(schema=ids | extra), pl.DataFrame(schema=sets)
 
 
 def _abf_locus(
