@@ -137,3 +137,13 @@ def test_finemap_loci__no_loci_gives_empty_tables_the_report_reads(results, meth
     assert {"locus_id", "n_variants", "coverage", "variant_ids"} <= set(sets.columns)
     inputs = ReportInputs(**results, finemap=variants, credible_sets=sets)
     assert "credible-sets" not in build_report(inputs, dpi=30)
+
+
+def test_build_report__coloc_sentence(results):
+    lid = results["loci"]["locus_id"][0]
+    coloc = pl.DataFrame({"locus_id": [lid], "pp_h3": [0.0123], "pp_h4": [0.9871]})
+    text = build_report(ReportInputs(**results, coloc=coloc), dpi=30)
+    assert text.count("Colocalisation with the second trait") == 1
+    assert "PP.H4 (one shared causal variant) = 0.987" in text
+    with pytest.raises(InputError, match=r"coloc\.parquet: missing column"):
+        ReportInputs(**results, coloc=coloc.drop("pp_h4"))

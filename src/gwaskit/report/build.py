@@ -39,7 +39,7 @@ from gwaskit.plot import (
     tissue_enrichment,
 )
 from gwaskit.report._assets import CSS, JS
-from gwaskit.report.finemap import credible_sets_html, draw_pips, locus_rows
+from gwaskit.report.finemap import coloc_html, credible_sets_html, draw_pips, locus_rows
 from gwaskit.report.inputs import ReportInputs
 from gwaskit.stats import lambda_gc
 
@@ -456,7 +456,7 @@ def _regions(inputs: ReportInputs, dpi: int) -> str:
         )
         facts += credible_sets_html(
             locus_rows(inputs.finemap, lid), locus_rows(inputs.credible_sets, lid)
-        )
+        ) + coloc_html(locus_rows(inputs.coloc, lid))
         figs = []
         if gw is None:
             figs.append(_missing("No genome-wide results: regional plot not available."))

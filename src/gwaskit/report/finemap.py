@@ -83,6 +83,17 @@ def credible_sets_html(variants: pl.DataFrame | None, sets: pl.DataFrame | None)
     )
 
 
+def coloc_html(rows: pl.DataFrame | None) -> str:
+    """One sentence with a locus's coloc posteriors, or an empty string."""
+    if rows is None:
+        return ""
+    r = rows.row(0, named=True)
+    return (
+        f"<p>Colocalisation with the second trait (coloc.abf): PP.H4 (one shared causal "
+        f"variant) = {float(r['pp_h4']):.3f}, PP.H3 (two distinct) = {float(r['pp_h3']):.3f}.</p>"
+    )
+
+
 def draw_pips(variants: pl.DataFrame, ax: Axes) -> Axes:
     """The PIP track of one locus on ``ax`` (the best PIP per variant over ABF signals)."""
     cs = "credible_set" if "credible_set" in variants.columns else None

@@ -32,6 +32,7 @@ TABLE_FILES = {
     "reference": "reference.parquet",
     "finemap": "finemap.parquet",
     "credible_sets": "credible_sets.parquet",
+    "coloc": "coloc.parquet",
 }
 #: Names a verb writes a table under when it is not written by the pipeline: read when the
 #: layout's own name is absent (``gwaskit annotate --out RESULTS/loci`` writes the tissues).
@@ -55,6 +56,7 @@ REQUIRED_COLUMNS = {
     "ld": ("variant_id", "r2"),
     "finemap": ("locus_id", "base_pair_location", "pip"),
     "credible_sets": ("locus_id", "n_variants", "coverage", "variant_ids"),
+    "coloc": ("locus_id", "pp_h3", "pp_h4"),
 }
 
 
@@ -88,6 +90,8 @@ class ReportInputs:
         Fine-mapping (``gwaskit finemap``): per variant ``locus_id``, ``pip`` (and
         ``credible_set``); per credible set ``locus_id``, ``n_variants``, ``coverage``,
         ``variant_ids``.
+    coloc
+        Colocalisation with a second trait (``gwaskit coloc``): per locus ``pp_h3``, ``pp_h4``.
     reference
         Reference-panel allele frequencies ``variant_id``, ``effect_allele``, ``other_allele``,
         ``effect_allele_frequency`` (of that effect allele), for the EAF QC plot.
@@ -109,6 +113,7 @@ class ReportInputs:
     reference: pl.DataFrame | None = None
     finemap: pl.DataFrame | None = None
     credible_sets: pl.DataFrame | None = None
+    coloc: pl.DataFrame | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     checksums: Mapping[str, str] = field(default_factory=dict)
 
