@@ -231,3 +231,71 @@ def test_region_table__junk_never_crashes(text):
         assert "--region" in str(exc)
     else:
         assert table.height == 1 and table["start"][0] <= table["end"][0]
+
+
+@pytest.fixture(scope="module")
+def kg_locus(kg_bed, tmp_path_factory):
+    """A trait with one causal variant simulated on 300 variants of the 1000 Genomes chr20 panel
+    (in-sample LD: the panel is the sample)."""
+    from loci_fixtures import sumstats_from_genotypes
+
+    folder = tmp_path_factory.mktemp("kg_finemap")
+    with open_genotypes(kg_bed) as src:
+        variants = src.variants
+        x = src.read().astype(np.float64)
+    keep = np.flatnonzero(x.std(axis=0) > 0)[5000:5300]
+    x, variants = x[:, keep], variants[keep]
+    corr = np.corrcoef(x, rowvar=False)
+    r2 = corr**2
+    causal = int(np.argmax(((r2 > 0.6) & (r2 < 0.95)).sum(axis=0)))  # with LD partners
+    rng = np.random.default_rng(3)
+    xs = (x[:, causal] - x[:, causal].mean()) / x[:, causal].std()
+    table = sumstats_from_genotypes(x, 0.6 * xs + rng.standard_normal(x.shape[0]), variants)
+    write_sumstats(table, folder / "ss", metadata={"genome_assembly": "GRCh37"})
+    pos = table["base_pair_location"]
+    pl.DataFrame(
+        {
+            "locus_id": ["kg"],
+            "chromosome": [table["chromosome"][0]],
+            "base_pair_location": [pos[causal]],
+            "start": [pos.min()],
+            "end": [pos.max()],
+        }
+    ).write_parquet(folder / "loci.parquet")
+    return folder, table, corr, causal
+
+
+def test_cli_finemap__kg_causal_in_set_and_flip_named(kg_bed, kg_locus, capsys):
+    folder, table, corr, causal = kg_locus
+    args = ["--loci", str(folder / "loci.parquet"), "--ld-ref", str(kg_bed), "--no-progress"]
+    out = folder / "ok"
+    assert main(["finemap", str(folder / "ss.parquet"), *args, "--out", str(out)]) == 0
+    sets = pl.read_parquet(f"{out}.sets.parquet")
+    assert sets.height >= 1
+    causal_id = table["variant_id"][causal]
+    assert causal_id in sets["variant_ids"][0].split(",")
+    # the other allele reported for a variant in strong LD with the signal, beta unchanged
+    z = (table["beta"] / table["standard_error"]).abs().to_numpy()
+    r2 = corr[causal] ** 2
+    partner = int(
+        np.argmax(np.where((z > 3) & (r2 < 0.999) & (np.arange(z.size) != causal), r2, 0))
+    )
+    assert r2[partner] > 0.5
+    flipped = table.with_columns(
+        pl.when(pl.int_range(pl.len()) == partner)
+        .then(pl.col("other_allele"))
+        .otherwise(pl.col("effect_allele"))
+        .alias("effect_allele"),
+        pl.when(pl.int_range(pl.len()) == partner)
+        .then(pl.col("effect_allele"))
+        .otherwise(pl.col("other_allele"))
+        .alias("other_allele"),
+    )
+    write_sumstats(flipped, folder / "flipped", metadata={"genome_assembly": "GRCh37"})
+    bad = folder / "bad"
+    capsys.readouterr()  # the first run's log
+    assert main(["finemap", str(folder / "flipped.parquet"), *args, "--out", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "allele flips" in err[-1]
+    assert table["variant_id"][partner] in err[-1]
+    assert not Path(f"{bad}.parquet").exists()

@@ -161,7 +161,7 @@ def susie_rss_region(
             names = ", ".join(ids[check.flagged][:10])
             msg = (
                 f"z-scores of {int(check.flagged.sum())} variants disagree with the LD matrix "
-                f"as allele flips would (log LR > 2, |z| > 2): {names}. Check that the "
+                f"as allele flips would (flip log LR > 2, |z| > 2, |z - E[z | others]| beyond Bonferroni): {names}. Check that the "
                 "summary statistics and the LD panel count the same allele."
             )
             if z_check == "error":
