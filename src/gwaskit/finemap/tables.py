@@ -161,8 +161,9 @@ def susie_rss_region(
             names = ", ".join(ids[check.flagged][:10])
             msg = (
                 f"z-scores of {int(check.flagged.sum())} variants disagree with the LD matrix "
-                f"as allele flips would (flip log LR > 2, |z| > 2, |z - E[z | others]| beyond Bonferroni): {names}. Check that the "
-                "summary statistics and the LD panel count the same allele."
+                "as allele flips would (flip log LR > 2, |z| > 2, |z - E[z | others]| beyond "
+                f"Bonferroni): {names}. Check that the summary statistics and the LD panel "
+                "count the same allele."
             )
             if z_check == "error":
                 raise ParameterError(msg)
