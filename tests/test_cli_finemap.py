@@ -299,3 +299,10 @@ def test_cli_finemap__kg_causal_in_set_and_flip_named(kg_bed, kg_locus, capsys):
     assert len(err) == 1 and "allele flips" in err[-1]
     assert table["variant_id"][partner] in err[-1]
     assert not Path(f"{bad}.parquet").exists()
+    # --z-check warn: fitted, the variant marked in both methods' outputs
+    for method in ("susie", "abf"):
+        warned = folder / f"warned_{method}"
+        argv = ["finemap", str(folder / "flipped.parquet"), *args, "--method", method]
+        assert main([*argv, "--z-check", "warn", "--out", str(warned)]) == 0
+        marked = pl.read_parquet(f"{warned}.parquet").filter(pl.col("ld_mismatch"))
+        assert marked["variant_id"].unique().to_list() == [table["variant_id"][partner]]

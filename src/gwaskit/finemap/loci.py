@@ -16,7 +16,7 @@ import polars as pl
 from gwaskit.errors import ParameterError
 from gwaskit.finemap.abf import PRIOR_SD, estimate_sdy
 from gwaskit.finemap.signals import conditional_abf_sets
-from gwaskit.finemap.tables import ID_COLUMNS, SETS_SCHEMA, susie_rss_region
+from gwaskit.finemap.tables import ID_COLUMNS, SETS_SCHEMA, check_region, susie_rss_region
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.loci.cojo import CojoLocus, stepwise_select
 from gwaskit.loci.ld import LdPanel, load_panel
@@ -127,6 +127,9 @@ def finemap_loci(
         others; 95 % and 99 % sets, or ``coverage`` and 0.99).
     prior_weights
         Column of ``sumstats`` holding per-variant prior weights (e.g. PolyFun's ``SNPVAR``).
+    z_check
+        LD and z-vs-LD checks of each locus before fitting (both methods):
+        :func:`~gwaskit.finemap.tables.check_region`.
     trait, prior_sd
         ABF prior effect SD: given, or coloc's default for the trait type.
     p
@@ -168,7 +171,19 @@ def finemap_loci(
             )
             v, s = res.variants, res.sets
         else:
+            z = (part["beta"] / part["standard_error"]).cast(pl.Float64).to_numpy()
+            ids = part["variant_id"].cast(pl.String).to_numpy().astype(str)
+            check = check_region(ids, z, panel.r(slice(None)), n=size, z_check=z_check)
             v, s = _abf_locus(part, panel, size, coverage, trait, prior_sd, p)
+            v = v.with_columns(
+                pl.Series(
+                    "ld_mismatch",
+                    np.tile(check.flagged, v.height // ids.size)
+                    if check is not None
+                    else [None] * v.height,
+                    pl.Boolean,
+                )
+            )
         variants.append(v.select(pl.lit(locus_id).alias("locus_id"), pl.all()))
         sets.append(s.select(pl.lit(locus_id).alias("locus_id"), pl.all()))
     if not variants:  # no locus (or none with variants): empty tables with their columns
@@ -186,6 +201,7 @@ def _empty_tables(sumstats: pl.DataFrame, method: str) -> tuple[pl.DataFrame, pl
             "posterior_mean": pl.Float64,
             "posterior_sd": pl.Float64,
             "credible_set": pl.Int64,
+            "ld_mismatch": pl.Boolean,
         }
         return pl.DataFrame(schema=ids | extra), pl.DataFrame(
             schema={"locus_id": pl.String} | SETS_SCHEMA
@@ -196,6 +212,7 @@ def _empty_tables(sumstats: pl.DataFrame, method: str) -> tuple[pl.DataFrame, pl
         "log_bf": pl.Float64,
         "pip": pl.Float64,
         "in_credible_set": pl.Boolean,
+        "ld_mismatch": pl.Boolean,
     }
     sets = {
         "locus_id": pl.String,

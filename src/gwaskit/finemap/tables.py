@@ -4,7 +4,8 @@ Outputs follow GWAS-SSF naming: the variant table keeps the region's identity an
 columns and adds ``pip``, ``posterior_mean``, ``posterior_sd`` (per copy of the effect allele,
 the scale of ``beta`` when ``var_y`` is given, else the standardised scale of
 ``z / sqrt(n)``), and ``credible_set`` (1-based, null outside any set); the credible-set table
-has one row per set.
+has one row per set. ``ld_mismatch`` marks the variants whose z-score looks allele-flipped
+against the LD matrix (null when the check was off).
 """
 
 from __future__ import annotations
@@ -99,6 +100,32 @@ def sets_table(sets: list[CredibleSet], pip: np.ndarray, ids: np.ndarray) -> pl.
     return pl.DataFrame(rows, schema=SETS_SCHEMA, orient="row")
 
 
+def check_region(
+    ids: np.ndarray, z: np.ndarray, r: np.ndarray, *, n: float, z_check: str = "error"
+) -> ZLdCheck | None:
+    """The LD matrix checks and the z-vs-LD check of one region (None when ``z_check`` is
+    ``"off"``); likely allele flips raise a :class:`ParameterError` naming them (``"error"``)
+    or are logged (``"warn"``) and marked in the outputs' ``ld_mismatch`` column."""
+    if z_check not in ("error", "warn", "off"):
+        raise ParameterError(f"z_check must be 'error', 'warn' or 'off', got {z_check!r}.")
+    if z_check == "off":
+        return None
+    check_ld_matrix(r, ids, rows=rows_to_check(z, MAX_PSD))
+    check = z_ld_consistency(z, r, n=n)
+    if check.flagged.any():
+        names = ", ".join(ids[check.flagged][:10])
+        msg = (
+            f"z-scores of {int(check.flagged.sum())} variants disagree with the LD matrix "
+            "as allele flips would (flip log LR > 2, |z| > 2, |z - E[z | others]| beyond "
+            f"Bonferroni): {names}. Check that the summary statistics and the LD panel "
+            "count the same allele."
+        )
+        if z_check == "error":
+            raise ParameterError(msg)
+        log.warning(msg)
+    return check
+
+
 def susie_rss_region(
     region: pl.DataFrame,
     r: np.ndarray,
@@ -139,8 +166,6 @@ def susie_rss_region(
         (symmetric, unit diagonal, positive semi-definite on the block of the 1,500 variants
         of largest ``|z|``), then the z-scores (:func:`~gwaskit.finemap.ld_check.z_ld_consistency`).
     """
-    if z_check not in ("error", "warn", "off"):
-        raise ParameterError(f"z_check must be 'error', 'warn' or 'off', got {z_check!r}.")
     ids = _variant_ids(region)
     if region.height == 0:
         raise ParameterError("SuSiE-RSS: the region has no variants shared with the LD panel.")
@@ -153,21 +178,7 @@ def susie_rss_region(
             f"standard_error: {', '.join(ids[bad][:5])}."
         )
     r = np.asarray(r, dtype=np.float64)
-    check = None
-    if z_check != "off":
-        check_ld_matrix(r, ids, rows=rows_to_check(bhat / shat, MAX_PSD))
-        check = z_ld_consistency(bhat / shat, r, n=n)
-        if check.flagged.any():
-            names = ", ".join(ids[check.flagged][:10])
-            msg = (
-                f"z-scores of {int(check.flagged.sum())} variants disagree with the LD matrix "
-                "as allele flips would (flip log LR > 2, |z| > 2, |z - E[z | others]| beyond "
-                f"Bonferroni): {names}. Check that the summary statistics and the LD panel "
-                "count the same allele."
-            )
-            if z_check == "error":
-                raise ParameterError(msg)
-            log.warning(msg)
+    check = check_region(ids, bhat / shat, r, n=n, z_check=z_check)
     xtx, xty, yty = rss_sufficient_stats(r, n, bhat=bhat, shat=shat, var_y=var_y)
     fit = susie_suff_stat(
         xtx,
@@ -192,6 +203,9 @@ def susie_rss_region(
         pl.Series("posterior_mean", fit.coef(), pl.Float64),
         pl.Series("posterior_sd", fit.posterior_sd(), pl.Float64),
         pl.Series("credible_set", member, pl.Int64).replace(0, None),
+        pl.Series(
+            "ld_mismatch", check.flagged if check is not None else [None] * ids.size, pl.Boolean
+        ),
     )
     effects = tuple(cs.effect for cs in sets)
     return FinemapResult(variants, sets_table(sets, pip, ids), fit, check, effects)
