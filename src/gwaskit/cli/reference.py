@@ -221,6 +221,7 @@ PLAN_SECTION_DOCS: dict[str, str] = {
     "ldsc": "LD score regression on the discovery studies and the meta-analysis "
     "(`gwaskit ldsc`): h², intercept and ratio per study, rg between studies.",
     "loci": "Locus definition, independent signals and novelty (`gwaskit loci`).",
+    "finemap": "Credible sets of the loci on the LD reference (`gwaskit finemap`).",
     "annotate": "Genes and tissues at the loci (`gwaskit annotate`).",
     "cohort": "One `[[cohort]]` table per study, in the order the meta-analysis's direction "
     "string uses. A cohort gives either genotypes and phenotypes (then gwaskit runs its QC, PCA "
@@ -289,6 +290,13 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     "`rsid`), to mark each locus known or novel; on the consortium's build.",
     ("loci", "cojo"): "Conditional and joint analysis per locus (GCTA-COJO style) to count "
     "independent signals; needs an LD reference.",
+    ("finemap", "method"): '`"susie"` (SuSiE-RSS credible sets with PIPs), `"abf"` (one '
+    'Wakefield-ABF set per COJO signal, conditioned on the others) or `"none"`; needs an LD '
+    "reference.",
+    ("finemap", "max_effects"): "SuSiE: the most causal signals per locus (L).",
+    ("finemap", "coverage"): "Posterior probability a credible set must hold.",
+    ("finemap", "z_check"): "z-scores that disagree with the LD reference as allele flips would: "
+    '`"error"` stops naming them, `"warn"` logs them, `"off"` skips the check.',
     ("annotate", "tissues"): "Test the genes at the loci for tissue-specific expression (GTEx); "
     "needs an LD reference.",
     ("cohort", "name"): "Study name, unique (case ignored); used for folder and file names and "

@@ -94,6 +94,16 @@ class LociSettings:
 
 
 @dataclass(frozen=True)
+class FinemapSettings:
+    """Fine-mapping of the loci on the LD reference (``method = "none"`` skips it)."""
+
+    method: str = "susie"
+    max_effects: int = 10
+    coverage: float = 0.95
+    z_check: str = "error"
+
+
+@dataclass(frozen=True)
 class AnnotateSettings:
     """Tissue enrichment (loci are always named by their genes)."""
 
@@ -125,6 +135,7 @@ class Plan:
     meta: MetaSettings = field(default_factory=MetaSettings)
     ldsc: LdscSettings = field(default_factory=LdscSettings)
     loci: LociSettings = field(default_factory=LociSettings)
+    finemap: FinemapSettings = field(default_factory=FinemapSettings)
     annotate: AnnotateSettings = field(default_factory=AnnotateSettings)
     cohorts: tuple[Cohort, ...] = ()
 
@@ -148,6 +159,7 @@ _SECTIONS = {
     "meta": MetaSettings,
     "ldsc": LdscSettings,
     "loci": LociSettings,
+    "finemap": FinemapSettings,
     "annotate": AnnotateSettings,
 }
 _CHOICES = {
@@ -156,6 +168,8 @@ _CHOICES = {
     ("association", "test"): ("wald", "firth", "score", "trend"),
     ("meta", "method"): ("fixed", "random", "samplesize"),
     ("cohort", "role"): ("discovery", "replication"),
+    ("finemap", "method"): ("susie", "abf", "none"),
+    ("finemap", "z_check"): ("error", "warn", "off"),
 }
 
 

@@ -4,8 +4,9 @@ Per cohort with genotypes: ``qc`` (sample and variant QC, filtered fileset) -> `
 QC'd cohort) -> ``assoc`` (covariates + PCs). Per cohort: ``sumstats`` (its summary statistics as
 gwaskit Parquet: the association results, or the shared file of a summary-only cohort) ->
 ``share`` (what may leave the site, and its upload bundle: :mod:`gwaskit.pipeline.share`). Then,
-for the discovery cohorts: ``meta`` -> ``loci`` -> ``replicate`` (when replication cohorts exist)
--> ``annotate`` -> ``report``, which assembles the results folder (docs/results-layout.md) and
+for the discovery cohorts: ``meta`` -> ``ldsc`` (with an LD reference) -> ``loci`` ->
+``finemap`` (with an LD reference) -> ``replicate`` (when replication cohorts exist) ->
+``annotate`` -> ``report``, which assembles the results folder (docs/results-layout.md) and
 writes ``report.html``.
 
 The per-cohort verbs run as ``python -m gwaskit VERB ...`` processes: a task is then a pure
@@ -45,8 +46,8 @@ log = logging.getLogger(__name__)
 
 #: The stages in run order; ``--from`` and ``--only`` take these names.
 STAGES = (
-    "qc", "pca", "assoc", "sumstats", "share", "meta", "ldsc", "loci", "replicate", "annotate",
-    "report",
+    "qc", "pca", "assoc", "sumstats", "share", "meta", "ldsc", "loci", "finemap", "replicate",
+    "annotate", "report",
 )  # fmt: skip
 
 
@@ -145,6 +146,9 @@ def build_tasks(
         )
     )
     loci_table = out / "loci/discovery/loci.parquet"
+    finemap = ld_reference is not None and plan.finemap.method != "none"
+    if finemap:
+        tasks.append(_finemap_task(plan, out, ld_reference, loci_depends, verbs))
     if replication:
         studies = [f"{c.name}={_sumstats_file(out, c)}" for c in replication]
         argv = ["replicate", str(loci_table)]
@@ -199,6 +203,7 @@ def build_tasks(
                 out=str(out),
                 plan_summary=_plan_summary(plan),
                 studies=[c.name for c in discovery],
+                finemap=finemap,
                 ld_reference=None if ld_reference is None else str(ld_reference),
                 build=build,
             ),
@@ -207,12 +212,35 @@ def build_tasks(
                 "meta/discovery",
                 "annotate/discovery",
                 *(("ldsc/discovery",) if with_ldsc else ()),
+                *(("finemap/discovery",) if finemap else ()),
                 *(f"sumstats/{c.name}" for c in discovery),
                 *((reference_task,) if reference_task else ()),
             ),
         )
     )
     return tasks
+
+
+def _finemap_task(
+    plan: Plan, out: Path, ld_reference: Path, depends: tuple[str, ...], verbs: VerbRunner
+) -> Task:
+    settings = plan.finemap
+    argv = [
+        "finemap", str(out / "meta/discovery/meta.parquet"),
+        "--loci", str(out / "loci/discovery/loci.parquet"), "--ld-ref", str(ld_reference),
+        "--method", settings.method, "--max-effects", str(settings.max_effects),
+        "--coverage", repr(settings.coverage), "--z-check", settings.z_check,
+        "--p", repr(plan.loci.p), "--build", plan.consortium.build,
+    ]  # fmt: skip
+    if plan.association.model == "logistic":
+        argv += ["--trait", "binary"]
+    return Task(
+        "finemap",
+        "discovery",
+        partial(verbs.run, argv=argv, out_name="finemap"),
+        params=asdict(settings),
+        depends=("loci/discovery", *depends[1:]),
+    )
 
 
 # ----------------------------------------------------------------------------- per cohort
@@ -354,6 +382,7 @@ def _plan_summary(plan: Plan) -> dict[str, object]:
         "association": asdict(plan.association),
         "meta": asdict(plan.meta),
         "loci": asdict(plan.loci),
+        "finemap": asdict(plan.finemap),
         "annotate": asdict(plan.annotate),
         "cohorts": [{"name": c.name, "role": c.role} for c in plan.cohorts],
     }
@@ -555,6 +584,7 @@ def run_report(
     studies: list[str],
     ld_reference: str | None,
     build: str,
+    finemap: bool = False,
 ) -> None:
     """Assemble the results folder (docs/results-layout.md) and write ``report.html``."""
     from gwaskit.annotate.genes import load_genes
@@ -566,6 +596,11 @@ def run_report(
     tissues = root / "annotate/discovery/annotate.tissues.parquet"
     if tissues.is_file():
         shutil.copyfile(tissues, folder / "tissues.parquet")
+    if finemap:
+        shutil.copyfile(root / "finemap/discovery/finemap.parquet", folder / "finemap.parquet")
+        shutil.copyfile(
+            root / "finemap/discovery/finemap.sets.parquet", folder / "credible_sets.parquet"
+        )
     (folder / "per_study").mkdir()
     for name in studies:
         shutil.copyfile(

@@ -51,6 +51,7 @@ from gwaskit.plot import (
 from gwaskit.plot.rg import rg_heatmap
 from gwaskit.qc.inflation import LAMBDA_WARN, inflation_warning
 from gwaskit.report._assets import CSS, JS
+from gwaskit.report.finemap import coloc_html, credible_sets_html, draw_pips, locus_rows
 from gwaskit.report.inputs import ReportInputs
 from gwaskit.stats import lambda_gc
 
@@ -535,6 +536,13 @@ def _regions(inputs: ReportInputs, dpi: int) -> Markup:
     for r in loci.iter_rows(named=True):
         lid = str(r["locus_id"])
         nlp = r.get("neg_log_10_p_value")
+        # fine-mapping and coloc: HTML whose every value is escaped (report/finemap.py)
+        finemapped = Markup(
+            credible_sets_html(
+                locus_rows(inputs.finemap, lid), locus_rows(inputs.credible_sets, lid)
+            )
+            + coloc_html(locus_rows(inputs.coloc, lid))
+        )
         figs = []
         if gw is None:
             figs.append(_missing("No genome-wide results: regional plot not available."))
@@ -571,6 +579,7 @@ def _regions(inputs: ReportInputs, dpi: int) -> Markup:
                 r.get("n_signals"),
                 r.get("nearest_gene"),
                 _join(figs),
+                finemapped,
             )
         )
     return _join(parts)
@@ -583,6 +592,11 @@ def _regional_caption(inputs: ReportInputs, lid: str) -> str:
         else "no LD table for this locus: grey points"
     )
     genes = "genes below (arrow: strand)" if inputs.genes is not None else "no gene table"
+    if locus_rows(inputs.finemap, lid) is not None:
+        genes = (
+            "posterior inclusion probabilities (PIP) of fine-mapping below, coloured by credible set; "
+            + genes
+        )
     return f"Regional plot: -log10 p of the variants of the locus by position; {ld}; {genes}."
 
 
@@ -614,10 +628,12 @@ def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any
     if "variant_id" in region.columns:
         ids = region["rsid"] if "rsid" in region.columns else region["variant_id"]
         labels = ids.fill_null(region["variant_id"]).to_numpy()
-    fig = Figure(figsize=(7.2, 5.0), layout="constrained")
-    grid = fig.add_gridspec(2, 1, height_ratios=(3, 1)) if inputs.genes is not None else None
-    ax = fig.add_subplot(grid[0] if grid is not None else 111)
-    genes_ax = fig.add_subplot(grid[1], sharex=ax) if grid is not None else None
+    pips = locus_rows(inputs.finemap, str(r["locus_id"]))
+    ratios = (3, *((1,) if pips is not None else ()), *((1,) if inputs.genes is not None else ()))
+    fig = Figure(figsize=(7.2, 5.0 + (1.2 if pips is not None else 0)), layout="constrained")
+    grid = fig.add_gridspec(len(ratios), 1, height_ratios=ratios)
+    ax = fig.add_subplot(grid[0])
+    genes_ax = fig.add_subplot(grid[-1], sharex=ax) if inputs.genes is not None else None
     regional(
         region["base_pair_location"].to_numpy(),
         region["neg_log_10_p_value"].cast(pl.Float64).to_numpy(),
@@ -630,6 +646,13 @@ def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any
         genes_ax=genes_ax,
         title=str(r.get("name") or r["locus_id"]),
     )
+    if pips is not None:  # the PIP track between the points and the genes
+        pip_ax = draw_pips(pips, fig.add_subplot(grid[1], sharex=ax))
+        pip_ax.tick_params(labelbottom=genes_ax is None)
+        if genes_ax is None:
+            pip_ax.set_xlabel(ax.get_xlabel())
+            ax.set_xlabel("")
+            ax.tick_params(labelbottom=False)
     return fig
 
 

@@ -32,6 +32,9 @@ TABLE_FILES = {
     "reference": "reference.parquet",
     "heritability": "ldsc_h2.parquet",
     "genetic_correlation": "ldsc_rg.parquet",
+    "finemap": "finemap.parquet",
+    "credible_sets": "credible_sets.parquet",
+    "coloc": "coloc.parquet",
 }
 #: Names a verb writes a table under when it is not written by the pipeline: read when the
 #: layout's own name is absent (``gwaskit annotate --out RESULTS/loci`` writes the tissues).
@@ -55,6 +58,9 @@ REQUIRED_COLUMNS = {
     "genetic_correlation": ("study1", "study2", "rg"),
     "per_study": _SUMSTATS_REQUIRED,
     "ld": ("variant_id", "r2"),
+    "finemap": ("locus_id", "base_pair_location", "pip"),
+    "credible_sets": ("locus_id", "n_variants", "coverage", "variant_ids"),
+    "coloc": ("locus_id", "pp_h3", "pp_h4"),
 }
 
 
@@ -84,6 +90,12 @@ class ReportInputs:
         Per locus_id, a table ``variant_id``, ``r2`` (r² with the locus lead) for regional plots.
     genes
         Gene table ``chromosome``, ``start``, ``end``, ``strand``, ``gene_name`` for gene tracks.
+    finemap, credible_sets
+        Fine-mapping (``gwaskit finemap``): per variant ``locus_id``, ``pip`` (and
+        ``credible_set``); per credible set ``locus_id``, ``n_variants``, ``coverage``,
+        ``variant_ids``.
+    coloc
+        Colocalisation with a second trait (``gwaskit coloc``): per locus ``pp_h3``, ``pp_h4``.
     reference
         Reference-panel allele frequencies ``variant_id``, ``effect_allele``, ``other_allele``,
         ``effect_allele_frequency`` (of that effect allele), for the EAF QC plot.
@@ -111,6 +123,9 @@ class ReportInputs:
     reference: pl.DataFrame | None = None
     heritability: pl.DataFrame | None = None
     genetic_correlation: pl.DataFrame | None = None
+    finemap: pl.DataFrame | None = None
+    credible_sets: pl.DataFrame | None = None
+    coloc: pl.DataFrame | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     checksums: Mapping[str, str] = field(default_factory=dict)
 
