@@ -208,7 +208,36 @@ def make_results(seed: int = 7, n_background: int = 20_000) -> dict:
         "software": {"plink2": "v2.00a3.5"},
         "inputs": [{"path": f"cohorts/{s}.tsv.gz", "sha256": "0" * 64} for s in STUDIES],
     }
+    # LD score regression as `gwaskit ldsc h2/rg` writes it (synthetic numbers: a polygenic
+    # meta-analysis, intercept near 1, no sample overlap between the studies)
+    names = list(STUDIES)
+    heritability = pl.DataFrame(
+        {
+            "study": [*names, "meta-analysis"],
+            "h2": [0.21, 0.18, 0.25, 0.2],
+            "h2_se": [0.05, 0.06, 0.07, 0.03],
+            "intercept": [1.01, 0.99, 1.02, 1.03],
+            "intercept_se": [0.01, 0.012, 0.011, 0.012],
+            "ratio": [0.08, float("nan"), 0.1, 0.09],
+            "ratio_se": [0.05, float("nan"), 0.06, 0.04],
+            "mean_chisq": [1.12, 0.99, 1.2, 1.35],
+            "lambda_gc": [1.08, 1.0, 1.12, 1.25],
+        }
+    )
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    genetic_correlation = pl.DataFrame(
+        {
+            "study1": [a for a, _ in pairs],
+            "study2": [b for _, b in pairs],
+            "rg": [0.95, 0.88, 1.02][: len(pairs)],
+            "rg_se": [0.1, 0.12, 0.11][: len(pairs)],
+            "gencov_intercept": [0.003, -0.01, 0.006][: len(pairs)],
+            "gencov_intercept_se": [0.008, 0.009, 0.007][: len(pairs)],
+        }
+    )
     return {
+        "heritability": heritability,
+        "genetic_correlation": genetic_correlation,
         "meta": meta,
         "loci": loci,
         "studies": studies,
@@ -228,6 +257,8 @@ def write_results(folder: Path, results: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for key in ("meta", "loci", "studies", "tissues", "genes", "reference"):
         write_table(results[key], folder / key, tsv=False)
+    write_table(results["heritability"], folder / "ldsc_h2", tsv=False)
+    write_table(results["genetic_correlation"], folder / "ldsc_rg", tsv=False)
     (folder / "per_study").mkdir(exist_ok=True)
     for name, table in results["per_study"].items():
         write_table(table, folder / "per_study" / name, tsv=False)

@@ -61,7 +61,7 @@ def test_build_report__self_contained(full_html: str) -> None:
 
 def test_build_report__figures_are_png(full_html: str) -> None:
     images = _images(full_html)
-    assert len(images) == 2 + 4 * 2 + 1 + 3
+    assert len(images) == 2 + 1 + 4 * 2 + 1 + 3  # + the rg heat map
     for fid, data in images.items():
         assert data[:8] == b"\x89PNG\r\n\x1a\n", fid
     assert "fig-manhattan" in images and "fig-qq" in images
@@ -164,7 +164,7 @@ def test_load_report_inputs__round_trip(results_dir: Path, results) -> None:
     assert inputs.manifest["trait"] == "Synthetic disease"
     assert inputs.study_names == ["COHORT_A", "COHORT_B", "COHORT_C"]
     # every file read is checksummed (7 tables + 3 studies + 4 LD tables + manifest)
-    assert len(inputs.checksums) == 6 + 3 + 4 + 1
+    assert len(inputs.checksums) == 6 + 2 + 3 + 4 + 1  # + ldsc_h2, ldsc_rg
     assert all(re.fullmatch(r"[0-9a-f]{64}", v) for v in inputs.checksums.values())
     assert "ld/" + locus_file_name(results["loci"]["locus_id"][1]) + ".parquet" in inputs.checksums
 
@@ -210,7 +210,7 @@ def test_cli_report__writes_html(results_dir: Path, tmp_path: Path) -> None:
     assert main(args) == 0
     text = out.read_text(encoding="utf-8")
     assert "<title>Synthetic case-control meta-analysis</title>" in text
-    assert len(_images(text)) == 2 + 4 * 2 + 1 + 3
+    assert len(_images(text)) == 2 + 1 + 4 * 2 + 1 + 3
 
 
 def test_cli_report__user_mistake_is_one_line_exit_2(tmp_path: Path, results_dir: Path) -> None:

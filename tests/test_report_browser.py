@@ -234,9 +234,9 @@ def test_report__every_figure_present_and_not_blank(opened: DevTools) -> None:
         })"""
     )
     ids = {f["id"] for f in figures}
-    # 2 genome-wide + 4 loci x (regional, forest) + tissues + 3 QC
-    assert len(figures) == 2 + 4 * 2 + 1 + 3, ids
-    assert {"fig-manhattan", "fig-qq", "fig-tissues", "fig-qc-se-n"} <= ids
+    # 2 genome-wide + rg heat map + 4 loci x (regional, forest) + tissues + 3 QC
+    assert len(figures) == 2 + 1 + 4 * 2 + 1 + 3, ids
+    assert {"fig-manhattan", "fig-qq", "fig-rg", "fig-tissues", "fig-qc-se-n"} <= ids
     for f in figures:
         assert f["w"] > 200 and f["h"] > 150 and f["shown"] > 100, f
         # a drawn figure has axes, text and points: well over 0.5% of pixels are not white
