@@ -187,9 +187,9 @@ def test_cli_ldsc__bad_inputs_are_one_line(sim, tmp_path, capsys):
     )
     assert "w.l2.M_5_50" in capsys.readouterr().err
     # an impossible prevalence is refused at parse time
-    with pytest.raises(SystemExit) as exit_:
-        main(["ldsc", "h2", str(other), *ref, "--samp-prev", "2", "--out", str(tmp_path / "x")])
-    assert exit_.value.code == 2
+    code = main(["ldsc", "h2", str(other), *ref, "--samp-prev", "2", "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert "--samp-prev" in capsys.readouterr().err
     assert not list(tmp_path.glob("x*"))
 
 
@@ -214,3 +214,53 @@ def test_h2_regression__closed_form_without_noise():
     assert fit.intercept == pytest.approx(1.0, abs=1e-9)
     assert fit.n_snps == 2000 and fit.n_blocks == 200
     assert not math.isnan(fit.total_se)
+
+
+def _ssf_study(path: Path, sumstats: Path) -> None:
+    """An LDSC simulation as a GWAS-SSF table: beta = z / sqrt(N), se = 1 / sqrt(N)."""
+    from scipy.stats import norm
+
+    t = read_ldsc_sumstats(sumstats)
+    n, z = t["N"].to_numpy(), t["Z"].to_numpy()
+    pl.DataFrame(
+        {
+            "chromosome": ["1"] * t.height,
+            "base_pair_location": np.arange(t.height) * 1000 + 10_000,
+            "effect_allele": t["A1"],
+            "other_allele": t["A2"],
+            "beta": z / np.sqrt(n),
+            "standard_error": 1 / np.sqrt(n),
+            "effect_allele_frequency": np.full(t.height, 0.3),
+            "p_value": 2 * norm.sf(np.abs(z)),
+            "n": n,
+            "rsid": t["SNP"],
+        }
+    ).write_csv(path, separator="\t")
+
+
+def test_cli_meta__gc_ldsc_divides_chisq_by_the_intercept(sim, tmp_path):
+    """`gwaskit meta --gc ldsc`: each study's SE is inflated by sqrt(its LDSC intercept) (the
+    intercept of `estimate_h2` on the same rows), not by its lambda GC (8.5 and 7.7 here, from
+    polygenic signal)."""
+    for name, i in (("A", 3), ("B", 7)):
+        _ssf_study(tmp_path / f"{name}.tsv", sim / "sumstats" / f"{i}.gz")
+    ld = sim / "ldscore"
+    args = ["meta", "--study", f"A={tmp_path / 'A.tsv'}", "--study", f"B={tmp_path / 'B.tsv'}"]
+    ref = ["--ref-ld", str(ld / "oneld_onefile"), "--w-ld", str(ld / "w")]
+    assert main([*args, "--gc", "ldsc", *ref, "--out", str(tmp_path / "gc"), "-q"]) == 0
+    table, m = read_ld_scores(ld / "oneld_onefile")
+    weights, _ = read_ld_scores(ld / "w", m_suffix=None)
+    factors = [
+        max(estimate_h2(read_ldsc_sumstats(sim / "sumstats" / f"{i}.gz"), LdScores(table, m, m),
+                        weights).intercept, 1.0)
+        for i in (3, 7)
+    ]  # fmt: skip
+    assert factors[0] > 1.5 and factors[1] > 1.5  # these simulations' intercepts: 2.0, 3.0
+    result = pl.read_parquet(tmp_path / "gc.parquet")
+    assert result.height == 1000
+    se = 1 / np.sqrt(10_000)
+    expected = 1 / np.sqrt(sum(1 / (se**2 * f) for f in factors))
+    # the intercepts from munged z (from p) and from the 3-decimal z agree to ~1e-4
+    np.testing.assert_allclose(result["standard_error"].to_numpy(), expected, rtol=1e-4)
+    # --gc ldsc without LD scores is one line, exit 2
+    assert main([*args, "--gc", "ldsc", "--out", str(tmp_path / "x")]) == 2

@@ -28,9 +28,12 @@ from gwaskit.cli._inputs import check_distinct_rows
 from gwaskit.engine import LocalEngine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
 from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
+from gwaskit.io.ldscore import read_ld_scores
 from gwaskit.io.outputs import file_record
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import scratch_folder, write_table
+from gwaskit.ldsc.estimate import intercept_correction
+from gwaskit.ldsc.scores import LdScores
 from gwaskit.meta.analyse import meta_analyse_studies, study_lambdas
 from gwaskit.meta.duplicates import rows_fingerprint
 from gwaskit.meta.harmonise import VALUE_COLUMNS, EncodedStudy, encode_study
@@ -93,7 +96,20 @@ def add_parser(
     parser.add_argument(
         "--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman random-effects SE"
     )
-    parser.add_argument("--gc", action="store_true", help="genomic control of each study")
+    parser.add_argument(
+        "--gc",
+        nargs="?",
+        const="lambda",
+        choices=["lambda", "ldsc"],
+        help="genomic control of each study: by its lambda GC (`--gc`), or by its LD score "
+        "regression intercept (`--gc ldsc`, needs --ref-ld and --w-ld)",
+    )
+    parser.add_argument(
+        "--ref-ld", metavar="PREFIX", help="LD scores for --gc ldsc (as `gwaskit ldsc h2`)"
+    )
+    parser.add_argument(
+        "--w-ld", metavar="PREFIX", help="regression-weight LD scores for --gc ldsc"
+    )
     parser.add_argument(
         "--gc-result", action="store_true", help="genomic control of the meta-analysis result"
     )
@@ -222,9 +238,11 @@ def _prepare_study(
     n: float | None,
     population: str | None,
     in_memory: bool,
+    gc_ld: tuple[LdScores, pl.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """Read and QC one study; keep its rows encoded for harmonisation (``in_memory``) or
-    write them, sorted, to a compact Parquet ``part``."""
+    write them, sorted, to a compact Parquet ``part``. With ``gc_ld`` (``--gc ldsc``), the
+    study's genomic-control factor is its LD score regression intercept (at least 1)."""
     table, meta = read_sumstats(path, build=args.build, n=n)
     fingerprint = rows_fingerprint(table)
     qc = qc_sumstats(
@@ -258,8 +276,16 @@ def _prepare_study(
     kept = qc.table.select([c for c in _KEEP if c in qc.table.columns])
     stored: Path | EncodedStudy | pl.DataFrame
     lam = None
+    if gc_ld is not None:
+        ldsc = intercept_correction(kept, *gc_ld, name=name)
+        lam = max(ldsc.intercept, 1.0)
+        log.info(
+            "%s: LD score regression intercept %.3f (SE %.3f), lambda GC %.3f: chi² divided "
+            "by %.3f",
+            name, ldsc.intercept, ldsc.intercept_se, ldsc.lambda_gc, lam,
+        )  # fmt: skip
     if in_memory and kept["chromosome"].null_count() == 0:
-        if args.gc:
+        if args.gc and lam is None:
             lam = study_lambdas({name: kept}, method=args.method)[name]
         needed = [
             v for v in VALUE_COLUMNS if args.method == "samplesize" or v != "neg_log_10_p_value"
@@ -323,6 +349,14 @@ def run(args: argparse.Namespace) -> int:
     population = None if args.population == "none" else args.population
     default_n = _parse_study_n(args.study_n, studies)
     engine = LocalEngine(args.threads, progress=not args.no_progress)
+    gc_ld = None
+    if args.gc == "ldsc":
+        if not (args.ref_ld and args.w_ld):
+            raise ParameterError("--gc ldsc needs LD scores: add --ref-ld PREFIX --w-ld PREFIX.")
+        table, m = read_ld_scores(args.ref_ld)
+        gc_ld = (LdScores(table, m, m), read_ld_scores(args.w_ld, m_suffix=None)[0])
+    elif args.ref_ld or args.w_ld:
+        raise ParameterError("--ref-ld and --w-ld are for --gc ldsc.")
     in_memory = estimate_memory_gb(list(studies.values())) <= args.memory_gb
     with scratch_folder(out) as tmp:
 
@@ -336,6 +370,7 @@ def run(args: argparse.Namespace) -> int:
                 default_n.get(name),
                 population,
                 in_memory,
+                gc_ld,
             )
 
         items = list(enumerate(studies.items()))
@@ -373,7 +408,7 @@ def run(args: argparse.Namespace) -> int:
         result = meta_analyse_studies(
             lazies,
             method=args.method,
-            gc=args.gc,
+            gc=bool(args.gc),
             gc_result=args.gc_result,
             palindromic=args.palindromic,
             maf_threshold=args.maf_threshold,
@@ -394,7 +429,7 @@ def run(args: argparse.Namespace) -> int:
         "method": args.method,
         "random_method": args.random_method,
         "hksj": args.hksj,
-        "genomic_control": args.gc,
+        "genomic_control": args.gc or False,
         "genomic_control_result": args.gc_result,
         "palindromic": args.palindromic,
         "maf_threshold": args.maf_threshold,

@@ -360,6 +360,19 @@ def estimate_rg(
     )
 
 
+def intercept_correction(
+    sumstats: pl.DataFrame, ref_ld: LdScores, w_ld: pl.DataFrame, *, name: str = "study"
+) -> Heritability:
+    """LD score regression of one study for genomic control by its intercept (``gwaskit meta
+    --gc ldsc``): unlike lambda GC, the intercept does not mistake polygenic signal for
+    confounding (Bulik-Sullivan et al. 2015, doi:10.1038/ng.3211). ``sumstats`` is a gwaskit
+    SumStats table (munged here with munge's defaults); the caller divides chi² by
+    ``max(intercept, 1)``."""
+    from gwaskit.ldsc.munge import munge_sumstats
+
+    return estimate_h2(munge_sumstats(sumstats).table, ref_ld, w_ld, name=name)
+
+
 def rg_matrix(
     studies: dict[str, pl.DataFrame], ref_ld: LdScores, w_ld: pl.DataFrame, **options: object
 ) -> pl.DataFrame:
