@@ -7,6 +7,8 @@ import argparse
 import logging
 from pathlib import Path
 
+import polars as pl
+
 from gwaskit.cli._inputs import read_checked_sumstats, read_loci
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.tables import write_table
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     a, b = aligned.names[:2]
     if args.r is None:
         correlations = estimate_correlations(aligned, null_p=args.null_p).with_columns(
-            source="null z-scores"
+            source=pl.lit("null z-scores")
         )
         r = float(correlations["r"][0])
         log.info(
@@ -147,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         if correlations is None:
             correlations = _given_row(given, args.null_p)
         else:
-            correlations = correlations.with_columns(source="null z-scores")
+            correlations = correlations.with_columns(source=pl.lit("null z-scores"))
             correlations = correlations.vstack(_given_row(given, args.null_p))
     table = analyse_subtypes(
         aligned,
@@ -182,7 +184,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _given_row(given: dict[str, object], null_p: float):
-    import polars as pl
 
     return pl.DataFrame(
         [{**given, "r_truncated": None, "n_variants": None, "null_p": null_p}],

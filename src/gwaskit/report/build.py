@@ -71,6 +71,7 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110) -> str:
         ("loci", "Risk loci", _loci_table(inputs)),
         ("regions", "Loci in detail", _regions(inputs, dpi)),
         ("tissues", "Tissue enrichment", _tissues(inputs, dpi)),
+        *_subtypes(inputs, dpi),
         ("qc", "Summary-statistics QC", _qc(inputs, dpi)),
         ("methods", "Methods and provenance", _methods(inputs)),
         ("pvalues", "What a p-value means", _p_value_note()),
@@ -608,6 +609,16 @@ def _tissues(inputs: ReportInputs, dpi: int) -> str:
         for r in t.iter_rows(named=True)
     ]
     return fig + _table(headers, rows, table_id="tissues-table", sortable=True)
+
+
+def _subtypes(inputs: ReportInputs, dpi: int) -> list[tuple[str, str, str]]:
+    """The subtype section, only when the analysis was run (``subtypes.parquet``)."""
+    if inputs.subtypes is None:
+        return []
+    from gwaskit.report.subtypes import subtypes_section
+
+    content = subtypes_section(inputs.subtypes, inputs.subtype_correlations, dpi=dpi)
+    return [("subtypes", "Subtypes", content)]
 
 
 def _qc(inputs: ReportInputs, dpi: int) -> str:

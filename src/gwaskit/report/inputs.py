@@ -30,6 +30,8 @@ TABLE_FILES = {
     "tissues": "tissues.parquet",
     "genes": "genes.parquet",
     "reference": "reference.parquet",
+    "subtypes": "subtypes.parquet",
+    "subtype_correlations": "subtypes.correlation.parquet",
 }
 #: Names a verb writes a table under when it is not written by the pipeline: read when the
 #: layout's own name is absent (``gwaskit annotate --out RESULTS/loci`` writes the tissues).
@@ -51,7 +53,13 @@ REQUIRED_COLUMNS = {
     "reference": ("variant_id", "effect_allele", "effect_allele_frequency"),
     "per_study": _SUMSTATS_REQUIRED,
     "ld": ("variant_id", "r2"),
-}
+    "subtypes": (
+        "locus_id", "subtype_a", "subtype_b", "beta_a", "standard_error_a", "beta_b",
+        "standard_error_b", "posterior_null", "posterior_both", "posterior_a_only",
+        "posterior_b_only", "equal_effects_neg_log_10_p", "call",
+    ),
+    "subtype_correlations": ("subtype_a", "subtype_b", "r"),
+}  # fmt: skip
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -83,6 +91,9 @@ class ReportInputs:
     reference
         Reference-panel allele frequencies ``variant_id``, ``effect_allele``, ``other_allele``,
         ``effect_allele_frequency`` (of that effect allele), for the EAF QC plot.
+    subtypes, subtype_correlations
+        Per-locus subtype analysis (``gwaskit subtypes``) and the correlation of each pair of
+        subtypes' estimates.
     manifest
         Provenance: ``title``, ``trait``, ``build``, ``gwaskit_version``, ``created``,
         ``parameters`` (mapping), ``software`` (name -> version), ``inputs`` (list of
@@ -99,6 +110,8 @@ class ReportInputs:
     ld: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     genes: pl.DataFrame | None = None
     reference: pl.DataFrame | None = None
+    subtypes: pl.DataFrame | None = None
+    subtype_correlations: pl.DataFrame | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     checksums: Mapping[str, str] = field(default_factory=dict)
 
