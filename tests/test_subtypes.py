@@ -21,6 +21,7 @@ from gwaskit.subtypes.analyse import align_subtypes, analyse_subtypes, estimate_
 from gwaskit.subtypes.correlation import (
     null_correlation,
     shared_controls_correlation,
+    truncated_correlation,
     truncated_moment,
 )
 from gwaskit.subtypes.model import call_subtypes, equal_effect_test, subtype_posteriors
@@ -163,17 +164,37 @@ def test_truncated_moment__agrees_with_monte_carlo():
 @pytest.mark.parametrize("r", [-0.4, 0.0, 0.148, 0.35])
 def test_null_correlation__unbiased_where_the_plain_correlation_is_not(r):
     # 40,000 null pairs: the estimator's SD is ~(1 - r^2)/sqrt(40,000) * 1.1 <= 0.006, so 0.02
-    # is over three SDs; the plain truncated mean product is biased towards 0 (by ~12 % at
-    # p > 0.01), as the truncated moment says
+    # is over three SDs; the plain correlation of the kept is biased towards 0 (by ~6 % at
+    # p > 0.01), as truncated_correlation says
     rng = np.random.default_rng(11)
     z = rng.multivariate_normal([0, 0], [[1, r], [r, 1]], size=40_000)
     est = null_correlation(z[:, 0], z[:, 1], null_p=0.01)
     assert est.n_variants == int((np.abs(z) < est.bound).all(axis=1).sum())
     assert est.n_variants > 38_000
     assert est.r == pytest.approx(r, abs=0.02)
-    assert est.r_truncated == pytest.approx(truncated_moment(r, est.bound), abs=0.02)
+    assert est.r_truncated == pytest.approx(truncated_correlation(r, est.bound), abs=0.02)
     if r != 0.0:
-        assert abs(truncated_moment(r, est.bound)) < 0.9 * abs(r)
+        assert abs(truncated_correlation(r, est.bound)) < 0.95 * abs(r)
+
+
+@pytest.mark.parametrize("inflation", [1.0, 1.3])
+def test_null_correlation__robust_to_a_common_inflation(inflation):
+    # z-scores of both traits inflated by sqrt(1.3) (lambda GC 1.3): the ratio moves only by
+    # the shift of the truncation point; 40,000 pairs, SD ~0.006, tolerance 0.02
+    rng = np.random.default_rng(12)
+    r = 0.3
+    z = rng.multivariate_normal([0, 0], [[1, r], [r, 1]], size=40_000) * np.sqrt(inflation)
+    assert null_correlation(z[:, 0], z[:, 1]).r == pytest.approx(r, abs=0.02)
+
+
+def test_truncated_correlation__agrees_with_monte_carlo():
+    # 4 million draws, |z| < 2: Monte Carlo SE ~7e-4, tolerance 3e-3
+    rng = np.random.default_rng(6)
+    z = rng.multivariate_normal([0, 0], [[1, -0.5], [-0.5, 1]], size=4_000_000)
+    k = (np.abs(z) < 2).all(axis=1)
+    a, b = z[k, 0], z[k, 1]
+    plain = np.sum(a * b) / np.sqrt(np.sum(a * a) * np.sum(b * b))
+    assert truncated_correlation(-0.5, 2.0) == pytest.approx(plain, abs=3e-3)
 
 
 def test_null_correlation__too_few_null_variants():
@@ -305,7 +326,15 @@ def test_estimate_correlations__one_row_per_pair():
         )
         for i, name in enumerate(("x", "y", "w"))
     }
-    table = estimate_correlations(align_subtypes(tables))
+    loci = pl.DataFrame({"chromosome": ["1"], "start": [100], "end": [50_000]})
+    table = estimate_correlations(align_subtypes(tables), exclude=loci)
+    assert table["n_in_loci"].to_list() == [500] * 3  # positions 100..50,000 in steps of 100
+    kept = (np.abs(z[500:]) < 2.5758293035489004).astype(int)
+    assert table["n_variants"].to_list() == [
+        int((kept[:, 0] * kept[:, 1]).sum()),
+        int((kept[:, 0] * kept[:, 2]).sum()),
+        int((kept[:, 1] * kept[:, 2]).sum()),
+    ]
     assert table.height == 3
     assert table.select("subtype_a", "subtype_b").rows() == [("x", "y"), ("x", "w"), ("y", "w")]
     # 3,000 pairs: SD ~0.02, tolerance 0.07

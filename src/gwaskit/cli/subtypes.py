@@ -50,7 +50,7 @@ def add_parser(
         type=float,
         metavar="R",
         help="correlation of the two subtypes' estimates (default: estimated from the variants "
-        "null in both)",
+        "null in both, outside the loci)",
     )
     parser.add_argument(
         "--null-p",
@@ -131,18 +131,18 @@ def run(args: argparse.Namespace) -> int:
         )
     a, b = aligned.names[:2]
     if args.r is None:
-        correlations = estimate_correlations(aligned, null_p=args.null_p).with_columns(
-            source=pl.lit("null z-scores")
-        )
+        correlations = estimate_correlations(
+            aligned, null_p=args.null_p, exclude=loci
+        ).with_columns(source=pl.lit("null z-scores"))
         r = float(correlations["r"][0])
         log.info(
-            "correlation of %s and %s: %.4f from %d null variants",
-            a, b, r, correlations["n_variants"][0],
+            "correlation of %s and %s: %.4f from %d null variants (%d inside loci left out)",
+            a, b, r, correlations["n_variants"][0], correlations["n_in_loci"][0],
         )  # fmt: skip
     else:
         r = args.r
         try:
-            correlations = estimate_correlations(aligned, null_p=args.null_p)
+            correlations = estimate_correlations(aligned, null_p=args.null_p, exclude=loci)
         except ParameterError:  # too few variants to estimate: the given value only
             correlations = None
         given = {"subtype_a": a, "subtype_b": b, "r": r, "source": "given"}
@@ -186,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
 def _given_row(given: dict[str, object], null_p: float):
 
     return pl.DataFrame(
-        [{**given, "r_truncated": None, "n_variants": None, "null_p": null_p}],
+        [{**given, "r_truncated": None, "n_variants": None, "null_p": null_p, "n_in_loci": None}],
         schema={
             "subtype_a": pl.String,
             "subtype_b": pl.String,
@@ -195,5 +195,8 @@ def _given_row(given: dict[str, object], null_p: float):
             "r_truncated": pl.Float64,
             "n_variants": pl.Int64,
             "null_p": pl.Float64,
+            "n_in_loci": pl.Int64,
         },
-    ).select("subtype_a", "subtype_b", "r", "r_truncated", "n_variants", "null_p", "source")
+    ).select(
+        "subtype_a", "subtype_b", "r", "r_truncated", "n_variants", "null_p", "n_in_loci", "source"
+    )

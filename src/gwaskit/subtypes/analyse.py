@@ -71,14 +71,35 @@ def align_subtypes(
     )
 
 
+def in_loci(variants: pl.DataFrame, loci: pl.DataFrame | None) -> np.ndarray:
+    """Booleans over ``variants``: inside a locus window (``chromosome``, ``start``..``end``);
+    all False when ``loci`` is None or has no windows. A loop over loci, not variants."""
+    inside = np.zeros(variants.height, dtype=bool)
+    if loci is None or not {"chromosome", "start", "end"} <= set(loci.columns):
+        return inside
+    chrom = variants["chromosome"].to_numpy()
+    pos = variants["base_pair_location"].to_numpy()
+    for c, start, end in loci.select("chromosome", "start", "end").iter_rows():
+        if start is not None and end is not None:
+            inside |= (chrom == str(c)) & (pos >= start) & (pos <= end)
+    return inside
+
+
 def estimate_correlations(
-    aligned: AlignedSubtypes, *, null_p: float = DEFAULT_NULL_P
+    aligned: AlignedSubtypes,
+    *,
+    null_p: float = DEFAULT_NULL_P,
+    exclude: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The correlation of every pair of subtypes from their null variants' z-scores
-    (:func:`gwaskit.subtypes.correlation.null_correlation`): one row per pair with
-    ``subtype_a``, ``subtype_b``, ``r``, ``r_truncated``, ``n_variants`` and ``null_p``."""
+    (:func:`gwaskit.subtypes.correlation.null_correlation`), leaving out the variants inside
+    the windows of ``exclude`` (loci: their variants tag real effects, often on both subtypes):
+    one row per pair with ``subtype_a``, ``subtype_b``, ``r``, ``r_truncated``, ``n_variants``,
+    ``null_p`` and ``n_in_loci`` (variants left out as inside a locus)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = aligned.beta / aligned.se
+    inside = in_loci(aligned.variants, exclude)
+    z[inside] = np.nan
     rows = []
     for i, j in itertools.combinations(range(len(aligned.names)), 2):
         est = null_correlation(z[:, i], z[:, j], null_p=null_p)
@@ -90,6 +111,7 @@ def estimate_correlations(
                 "r_truncated": est.r_truncated,
                 "n_variants": est.n_variants,
                 "null_p": null_p,
+                "n_in_loci": int(inside.sum()),
             }
         )
     return pl.DataFrame(rows)

@@ -10,18 +10,21 @@ From null z-scores
 At a variant with no effect on either subtype, ``(z_a, z_b)`` is standard bivariate normal with
 correlation ``r``. Variants with an effect are left out by keeping only those with
 ``|z_a| < c`` and ``|z_b| < c`` (``c`` the two-sided normal quantile of ``null_p``, 2.576 for
-p > 0.01). That truncation shrinks the plain correlation of the kept z-scores towards 0, so
-``r`` is instead solved from the truncated moment::
+p > 0.01), and, given loci, outside them. That truncation shrinks the plain correlation of the
+kept z-scores towards 0, so ``r`` is instead solved from the truncated correlation::
 
-    mean(z_a z_b | kept) = g(r) = E[Z_a Z_b 1(|Z_a|<c, |Z_b|<c)] / P(|Z_a|<c, |Z_b|<c)
+    sum z_a z_b / sqrt(sum z_a^2 sum z_b^2) over the kept = g(r)
+        = E[Z_a Z_b | |Z_a|<c, |Z_b|<c] / E[Z_a^2 | |Z_a|<c, |Z_b|<c]
 
-with ``g`` increasing in ``r``. Given ``Z_a = x``, ``Z_b ~ N(r x, 1 - r^2)``, and for
+with ``g`` increasing in ``r`` (by symmetry ``E[Z_a^2 | .] = E[Z_b^2 | .]``). As a ratio it is
+unchanged when both z-scores are inflated by one factor (polygenic inflation, cryptic
+relatedness), but for the small shift of the truncation point. Given ``Z_a = x``,
+``Z_b ~ N(r x, 1 - r^2)``, and for
 ``Y ~ N(m, s^2)``: ``E[Y 1(|Y|<c)] = m (Phi(u) - Phi(l)) - s (phi(u) - phi(l))``,
 ``P(|Y|<c) = Phi(u) - Phi(l)`` with ``l = (-c - m)/s``, ``u = (c - m)/s``; the outer integral
 over ``x`` in ``(-c, c)`` is 96-point Gauss-Legendre quadrature (error below 1e-7 for
 ``c`` up to 6, i.e. ``null_p`` down to 1e-8), the
-root by Brent's method. This assumes calibrated null z-scores (variance 1); inflation of both
-by the same factor biases ``r`` upwards by little at small ``r``. (The cross-trait LD score
+root by Brent's method. (The cross-trait LD score
 regression intercept, Bulik-Sullivan et al. 2015, doi:10.1038/ng.3406, is the alternative
 robust to polygenic inflation.)
 
@@ -64,9 +67,9 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(96)
 class NullCorrelation:
     """Correlation of two subtypes' z-scores at null variants.
 
-    ``r`` the truncation-corrected estimate, ``r_truncated`` the plain mean product of the kept
-    z-scores (biased towards 0), ``n_variants`` the variants kept, ``bound`` the ``c`` of
-    ``|z| < c``.
+    ``r`` the truncation-corrected estimate, ``r_truncated`` the plain (uncentred) correlation
+    of the kept z-scores (biased towards 0), ``n_variants`` the variants kept, ``bound`` the
+    ``c`` of ``|z| < c``.
     """
 
     r: float
@@ -91,6 +94,23 @@ def truncated_moment(r: float, bound: float) -> float:
     dens = (np.exp(-0.5 * up * up) - np.exp(-0.5 * lo * lo)) / np.sqrt(2.0 * np.pi)
     inner = m * mass - s * dens  # E[Y 1(|Y| < c) | x]
     return float(np.sum(w * x * inner) / np.sum(w * mass))
+
+
+def truncated_correlation(r: float, bound: float) -> float:
+    """``E[Z_a Z_b | T] / E[Z_a^2 | T]`` with ``T = {|Z_a| < c, |Z_b| < c}`` for a standard
+    bivariate normal with correlation ``r`` (``c = bound``); see the module docstring.
+
+    >>> round(truncated_correlation(-0.4, 8.0), 9)  # no truncation: the correlation itself
+    -0.4
+    """
+    x = bound * _NODES
+    w = bound * _WEIGHTS * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+    s = np.sqrt(1.0 - r * r)
+    lo, up = (-bound - r * x) / s, (bound - r * x) / s
+    mass = special.ndtr(up) - special.ndtr(lo)
+    dens = (np.exp(-0.5 * up * up) - np.exp(-0.5 * lo * lo)) / np.sqrt(2.0 * np.pi)
+    cross = np.sum(w * x * (r * x * mass - s * dens))
+    return float(cross / np.sum(w * x * x * mass))
 
 
 def null_correlation(
@@ -133,18 +153,19 @@ def null_correlation(
             f"null_correlation: only {n} variants have p > {null_p} in both subtypes; at least "
             f"{MIN_NULL_VARIANTS} are needed to estimate the correlation (give it instead)."
         )
-    moment = float(np.mean(z_a[keep] * z_b[keep]))
+    a, b = z_a[keep], z_b[keep]
+    plain = float(np.sum(a * b) / np.sqrt(np.sum(a * a) * np.sum(b * b)))
     lo, hi = -0.999, 0.999
-    g_lo, g_hi = truncated_moment(lo, bound), truncated_moment(hi, bound)
-    if moment <= g_lo:
+    g_lo, g_hi = truncated_correlation(lo, bound), truncated_correlation(hi, bound)
+    if plain <= g_lo:
         r = lo
-    elif moment >= g_hi:
+    elif plain >= g_hi:
         r = hi
     else:
         r = float(
-            optimize.brentq(lambda x: truncated_moment(x, bound) - moment, lo, hi, xtol=1e-10)
+            optimize.brentq(lambda x: truncated_correlation(x, bound) - plain, lo, hi, xtol=1e-10)
         )
-    return NullCorrelation(r=r, r_truncated=moment, n_variants=n, bound=bound)
+    return NullCorrelation(r=r, r_truncated=plain, n_variants=n, bound=bound)
 
 
 def shared_controls_correlation(
