@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _given_row(given: dict[str, object], null_p: float):
+def _given_row(given: dict[str, object], null_p: float) -> pl.DataFrame:
 
     return pl.DataFrame(
         [{**given, "r_truncated": None, "n_variants": None, "null_p": null_p, "n_in_loci": None}],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
 from scipy import special
 
 from gwaskit.errors import ParameterError
@@ -72,17 +73,20 @@ def subtype_effects(
         )
         ax.errorbar(
             x, y, xerr=xerr, yerr=yerr, fmt="o", ms=3.5, lw=0.8, color=colour,
+            zorder=2 if call in ("null", "unresolved") else 3,
             label=f"{text.format(a=names[0], b=names[1])} ({int(sel.sum())})",
         )  # fmt: skip
         if label is not None and label in rows.columns and call in ("a_only", "b_only"):
             for name, xi, yi in zip(rows[label].to_numpy()[sel], x, y, strict=True):
                 ax.annotate(str(name), (xi, yi), fontsize=7, xytext=(4, 4),
                             textcoords="offset points", color=colour)  # fmt: skip
-    values = np.concatenate([ba - Z95 * sa, ba + Z95 * sa, bb - Z95 * sb, bb + Z95 * sb])
+    # limits from the estimates, padded by a typical CI: one imprecise locus (a rare variant)
+    # must not squeeze the others into a corner; its CI runs off the axes
+    values = np.concatenate([ba, bb])
     values = values[np.isfinite(values)]
+    half = Z95 * float(np.median(np.concatenate([sa, sb]))) if values.size else 0.1
     lo, hi = (min(values.min(), 0.0), max(values.max(), 0.0)) if values.size else (-0.1, 0.1)
-    pad = 0.05 * (hi - lo or 1.0)
-    limits = (scale(lo - pad), scale(hi + pad))
+    limits = (scale(lo - 1.5 * half), scale(hi + 1.5 * half))
     ax.plot(limits, limits, color="0.6", lw=0.8, ls="--", zorder=0)
     null = scale(0.0)
     ax.axhline(null, color="0.8", lw=0.8, zorder=0)
@@ -90,6 +94,9 @@ def subtype_effects(
     if odds_ratio:
         ax.set_xscale("log")
         ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+            axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
     ax.set_xlim(limits)
     ax.set_ylim(limits)
     what = "odds ratio" if odds_ratio else "effect (beta)"
