@@ -213,3 +213,26 @@ def test_build_report__subtype_section_only_when_run(shared_data):
     assert body.count("<tr>") == 124  # header + 123 loci
     assert "MO &lt;aura&gt; only" in html and "<aura>" not in html  # escaped
     assert html.count("<td>MA only</td>") == 3
+
+
+def test_subtype_effects__one_cross_per_locus_by_call():
+    from gwaskit.errors import ParameterError
+    from gwaskit.plot.subtypes import subtype_effects
+
+    table = pl.DataFrame(
+        {
+            "locus_id": ["l1", "l2", "l3", "l4"],
+            "beta_a": [0.2, 0.0, 0.15, None],
+            "standard_error_a": [0.02, 0.02, 0.02, None],
+            "beta_b": [0.0, 0.2, 0.15, None],
+            "standard_error_b": [0.02, 0.02, 0.02, None],
+            "call": ["a_only", "b_only", "both", "missing"],
+        }
+    )
+    ax = subtype_effects(table, names=("MA", "MO"))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["MA only (1)", "MO only (1)", "both (1)"]  # the locus without data left out
+    assert [t.get_text() for t in ax.texts] == ["l1", "l2"]  # subtype-specific loci named
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "MO odds ratio (95% CI)"
+    with pytest.raises(ParameterError, match="standard_error_b"):
+        subtype_effects(table.drop("standard_error_b"))
