@@ -365,3 +365,46 @@ def test_subtypes_docstrings__examples_run():
     for name in ("gwaskit.subtypes.model", "gwaskit.subtypes.correlation"):
         result = doctest.testmod(importlib.import_module(name))
         assert result.failed == 0 and result.attempted > 0, name
+
+
+def test_subtypes_verb__estimates_r_outside_the_loci(tmp_path):
+    # 4,000 variants with null z-scores correlated 0.3, and a locus window whose 200 variants
+    # carry a shared effect (correlation ~1 there): left out, the estimate is 0.3 within 0.06
+    # (SD ~0.016 over 3,800 pairs); kept, it would be pulled up
+    rng = np.random.default_rng(8)
+    n, r = 4_000, 0.3
+    z = rng.multivariate_normal([0, 0], [[1, r], [r, 1]], size=n)
+    z[:200] += rng.normal(0, 3, size=(200, 1))
+    paths = {}
+    for k, name in enumerate(("A", "B")):
+        table = pl.DataFrame(
+            {
+                "chromosome": "2",
+                "base_pair_location": np.arange(1, n + 1) * 1_000,
+                "effect_allele": "A",
+                "other_allele": "C",
+                "beta": z[:, k] * 0.02,
+                "standard_error": 0.02,
+                "p_value": 0.5,
+                "variant_id": [f"v{i}" for i in range(n)],
+            }
+        )
+        paths[name] = tmp_path / f"{name}.tsv"
+        table.write_csv(paths[name], separator="\t")
+    loci = pl.DataFrame(
+        {"locus_id": ["L"], "chromosome": ["2"], "base_pair_location": [100_000],
+         "start": [1_000], "end": [200_000]}
+    )  # fmt: skip
+    loci.write_parquet(tmp_path / "loci.parquet")
+    argv = [
+        "subtypes", "--subtype", f"A={paths['A']}", "--subtype", f"B={paths['B']}",
+        "--loci", str(tmp_path / "loci.parquet"), "--out", str(tmp_path / "s"), "-q",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    correlation = pl.read_parquet(tmp_path / "s.correlation.parquet").row(0, named=True)
+    assert correlation["source"] == "null z-scores"
+    assert correlation["n_in_loci"] == 200
+    assert correlation["r"] == pytest.approx(r, abs=0.06)
+    result = pl.read_parquet(tmp_path / "s.parquet")
+    assert result.height == 1
+    assert result["r"][0] == correlation["r"]
