@@ -125,6 +125,7 @@ def test_run_subtypes__each_planted_locus_gets_its_call(study):
         row = table.filter(pl.col("locus_id") == hit["locus_id"][0]).row(0, named=True)
         calls[planted["kind"]] = row["call"]
     assert calls == {"a_only": "a_only", "b_only": "b_only", "both": "both"}
+    assert table["name"].is_not_null().all()  # the annotated loci, named by their genes
 
 
 def test_run_subtypes__correlation_from_null_variants_matches_shared_controls(study):

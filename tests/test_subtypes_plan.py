@@ -60,7 +60,7 @@ def test_build_tasks__one_assoc_per_cohort_and_meta_per_phenotype(tmp_path):
     assert [i for i in ids if i.startswith("assoc/")] == ["assoc/c1", "assoc/c2"]
     assert [i for i in ids if i.startswith("meta/")] == ["meta/discovery", "meta/ma", "meta/mo"]
     subtypes = next(t for t in tasks if t.id == "subtypes/discovery")
-    assert set(subtypes.depends) == {"loci/discovery", "meta/ma", "meta/mo"}
+    assert set(subtypes.depends) == {"annotate/discovery", "meta/ma", "meta/mo"}
     report = next(t for t in tasks if t.stage == "report")
     assert "subtypes/discovery" in report.depends
     stages = list(dict.fromkeys(t.stage for t in tasks))

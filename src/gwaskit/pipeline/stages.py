@@ -320,7 +320,8 @@ def _trait_meta_tasks(plan: Plan, out: Path, verbs: VerbRunner) -> list[Task]:
 
 
 def _subtypes_task(plan: Plan, out: Path, verbs: VerbRunner) -> Task | None:
-    """The per-locus subtype analysis of phenotypes ``a`` and ``b`` at the discovery loci."""
+    """The per-locus subtype analysis of phenotypes ``a`` and ``b`` at the discovery loci
+    (as annotated: with their names)."""
     settings = plan.subtypes
     if settings.a is None or settings.b is None:
         return None
@@ -328,7 +329,9 @@ def _subtypes_task(plan: Plan, out: Path, verbs: VerbRunner) -> Task | None:
     for trait in (settings.a, settings.b):
         argv += ["--subtype", f"{trait}={out / 'meta' / trait / 'meta.parquet'}"]
     argv += [
-        "--loci", str(out / "loci/discovery/loci.parquet"), "--null-p", repr(settings.null_p),
+        # the annotated loci: their names (genes) label the report's table
+        "--loci", str(out / "annotate/discovery/annotate.parquet"),
+        "--null-p", repr(settings.null_p),
         "--prior-sd", repr(settings.prior_sd), "--model-weights", settings.model_weights,
         "--threshold", repr(settings.threshold),
     ]  # fmt: skip
@@ -339,7 +342,7 @@ def _subtypes_task(plan: Plan, out: Path, verbs: VerbRunner) -> Task | None:
         "discovery",
         partial(verbs.run, argv=argv, out_name="subtypes"),
         params=asdict(settings),
-        depends=("loci/discovery", f"meta/{settings.a}", f"meta/{settings.b}"),
+        depends=("annotate/discovery", f"meta/{settings.a}", f"meta/{settings.b}"),
     )
 
 
