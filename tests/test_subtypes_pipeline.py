@@ -24,6 +24,7 @@ the estimate's SD is then about 0.01. The variants inside the loci are left out 
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -99,9 +100,15 @@ def study(tmp_path_factory) -> tuple[Path, pl.DataFrame]:
     (folder / "plan.toml").write_text(PLAN + "\n" + "\n".join(_cohort(n) for n in COHORTS))
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
+    # a module fixture runs before the per-test logging restore of conftest: restore here
+    ours = logging.getLogger("gwaskit")
+    saved = (list(ours.handlers), ours.level, ours.propagate)
     try:
         assert main(["run", str(folder / "plan.toml"), "--no-progress", "-q"]) == 0
     finally:
+        ours.handlers[:] = saved[0]
+        ours.setLevel(saved[1])
+        ours.propagate = saved[2]
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
