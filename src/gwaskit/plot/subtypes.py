@@ -45,7 +45,8 @@ def subtype_effects(
     odds_ratio
         Draw odds ratios on log axes (binary traits); else betas on linear axes.
     label
-        Column naming the loci called subtype-specific on the plot (None: no labels).
+        Column naming the loci called subtype-specific on the plot (``locus_id`` where it is
+        null; None: no labels).
     ax
         Axes to draw on; a new figure when None.
     """
@@ -60,6 +61,7 @@ def subtype_effects(
     bb, sb = rows["beta_b"].to_numpy(), rows["standard_error_b"].to_numpy()
     scale = np.exp if odds_ratio else (lambda x: x)
     calls = rows["call"].to_numpy()
+    fallback = [pl.col("locus_id").cast(pl.String)] if "locus_id" in rows.columns else []
     for call, (colour, text) in CALL_STYLE.items():
         sel = calls == call
         if not sel.any():
@@ -77,7 +79,10 @@ def subtype_effects(
             label=f"{text.format(a=names[0], b=names[1])} ({int(sel.sum())})",
         )  # fmt: skip
         if label is not None and label in rows.columns and call in ("a_only", "b_only"):
-            for name, xi, yi in zip(rows[label].to_numpy()[sel], x, y, strict=True):
+            tags = rows.select(
+                pl.coalesce(pl.col(label).cast(pl.String), *fallback).fill_null("")
+            ).to_series()
+            for name, xi, yi in zip(tags.to_numpy()[sel], x, y, strict=True):
                 ax.annotate(str(name), (xi, yi), fontsize=7, xytext=(4, 4),
                             textcoords="offset points", color=colour)  # fmt: skip
     # limits from the estimates, padded by a typical CI: one imprecise locus (a rare variant)
@@ -103,5 +108,5 @@ def subtype_effects(
     ax.set_xlabel(f"{names[1]} {what} (95% CI)")
     ax.set_ylabel(f"{names[0]} {what} (95% CI)")
     if rows.height:
-        ax.legend(fontsize=8, loc="upper left", frameon=False)
+        ax.legend(fontsize=8, loc="best", frameon=False)
     return ax

@@ -36,7 +36,8 @@ def _figure_html(table: pl.DataFrame, names: tuple[str, str], dpi: int) -> str:
     from gwaskit.plot.subtypes import subtype_effects
 
     try:
-        ax = subtype_effects(table, names=names)
+        label = "name" if "name" in table.columns else "locus_id"
+        ax = subtype_effects(table, names=names, label=label)
         buffer = io.BytesIO()
         ax.figure.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     except Exception as exc:  # a report with one missing figure beats no report
