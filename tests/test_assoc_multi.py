@@ -79,3 +79,32 @@ def test_run_scans__reads_each_block_once(x_cohort, subtype_pheno):  # noqa: F81
             run_scan(count(source), subtype_pheno, pheno_name=name, **kwargs)
     assert sum(together) == 50  # every variant read once
     assert sum(reads) >= 4 * 50  # at least once per phenotype
+
+
+def test_scan_blocks__tasks_pickle_for_a_cluster(x_cohort, subtype_pheno):  # noqa: F811
+    import pickle
+
+    from gwaskit.assoc import multi
+
+    captured = []
+    real = multi.scan_blocks
+
+    def keep(task):
+        captured.append(task)
+        return real(task)
+
+    multi.scan_blocks = keep
+    try:
+        run_scans(
+            x_cohort / "x.bed", subtype_pheno, pheno_names=["A", "B"],
+            covar=x_cohort / "covar.txt", progress=False, threads=1,
+        )  # fmt: skip
+    finally:
+        multi.scan_blocks = real
+    assert len(captured) == 2  # XY and X (no build: all haploid), then chromosome 1
+    for task in captured:
+        here = real(task)
+        there = real(pickle.loads(pickle.dumps(task)))
+        assert len(here) == len(there) == 2
+        for a, b in zip(here, there, strict=True):
+            np.testing.assert_array_equal(a.beta, b.beta)
