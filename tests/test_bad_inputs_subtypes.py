@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gwaskit.cli import main
 from test_bad_inputs import SSF_HEADER, ssf_rows, with_cell, write_ssf
@@ -114,3 +116,38 @@ def test_subtypes_cli__bad_input_one_line_exit_2_nothing_written(
     for fragment in fragments:
         assert fragment in message, (fragment, message)
     assert list(out.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("subtypes_fuzz")
+    write_ssf(folder, name="a.tsv")
+    write_ssf(folder, name="b.tsv")
+    _loci(folder)
+    return folder
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(weights=st.text(max_size=30), name=st.text(max_size=12))
+def test_subtypes_cli__junk_weights_and_names_never_crash(inputs, capsys, weights, name):
+    out = inputs / "out"
+    out.mkdir(exist_ok=True)
+    argv = [
+        "subtypes", "--subtype", f"{name}={inputs / 'a.tsv'}", "--subtype",
+        f"B={inputs / 'b.tsv'}", "--loci", str(inputs / "loci.parquet"), "--r", "0.1",
+        f"--model-weights={weights}", "--out", str(out / "s"), "-q",
+    ]  # fmt: skip
+    capsys.readouterr()  # the previous example's output
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # a usage mistake argparse catches (a name starting with "-")
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code in (0, 2), err
+    if code == 2:
+        assert len([line for line in err.splitlines() if line.strip()]) == 1, err
+        assert not list(out.iterdir())
+    for path in out.iterdir():
+        path.unlink()
