@@ -186,6 +186,8 @@ def analyse_subtypes(
     missing = [c for c in ("chromosome", "base_pair_location") if c not in loci.columns]
     if missing:
         raise ParameterError(f"subtypes: loci lack column(s) {', '.join(missing)}.")
+    if aligned.variants.height == 0 and loci.height:
+        raise ParameterError("subtypes: the subtypes share no variant; nothing to analyse.")
     ia, ib = aligned.names.index(names[0]), aligned.names.index(names[1])
     row = _locate(aligned.variants, loci)
     found = row >= 0
