@@ -277,6 +277,20 @@ def run_scan(
         threadpool_limits(limits=1),
     ):
         results = runner.map(scan_block, tasks, description=f"assoc {options.label}")
+    return finish_scan(source, phenotypes, options, results, variant_mask, x_model)
+
+
+def finish_scan(
+    source: GenotypeSource,
+    phenotypes: Phenotypes,
+    options: ScanOptions,
+    results: Sequence[BlockResult],
+    variant_mask: np.ndarray | None,
+    x_model: tuple[np.ndarray, Phenotypes, Any] | None,
+) -> ScanResult:
+    """The ScanResult of one phenotype from its block results (in variant order): the SumStats
+    table (``--maf`` applied), lambda GC and the metadata."""
+    path = str(source.path)
     tested = source.variants if variant_mask is None else source.variants.filter(variant_mask)
     table = assemble_sumstats(tested, results, binary=phenotypes.binary)
     n_tested = table.height

@@ -26,7 +26,7 @@ from gwaskit.progress import set_progress
 #: Verb modules, in the order of the data flow; each defines ``add_parser`` and ``run``.
 VERBS = (
     "simulate", "info", "qc", "pca", "assoc", "meta", "ldsc", "loci", "finemap", "coloc",
-    "replicate", "annotate", "report", "init", "run",
+    "replicate", "annotate", "subtypes", "report", "init", "run",
 )  # fmt: skip
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER = 0, 1, 2

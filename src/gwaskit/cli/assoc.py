@@ -175,10 +175,13 @@ def run(args: argparse.Namespace) -> int:
         _warn_inflation(result, lambda_warn)
         written = write_scan(result, out)
     else:  # every result lands together, or none (one bad phenotype fails the whole run)
+        from gwaskit.assoc.multi import run_scans
+
+        # one read of the genotypes for every phenotype
+        results = run_scans(source, args.pheno, pheno_names=names, **scan_options)
         with scratch_folder(out) as tmp:
             staged = []
-            for name in names:
-                result = run_scan(source, args.pheno, pheno_name=name, **scan_options)
+            for name, result in zip(names, results, strict=True):
                 _warn_inflation(result, lambda_warn)
                 staged += write_scan(result, tmp / f"{out.name}.{name}")
             written = [out.parent / path.name for path in staged]

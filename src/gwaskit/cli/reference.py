@@ -223,6 +223,8 @@ PLAN_SECTION_DOCS: dict[str, str] = {
     "loci": "Locus definition, independent signals and novelty (`gwaskit loci`).",
     "finemap": "Credible sets of the loci on the LD reference (`gwaskit finemap`).",
     "annotate": "Genes and tissues at the loci (`gwaskit annotate`).",
+    "subtypes": "Per-locus subtype analysis of two case subsets (`gwaskit subtypes`); off "
+    "unless `a` and `b` are set.",
     "cohort": "One `[[cohort]]` table per study, in the order the meta-analysis's direction "
     "string uses. A cohort gives either genotypes and phenotypes (then gwaskit runs its QC, PCA "
     "and association) or summary statistics only; at least one cohort is in the discovery role.",
@@ -308,6 +310,21 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     ("cohort", "phenotypes"): "Phenotype file (PLINK style: `FID` optional, `IID`, one column "
     "per trait; binary traits 1/2 or 0/1, `-9`/`NA`/empty missing).",
     ("cohort", "phenotype_name"): "Column of the phenotype file to analyse; unset: the first.",
+    ("cohort", "phenotype_names"): "Several columns of the phenotype file (e.g. "
+    '`["migraine", "ma", "mo"]`, subtypes with shared controls): association and meta-analysis '
+    "run per phenotype (one `gwaskit assoc` per cohort; `meta/NAME` per phenotype after the "
+    "first); the first defines the loci. Instead of `phenotype_name`.",
+    ("subtypes", "a"): "Phenotype of subtype A (one of the cohorts' `phenotype_names` after "
+    "the first).",
+    ("subtypes", "b"): "Phenotype of subtype B.",
+    ("subtypes", "r"): 'Correlation of the two subtypes\' estimates; `"none"`: estimated from '
+    "the variants null in both.",
+    ("subtypes", "null_p"): "Variants with p above this in both subtypes count as null (for r).",
+    ("subtypes", "prior_sd"): "Prior SD of a non-null effect (log odds ratio); 0.2 as in "
+    "Hautakangas et al. 2022.",
+    ("subtypes", "model_weights"): "Prior weights of NULL, FIXED, IND, A only, B only, "
+    'comma-separated ("1,0.5,0.5,1,1").',
+    ("subtypes", "threshold"): "Posterior a call (A only, B only, both, neither) needs.",
     ("cohort", "covariates"): "Covariate file (same layout as the phenotypes) holding the "
     "`[association] covariates` columns.",
     ("cohort", "sumstats"): "Summary statistics of a cohort that shares only those (GWAS-SSF, "

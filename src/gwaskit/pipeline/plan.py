@@ -111,6 +111,22 @@ class AnnotateSettings:
 
 
 @dataclass(frozen=True)
+class SubtypeSettings:
+    """Per-locus subtype analysis of two case subsets (phenotypes ``a`` and ``b`` of the
+    cohorts' ``phenotype_names``); off unless both are named. ``r`` none: estimated from the
+    null variants (p > ``null_p`` in both); ``model_weights`` of NULL, FIXED, IND, A only,
+    B only, comma-separated."""
+
+    a: str | None = None
+    b: str | None = None
+    r: float | None = None
+    null_p: float = 0.01
+    prior_sd: float = 0.2
+    model_weights: str = "1,0.5,0.5,1,1"
+    threshold: float = 0.95
+
+
+@dataclass(frozen=True)
 class Cohort:
     """One cohort: genotypes + phenotypes (+ covariates), or summary statistics only."""
 
@@ -119,8 +135,15 @@ class Cohort:
     genotypes: str | None = None
     phenotypes: str | None = None
     phenotype_name: str | None = None
+    phenotype_names: tuple[str, ...] = ()
     covariates: str | None = None
     sumstats: str | None = None
+
+    @property
+    def traits(self) -> tuple[str | None, ...]:
+        """The phenotypes analysed: ``phenotype_names``, else ``(phenotype_name,)``; the
+        first is the trait the loci are defined on."""
+        return self.phenotype_names or (self.phenotype_name,)
 
 
 @dataclass(frozen=True)
@@ -137,6 +160,7 @@ class Plan:
     loci: LociSettings = field(default_factory=LociSettings)
     finemap: FinemapSettings = field(default_factory=FinemapSettings)
     annotate: AnnotateSettings = field(default_factory=AnnotateSettings)
+    subtypes: SubtypeSettings = field(default_factory=SubtypeSettings)
     cohorts: tuple[Cohort, ...] = ()
 
     def path(self, relative: str) -> Path:
@@ -161,6 +185,7 @@ _SECTIONS = {
     "loci": LociSettings,
     "finemap": FinemapSettings,
     "annotate": AnnotateSettings,
+    "subtypes": SubtypeSettings,
 }
 _CHOICES = {
     ("consortium", "build"): ("GRCh37", "GRCh38"),
@@ -343,6 +368,7 @@ def _check_cohorts(plan: Plan, source: Path) -> None:
         _check_distinct_cohorts(plan, source)
     if not plan.cohorts_with("discovery"):
         raise InputError(source, "at least one cohort must have role = 'discovery'.")
+    _check_phenotypes(plan, source)
     for key in ("ld_reference", "known"):
         value = getattr(plan.loci, key)
         if value is not None and not _exists(plan.path(value), key):
@@ -419,6 +445,51 @@ def _check_distinct_cohorts(plan: Plan, source: Path) -> None:
 
 def _cohort(plan: Plan, name: str) -> Cohort:
     return next(c for c in plan.cohorts if c.name == name)
+
+
+#: A phenotype name of a plan names folders (meta/NAME): letters, digits, ``_``, ``-``, ``.``.
+_PHENOTYPE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def _check_phenotypes(plan: Plan, source: Path) -> None:
+    """Several phenotypes per cohort (``phenotype_names``) and the subtype settings."""
+    for cohort in plan.cohorts:
+        names = cohort.phenotype_names
+        if not names:
+            continue
+        if cohort.phenotype_name is not None:
+            raise InputError(
+                source,
+                f"cohort {cohort.name!r}: give phenotype_name or phenotype_names, not both.",
+            )
+        if cohort.genotypes is None:
+            raise InputError(
+                source, f"cohort {cohort.name!r}: phenotype_names needs genotypes (not sumstats)."
+            )
+        if len(set(names)) != len(names):
+            raise InputError(source, f"cohort {cohort.name!r}: phenotype_names repeats a name.")
+        bad = [n for n in names if not _PHENOTYPE_NAME.match(n) or n in ("discovery", "all")]
+        if bad:
+            raise InputError(
+                source,
+                f"cohort {cohort.name!r}: phenotype name {bad[0]!r} must be letters, digits, "
+                "'_', '-' or '.' (and not 'discovery' or 'all').",
+            )
+    settings = plan.subtypes
+    if (settings.a is None) != (settings.b is None):
+        raise InputError(source, "[subtypes] needs both a and b (two phenotype names), or neither.")
+    if settings.a is None:
+        return
+    if settings.a == settings.b:
+        raise InputError(source, f"[subtypes] a and b must differ, got {settings.a!r} twice.")
+    discovery = plan.cohorts_with("discovery")
+    for name in (settings.a, settings.b):
+        if not any(name in c.traits[1:] for c in discovery):
+            raise InputError(
+                source,
+                f"[subtypes] {name!r} is not among the discovery cohorts' phenotype_names after "
+                "the first (the first is the trait the loci are defined on).",
+            )
 
 
 def _exists(path: Path, key: str) -> bool:

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 #: The stages in run order; ``--from`` and ``--only`` take these names.
 STAGES = (
     "qc", "pca", "assoc", "sumstats", "share", "meta", "ldsc", "loci", "finemap", "replicate",
-    "annotate", "report",
+    "annotate", "subtypes", "report",
 )  # fmt: skip
 
 
@@ -119,6 +119,7 @@ def build_tasks(
                 depends=("meta/discovery", *(f"sumstats/{c.name}" for c in discovery)),
             )
         )
+    tasks += _trait_meta_tasks(plan, out, verbs)
     loci_argv = [
         "loci", str(out / "meta/discovery/meta.parquet"),
         "--p", repr(plan.loci.p), "--window-kb", repr(plan.loci.window_kb),
@@ -194,6 +195,9 @@ def build_tasks(
             ),
         )
     )
+    subtypes = _subtypes_task(plan, out, verbs)
+    if subtypes is not None:
+        tasks.append(subtypes)
     tasks.append(
         Task(
             "report",
@@ -206,6 +210,7 @@ def build_tasks(
                 finemap=finemap,
                 ld_reference=None if ld_reference is None else str(ld_reference),
                 build=build,
+                subtypes=subtypes is not None,
             ),
             params=_plan_summary(plan),
             depends=(
@@ -213,6 +218,7 @@ def build_tasks(
                 "annotate/discovery",
                 *(("ldsc/discovery",) if with_ldsc else ()),
                 *(("finemap/discovery",) if finemap else ()),
+                *(("subtypes/discovery",) if subtypes is not None else ()),
                 *(f"sumstats/{c.name}" for c in discovery),
                 *((reference_task,) if reference_task else ()),
             ),
@@ -254,8 +260,8 @@ def _qc_task(plan: Plan, cohort: Cohort, verbs: VerbRunner) -> Task:
         "--hwe", repr(qc.hwe), "--het-sd", repr(qc.het_sd), "--build", plan.consortium.build,
         "--make-bed",
     ]  # fmt: skip
-    if cohort.phenotype_name:
-        argv += ["--pheno-name", cohort.phenotype_name]
+    if cohort.traits[0]:
+        argv += ["--pheno-name", cohort.traits[0]]
     if qc.king_cutoff is not None:
         argv += ["--king-cutoff", repr(qc.king_cutoff)]
     return Task(
@@ -291,7 +297,7 @@ def _assoc_task(plan: Plan, cohort: Cohort, out: Path, verbs: VerbRunner) -> Tas
             run_assoc,
             genotypes=str(out / "qc" / cohort.name / "qc.bed"),
             phenotypes=str(plan.path(cohort.phenotypes)),
-            phenotype_name=cohort.phenotype_name,
+            phenotype_name=",".join(cohort.phenotype_names) or cohort.phenotype_name,
             covariates=None if cohort.covariates is None else str(plan.path(cohort.covariates)),
             covariate_names=list(settings.covariates),
             eigenvec=str(out / "pca" / cohort.name / "pca.eigenvec"),
@@ -318,13 +324,17 @@ def _sumstats_task(plan: Plan, cohort: Cohort, out: Path) -> Task:
             params={"role": cohort.role},
             inputs=(source,),
         )
+    assoc = out / "assoc" / cohort.name
+    traits = cohort.phenotype_names
     return Task(
         "sumstats",
         cohort.name,
         partial(
             run_sumstats,
-            source=str(out / "assoc" / cohort.name / "assoc.parquet"),
+            # several phenotypes: `gwaskit assoc` wrote assoc.NAME.* for each
+            source=str(assoc / (f"assoc.{traits[0]}.parquet" if traits else "assoc.parquet")),
             build=plan.consortium.build,
+            traits={t: str(assoc / f"assoc.{t}.parquet") for t in traits[1:]},
         ),
         params={"role": cohort.role},
         depends=(f"assoc/{cohort.name}",),
@@ -356,6 +366,68 @@ def _sumstats_file(out: Path, cohort: Cohort) -> Path:
     return out / "sumstats" / cohort.name / "sumstats.parquet"
 
 
+def _extra_traits(plan: Plan) -> list[str]:
+    """The discovery cohorts' phenotypes after each one's first, in plan order."""
+    names = (t for c in plan.cohorts_with("discovery") for t in c.phenotype_names[1:])
+    return list(dict.fromkeys(names))
+
+
+def _trait_meta_tasks(plan: Plan, out: Path, verbs: VerbRunner) -> list[Task]:
+    """One meta-analysis per further phenotype (``meta/NAME``) over the discovery cohorts
+    that analysed it."""
+    tasks = []
+    for trait in _extra_traits(plan):
+        cohorts = [c for c in plan.cohorts_with("discovery") if trait in c.phenotype_names[1:]]
+        studies = {
+            c.name: str(out / "sumstats" / c.name / f"sumstats.{trait}.parquet") for c in cohorts
+        }
+        tasks.append(
+            Task(
+                "meta",
+                trait,
+                partial(
+                    run_meta,
+                    studies=studies,
+                    method=plan.meta.method,
+                    gc=plan.meta.gc,
+                    maf_threshold=plan.meta.palindromic_maf,
+                    build=plan.consortium.build,
+                    verbs=verbs,
+                ),
+                params=asdict(plan.meta),
+                depends=tuple(f"sumstats/{c.name}" for c in cohorts),
+            )
+        )
+    return tasks
+
+
+def _subtypes_task(plan: Plan, out: Path, verbs: VerbRunner) -> Task | None:
+    """The per-locus subtype analysis of phenotypes ``a`` and ``b`` at the discovery loci
+    (as annotated: with their names)."""
+    settings = plan.subtypes
+    if settings.a is None or settings.b is None:
+        return None
+    argv = ["subtypes"]
+    for trait in (settings.a, settings.b):
+        argv += ["--subtype", f"{trait}={out / 'meta' / trait / 'meta.parquet'}"]
+    argv += [
+        # the annotated loci: their names (genes) label the report's table
+        "--loci", str(out / "annotate/discovery/annotate.parquet"),
+        "--null-p", repr(settings.null_p),
+        "--prior-sd", repr(settings.prior_sd), "--model-weights", settings.model_weights,
+        "--threshold", repr(settings.threshold),
+    ]  # fmt: skip
+    if settings.r is not None:
+        argv += ["--r", repr(settings.r)]
+    return Task(
+        "subtypes",
+        "discovery",
+        partial(verbs.run, argv=argv, out_name="subtypes"),
+        params=asdict(settings),
+        depends=("annotate/discovery", f"meta/{settings.a}", f"meta/{settings.b}"),
+    )
+
+
 def _ld_reference(plan: Plan, out: Path) -> Path | None:
     """The LD panel: the plan's, else the first discovery cohort's QC'd genotypes."""
     if plan.loci.ld_reference is not None:
@@ -385,7 +457,7 @@ def _plan_summary(plan: Plan) -> dict[str, object]:
         "finemap": asdict(plan.finemap),
         "annotate": asdict(plan.annotate),
         "cohorts": [{"name": c.name, "role": c.role} for c in plan.cohorts],
-    }
+    } | ({"subtypes": asdict(plan.subtypes)} if plan.subtypes.a is not None else {})
 
 
 # ----------------------------------------------------------------------------- task bodies
@@ -487,13 +559,18 @@ def _read_id_table(path: Path) -> pl.DataFrame:
     )
 
 
-def run_sumstats(folder: Path, *, source: str, build: str) -> None:
-    """A cohort's summary statistics, read in any format, written as gwaskit Parquet."""
-    table, meta = read_sumstats(source, build=build)
-    check_positions_build(table, build, source)
-    metadata = {k: v for k, v in meta.items() if k not in ("source",)}
-    metadata["genome_assembly"] = build
-    write_sumstats(table, folder / "sumstats", metadata=metadata)
+def run_sumstats(
+    folder: Path, *, source: str, build: str, traits: dict[str, str] | None = None
+) -> None:
+    """A cohort's summary statistics, read in any format, written as gwaskit Parquet; those
+    of further phenotypes (``traits``: name to source) as ``sumstats.NAME``."""
+    outputs = {"sumstats": source} | {f"sumstats.{t}": p for t, p in (traits or {}).items()}
+    for name, path in outputs.items():
+        table, meta = read_sumstats(path, build=build)
+        check_positions_build(table, build, path)
+        metadata = {k: v for k, v in meta.items() if k not in ("source",)}
+        metadata["genome_assembly"] = build
+        write_sumstats(table, folder / name, metadata=metadata)
 
 
 def check_positions_build(table: pl.DataFrame, build: str, source: str) -> None:
@@ -585,6 +662,7 @@ def run_report(
     ld_reference: str | None,
     build: str,
     finemap: bool = False,
+    subtypes: bool = False,
 ) -> None:
     """Assemble the results folder (docs/results-layout.md) and write ``report.html``."""
     from gwaskit.annotate.genes import load_genes
@@ -601,6 +679,9 @@ def run_report(
         shutil.copyfile(
             root / "finemap/discovery/finemap.sets.parquet", folder / "credible_sets.parquet"
         )
+    if subtypes:
+        for name in ("subtypes", "subtypes.correlation"):
+            shutil.copyfile(root / f"subtypes/discovery/{name}.parquet", folder / f"{name}.parquet")
     (folder / "per_study").mkdir()
     for name in studies:
         shutil.copyfile(

@@ -96,6 +96,7 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110, lambda_warn: float = L
         ("loci", "Risk loci", _loci_table(inputs)),
         ("regions", "Loci in detail", _regions(inputs, dpi)),
         ("tissues", "Tissue enrichment", _tissues(inputs, dpi)),
+        *_subtypes(inputs, dpi),
         ("qc", "Summary-statistics QC", _qc(inputs, dpi)),
         ("methods", "Methods and provenance", _methods(inputs)),
         ("pvalues", "What a p-value means", _p_value_note()),
@@ -829,6 +830,17 @@ def _tissues(inputs: ReportInputs, dpi: int) -> Markup:
         for r in t.iter_rows(named=True)
     ]
     return fig + _table(headers, rows, table_id="tissues-table", sortable=True)
+
+
+def _subtypes(inputs: ReportInputs, dpi: int) -> list[tuple[str, str, Markup]]:
+    """The subtype section, only when the analysis was run (``subtypes.parquet``); its HTML
+    escapes every value itself (report/subtypes.py)."""
+    if inputs.subtypes is None:
+        return []
+    from gwaskit.report.subtypes import subtypes_section
+
+    content = subtypes_section(inputs.subtypes, inputs.subtype_correlations, dpi=dpi)
+    return [("subtypes", "Subtypes", Markup(content))]
 
 
 def _qc(inputs: ReportInputs, dpi: int) -> Markup:

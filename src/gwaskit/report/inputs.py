@@ -35,6 +35,8 @@ TABLE_FILES = {
     "finemap": "finemap.parquet",
     "credible_sets": "credible_sets.parquet",
     "coloc": "coloc.parquet",
+    "subtypes": "subtypes.parquet",
+    "subtype_correlations": "subtypes.correlation.parquet",
 }
 #: Names a verb writes a table under when it is not written by the pipeline: read when the
 #: layout's own name is absent (``gwaskit annotate --out RESULTS/loci`` writes the tissues).
@@ -61,7 +63,13 @@ REQUIRED_COLUMNS = {
     "finemap": ("locus_id", "base_pair_location", "pip"),
     "credible_sets": ("locus_id", "n_variants", "coverage", "variant_ids"),
     "coloc": ("locus_id", "pp_h3", "pp_h4"),
-}
+    "subtypes": (
+        "locus_id", "subtype_a", "subtype_b", "beta_a", "standard_error_a", "beta_b",
+        "standard_error_b", "posterior_null", "posterior_both", "posterior_a_only",
+        "posterior_b_only", "equal_effects_neg_log_10_p", "call",
+    ),
+    "subtype_correlations": ("subtype_a", "subtype_b", "r"),
+}  # fmt: skip
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -105,6 +113,9 @@ class ReportInputs:
         ``mean_chisq``, ``h2_liability``.
     genetic_correlation
         ``study1, study2, rg`` and, where known, ``rg_se``, ``gencov_intercept`` (and its SE).
+    subtypes, subtype_correlations
+        Per-locus subtype analysis (``gwaskit subtypes``) and the correlation of each pair of
+        subtypes' estimates.
     manifest
         Provenance: ``title``, ``trait``, ``build``, ``gwaskit_version``, ``created``,
         ``parameters`` (mapping), ``software`` (name -> version), ``inputs`` (list of
@@ -126,6 +137,8 @@ class ReportInputs:
     finemap: pl.DataFrame | None = None
     credible_sets: pl.DataFrame | None = None
     coloc: pl.DataFrame | None = None
+    subtypes: pl.DataFrame | None = None
+    subtype_correlations: pl.DataFrame | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     checksums: Mapping[str, str] = field(default_factory=dict)
 

@@ -1,0 +1,182 @@
+"""Several phenotypes of one cohort in one pass over its genotypes.
+
+:func:`run_scans` loads each phenotype (its own samples: a case subset leaves the other
+subsets' cases out) and fits each null model once, then reads every block of variants once for
+the union of the phenotypes' samples and tests it for each phenotype on that phenotype's rows
+(:func:`scan_blocks`). Each phenotype's SumStats are what :func:`gwaskit.assoc.scan.run_scan`
+gives for it alone (tested equal), at one read of the genotypes instead of one per phenotype.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from gwaskit.assoc.design import Design
+from gwaskit.assoc.linear import LinearNull
+from gwaskit.assoc.logistic import LogisticNull
+from gwaskit.assoc.results import BlockResult
+from gwaskit.assoc.scan import (
+    BLOCK_BYTES,
+    MIN_BLOCK_VARIANTS,
+    MIN_SCORE_BLOCK_VARIANTS,
+    ScanOptions,
+    ScanResult,
+    _open_cached,
+    _remember,
+    _x_chromosome_model,
+    apply_test,
+    finish_scan,
+    fit_null,
+    split_where_changes,
+    variant_blocks,
+)
+from gwaskit.engine import Engine, opened_engine
+from gwaskit.errors import ParameterError
+from gwaskit.io import open_genotypes
+from gwaskit.io.genotypes import GenotypeSource
+from gwaskit.io.phenotypes import load_phenotypes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MultiBlockTask:
+    """One block read once for ``sample_index`` (the union of the phenotypes' samples, sorted)
+    and tested per phenotype: ``rows[k]`` are phenotype k's rows of the block, ``nulls[k]``
+    its null model, ``options[k]`` its resolved test. Picklable, for Dask as well."""
+
+    path: str
+    build: str | None
+    variants: range | np.ndarray
+    sample_index: np.ndarray
+    rows: tuple[np.ndarray, ...] = field(repr=False)
+    nulls: tuple[LinearNull | LogisticNull | Design, ...] = field(repr=False)
+    options: tuple[ScanOptions, ...]
+
+
+def scan_blocks(task: MultiBlockTask) -> tuple[BlockResult, ...]:
+    """Read one block of variants once and test it for every phenotype."""
+    source = _open_cached(task.path, task.build)
+    g = source.read(task.variants, task.sample_index)
+    return tuple(
+        apply_test(null, g[rows], options)
+        for rows, null, options in zip(task.rows, task.nulls, task.options, strict=True)
+    )
+
+
+def run_scans(
+    genotypes: str | Path | GenotypeSource,
+    pheno: str | Path,
+    *,
+    pheno_names: Sequence[str],
+    covar: str | Path | None = None,
+    covar_names: Sequence[str] | None = None,
+    binary: bool | None = None,
+    options: ScanOptions | None = None,
+    build: str | None = None,
+    engine: Engine | str | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+    block_bytes: int = BLOCK_BYTES,
+    sample_mask: np.ndarray | None = None,
+    variant_mask: np.ndarray | None = None,
+) -> list[ScanResult]:
+    """Association scans of several phenotypes (columns ``pheno_names`` of ``pheno``) in one
+    pass over the genotypes; the arguments are those of :func:`gwaskit.assoc.scan.run_scan`,
+    applied to every phenotype. Returns one ScanResult per phenotype, in order."""
+    options = options or ScanOptions()
+    if not pheno_names:
+        raise ParameterError("run_scans: pheno_names must name at least one phenotype.")
+    source = (
+        genotypes
+        if isinstance(genotypes, GenotypeSource)
+        else open_genotypes(genotypes, build=build)
+    )
+    if variant_mask is not None and not variant_mask.any():
+        raise ParameterError("no variant is left to test (the variant list selects none).")
+    where = str(covar or pheno)
+    prepared = []
+    for name in pheno_names:
+        phenotypes = load_phenotypes(
+            source.samples,
+            pheno,
+            pheno_name=name,
+            covar=covar,
+            covar_names=covar_names,
+            binary=binary,
+            sample_mask=sample_mask,
+        )
+        resolved = options.resolve(phenotypes.binary)
+        log.info(
+            "%s: %d samples analysed (%s), %d covariate column(s), %d variants; %d sample(s) "
+            "dropped",
+            phenotypes.name,
+            phenotypes.n,
+            f"{phenotypes.n_cases} cases, {phenotypes.n_controls} controls"
+            if phenotypes.binary
+            else "quantitative",
+            len(phenotypes.covariate_names),
+            source.n_variants,
+            phenotypes.dropped.height,
+        )
+        null = fit_null(phenotypes, resolved, source=where)
+        x_model = _x_chromosome_model(source, phenotypes, resolved, where)
+        prepared.append((phenotypes, resolved, null, x_model))
+    union = np.unique(np.concatenate([p[0].sample_index for p in prepared]))
+    score = all(p[1].test == "score" for p in prepared)
+    blocks = variant_blocks(
+        source.n_variants,
+        variant_mask,
+        block_variants=max(
+            MIN_SCORE_BLOCK_VARIANTS if score else MIN_BLOCK_VARIANTS,
+            block_bytes // 2 // (4 * max(union.size, 1)),
+        ),
+    )
+    path = str(source.path)
+    _remember(path, source)
+    options_k = tuple(p[1] for p in prepared)
+    rows = tuple(np.searchsorted(union, p[0].sample_index) for p in prepared)
+    nulls = tuple(p[2] for p in prepared)
+    haploid = next((p[3][0] for p in prepared if p[3] is not None), None)
+    if haploid is None:
+        tasks = [
+            MultiBlockTask(path, source.build, block, union, rows, nulls, options_k)
+            for block in blocks
+        ]
+    else:  # on haploid X, each phenotype with an X model uses its samples and null model
+        x_rows = tuple(
+            r if p[3] is None else np.searchsorted(union, p[3][1].sample_index)
+            for r, p in zip(rows, prepared, strict=True)
+        )
+        x_nulls = tuple(
+            n if p[3] is None else p[3][2] for n, p in zip(nulls, prepared, strict=True)
+        )
+        tasks = [
+            MultiBlockTask(
+                path,
+                source.build,
+                part,
+                union,
+                x_rows if on_x else rows,
+                x_nulls if on_x else nulls,
+                options_k,
+            )
+            for block in blocks
+            for part, on_x in split_where_changes(block, haploid)
+        ]
+    label = "/".join(dict.fromkeys(o.label for o in options_k))
+    with (
+        opened_engine(engine, threads=threads, progress=progress) as runner,
+        threadpool_limits(limits=1),
+    ):
+        results = runner.map(scan_blocks, tasks, description=f"assoc {label} x{len(prepared)}")
+    return [
+        finish_scan(source, p[0], p[1], [r[k] for r in results], variant_mask, p[3])
+        for k, p in enumerate(prepared)
+    ]
