@@ -216,7 +216,7 @@ def make_results(seed: int = 7, n_background: int = 20_000) -> dict:
             "study": [*names, "meta-analysis"],
             "h2": [0.21, 0.18, 0.25, 0.2],
             "h2_se": [0.05, 0.06, 0.07, 0.03],
-            "intercept": [1.01, 0.99, 1.02, 1.03],
+            "intercept": [1.01, 0.99, 1.02, 1.01],
             "intercept_se": [0.01, 0.012, 0.011, 0.012],
             "ratio": [0.08, float("nan"), 0.1, 0.09],
             "ratio_se": [0.05, float("nan"), 0.06, 0.04],

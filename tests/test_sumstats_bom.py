@@ -85,8 +85,9 @@ def test_cli_loci_replicate__byte_order_mark_ignored(tmp_path: Path) -> None:
         args = ["loci", str(disc), "--build", "GRCh37", "--known", str(known)]
         assert main([*args, "--known-build", "GRCh37", "--out", str(d / "loci"), "-q"]) == 0
         loci = pl.read_parquet(d / "loci.parquet")
+        # the replication file is the discovery file's copy: allowed explicitly here
         code = main(["replicate", str(d / "loci.parquet"), "--study", f"R={rep}", "--out",
-                     str(d / "rep"), "-q"])  # fmt: skip
+                     str(d / "rep"), "-q", "--allow-duplicate-studies"])  # fmt: skip
         assert code == 0
         summary = pl.read_parquet(d / "rep.summary.parquet")
         found[bom] = (loci.height, int(loci["known"].sum()), int(summary["n_found"][0]))

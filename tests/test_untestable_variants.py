@@ -145,7 +145,9 @@ def test_loci__gwaskit_assoc_tsv_and_parquet_agree(tmp_path: Path) -> None:
     from_tsv = _loci_of(Path(f"{prefix}.tsv.gz"), tmp_path / "loci_tsv")
     from_parquet = _loci_of(Path(f"{prefix}.parquet"), tmp_path / "loci_parquet")
     assert from_tsv.height == from_parquet.height == 1
-    assert from_tsv["variant_id"].to_list() == from_parquet["variant_id"].to_list() == ["rs4"]
+    # the GWAS-SSF export spells variant_id CHR_POS_OTHER_EFFECT; the rsID and position agree
+    assert from_tsv["rsid"].to_list() == from_parquet["rsid"].to_list() == ["rs4"]
+    assert from_tsv["base_pair_location"].to_list() == from_parquet["base_pair_location"].to_list()
 
 
 def _loci_with_untestable_lead(folder: Path) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+from pathlib import Path
 
 import polars as pl
 
@@ -114,11 +115,11 @@ def run(args: argparse.Namespace) -> int:
             reference.close()
     metadata = {
         "genome_assembly": build,
-        "sources": [str(args.sumstats1), str(args.sumstats2)],
+        "sources": [Path(args.sumstats1).name, Path(args.sumstats2).name],
         "p1": args.p1,
         "p2": args.p2,
         "p12": args.p12,
-        "ld_reference": args.ld_ref,
+        "ld_reference": Path(args.ld_ref).name if args.ld_ref else None,
     }
     write_table(summary, args.out, metadata=metadata)
     write_table(variants, f"{args.out}.snp", metadata=metadata)

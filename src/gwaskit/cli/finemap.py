@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
 
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import ParameterError
 from gwaskit.finemap.loci import finemap_loci
 from gwaskit.io import open_genotypes
+from gwaskit.io.outputs import file_record
 from gwaskit.io.tables import write_table
 
 log = logging.getLogger(__name__)
@@ -92,29 +96,31 @@ def run(args: argparse.Namespace) -> int:
             raise ParameterError(
                 f"--ld-ref is {reference.build} but the summary statistics are {build}."
             )
-        variants, sets = finemap_loci(
-            sumstats,
-            loci,
-            reference,
-            method=args.method,
-            n=args.n,
-            max_effects=args.max_effects,
-            coverage=args.coverage,
-            min_abs_corr=args.min_abs_corr,
-            estimate_residual_variance=args.estimate_residual_variance,
-            prior_weights=args.prior_weights,
-            z_check=args.z_check,
-            trait=args.trait,
-            prior_sd=args.prior_sd,
-            p=args.p,
-        )
+        # one BLAS thread: the same bytes on a Dask worker and locally (LD products are small)
+        with threadpool_limits(limits=1):
+            variants, sets = finemap_loci(
+                sumstats,
+                loci,
+                reference,
+                method=args.method,
+                n=args.n,
+                max_effects=args.max_effects,
+                coverage=args.coverage,
+                min_abs_corr=args.min_abs_corr,
+                estimate_residual_variance=args.estimate_residual_variance,
+                prior_weights=args.prior_weights,
+                z_check=args.z_check,
+                trait=args.trait,
+                prior_sd=args.prior_sd,
+                p=args.p,
+            )
     finally:
         reference.close()
     metadata = {
         "genome_assembly": build,
-        "source": str(args.sumstats),
-        "loci": str(args.loci),
-        "ld_reference": args.ld_ref,
+        "source": file_record(args.sumstats),
+        "loci": Path(args.loci).name,
+        "ld_reference": Path(args.ld_ref).name,
         "method": args.method,
         "max_effects": args.max_effects if args.method == "susie" else None,
         "coverage": args.coverage,

@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         "subtype_a": a,
         "subtype_b": b,
         "sources": {name: str(path) for name, path in subtypes.items()},
-        "loci": str(args.loci),
+        "loci": Path(args.loci).name,
         "r": r,
         "r_source": "given" if args.r is not None else "null z-scores",
         "prior_sd": args.prior_sd,

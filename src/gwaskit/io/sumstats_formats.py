@@ -219,6 +219,8 @@ def checked_build(declared: str | None, found: str | None, path: Path) -> str | 
     from gwaskit.io.genotypes import check_build
 
     declared = check_build(declared) if declared else None
+    if found is not None and str(found).strip().upper() in ("", "UNKNOWN", "NR", "NONE"):
+        found = None  # written by a verb that did not know the build (GWAS-SSF: NR)
     if declared and found and declared != found:
         where = "its Parquet metadata" if path.suffix == ".parquet" else f"{path.name}-meta.yaml"
         raise BuildMismatchError(

@@ -18,8 +18,23 @@ import hashlib
 import numpy as np
 import polars as pl
 
-#: Columns that identify a row.
-_KEYS = ("chromosome", "base_pair_location", "variant_id", "effect_allele", "other_allele")
+#: Columns that identify a row (not ``variant_id``: writers spell it differently, e.g. the
+#: GWAS-SSF export writes ``CHR_POS_OTHER_EFFECT`` where the Parquet keeps the genotype file's ID).
+_KEYS = ("chromosome", "base_pair_location", "effect_allele", "other_allele")
+
+
+def _with_results(table: pl.DataFrame) -> pl.DataFrame:
+    """The rows with a result (a beta or a p-value): untestable variants are kept in a gwaskit
+    Parquet but sent to a side table by the GWAS-SSF export of the same analysis."""
+    present = [c for c in ("beta", "neg_log_10_p_value") if c in table.columns]
+    if not present:
+        return table
+    has = pl.lit(False)
+    for c in present:
+        has = has | pl.col(c).cast(pl.Float64).fill_nan(None).is_not_null()
+    return table.filter(has)
+
+
 #: Columns compared between two candidate duplicates.
 _VALUES = ("beta", "standard_error", "neg_log_10_p_value")
 #: Relative tolerance of the row comparison: PLINK 2 writes 6 significant digits, so two
@@ -58,6 +73,7 @@ def rows_fingerprint(table: pl.DataFrame) -> str:
     types conformed). Row hashes are combined by a wrapping sum and an exclusive or, which do
     not depend on row order, so no sort is needed: about 0.1 s per million rows.
     """
+    table = _with_results(table)
     columns = [pl.col(c) if c in table.columns else pl.lit(None, pl.String).alias(c) for c in _KEYS]
     # NaN (a Parquet's failed fit) and null (the same row read from text) are one thing here
     beta = pl.col("beta").cast(pl.Float64).fill_nan(None)
@@ -72,7 +88,9 @@ def rows_fingerprint(table: pl.DataFrame) -> str:
 def same_rows(first: pl.DataFrame, second: pl.DataFrame, *, rtol: float = RTOL) -> bool:
     """Whether two SumStats tables hold the same rows: the same variant keys, and ``beta``,
     ``standard_error`` and ``neg_log_10_p_value`` equal within ``rtol`` wherever both tables
-    have them (at least one of them must be present in both)."""
+    have them (at least one of them must be present in both); rows without a result are left
+    out of both."""
+    first, second = _with_results(first), _with_results(second)
     if first.height != second.height:
         return False
     a, b = _keyed(first), _keyed(second)
