@@ -1,6 +1,13 @@
-"""gwaskit: genome-wide association studies and their meta-analysis, in one tool."""
+"""gwaskit: genome-wide association studies and their meta-analysis, in one tool.
 
+The functions a Python user calls are the ones the verbs and the pipeline call; each takes and
+returns tables (polars) or frozen dataclasses. They are imported on first use, so ``import
+gwaskit`` stays fast (the command line imports only the verb it runs). See ``docs/api.md``.
+"""
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 #: The distribution name on the package index (``pip install gwaskit-suite``); the import name
 #: and the command are ``gwaskit``. (``gwaskit`` on the index is an unrelated empty package.)
@@ -11,4 +18,54 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+#: Public name -> the module that defines it.
+_API = {
+    # inputs
+    "open_genotypes": "gwaskit.io.genotypes",
+    "read_sumstats": "gwaskit.io.sumstats",
+    # association
+    "run_scan": "gwaskit.assoc.scan",
+    # meta-analysis
+    "qc_sumstats": "gwaskit.qc.sumstats",
+    "harmonise": "gwaskit.meta.harmonise",
+    "meta_analyse": "gwaskit.meta.combine",
+    # LD score regression
+    "compute_ld_scores": "gwaskit.ldsc.scores",
+    "LdScores": "gwaskit.ldsc.scores",
+    "munge_sumstats": "gwaskit.ldsc.munge",
+    "estimate_h2": "gwaskit.ldsc.estimate",
+    "estimate_rg": "gwaskit.ldsc.estimate",
+    "rg_matrix": "gwaskit.ldsc.estimate",
+    "h2_liability": "gwaskit.ldsc.regression",
+    # loci
+    "define_loci": "gwaskit.loci.define",
+    "cojo_loci": "gwaskit.loci.cojo",
+    "replicate_loci": "gwaskit.loci.replicate",
+    # fine-mapping and colocalisation
+    "finemap_loci": "gwaskit.finemap.loci",
+    "coloc_loci": "gwaskit.finemap.coloc",
+    "susie_suff_stat": "gwaskit.finemap.susie",
+    "susie_individual": "gwaskit.finemap.susie",
+    "coloc_abf": "gwaskit.finemap.abf",
+    # subtypes
+    "analyse_subtypes": "gwaskit.subtypes.analyse",
+    # genes, tissues, report
+    "annotate_genes": "gwaskit.annotate.genes",
+    "tissue_enrichment": "gwaskit.annotate.tissues",
+    "build_report": "gwaskit.report.build",
+}
+
+__all__ = ["__version__", *sorted(_API)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gwaskit' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # the next access skips this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))
