@@ -264,3 +264,14 @@ def test_cli_meta__gc_ldsc_divides_chisq_by_the_intercept(sim, tmp_path):
     np.testing.assert_allclose(result["standard_error"].to_numpy(), expected, rtol=1e-4)
     # --gc ldsc without LD scores is one line, exit 2
     assert main([*args, "--gc", "ldsc", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_plan__ldsc_section_checked(tmp_path):
+    """`[ldsc] window_kb` must be positive; the section's defaults switch the stage on."""
+    from gwaskit.errors import InputError
+    from gwaskit.pipeline.plan import parse_plan
+
+    with pytest.raises(InputError, match=r"ldsc\.window_kb must be in \(0, 1e\+06\], got -5"):
+        parse_plan({"ldsc": {"window_kb": -5}}, source=tmp_path / "plan.toml")
+    plan = parse_plan({}, source=tmp_path / "plan.toml")
+    assert plan.ldsc.enabled and plan.ldsc.window_kb == 1000.0

@@ -211,6 +211,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float, bool, bool]] = {
     ("association", "pcs"): (0, 100, True, True),
     ("meta", "palindromic_maf"): (0.0, 0.5, True, True),
     ("loci", "p"): (0.0, 1.0, False, True),
+    ("ldsc", "window_kb"): (0.0, 1e6, False, True),
     ("loci", "window_kb"): (0.0, 1e6, True, True),
     ("loci", "clump_r2"): (0.0, 1.0, False, True),
 }
