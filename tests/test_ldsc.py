@@ -271,7 +271,9 @@ def test_plan__ldsc_section_checked(tmp_path):
     from gwaskit.errors import InputError
     from gwaskit.pipeline.plan import parse_plan
 
+    (tmp_path / "s.tsv").write_text("")
+    cohort = [{"name": "A", "sumstats": "s.tsv"}]
     with pytest.raises(InputError, match=r"ldsc\.window_kb must be in \(0, 1e\+06\], got -5"):
-        parse_plan({"ldsc": {"window_kb": -5}}, source=tmp_path / "plan.toml")
-    plan = parse_plan({}, source=tmp_path / "plan.toml")
+        parse_plan({"ldsc": {"window_kb": -5}, "cohort": cohort}, source=tmp_path / "plan.toml")
+    plan = parse_plan({"cohort": cohort}, source=tmp_path / "plan.toml")
     assert plan.ldsc.enabled and plan.ldsc.window_kb == 1000.0
