@@ -80,7 +80,7 @@ CASES: list[tuple[str, Callable[[Path, Path], list[str]], tuple[str, ...]]] = [
         ("only 28 variants", "at least 100", "give it instead"),
     ),
     (
-        "loci_not_parquet",
+        "loci_not_a_loci_table",
         lambda f, o: [
             "subtypes",
             "--subtype",
@@ -94,7 +94,7 @@ CASES: list[tuple[str, Callable[[Path, Path], list[str]], tuple[str, ...]]] = [
             "--out",
             str(o / "s"),
         ],
-        ("l.tsv", "Parquet"),
+        ("l.tsv", "not a Loci table: missing column(s) locus_id"),
     ),
 ]
 assert SSF_HEADER and ssf_rows  # the shared writers this corpus builds on

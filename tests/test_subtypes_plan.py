@@ -47,7 +47,8 @@ phenotype_names = ["migraine", "ma", "mo"]
 def _write(tmp_path: Path, text: str) -> Path:
     for cohort in ("c1", "c2"):
         for ext in (".bed", ".bim", ".fam", ".pheno"):
-            (tmp_path / f"{cohort}{ext}").write_text("")
+            # two cohorts, two contents (identical files would be one study counted twice)
+            (tmp_path / f"{cohort}{ext}").write_text(cohort)
     plan = tmp_path / "plan.toml"
     plan.write_text(text)
     return plan
