@@ -9,6 +9,8 @@ of the issue holds with room: the largest difference is ~5e-7).
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import polars as pl
 import pytest
@@ -290,7 +292,10 @@ def test_subtypes_verb__migraine_table(migraine, tmp_path):
     assert correlation.row(0, named=True)["source"] == "given"
 
 
-def test_analyse_subtypes__missing_lead_is_kept_and_counted(migraine, caplog):
+def test_analyse_subtypes__missing_lead_is_kept_and_counted(migraine, caplog, monkeypatch):
+    # a verb run earlier in the session may have left gwaskit's logger quiet or unpropagated
+    monkeypatch.setattr(logging.getLogger("gwaskit"), "propagate", True)
+    caplog.set_level(logging.INFO, logger="gwaskit")
     table, _ = migraine
     table = _bases(table)
     ma = table.select(
