@@ -77,17 +77,17 @@ def simulate_sumstats(folder: Path, ldscore: Path, seed: int = 2) -> Path:
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of one run of ``command`` (its own rusage).
+    """Wall seconds and peak resident memory (MB, GNU time's %M) of one run of ``command``.
 
     ldsc 2.0.1 ``--l2`` exits 1 after writing its scores (it fails on the ``.M`` files): the
     caller checks the output instead of the exit code."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    result = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *command], env=env, capture_output=True, text=True
     )
-    _, _, usage = os.wait4(process.pid, 0)
-    process.returncode = 0  # reaped by wait4
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    wall = time.perf_counter() - start
+    peak_kb = float(result.stderr.strip().splitlines()[-1])
+    return wall, peak_kb / 1024
 
 
 def main() -> None:

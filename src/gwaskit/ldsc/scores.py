@@ -18,6 +18,7 @@ with minor-allele frequency above 5 % (the ``.l2.M`` and ``.l2.M_5_50`` files).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,21 +83,74 @@ def _unbiased(r: np.ndarray, n: int) -> np.ndarray:
     return r2 - (1.0 - r2) / denom
 
 
+class Columns:
+    """Standardised genotype columns of some variants of a source, read as a sliding window.
+
+    :meth:`get` returns columns ``[lo, hi)`` (indices into ``index``); ``lo`` never decreases, so
+    only the current window is held in memory: memory is flat in the number of variants.
+    """
+
+    def __init__(self, source: GenotypeSource, index: np.ndarray) -> None:
+        self.source = source
+        self.index = np.asarray(index, dtype=np.int64)
+        self.n_samples = source.n_samples
+        self.n_variants = int(self.index.size)
+        self._lo = 0
+        self._block = np.empty((self.n_samples, 0))
+
+    def get(self, lo: int, hi: int) -> np.ndarray:
+        if lo < self._lo:
+            raise ValueError("Columns.get: the window may only move forward.")
+        if lo > self._lo:
+            self._block = self._block[:, lo - self._lo :]
+            self._lo = lo
+        have = self._lo + self._block.shape[1]
+        if hi > have:
+            new = _standardise(self.source.read(self.index[max(have, lo) : hi]))
+            self._block = np.concatenate([self._block, new], axis=1) if have > lo else new
+        return self._block[:, lo - self._lo : hi - self._lo]
+
+
+def _filter_pass(
+    source: GenotypeSource, index: np.ndarray, block: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minor-allele frequency and "has a homozygous call" of each variant, block by block."""
+    maf = np.empty(index.size)
+    homozygous = np.empty(index.size, dtype=bool)
+    for start in range(0, index.size, block):
+        dosage = source.read(index[start : start + block])
+        with warnings.catch_warnings():  # a variant with no call: NaN, dropped below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            freq = np.nanmean(dosage, axis=0, dtype=np.float64) / 2  # exact: 30/600 is 0.05
+        maf[start : start + block] = np.minimum(freq, 1 - freq)
+        homozygous[start : start + block] = np.any((dosage == 0) | (dosage == 2), axis=0)
+    return maf, homozygous
+
+
 def ld_score_kernel(
-    x: np.ndarray, left: np.ndarray, annot: np.ndarray, *, chunk_size: int = 50
+    x: np.ndarray | Columns, left: np.ndarray, annot: np.ndarray, *, chunk_size: int = 50
 ) -> np.ndarray:
     """LD scores of one chromosome, with LDSC's chunked windows.
 
     Parameters
     ----------
     x
-        Standardised genotypes, shape ``(n_samples, n_variants)``.
+        Standardised genotypes, shape ``(n_samples, n_variants)``, or a :class:`Columns` that
+        reads them window by window (columns are asked for in increasing order).
     left
         :func:`block_lefts` of the variants.
     annot
         Annotation values, shape ``(n_variants, n_annotations)``.
     """
-    n, m = x.shape
+    if isinstance(x, np.ndarray):
+        array = x
+        n, m = x.shape
+
+        def columns(lo: int, hi: int) -> np.ndarray:
+            return array[:, lo:hi]
+    else:
+        n, m = x.n_samples, x.n_variants
+        columns = x.get
     c = int(chunk_size)
     scores = np.zeros((m, annot.shape[1]))
     if m == 0:
@@ -108,10 +162,12 @@ def ld_score_kernel(
     if b0 > m:
         b0 = m
     # the first b0 variants: all pairs
+    first_block = columns(0, b0)
     for lo in range(0, b0, max(c, 1)):
         hi = min(lo + c, b0)
-        r = _unbiased(x[:, :b0].T @ x[:, lo:hi] / n, n)
+        r = _unbiased(first_block.T @ first_block[:, lo:hi] / n, n)
         scores[:b0] += r @ annot[lo:hi]
+    del first_block
     # then chunk by chunk, each paired with the b(s) variants before it and with itself;
     # several chunks share one matrix product (the pairs LDSC would not form are masked out)
     group = c * max(1, _GROUP_WIDTH // c)
@@ -121,7 +177,8 @@ def ld_score_kernel(
         lefts = starts - sizes[starts]
         rights = np.minimum(starts + c, m)
         lo = int(lefts.min())
-        r = _unbiased(x[:, lo:g1].T @ x[:, g0:g1] / n, n)
+        block = columns(lo, g1)
+        r = _unbiased(block.T @ block[:, g0 - lo :] / n, n)
         rows = np.arange(lo, g1)[:, None]
         inside = (rows >= lefts[None, :]) & (rows < rights[None, :])
         r *= inside
@@ -200,13 +257,10 @@ def compute_ld_scores(
     with progress_bar(len(chrom_order), "LD scores", enabled=progress) as advance:
         for chrom in chrom_order:
             index = np.flatnonzero(chromosomes == chrom)
-            dosage = source.read(index)
-            freq = np.nanmean(dosage, axis=0) / 2
-            maf = np.minimum(freq, 1 - freq)
-            homozygous = np.any((dosage == 0) | (dosage == 2), axis=0)
+            maf, homozygous = _filter_pass(source, index)
             keep = (maf > (maf_min or 0.0)) & homozygous
             kept = index[keep]
-            x = _standardise(dosage[:, keep])
+            x = Columns(source, kept)  # read again window by window: memory flat in variants
             annot = annot_all[kept]
             if window_snps is not None:
                 coords, dist = np.arange(kept.size, dtype=np.float64), float(window_snps)
