@@ -277,3 +277,27 @@ def test_plan__ldsc_section_checked(tmp_path):
         parse_plan({"ldsc": {"window_kb": -5}, "cohort": cohort}, source=tmp_path / "plan.toml")
     plan = parse_plan({"cohort": cohort}, source=tmp_path / "plan.toml")
     assert plan.ldsc.enabled and plan.ldsc.window_kb == 1000.0
+
+
+def test_build_report__intercept_read_against_its_se():
+    """The report says 'polygenic' only for an intercept within 2 SE of 1; above it warns of
+    confounding, below it points at the LD reference panel."""
+    from _report_data import make_results
+    from gwaskit.report.build import build_report
+    from gwaskit.report.inputs import ReportInputs
+
+    results = make_results()
+    results["heritability"] = pl.DataFrame(
+        {
+            "study": ["above", "below", "within"],
+            "h2": [0.2, 0.2, 0.2],
+            "intercept": [1.2, 0.8, 1.02],
+            "intercept_se": [0.05, 0.05, 0.05],
+            "lambda_gc": [1.3, 1.3, 1.3],
+        }
+    )
+    html = build_report(ReportInputs(**results), dpi=40)
+    assert "above: the LD score regression intercept 1.200 (SE 0.050) is above 1" in html
+    assert "below: the intercept 0.800 (SE 0.050) is below 1" in html
+    assert "within: λGC 1.300 with an intercept of 1.020 (SE 0.050), within 2 SE of 1" in html
+    assert html.count("within 2 SE of 1") == 1

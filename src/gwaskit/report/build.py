@@ -745,6 +745,16 @@ def _heritability(inputs: ReportInputs, dpi: int) -> Markup:
                         "confounding (population structure, relatedness) or sample overlap.",
                     )
                 )
+            elif 1 - icpt > 2 * se:
+                notes.append(
+                    _html(
+                        "paragraph",
+                        f"{r['study']}: the intercept {icpt:.3f} (SE {se:.3f}) is below 1, "
+                        "which confounding cannot do: the LD reference panel likely fits the "
+                        "study poorly (few variants, another population), so read its h² with "
+                        "care.",
+                    )
+                )
             elif lam > 1.1:
                 notes.append(
                     _html(
