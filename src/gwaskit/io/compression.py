@@ -86,6 +86,14 @@ def read_bytes(path: str | Path, what: str = "a text table") -> bytes:
         _refuse(path, kind, what)
     import pyarrow as pa
 
+    if kind == "bgzip" and not _ends_with_bgzf_eof(path):
+        # a BGZF file cut at a block boundary is still valid gzip: only its end-of-file block
+        # (htslib's own check) tells that blocks are missing
+        raise InputError(
+            path,
+            "the bgzip stream is truncated or corrupt (no BGZF end-of-file block); expected "
+            f"{what} in a complete bgzip file (check the copy, e.g. with `bgzip -t`).",
+        )
     try:
         with pa.input_stream(str(path), compression=_CODECS[kind]) as stream:
             data = stream.read()
@@ -98,6 +106,19 @@ def read_bytes(path: str | Path, what: str = "a text table") -> bytes:
             "`zstd -t`).",
         ) from None
     return data
+
+
+#: The empty block that ends every BGZF file (SAM/BAM specification, section 4.1.2).
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+
+
+def _ends_with_bgzf_eof(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() < len(BGZF_EOF):
+            return False
+        handle.seek(-len(BGZF_EOF), 2)
+        return handle.read() == BGZF_EOF
 
 
 def _refuse(path: Path, kind: Kind, what: str) -> NoReturn:
