@@ -9,6 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI (which sets CI=true) draws the same examples on every run: a property that fails there fails
+# again on a rerun and locally with CI=true; elsewhere hypothesis keeps exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 #: Fixture modules shared by several test files.
 pytest_plugins = ["loci_fixtures"]
