@@ -21,10 +21,10 @@ if os.environ.get("CI"):
 pytest_plugins = ["loci_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
-#: Real public data sets the tests read, vendored from the project's shared data folder into
-#: ``tests/data/`` (same sub-folder names and layout; each folder has its PROVENANCE.md), so a
+#: Real public data sets the tests read, vendored into ``tests/data/`` (one folder per source,
+#: each with its PROVENANCE.md or README giving origin, licence and checksums), so a
 #: fresh clone passes its tests with nothing beside it. See ``tests/data/README.md``.
-SHARED_DATA = Path(os.environ.get("GWASKIT_SHARED_DATA", REPO / "tests" / "data"))
+TEST_DATA = REPO / "tests" / "data"
 
 
 @pytest.fixture(autouse=True)
@@ -43,10 +43,10 @@ def _restore_logging():
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"vendored reference data not found at {SHARED_DATA} (tests/data)")
-    return SHARED_DATA
+def test_data() -> Path:
+    if not TEST_DATA.is_dir():
+        pytest.fail(f"vendored reference data not found at {TEST_DATA} (tests/data)")
+    return TEST_DATA
 
 
 def _tool(name: str) -> str:

@@ -14,10 +14,10 @@ from gwaskit.stats import neg_log10_p_from_t
 
 
 @pytest.fixture(scope="session")
-def kg_bed(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, plink2: str) -> Path:
+def kg_bed(tmp_path_factory: pytest.TempPathFactory, test_data: Path, plink2: str) -> Path:
     """1000 Genomes EUR, 300 people x 24,990 variants of chr20 (GRCh37), as .bed/.bim/.fam."""
     out = tmp_path_factory.mktemp("kg") / "kg"
-    vcf = shared_data / "shapeit4_1kg_eur_chr20" / "reference.vcf.gz"
+    vcf = test_data / "shapeit4_1kg_eur_chr20" / "reference.vcf.gz"
     run_tool([plink2, "--vcf", str(vcf), "--make-bed", "--threads", "1", "--out", str(out)])
     return out.with_suffix(".bed")
 

@@ -71,15 +71,15 @@ def test_annotate_genes__rs1835740_nearest_cpq_and_mtdh_in_window(build):
     assert mtdh["distance"][0] == pytest.approx(489_500, abs=100)  # provenance: 489.5 kb
 
 
-def test_nearest_gene__three_sources_agree(shared_data):
+def test_nearest_gene__three_sources_agree(test_data):
     """GENCODE (bundled), PLINK glist-hg19 (RefSeq) and org.Hs.eg.db (Entrez, hg38): the same
     ranking of the genes around rs1835740; distances agree within 10 kb (the sources' gene
     models differ by a few kb at the ends, e.g. CPQ's 3' end 5.0 kb vs 11.2 kb)."""
     sources = {
         "gencode37": (load_genes("GRCh37"), RS1835740["GRCh37"]),
-        "glist37": (_glist(shared_data), RS1835740["GRCh37"]),
+        "glist37": (_glist(test_data), RS1835740["GRCh37"]),
         "gencode38": (load_genes("GRCh38"), RS1835740["GRCh38"]),
-        "entrez38": (_org_hs(shared_data), RS1835740["GRCh38"]),
+        "entrez38": (_org_hs(test_data), RS1835740["GRCh38"]),
     }
     ranked = {}
     for name, (genes, pos) in sources.items():
@@ -110,11 +110,11 @@ def _crohns(shared: Path) -> pl.DataFrame:
     )
 
 
-def test_annotate_genes__crohns_leads_map_to_nod2_and_il23r(shared_data):
+def test_annotate_genes__crohns_leads_map_to_nod2_and_il23r(test_data):
     """UK Biobank Crohn's disease: the chr16 lead (rs2066847) lies in NOD2; the chr1 lead
     (rs11576518) lies in IL23R, which overlaps C1orf141 (both at distance 0: the name lists
     both)."""
-    loci = define_loci(_crohns(shared_data), window_kb=500)
+    loci = define_loci(_crohns(test_data), window_kb=500)
     annotated, _ = annotate_genes(loci, build="GRCh38")
     nod2 = annotated.filter(pl.col("variant_id") == "rs2066847")
     assert nod2["nearest_gene"][0] == "NOD2" and nod2["name"][0] == "NOD2"
@@ -124,7 +124,7 @@ def test_annotate_genes__crohns_leads_map_to_nod2_and_il23r(shared_data):
     assert "IL23R" in il23r["name"][0].split("/")
     # the same leads against Entrez genes (UCSC hg38 locations): same nearest gene for NOD2,
     # IL23R at distance 0 from the chr1 lead
-    entrez = _org_hs(shared_data)
+    entrez = _org_hs(test_data)
     assert nearest_gene(nod2, entrez)["nearest_gene"][0] == "NOD2"
     long = locus_genes(il23r, entrez, window_kb=10)
     assert long.filter(pl.col("symbol") == "IL23R")["distance"][0] == 0

@@ -226,8 +226,8 @@ def test_score_block__spa_tracks_the_exact_binomial_tail():
     assert spa.neg_log10_p[0] == pytest.approx(-exact0, rel=0.05)
 
 
-def test_trend_block__matches_eigenstrat_expected_chisq(shared_data):
-    toy = shared_data / "eigensoft_toy"
+def test_trend_block__matches_eigenstrat_expected_chisq(test_data):
+    toy = test_data / "eigensoft_toy"
     geno = np.array(
         [[int(c) for c in line.strip()] for line in (toy / "example.geno").read_text().split()],
         dtype=float,
@@ -307,8 +307,8 @@ def test_score_block__spa_keeps_type_one_error_with_1_to_50_imbalance():
     print(f"SPA {spa_hits}, plain {plain_hits} hits of {tested} at alpha; 99% interval {lo}-{hi}")
 
 
-def test_allelic_block__matches_plink_1_07_expected_assoc(shared_data):
-    toy = shared_data / "plink_toy_expected" / "plink1.07"
+def test_allelic_block__matches_plink_1_07_expected_assoc(test_data):
+    toy = test_data / "plink_toy_expected" / "plink1.07"
     rows = [line.split() for line in (toy / "test.ped").read_text().splitlines()]
     y = np.array([float(r[5] == "2") for r in rows])
     # dosage of PLINK's A1 (the minor allele): A for snp1, G for snp2

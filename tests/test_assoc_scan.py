@@ -202,11 +202,11 @@ def test_run_scan__maf_filter_and_linear(small):
     assert set(table["method"].unique()) == {"linear"} and "n_cases" not in table.columns
 
 
-def test_run_scan__asthma_rs1422993_dominant_matches_published(shared_data, tmp_path):
+def test_run_scan__asthma_rs1422993_dominant_matches_published(test_data, tmp_path):
     """SNPassoc vignette: dominant model (GT+TT vs GG), unadjusted, OR 1.39, P = 0.0078;
     PROVENANCE.md verified OR 1.387 (95% CI 1.09-1.77), Wald P 0.00775 on 1,578 people."""
     asthma = pl.read_csv(
-        shared_data / "snpassoc_asthma_hapmap" / "asthma.tsv", separator="\t", null_values="NA"
+        test_data / "snpassoc_asthma_hapmap" / "asthma.tsv", separator="\t", null_values="NA"
     )
     genotype = asthma["rs1422993"]
     dominant = np.where(genotype.is_null(), np.nan, (genotype != "GG").cast(pl.Float64))

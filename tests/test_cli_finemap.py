@@ -20,8 +20,8 @@ from gwaskit.stats import neg_log10_p_from_z as _nlp
 
 
 @pytest.fixture(scope="module")
-def polyfun_files(shared_data, tmp_path_factory) -> dict[str, Path]:
-    src = shared_data / "polyfun_finemap_example"
+def polyfun_files(test_data, tmp_path_factory) -> dict[str, Path]:
+    src = test_data / "polyfun_finemap_example"
     folder = tmp_path_factory.mktemp("finemap")
     raw = pl.read_csv(src / "example_data" / "chr1.finemap_sumstats.txt.gz", separator="\t")
     # z-scores only: beta = Z with standard error 1 (the scale finemapper gives susieR)
@@ -143,8 +143,8 @@ def test_cli_finemap__no_overlap_is_one_line(polyfun_files, capsys):
     assert not Path(f"{f['folder'] / 'x'}.parquet").exists()
 
 
-def test_cli_coloc__d1_d2(shared_data, tmp_path):
-    src = shared_data / "coloc_test_data"
+def test_cli_coloc__d1_d2(test_data, tmp_path):
+    src = test_data / "coloc_test_data"
     sdy = dict(
         pl.read_csv(src / "scalars.tsv", separator="\t").select("dataset", "sdY").iter_rows()
     )

@@ -12,8 +12,8 @@ from gwaskit.finemap.susie import rss_sufficient_stats, susie_suff_stat
 
 
 @pytest.fixture(scope="module")
-def coloc_data(shared_data):
-    folder = shared_data / "coloc_test_data"
+def coloc_data(test_data):
+    folder = test_data / "coloc_test_data"
     scalars = pl.read_csv(folder / "scalars.tsv", separator="\t")
     sets = {k: pl.read_csv(folder / f"{k}.tsv", separator="\t") for k in ("D1", "D2", "D3", "D4")}
     expected = pl.read_csv(folder / "expected_coloc_published.tsv", separator="\t")

@@ -13,8 +13,8 @@ from gwaskit.finemap.tables import susie_rss_region
 
 
 @pytest.fixture(scope="module")
-def n3(shared_data):
-    folder = shared_data / "susier_n3finemapping"
+def n3(test_data):
+    folder = test_data / "susier_n3finemapping"
     data = np.load(folder / "N3finemapping.npz")
     table = pl.read_csv(
         folder / "variants_and_sumstats.tsv", separator="\t", infer_schema_length=None
@@ -93,8 +93,8 @@ def test_susie_rss_region__z_only_same_pips(n3):
 
 
 @pytest.fixture(scope="module")
-def polyfun(shared_data):
-    folder = shared_data / "polyfun_finemap_example"
+def polyfun(test_data):
+    folder = test_data / "polyfun_finemap_example"
     ld = pl.read_csv(folder / "derived_ld_chr1_46000001_49000001.tsv", separator="\t")
     bim = pl.read_csv(
         folder / "example_data" / "chr1.bim",

@@ -40,13 +40,13 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def ff(shared_data: Path) -> Path:
-    return shared_data / "field_formats"
+def ff(test_data: Path) -> Path:
+    return test_data / "field_formats"
 
 
 @pytest.fixture(scope="module")
-def ffx(shared_data: Path) -> Path:
-    return shared_data / "field_formats_extra"
+def ffx(test_data: Path) -> Path:
+    return test_data / "field_formats_extra"
 
 
 def _index(source, column: str, value: str) -> np.ndarray:
@@ -88,9 +88,9 @@ def gen_truth(ff: Path) -> np.ndarray:
 
 @pytest.mark.parametrize(("folder", "name", "bits"), BGEN_EXAMPLES)
 def test_bgen_source__examples_match_gen_truth_to_bit_depth(
-    shared_data, ff, gen_truth, folder, name, bits
+    test_data, ff, gen_truth, folder, name, bits
 ):
-    source = open_genotypes(shared_data / folder / name, sample=ff / "bgen/example.sample")
+    source = open_genotypes(test_data / folder / name, sample=ff / "bgen/example.sample")
     dosage = source.read()
     assert dosage.shape == gen_truth.shape == (500, 199)
     assert np.array_equal(np.isnan(dosage), np.isnan(gen_truth))  # the same 2 missing calls
@@ -126,10 +126,10 @@ README_PROBABILITIES = [
 ]  # fmt: skip
 
 
-def test_bgen_source__readme_values(shared_data, ff):
+def test_bgen_source__readme_values(test_data, ff):
     checked = 0
     for name, rsid, sample, probabilities in README_PROBABILITIES:
-        source = open_genotypes(shared_data / name, sample=ff / "bgen/example.sample")
+        source = open_genotypes(test_data / name, sample=ff / "bgen/example.sample")
         value = source.read(_index(source, "variant_id", rsid), [_sample(source, sample)])[0, 0]
         if probabilities is None:  # the missing bit wins over stored probabilities
             assert np.isnan(value), (name, rsid, sample)
@@ -151,15 +151,15 @@ def test_bgen_source__readme_values(shared_data, ff):
         ("field_formats/bgen/complex.bgen.bgi", "field_formats/bgen/complex.bgen"),
     ],
 )
-def test_bgen_source__variants_match_bgenix_index(shared_data, ff, index, bgen):
+def test_bgen_source__variants_match_bgenix_index(test_data, ff, index, bgen):
     """bgenix's own index (SQLite table ``Variant``) lists the variants every reader must see."""
-    with sqlite3.connect(f"file:{shared_data / index}?mode=ro", uri=True) as db:
+    with sqlite3.connect(f"file:{test_data / index}?mode=ro", uri=True) as db:
         rows = db.execute(
             "SELECT chromosome, position, rsid, allele1, allele2, number_of_alleles "
             "FROM Variant ORDER BY file_start_position"
         ).fetchall()
     sample = ff / "bgen" / ("complex.sample" if "complex" in bgen else "example.sample")
-    source = open_genotypes(shared_data / bgen, sample=sample)
+    source = open_genotypes(test_data / bgen, sample=sample)
     # a multi-allelic record is split: its first split row has the index's allele2
     first = source.variants.unique(
         subset=["base_pair_location", "variant_id"], keep="first", maintain_order=True
@@ -185,11 +185,11 @@ def test_bgen_source__variants_match_bgenix_index(shared_data, ff, index, bgen):
         "field_formats_extra/bgen/complex.32bits.bgen",
     ],
 )
-def test_bgen_source__complex_matches_vcf_truth(shared_data, ff, name):
+def test_bgen_source__complex_matches_vcf_truth(test_data, ff, name):
     """Mixed ploidy 1-4, phased and unphased, up to 8 alleles: the split records give the same
     dosages as the truth VCF's GT (both NaN for the tetraploid M10)."""
-    sample = shared_data / name.replace(Path(name).name, "complex.sample")
-    source = open_genotypes(shared_data / name, sample=sample)
+    sample = test_data / name.replace(Path(name).name, "complex.sample")
+    source = open_genotypes(test_data / name, sample=sample)
     truth = open_genotypes(sample.with_name("complex.vcf")).read()  # split; ploidy 4 NaN
     dosage = source.read()
     assert dosage.shape == truth.shape == (4, 28)  # 10 records split into 28
@@ -208,7 +208,7 @@ def test_bgen_source__phased_one_bit_matches_haps(ff):
     assert bgen.read(range(1), range(4)).ravel().tolist() == [0, 1, 1, 2]  # SNP1: AA, GA, AG, GG
 
 
-def test_bgen_source__sample_ids_from_file_or_block(ffx, ff, shared_data):
+def test_bgen_source__sample_ids_from_file_or_block(ffx, ff, test_data):
     no_block = ffx / "sgkit/example-no-samples.bgen"
     with pytest.raises(InputError, match="no embedded sample identifiers"):
         open_genotypes(no_block)  # as plink2: such a file needs its .sample
@@ -245,8 +245,8 @@ SAMPLE_FILES = [
 
 
 @pytest.mark.parametrize(("name", "n", "first"), SAMPLE_FILES)
-def test_read_sample_file__field_layouts(shared_data, name, n, first):
-    samples = read_sample_file(shared_data / name)
+def test_read_sample_file__field_layouts(test_data, name, n, first):
+    samples = read_sample_file(test_data / name)
     assert samples.height == n
     assert samples.row(0) == first
 
@@ -539,19 +539,19 @@ GENOTYPE_SIDE = re.compile(
 
 
 @pytest.mark.parametrize("name", sorted(UNREADABLE))
-def test_open_genotypes__unreadable_field_file_is_a_clear_error(shared_data, name):
+def test_open_genotypes__unreadable_field_file_is_a_clear_error(test_data, name):
     reason, words = UNREADABLE[name]
     with pytest.raises(InputError) as info:
-        open_genotypes(shared_data / name).read()
+        open_genotypes(test_data / name).read()
     assert words in str(info.value), reason
-    assert info.value.path == str(shared_data / name)
+    assert info.value.path == str(test_data / name)
 
 
-def test_field_formats__every_genotype_file_is_checked(shared_data):
+def test_field_formats__every_genotype_file_is_checked(test_data):
     vendored = {
-        str(path.relative_to(shared_data))
+        str(path.relative_to(test_data))
         for folder in ("field_formats", "field_formats_extra")
-        for path in (shared_data / folder).rglob("*")
+        for path in (test_data / folder).rglob("*")
         if path.is_file() and GENOTYPE_SIDE.search(path.name) and "gwas_vcf" not in path.parts
     }
     covered = {name for names in CHECKED.values() for name in names} | set(UNREADABLE)

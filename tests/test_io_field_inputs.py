@@ -45,11 +45,11 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def gemma_set(shared_data: Path, tmp_path: Path) -> Path:
+def gemma_set(test_data: Path, tmp_path: Path) -> Path:
     """GEMMA's 7-column ``.fam`` (1,000 samples, two phenotypes) and the first 300 lines of its
     ``.bim``, with a simulated ``.bed`` (the 2.5 MB original is not vendored): two variants carry
     an effect on phenotype 2 so that the scan has signal to agree on."""
-    source = shared_data / "field_formats/gemma/multivariate_2traits"
+    source = test_data / "field_formats/gemma/multivariate_2traits"
     folder = tmp_path / "gemma"
     folder.mkdir()
     rng = np.random.default_rng(3)
@@ -65,8 +65,8 @@ def gemma_set(shared_data: Path, tmp_path: Path) -> Path:
 # -- phenotypes from a .fam, headerless files ---------------------------------------------------
 
 
-def test_read_sample_table__fam_columns_as_phenotypes(shared_data):
-    fam = shared_data / "field_formats/gemma/multivariate_2traits.fam"
+def test_read_sample_table__fam_columns_as_phenotypes(test_data):
+    fam = test_data / "field_formats/gemma/multivariate_2traits.fam"
     table = read_sample_table(fam)
     assert table.values.columns == ["PHENO1", "PHENO2"] and table.numbers == (6, 7)
     assert table.values.height == 1000 and table.lines[0] == 1
@@ -102,9 +102,9 @@ def test_parse_column_numbers__bad_values(text):
         parse_column_numbers(text, "--pheno-col-nums")
 
 
-def test_load_phenotypes__regenie_zero_one_coding(shared_data):
-    samples = read_fam(shared_data / "field_formats/regenie/example.fam")
-    pheno = load_phenotypes(samples, shared_data / "field_formats/regenie/phenotype_bin.txt")
+def test_load_phenotypes__regenie_zero_one_coding(test_data):
+    samples = read_fam(test_data / "field_formats/regenie/example.fam")
+    pheno = load_phenotypes(samples, test_data / "field_formats/regenie/phenotype_bin.txt")
     assert pheno.name == "Y1" and pheno.binary
     assert pheno.n == 500 and pheno.y[0] == 1.0  # row "1 1 1 1": sample 1 a case
     assert pheno.n_cases + pheno.n_controls == 500
@@ -153,11 +153,11 @@ def test_assoc__fam_column_equals_separate_file_and_plink2(gemma_set, tmp_path, 
 
 
 def test_plink_bed_source__negative_positions_skipped_as_plink2(
-    shared_data, tmp_path, plink2, caplog
+    test_data, tmp_path, plink2, caplog
 ):
     for ext in ("bed", "bim", "fam"):
         shutil.copy(
-            shared_data / f"field_formats/saige/genotype_100markers.{ext}", tmp_path / f"g.{ext}"
+            test_data / f"field_formats/saige/genotype_100markers.{ext}", tmp_path / f"g.{ext}"
         )
     lines = (tmp_path / "g.bim").read_text().splitlines()
     for i in (2, 49):
@@ -175,7 +175,7 @@ def test_plink_bed_source__negative_positions_skipped_as_plink2(
     assert source.variants["effect_allele"].to_list() == freq["ALT"].to_list()
     dosage = source.read()
     np.testing.assert_allclose(np.nanmean(dosage, 0) / 2, freq["ALT_FREQS"].to_numpy(), atol=5e-7)
-    full = open_genotypes(shared_data / "field_formats/saige/genotype_100markers.bed").read()
+    full = open_genotypes(test_data / "field_formats/saige/genotype_100markers.bed").read()
     assert np.array_equal(dosage, np.delete(full, [2, 49], axis=1))
     packed = read_packed(source, range(0, 98))
     assert packed.shape == (98, 2500)
@@ -185,14 +185,14 @@ def test_plink_bed_source__negative_positions_skipped_as_plink2(
 # -- byte-order marks ----------------------------------------------------------------------------
 
 
-def test_parsers__byte_order_mark_dropped(shared_data, tmp_path):
+def test_parsers__byte_order_mark_dropped(test_data, tmp_path):
     """A BOM (as Windows editors write) must not become part of the first sample ID or header."""
     cases = {
-        "g.fam": (shared_data / "field_formats/saige/genotype_100markers.fam", read_fam),
-        "g.bim": (shared_data / "field_formats/saige/genotype_100markers.bim", read_bim),
-        "g.psam": (shared_data / "field_formats/regenie/example.psam", read_psam),
-        "g.pvar": (shared_data / "field_formats/regenie/example.pvar", read_pvar),
-        "g.sample": (shared_data / "field_formats/bgen/example.sample", read_sample_file),
+        "g.fam": (test_data / "field_formats/saige/genotype_100markers.fam", read_fam),
+        "g.bim": (test_data / "field_formats/saige/genotype_100markers.bim", read_bim),
+        "g.psam": (test_data / "field_formats/regenie/example.psam", read_psam),
+        "g.pvar": (test_data / "field_formats/regenie/example.pvar", read_pvar),
+        "g.sample": (test_data / "field_formats/bgen/example.sample", read_sample_file),
     }
     for name, (original, reader) in cases.items():
         (tmp_path / name).write_bytes(BOM + original.read_bytes())
@@ -201,7 +201,7 @@ def test_parsers__byte_order_mark_dropped(shared_data, tmp_path):
         assert with_bom.equals(without), name
     pheno = tmp_path / "pheno.txt"
     pheno.write_bytes(BOM + b"FID IID T\n1a1 1a1 1.5\n1a2 1a2 2.5\n1a3 1a3 0.5\n")
-    samples = read_fam(shared_data / "field_formats/saige/genotype_100markers.fam")
+    samples = read_fam(test_data / "field_formats/saige/genotype_100markers.fam")
     loaded = load_phenotypes(samples, pheno)
     assert loaded.sample_index.tolist() == [0, 1, 2]  # the first sample is not dropped
     headerless = tmp_path / "h.txt"
@@ -209,10 +209,10 @@ def test_parsers__byte_order_mark_dropped(shared_data, tmp_path):
     assert read_sample_table(headerless).ids["fid"].to_list() == ["1a1", "1a2"]
 
 
-def test_read_text_lines__zstd(shared_data, tmp_path):
+def test_read_text_lines__zstd(test_data, tmp_path):
     import zstandard
 
-    path = shared_data / "field_formats/plink2/chr21_phase3_start.pvar.zst"
+    path = test_data / "field_formats/plink2/chr21_phase3_start.pvar.zst"
     lines = read_text_lines(path, "a .pvar")
     assert sum(not line.startswith("#") for line in lines) == 485
     frames = [zstandard.ZstdCompressor().compress(t + b"x\n" * 10) for t in (BOM, b"")]
@@ -226,10 +226,10 @@ def test_read_text_lines__zstd(shared_data, tmp_path):
 # -- sample-major .bed ---------------------------------------------------------------------------
 
 
-def test_plink_bed_source__sample_major_equals_variant_major(shared_data, tmp_path):
+def test_plink_bed_source__sample_major_equals_variant_major(test_data, tmp_path):
     """PLINK 0.99's sample-major mode, written here by transposing a real .bed's codes with a
     plain loop (independent of the reader's vectorised transpose), reads the same genotypes."""
-    prefix = shared_data / "field_formats_extra/sgkit/plink_sim_10s_100v_10pmiss"
+    prefix = test_data / "field_formats_extra/sgkit/plink_sim_10s_100v_10pmiss"
     n_samples, n_variants = 10, 100
     body = np.fromfile(prefix.with_suffix(".bed"), dtype=np.uint8, offset=3)
     rows = body.reshape(n_variants, (n_samples + 3) // 4)
@@ -252,30 +252,30 @@ def test_plink_bed_source__sample_major_equals_variant_major(shared_data, tmp_pa
 # -- the BGEN index cache ------------------------------------------------------------------------
 
 
-def _bgen(shared_data: Path, name: str) -> Path:
-    return shared_data / "field_formats/bgen" / name
+def _bgen(test_data: Path, name: str) -> Path:
+    return test_data / "field_formats/bgen" / name
 
 
-def test_bgen_index__stale_metafile_beside_replaced_file_ignored(shared_data, tmp_path):
+def test_bgen_index__stale_metafile_beside_replaced_file_ignored(test_data, tmp_path):
     import cbgen
 
     path = tmp_path / "x.bgen"
-    shutil.copy(shared_data / "field_formats/regenie/example.bgen", path)
+    shutil.copy(test_data / "field_formats/regenie/example.bgen", path)
     with cbgen.bgen_file(path) as bgen:
         bgen.create_metafile(tmp_path / "x.bgen.metafile", verbose=False)
     assert open_genotypes(path).variants["variant_id"][0] == "1"  # the good metafile is used
-    shutil.copy(_bgen(shared_data, "example.16bits.bgen"), path)  # replaced
+    shutil.copy(_bgen(test_data, "example.16bits.bgen"), path)  # replaced
     os.utime(tmp_path / "x.bgen.metafile")  # the old index now looks newer than the file
     source = open_genotypes(path)
     assert source.n_variants == 199 and source.variants["variant_id"][0] == "RSID_2"
-    truth = open_genotypes(_bgen(shared_data, "example.16bits.bgen")).read()
+    truth = open_genotypes(_bgen(test_data, "example.16bits.bgen")).read()
     assert np.array_equal(source.read(), truth, equal_nan=True)
 
 
-def test_bgen_index__same_size_and_mtime_not_trusted(shared_data, tmp_path):
+def test_bgen_index__same_size_and_mtime_not_trusted(test_data, tmp_path):
     """A file rewritten in place with the same size and mtime (an ID edited) is re-indexed."""
     path = tmp_path / "x.bgen"
-    shutil.copy(_bgen(shared_data, "example.16bits.bgen"), path)
+    shutil.copy(_bgen(test_data, "example.16bits.bgen"), path)
     info = path.stat()
     assert open_genotypes(path).variants["variant_id"][0] == "RSID_2"
     data = path.read_bytes()
@@ -305,9 +305,9 @@ def test_cache_dir__private(tmp_path, monkeypatch):
 # -- EIGENSOFT packedped, notes, --sample -------------------------------------------------------
 
 
-def test_plink_bed_source__eigensoft_packedped(shared_data, tmp_path):
+def test_plink_bed_source__eigensoft_packedped(test_data, tmp_path):
     """EIGENSOFT's packedped: the .bed with .pedsnp (= .bim) and .pedind (= .fam)."""
-    prefix = shared_data / "field_formats/saige/genotype_100markers"
+    prefix = test_data / "field_formats/saige/genotype_100markers"
     shutil.copy(prefix.with_suffix(".bed"), tmp_path / "e.bed")
     shutil.copy(prefix.with_suffix(".bim"), tmp_path / "e.pedsnp")
     shutil.copy(prefix.with_suffix(".fam"), tmp_path / "e.pedind")
@@ -317,24 +317,24 @@ def test_plink_bed_source__eigensoft_packedped(shared_data, tmp_path):
     assert np.array_equal(packedped.read(range(20)), plink.read(range(20)), equal_nan=True)
 
 
-def test_cli_info__reports_split_and_skipped(shared_data, tmp_path, capsys):
-    pgen = shared_data / "field_formats/plink2/chr21_phase3_start.pgen"
+def test_cli_info__reports_split_and_skipped(test_data, tmp_path, capsys):
+    pgen = test_data / "field_formats/plink2/chr21_phase3_start.pgen"
     assert open_genotypes(pgen).notes == {"multi-allelic records split": 3}
     assert main(["info", str(pgen), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "multi-allelic records split" in out and "488" in out.replace(",", "")
-    bgen = shared_data / "field_formats_extra/sgkit/example-no-samples.bgen"
-    sample = shared_data / "field_formats_extra/sgkit/example-separate-samples.sample"
+    bgen = test_data / "field_formats_extra/sgkit/example-no-samples.bgen"
+    sample = test_data / "field_formats_extra/sgkit/example-separate-samples.sample"
     assert main(["info", str(bgen), "--sample", str(sample), "--no-progress"]) == 0
     assert "199" in capsys.readouterr().out
 
 
-def test_split_alleles__pgen_equals_plink2_exported_vcf_and_bcf(shared_data, tmp_path, plink2):
+def test_split_alleles__pgen_equals_plink2_exported_vcf_and_bcf(test_data, tmp_path, plink2):
     """plink2 exports the multi-allelic PGEN as VCF and BCF (one record per variant, ALT lists);
     the three readers split them into the same 488 biallelic records with the same dosages."""
     import zstandard
 
-    src = shared_data / "field_formats/plink2/chr21_phase3_start"
+    src = test_data / "field_formats/plink2/chr21_phase3_start"
     for ext in ("pgen", "psam"):
         shutil.copy(src.with_suffix(f".{ext}"), tmp_path / f"c.{ext}")
     raw = src.with_suffix(".pvar.zst").read_bytes()  # this plink2 build reads plain .pvar only
@@ -417,9 +417,9 @@ def test_gp_dosage__genotype_order_haploid_and_phred():
     np.testing.assert_allclose(gp_dosage(phred, 2, 1), [0.001 + 0.002, 0.5], rtol=1e-6)
 
 
-def test_pgen_source__bim_negative_positions_skipped(shared_data, tmp_path):
+def test_pgen_source__bim_negative_positions_skipped(test_data, tmp_path):
     """A .pgen read with a .bim (no .pvar): variants at -9 are skipped as plink2 skips them."""
-    src = shared_data / "field_formats/regenie/example"
+    src = test_data / "field_formats/regenie/example"
     shutil.copy(src.with_suffix(".pgen"), tmp_path / "x.pgen")
     shutil.copy(src.with_suffix(".psam"), tmp_path / "x.psam")
     lines = src.with_suffix(".bim").read_text().splitlines()
@@ -434,20 +434,20 @@ def test_pgen_source__bim_negative_positions_skipped(shared_data, tmp_path):
     assert np.array_equal(source.read(), np.delete(full.read(), 4, axis=1))
 
 
-def test_assoc__bgen_with_sample_option_equals_bed(shared_data, tmp_path):
+def test_assoc__bgen_with_sample_option_equals_bed(test_data, tmp_path):
     """SAIGE's 8-bit BGEN (no sample block) with --sample, and the same genotypes as a .bed:
     one scan, the same numbers (8-bit hard calls are exact)."""
     rng = np.random.default_rng(11)
-    iids = read_fam(shared_data / "field_formats/saige/genotype_100markers.fam")["iid"]
+    iids = read_fam(test_data / "field_formats/saige/genotype_100markers.fam")["iid"]
     pheno = tmp_path / "p.txt"
     pheno.write_text("IID T\n" + "".join(f"{i} {rng.normal():.4f}\n" for i in iids))
-    folder = shared_data / "field_formats_extra/saige"
+    folder = test_data / "field_formats_extra/saige"
     bgen = tmp_path / "g.bgen"  # away from its .bgen.samples, so --sample is needed
     shutil.copy(folder / "genotype_100markers.bgen", bgen)
     base = ["assoc", "--pheno", str(pheno), "--no-progress", "--threads", "1"]
     sample = folder / "genotype_100markers_2chr.sample"
     assert main([*base, str(bgen), "--sample", str(sample), "--out", str(tmp_path / "b")]) == 0
-    bed = shared_data / "field_formats/saige/genotype_100markers"
+    bed = test_data / "field_formats/saige/genotype_100markers"
     assert main([*base, str(bed), "--out", str(tmp_path / "p")]) == 0
     a, b = (pl.read_parquet(tmp_path / f"{x}.parquet") for x in ("b", "p"))
     assert a.height == b.height == 100
@@ -456,11 +456,11 @@ def test_assoc__bgen_with_sample_option_equals_bed(shared_data, tmp_path):
     np.testing.assert_allclose(a["p_value"].to_numpy(), b["p_value"].to_numpy(), rtol=1e-9)
 
 
-def test_read_sample_list__byte_order_mark(shared_data, tmp_path):
+def test_read_sample_list__byte_order_mark(test_data, tmp_path):
     """A --keep/--extract list saved with a BOM keeps its first sample and variant."""
     from gwaskit.cli._lists import read_sample_list, read_variant_list
 
-    source = open_genotypes(shared_data / "field_formats/saige/genotype_100markers.bed")
+    source = open_genotypes(test_data / "field_formats/saige/genotype_100markers.bed")
     keep = tmp_path / "keep.txt"
     keep.write_bytes(BOM + b"1a1 1a1\n1a2 1a2\n")
     assert read_sample_list(keep, source.samples).tolist() == [0, 1]
@@ -469,15 +469,15 @@ def test_read_sample_list__byte_order_mark(shared_data, tmp_path):
     assert np.flatnonzero(read_variant_list(extract, source.variants)).tolist() == [0, 1]
 
 
-def test_read_sample_table__psam_phenotypes(shared_data):
+def test_read_sample_table__psam_phenotypes(test_data):
     """A .psam as phenotype file: its SEX/PAT/MAT columns are not phenotypes (as in plink2)."""
-    table = read_sample_table(shared_data / "field_formats/regenie/example.psam")
+    table = read_sample_table(test_data / "field_formats/regenie/example.psam")
     assert table.values.columns == ["PHENO1"] and table.numbers == (4,)
     assert table.values.height == 500 and table.values["PHENO1"][0] == "-0.426776"
-    chr21 = read_sample_table(shared_data / "field_formats/plink2/chr21_phase3_start.psam")
+    chr21 = read_sample_table(test_data / "field_formats/plink2/chr21_phase3_start.psam")
     assert chr21.values.columns == ["SuperPop", "Population"] and chr21.numbers == (5, 6)
-    samples = read_psam(shared_data / "field_formats/regenie/example.psam")
-    fam = load_phenotypes(samples, shared_data / "field_formats/regenie/example.fam")
-    psam = load_phenotypes(samples, shared_data / "field_formats/regenie/example.psam")
+    samples = read_psam(test_data / "field_formats/regenie/example.psam")
+    fam = load_phenotypes(samples, test_data / "field_formats/regenie/example.fam")
+    psam = load_phenotypes(samples, test_data / "field_formats/regenie/example.psam")
     assert psam.n == fam.n == 500  # the .fam has 16 digits, the .psam 6 significant ones
     np.testing.assert_allclose(psam.y, fam.y, rtol=5e-6, atol=5e-7)

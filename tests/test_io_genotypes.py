@@ -200,8 +200,8 @@ def test_open_genotypes__prefix_and_companion_bim_fam(cohort, tmp_path):
         assert source.variants.equals(bed.variants)
 
 
-def test_vcf_source__1000_genomes(shared_data, plink2, tmp_path):
-    folder = shared_data / "shapeit4_1kg_eur_chr20"
+def test_vcf_source__1000_genomes(test_data, plink2, tmp_path):
+    folder = test_data / "shapeit4_1kg_eur_chr20"
     unphased = open_genotypes(folder / "unphased.vcf.gz")
     reference = open_genotypes(folder / "reference.vcf.gz", build="GRCh37")
     assert unphased.n_samples + reference.n_samples == 503

@@ -95,13 +95,13 @@ def test_build_report__lambda_warning_visible() -> None:
     assert '<p class="warning">' not in build_report(inputs, dpi=20, lambda_warn=math.inf)
 
 
-def test_cli_meta__warns_on_lambda(shared_data: Path, tmp_path: Path, capsys) -> None:
+def test_cli_meta__warns_on_lambda(test_data: Path, tmp_path: Path, capsys) -> None:
     """METAL's glucose example (three loci: enriched for signal) has study λGC of 1.2-1.6;
     each study above the threshold is named, and the meta-analysis."""
     from gwaskit.io.sumstats import read_sumstats
     from gwaskit.qc.sumstats import qc_sumstats
 
-    inputs = shared_data / "metal_glucose_example" / "inputs"
+    inputs = test_data / "metal_glucose_example" / "inputs"
     files = {"DGI": "DGI_three_regions.txt", "FUSION": "MAGIC_FUSION_Results.txt.gz"}
     lams = {
         name: qc_sumstats(read_sumstats(inputs / f)[0], population=None).summary["lambda_gc"]

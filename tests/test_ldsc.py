@@ -20,8 +20,8 @@ from gwaskit.ldsc.regression import h2_regression
 
 
 @pytest.fixture(scope="module")
-def sim(shared_data: Path) -> Path:
-    return shared_data / "ldsc_simulate_test"
+def sim(test_data: Path) -> Path:
+    return test_data / "ldsc_simulate_test"
 
 
 def _daner_as_gwaskit(path: Path) -> pl.DataFrame:

@@ -28,8 +28,8 @@ RTOL = 1e-9
 
 
 @pytest.fixture(scope="module")
-def sim(shared_data: Path) -> Path:
-    return shared_data / "ldsc_simulate_test"
+def sim(test_data: Path) -> Path:
+    return test_data / "ldsc_simulate_test"
 
 
 def _scores(sim: Path, name: str) -> LdScores:
@@ -224,12 +224,10 @@ def test_h2_liability__lee_2011_formula(ldsc_python):
         ({"window_snps": 300}, ["--ld-wind-snps", "300"]),
     ],
 )
-def test_compute_ld_scores__equals_ldsc_l2(
-    shared_data, ldsc_python, plink2, tmp_path, window, flag
-):
+def test_compute_ld_scores__equals_ldsc_l2(test_data, ldsc_python, plink2, tmp_path, window, flag):
     """LD scores of the 1000 Genomes EUR chr20 panel (300 people, 24,990 variants) equal
     ``ldsc.py --l2`` on the same PLINK set to its printed precision (3 decimals)."""
-    vcf = shared_data / "shapeit4_1kg_eur_chr20" / "reference.vcf.gz"
+    vcf = test_data / "shapeit4_1kg_eur_chr20" / "reference.vcf.gz"
     run_tool(
         [plink2, "--vcf", str(vcf), "--make-bed", "--threads", "1", "--out", str(tmp_path / "kg")]
     )

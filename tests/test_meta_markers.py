@@ -18,8 +18,8 @@ from gwaskit.meta.harmonise import harmonise
 from gwaskit.meta.markers import allele_mismatch
 
 
-def test_harmonise__allele_mismatch_dropped_as_gwama(shared_data: Path) -> None:
-    folder = shared_data / "gwama_example"
+def test_harmonise__allele_mismatch_dropped_as_gwama(test_data: Path) -> None:
+    folder = test_data / "gwama_example"
     studies = {f"pop{i}": read_sumstats(folder / f"pop{i}.txt")[0] for i in (1, 2, 3)}
     h = harmonise(studies, palindromic="forward")
     result = meta_analyse(h).table
@@ -47,10 +47,10 @@ def test_harmonise__allele_mismatch_dropped_as_gwama(shared_data: Path) -> None:
     }
 
 
-def test_cli_meta__counts_allele_mismatch(shared_data: Path, tmp_path: Path) -> None:
+def test_cli_meta__counts_allele_mismatch(test_data: Path, tmp_path: Path) -> None:
     from gwaskit.cli import main
 
-    folder = shared_data / "gwama_example"
+    folder = test_data / "gwama_example"
     args = [f"--study=pop{i}={folder / f'pop{i}.txt'}" for i in (1, 2, 3)]
     out = tmp_path / "m"
     assert main(["meta", *args, "--palindromic", "forward", "--population", "none",

@@ -59,8 +59,8 @@ def _directions(joined: pl.DataFrame, sign: np.ndarray) -> list[str]:
 
 
 @pytest.mark.parametrize("method", ["fixed", "random"])
-def test_meta_analyse__gwama_example(shared_data: Path, method: str) -> None:
-    folder = shared_data / "gwama_example"
+def test_meta_analyse__gwama_example(test_data: Path, method: str) -> None:
+    folder = test_data / "gwama_example"
     studies = {f"pop{i}": read_sumstats(folder / f"pop{i}.txt")[0] for i in (1, 2, 3)}
     result = meta_analyse(harmonise(studies, palindromic="forward"), method=method).table
     expected = pl.read_csv(folder / f"{method}.out", separator="\t")
@@ -127,8 +127,8 @@ METAL_CONFIGS = {
 
 
 @pytest.fixture(scope="module")
-def metal_harmonised(shared_data: Path):
-    inputs = shared_data / "metal_glucose_example" / "inputs"
+def metal_harmonised(test_data: Path):
+    inputs = test_data / "metal_glucose_example" / "inputs"
     studies = {
         "DGI": read_sumstats(inputs / "DGI_three_regions.txt")[0],
         "FUSION": read_sumstats(inputs / "MAGIC_FUSION_Results.txt.gz")[0],
@@ -144,9 +144,9 @@ def _printed_decimals(column: pl.Series) -> int:
 
 
 @pytest.mark.parametrize("test", sorted(METAL_CONFIGS))
-def test_meta_analyse__metal_glucose(shared_data: Path, metal_harmonised, test: str) -> None:
+def test_meta_analyse__metal_glucose(test_data: Path, metal_harmonised, test: str) -> None:
     method, gc = METAL_CONFIGS[test]
-    folder = shared_data / "metal_glucose_example" / "expected" / f"test_{test}"
+    folder = test_data / "metal_glucose_example" / "expected" / f"test_{test}"
     expected = pl.read_csv(folder / "METAANALYSIS1.TBL", separator="\t", infer_schema=False)
     result = meta_analyse(metal_harmonised, method=method, gc=gc, metal_gc_median=True).table
     joined, sign = _align(result, expected, "MarkerName", "Allele1", "Allele2")
@@ -286,11 +286,11 @@ def test_meta_analyse__agrees_with_gwama(tmp_path: Path, gwama: str, options, me
     assert _directions(joined, sign) == joined["ref:effects"].to_list()
 
 
-def test_cli_meta__reproduces_metal_samplesize(shared_data: Path, tmp_path: Path) -> None:
+def test_cli_meta__reproduces_metal_samplesize(test_data: Path, tmp_path: Path) -> None:
     """The command line (QC, per-chromosome driver, Parquet output) gives METAL's test_01."""
     from gwaskit.cli import main
 
-    inputs = shared_data / "metal_glucose_example" / "inputs"
+    inputs = test_data / "metal_glucose_example" / "inputs"
     code = main(
         [
             "meta",
@@ -307,7 +307,7 @@ def test_cli_meta__reproduces_metal_samplesize(shared_data: Path, tmp_path: Path
     )  # fmt: skip
     assert code == 0
     result = pl.read_parquet(tmp_path / "m.parquet")
-    folder = shared_data / "metal_glucose_example" / "expected" / "test_01"
+    folder = test_data / "metal_glucose_example" / "expected" / "test_01"
     expected = pl.read_csv(folder / "METAANALYSIS1.TBL", separator="\t", infer_schema=False)
     joined, sign = _align(result, expected, "MarkerName", "Allele1", "Allele2")
     assert joined.height == expected.height == result.height

@@ -32,8 +32,8 @@ SWAP = str.maketrans("+-", "-+")
 PALINDROMIC = {("A", "T"), ("T", "A"), ("C", "G"), ("G", "C")}
 
 
-def _studies(shared_data: Path) -> dict[str, pl.DataFrame]:
-    inputs = shared_data / "metal_glucose_example" / "inputs"
+def _studies(test_data: Path) -> dict[str, pl.DataFrame]:
+    inputs = test_data / "metal_glucose_example" / "inputs"
     return {
         "DGI": read_sumstats(inputs / "DGI_three_regions.txt")[0],
         "FUSION": read_sumstats(inputs / "MAGIC_FUSION_Results.txt.gz")[0],
@@ -72,8 +72,8 @@ def _write_gwama(folder: Path, studies: dict[str, pl.DataFrame], *, minus: bool)
 
 
 @pytest.fixture(scope="module")
-def gwama_runs(shared_data: Path, tmp_path_factory, gwama: str) -> dict[str, object]:
-    studies = _studies(shared_data)
+def gwama_runs(test_data: Path, tmp_path_factory, gwama: str) -> dict[str, object]:
+    studies = _studies(test_data)
     root = tmp_path_factory.mktemp("strand")
     out: dict[str, object] = {}
     for label, minus in (("plus", False), ("minus", True)):

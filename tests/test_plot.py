@@ -249,12 +249,12 @@ def test_manhattan__crowded_labels_are_thinned() -> None:
     ] == ["strong"]
 
 
-def test_manhattan__real_crohns_sumstats(shared_data) -> None:
+def test_manhattan__real_crohns_sumstats(test_data) -> None:
     """UK Biobank Crohn's disease (topr, GRCh38, P < 1e-3 only): the strongest variant,
     rs148844907 on chr6 (P 1.47e-24), is drawn at its -log10 p."""
     from gwaskit.io.chromosomes import normalise_chromosomes
 
-    raw = pl.read_csv(shared_data / "topr_ibd_sumstats_hg38" / "CD_UKBB.tsv.gz", separator="\t")
+    raw = pl.read_csv(test_data / "topr_ibd_sumstats_hg38" / "CD_UKBB.tsv.gz", separator="\t")
     table = raw.select(
         normalise_chromosomes(raw["CHROM"]).alias("chromosome"),
         pl.col("POS").alias("base_pair_location"),
@@ -353,13 +353,13 @@ def test_regional__colours_by_r2_and_gene_track() -> None:
     assert rows["LONG1"] != rows["INNER"]  # overlapping genes on different rows
 
 
-def test_regional__real_il23r_locus(shared_data) -> None:
+def test_regional__real_il23r_locus(test_data) -> None:
     """topr's IL23R region of UK Biobank Crohn's disease with r² to rs11576518, and the
     org.Hs.eg.db GRCh38 gene table (protein-coding genes, with strand)."""
-    ld = pl.read_csv(shared_data / "topr_ibd_sumstats_hg38" / "R2_CD_UKBB.tsv.gz", separator="\t")
+    ld = pl.read_csv(test_data / "topr_ibd_sumstats_hg38" / "R2_CD_UKBB.tsv.gz", separator="\t")
     genes = (
         pl.read_csv(
-            next((shared_data / "gene_annotation" / "bioc_org_hs_eg_db_hg38").glob("*.tsv.gz")),
+            next((test_data / "gene_annotation" / "bioc_org_hs_eg_db_hg38").glob("*.tsv.gz")),
             separator="\t",
             schema_overrides={"chrom": pl.String},
         )
@@ -399,8 +399,8 @@ def test_gene_track__empty_region_says_so() -> None:
 # --------------------------------------------------------------------------- forest
 
 
-def _gwama_rs3131968(shared_data):
-    folder = shared_data / "gwama_example"
+def _gwama_rs3131968(test_data):
+    folder = test_data / "gwama_example"
     betas, ses = [], []
     for i in (1, 2, 3):
         t = pl.read_csv(folder / f"pop{i}.txt", separator="\t").filter(pl.col("SNP") == "rs3131968")
@@ -411,10 +411,10 @@ def _gwama_rs3131968(shared_data):
     return np.array(betas), np.array(ses)
 
 
-def test_inverse_variance_summary__matches_gwama(shared_data) -> None:
+def test_inverse_variance_summary__matches_gwama(test_data) -> None:
     """GWAMA 2.2.2's fixed.out / random.out for rs3131968 (printed to 6 decimals: tolerance
     5e-7 plus float error)."""
-    beta, se = _gwama_rs3131968(shared_data)
+    beta, se = _gwama_rs3131968(test_data)
     (bf, sf), (br, sr), i2 = inverse_variance_summary(beta, se)
     assert bf == pytest.approx(-0.232347, abs=6e-7)
     assert sf == pytest.approx(0.058760, abs=6e-7)
@@ -423,8 +423,8 @@ def test_inverse_variance_summary__matches_gwama(shared_data) -> None:
     assert i2 / 100 == pytest.approx(0.628557, abs=6e-7)
 
 
-def test_forest__studies_and_diamonds(shared_data) -> None:
-    beta, se = _gwama_rs3131968(shared_data)
+def test_forest__studies_and_diamonds(test_data) -> None:
+    beta, se = _gwama_rs3131968(test_data)
     labels = ["pop1", "pop2", "pop3", "absent"]
     ax = forest(labels, np.append(beta, np.nan), np.append(se, np.nan))
     studies = np.asarray(_collection(ax, "studies").get_offsets())

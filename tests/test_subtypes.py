@@ -41,8 +41,8 @@ PUBLISHED_MO = {"near_SPINK2": 0.96241, "near_FECH": 0.95331}
 
 
 @pytest.fixture(scope="module")
-def migraine(shared_data) -> tuple[pl.DataFrame, pl.DataFrame]:
-    folder = shared_data / "migraine_meta_subtypes"
+def migraine(test_data) -> tuple[pl.DataFrame, pl.DataFrame]:
+    folder = test_data / "migraine_meta_subtypes"
     table = pl.read_csv(
         folder / "MIG_MA_MO_123loci.txt", separator=" ", schema_overrides={"Chr": pl.String}
     )

@@ -169,10 +169,10 @@ def test_simulate_subtypes__fractions_effects_and_written_coding(small_consortiu
 # ----------------------------------------------------------------------------- report
 
 
-def test_build_report__subtype_section_only_when_run(shared_data):
+def test_build_report__subtype_section_only_when_run(test_data):
     from test_subtypes import _arrays  # noqa: F401 - the migraine table helpers
 
-    folder = shared_data / "migraine_meta_subtypes"
+    folder = test_data / "migraine_meta_subtypes"
     table = pl.read_csv(
         folder / "MIG_MA_MO_123loci.txt", separator=" ", schema_overrides={"Chr": pl.String}
     )

@@ -21,11 +21,11 @@ from gwaskit.qc.sumstats import qc_sumstats
 CD_UKBB = "topr_ibd_sumstats_hg38/CD_UKBB.tsv.gz"
 
 
-def test_cli_loci__runs_past_duplicate_rows(shared_data: Path, tmp_path: Path, capsys) -> None:
+def test_cli_loci__runs_past_duplicate_rows(test_data: Path, tmp_path: Path, capsys) -> None:
     from gwaskit.cli import main
 
     out = tmp_path / "loci"
-    code = main(["loci", str(shared_data / CD_UKBB), "--build", "GRCh38", "--out", str(out)])
+    code = main(["loci", str(test_data / CD_UKBB), "--build", "GRCh38", "--out", str(out)])
     assert code == 0
     assert pl.read_parquet(out.with_name("loci.parquet")).height == 10
     warned = [line for line in capsys.readouterr().err.splitlines() if "duplicate" in line]
@@ -34,8 +34,8 @@ def test_cli_loci__runs_past_duplicate_rows(shared_data: Path, tmp_path: Path, c
     assert "6 rows of variants given more than once" in warned[0]
 
 
-def test_drop_duplicates__real_file(shared_data: Path) -> None:
-    table, _ = read_sumstats(shared_data / CD_UKBB)
+def test_drop_duplicates__real_file(test_data: Path) -> None:
+    table, _ = read_sumstats(test_data / CD_UKBB)
     kept, dropped = drop_duplicates(table)
     assert table.height == 21717
     assert kept.height == 21717 - 6

@@ -560,36 +560,36 @@ CASES += [
 
 
 @pytest.mark.parametrize(("name", "fmt", "rows", "checks"), CASES, ids=[c[0] for c in CASES])
-def test_read_sumstats__field_file(shared_data: Path, name, fmt, rows, checks) -> None:
-    table, meta = read_sumstats(shared_data / name)
+def test_read_sumstats__field_file(test_data: Path, name, fmt, rows, checks) -> None:
+    table, meta = read_sumstats(test_data / name)
     assert meta["format"] == fmt
     assert table.height == rows
     for where, expected in checks:
         _close(_row(table, **where), expected)
 
 
-def test_read_sumstats__field_file_counts(shared_data: Path) -> None:
+def test_read_sumstats__field_file_counts(test_data: Path) -> None:
     """Rows not read are counted in the metadata; rows without an estimate stay (as null)."""
-    _, meta = read_sumstats(shared_data / FX / "plink1/plink_1_0_7.assoc.linear")
+    _, meta = read_sumstats(test_data / FX / "plink1/plink_1_0_7.assoc.linear")
     assert meta["rows_not_read"] == {"TEST is not ADD": 4}
     _, meta = read_sumstats(
-        shared_data / FX / "gwas_catalog_harmonised/old_format_GCST006090.h.tsv.gz"
+        test_data / FX / "gwas_catalog_harmonised/old_format_GCST006090.h.tsv.gz"
     )
     assert meta["rows_not_read"] == {"not harmonised": 1}
-    _, meta = read_sumstats(shared_data / FF / "gwas_vcf/ALSvcf.vcf")
+    _, meta = read_sumstats(test_data / FF / "gwas_vcf/ALSvcf.vcf")
     assert meta["rows_not_read"] == {"record repeated verbatim": 314}
-    table, _ = read_sumstats(shared_data / FF / "epacts/EAR-LENGTH.epacts.gz")
+    table, _ = read_sumstats(test_data / FF / "epacts/EAR-LENGTH.epacts.gz")
     assert table["p_value"].is_nan().sum() == 131  # monomorphic/rare rows, NA in the file
     assert table["beta"].fill_null(float("nan")).is_nan().sum() == 131
 
 
-def test_read_sumstats__ldsc_munge_z_agrees_with_ldsc(shared_data: Path) -> None:
+def test_read_sumstats__ldsc_munge_z_agrees_with_ldsc(test_data: Path) -> None:
     """LDSC's own munge output (correct.sumstats): Z = sign(ln OR) Phi^-1(1 - P/2) for the 4
     SNPs it keeps, to the 8 decimals LDSC prints."""
     from scipy.stats import norm
 
-    ours, _ = read_sumstats(shared_data / FF / "ldsc/munge_test_sumstats.txt")
-    ldsc, _ = read_sumstats(shared_data / FF / "ldsc/correct.sumstats")
+    ours, _ = read_sumstats(test_data / FF / "ldsc/munge_test_sumstats.txt")
+    ldsc, _ = read_sumstats(test_data / FF / "ldsc/correct.sumstats")
     joined = ldsc.join(ours, on="variant_id", suffix="_in")
     assert joined.height == 4
     assert (joined["effect_allele"] == joined["effect_allele_in"]).all()
@@ -616,18 +616,18 @@ UNREADABLE = [
 
 
 @pytest.mark.parametrize(("name", "line", "column", "message"), UNREADABLE)
-def test_read_sumstats__field_file_errors(shared_data: Path, name, line, column, message) -> None:
+def test_read_sumstats__field_file_errors(test_data: Path, name, line, column, message) -> None:
     with pytest.raises(InputError) as err:
-        read_sumstats(shared_data / name)
+        read_sumstats(test_data / name)
     assert err.value.line == line
     assert err.value.column == column
     assert message in err.value.detail
     assert "\n" not in str(err.value)
 
 
-def test_read_sumstats__field_file_readable_parts(shared_data: Path, tmp_path: Path) -> None:
+def test_read_sumstats__field_file_readable_parts(test_data: Path, tmp_path: Path) -> None:
     """The rows before the damage of the unreadable files read as their READMEs say."""
-    with gzip.open(shared_data / FX / "sumstats_misc/ieu-a-298.tsv.gz", "rt") as fh:
+    with gzip.open(test_data / FX / "sumstats_misc/ieu-a-298.tsv.gz", "rt") as fh:
         lines = fh.readlines()
     head = tmp_path / "ieu.tsv"
     head.write_text("".join(lines[:407]))
@@ -647,7 +647,7 @@ def test_read_sumstats__field_file_readable_parts(shared_data: Path, tmp_path: P
             "rsid": "rs76805690",
         },
     )
-    dirty = (shared_data / FF / "gwaslab/dirty_sumstats.tsv").read_text().splitlines()
+    dirty = (test_data / FF / "gwaslab/dirty_sumstats.tsv").read_text().splitlines()
     clean = tmp_path / "clean.tsv"
     clean.write_text("\n".join([dirty[0], *[x for x in dirty if x.endswith("Clean sumstats")]]))
     table, _ = read_sumstats(clean)
@@ -664,7 +664,7 @@ def test_read_sumstats__field_file_readable_parts(shared_data: Path, tmp_path: P
         "other_allele": "other_allele",
         "neg_log_10_p_value": "neg_log_10_p_value",
     }
-    table, _ = read_sumstats(shared_data / FX / "gwas_ssf/random_name.tsv", columns=columns)
+    table, _ = read_sumstats(test_data / FX / "gwas_ssf/random_name.tsv", columns=columns)
     assert table.height == 4
     assert math.isclose(table["p_value"][0], 10**-0.4, rel_tol=1e-12)  # 0.3981
 
@@ -718,19 +718,19 @@ _NOT_CHECKED = {
 }  # fmt: skip
 
 
-def test_map_columns__formatbook_all_62_accounted_for(shared_data: Path) -> None:
-    book = json.loads((shared_data / FF / "gwaslab/formatbook.json").read_text())
+def test_map_columns__formatbook_all_62_accounted_for(test_data: Path) -> None:
+    book = json.loads((test_data / FF / "gwaslab/formatbook.json").read_text())
     assert len(book) == 62
     assert set(_BOOK) | set(_NOT_CHECKED) == set(book)
     assert not set(_BOOK) & set(_NOT_CHECKED)
 
 
 @pytest.mark.parametrize("name", _BOOK)
-def test_map_columns__formatbook_checklist(shared_data: Path, name: str) -> None:
+def test_map_columns__formatbook_checklist(test_data: Path, name: str) -> None:
     """For each summary-statistics layout of gwaslab's formatbook, a header of its columns maps
     each of chromosome, position, alleles, beta/OR, SE, p, EAF the way gwaslab says (one
     header name per meaning; PLINK 2's REF/ALT give the other allele in the reader)."""
-    book = json.loads((shared_data / FF / "gwaslab/formatbook.json").read_text())
+    book = json.loads((test_data / FF / "gwaslab/formatbook.json").read_text())
     header, meanings = [], set()
     for field, meaning in book[name]["format_dict"].items():
         if meaning not in _NAMED:  # other statistics (T, Z, CHISQ, ...) may come in pairs

@@ -82,8 +82,8 @@ def test_read_sumstats__saige_effect_allele_is_allele2(tmp_path: Path) -> None:
     assert (table["n_cases"][0], table["n_controls"][0]) == (40.0, 60.0)
 
 
-def test_read_sumstats__gwama_and_metal_synonyms(shared_data: Path) -> None:
-    folder = shared_data / "metal_glucose_example" / "inputs"
+def test_read_sumstats__gwama_and_metal_synonyms(test_data: Path) -> None:
+    folder = test_data / "metal_glucose_example" / "inputs"
     dgi, _ = read_sumstats(folder / "DGI_three_regions.txt")
     # METAL's numeric allele codes 1-4 become letters
     assert set(dgi["effect_allele"].unique()) <= {"A", "C", "G", "T"}

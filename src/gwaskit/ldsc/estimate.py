@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import ParameterError
+from gwaskit.ldsc.munge import COMPLEMENT, VALID_SNPS, munge_sumstats
 from gwaskit.ldsc.regression import (
     LDSC_CHI2_MEDIAN,
     Correlation,
@@ -32,17 +33,15 @@ from gwaskit.ldsc.scores import LdScores
 
 log = logging.getLogger(__name__)
 
-_COMPLEMENT = {"A": "T", "T": "A", "C": "G", "G": "C"}
-_VALID = {a + b for a, b in itertools.product("ACGT", repeat=2) if a != b and _COMPLEMENT[a] != b}
 #: Allele quadruples (A1 A2 of study 1, A1 A2 of study 2) LDSC accepts, and whether to flip.
 FLIP_ALLELES = {
     x + y: (x[0] == y[1] and x[1] == y[0])
-    or (x[0] == _COMPLEMENT[y[1]] and x[1] == _COMPLEMENT[y[0]])
-    for x, y in itertools.product(_VALID, _VALID)
+    or (x[0] == COMPLEMENT[y[1]] and x[1] == COMPLEMENT[y[0]])
+    for x, y in itertools.product(VALID_SNPS, VALID_SNPS)
     if (x[0] == y[0] and x[1] == y[1])
-    or (x[0] == _COMPLEMENT[y[0]] and x[1] == _COMPLEMENT[y[1]])
+    or (x[0] == COMPLEMENT[y[0]] and x[1] == COMPLEMENT[y[1]])
     or (x[0] == y[1] and x[1] == y[0])
-    or (x[0] == _COMPLEMENT[y[1]] and x[1] == _COMPLEMENT[y[0]])
+    or (x[0] == COMPLEMENT[y[1]] and x[1] == COMPLEMENT[y[0]])
 }
 
 #: Fewer variants than this after the join make LDSC warn (its ``_warn_length``).
@@ -368,8 +367,6 @@ def intercept_correction(
     confounding (Bulik-Sullivan et al. 2015, doi:10.1038/ng.3211). ``sumstats`` is a gwaskit
     SumStats table (munged here with munge's defaults); the caller divides chi² by
     ``max(intercept, 1)``."""
-    from gwaskit.ldsc.munge import munge_sumstats
-
     return estimate_h2(munge_sumstats(sumstats).table, ref_ld, w_ld, name=name)
 
 

@@ -26,10 +26,11 @@ from gwaskit.stats import chi2_from_neg_log10_p
 
 log = logging.getLogger(__name__)
 
-_COMPLEMENT = {"A": "T", "T": "A", "C": "G", "G": "C"}
+#: The base on the other strand.
+COMPLEMENT = {"A": "T", "T": "A", "C": "G", "G": "C"}
 #: Allele pairs munge keeps: SNPs that are not strand-ambiguous (A/T and C/G are dropped).
 VALID_SNPS = frozenset(
-    a + b for a, b in itertools.product("ACGT", repeat=2) if a != b and _COMPLEMENT[a] != b
+    a + b for a, b in itertools.product("ACGT", repeat=2) if a != b and COMPLEMENT[a] != b
 )
 
 
