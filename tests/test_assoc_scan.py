@@ -179,6 +179,8 @@ def test_run_scan__sample_order_and_allele_flip(small, tmp_path):
 def test_run_scan__every_test_records_its_method(small, options, methods):
     folder, _, _ = small
     table = _scan(folder, pheno_name="CC", options=options)
+    # every variant tested (none left without a method) and only by the methods of this test
+    assert table.height == 120 and table["method"].null_count() == 0
     assert set(table["method"].unique()) <= methods
     top = table.sort("neg_log_10_p_value", descending=True, nulls_last=True)["variant_id"][0]
     assert top == "v3"  # the planted variant leads whatever the test

@@ -110,7 +110,11 @@ def test_qc_cli__phenotype_files_read_as_by_assoc(cohort, tmp_path: Path) -> Non
     assert set(_variants(tmp_path / "d")["hwe_samples"]) == {"all", "females"}
 
 
-def test_pca_cli__plink2_layout(cohort, tmp_path: Path) -> None:
+@pytest.mark.plink2
+def test_pca_cli__plink2_layout_and_values(cohort, tmp_path: Path, plink2: str) -> None:
+    """The verb's files in plink2's layout, and its values equal ``plink2 --pca 4`` run on the
+    variants it kept (``pcs.prune.in``): eigenvalues to plink2's 6 printed digits, each PC
+    correlated > 0.999 with plink2's (sign is arbitrary) over all 300 samples."""
     c, _ = cohort
     out = tmp_path / "pcs"
     code = main(
@@ -129,6 +133,21 @@ def test_pca_cli__plink2_layout(cohort, tmp_path: Path) -> None:
     assert table.columns == ["fid", "iid", "PC1", "PC2", "PC3", "PC4"]
     text = np.array([line.split("\t")[2:] for line in lines[1:]], dtype=float)
     np.testing.assert_allclose(text, table.select("PC1", "PC2", "PC3", "PC4").to_numpy(), rtol=1e-7)
+    kept = (tmp_path / "pcs.prune.in").read_text().splitlines()
+    assert 1800 < len(kept) <= 2000  # autosomal variants past the MAF filter and pruning
+    ref = tmp_path / "plink2"
+    run_tool(
+        [
+            plink2, "--bfile", str(c.path.with_suffix("")), "--extract",
+            str(tmp_path / "pcs.prune.in"), "--pca", "4", "--threads", "1", "--out", str(ref),
+        ]
+    )  # fmt: skip
+    np.testing.assert_allclose(values, np.loadtxt(f"{ref}.eigenval"), rtol=5e-5)
+    theirs = pl.read_csv(f"{ref}.eigenvec", separator="\t")
+    assert theirs["IID"].to_list() == table["iid"].to_list()  # 300 samples, same order
+    for k in range(1, 5):
+        r = np.corrcoef(table[f"PC{k}"].to_numpy(), theirs[f"PC{k}"].to_numpy())[0, 1]
+        assert abs(r) > 0.999, (k, r)
 
 
 def test_pca_cli__bad_indep_pairwise_exit_2(cohort, tmp_path: Path) -> None:

@@ -78,7 +78,21 @@ def test_tutorial__runs(tmp_path):
         assert path.is_file() and path.stat().st_size > 10_000, report
     # what the text says about the results still holds
     loci = pl.read_parquet(work / "results" / "loci.parquet")
+    # against the simulation's truth table: every locus holds (or is within 250 kb of) a planted
+    # causal variant, and the locus of the strongest planted effect is among them
+    truth = pl.read_csv(
+        work / "data" / "truth.tsv", separator="\t", schema_overrides={"chromosome": pl.String}
+    )
+    assert truth.height >= 3
+    hits = loci.join(truth, on="chromosome", suffix="_truth").filter(
+        pl.col("base_pair_location_truth").is_between(
+            pl.col("start") - 250_000, pl.col("end") + 250_000
+        )
+    )
     assert loci.height >= 1, "the tutorial's meta-analysis found no locus"
+    assert hits["locus_id"].n_unique() == loci.height, "a locus holds no planted variant"
+    strongest = truth.sort("variance_explained", descending=True)["locus_id"][0]
+    assert strongest in hits["locus_id_truth"].to_list(), "the strongest planted locus is missed"
     assert {"nearest_gene", "rep_concordant", "replicated"} <= set(loci.columns)
     assert (work / "results" / "loci.tissues.parquet").is_file()
     html = (work / "report.html").read_text()

@@ -137,7 +137,7 @@ def fixed_effects(beta: np.ndarray, se: np.ndarray) -> FixedEffects:
     Examples
     --------
     >>> r = fixed_effects(np.array([[0.1, 0.3]]), np.array([[0.1, 0.1]]))
-    >>> float(r.beta[0]), round(float(r.se[0]), 6)
+    >>> round(float(r.beta[0]), 12), round(float(r.se[0]), 6)
     (0.2, 0.070711)
     """
     beta = np.asarray(beta, dtype=np.float64)
