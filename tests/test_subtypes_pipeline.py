@@ -1,7 +1,7 @@
 """`gwaskit run` on a simulated consortium with two case subtypes and shared controls.
 
 Two cohorts of 10,000 samples each; every sample is a control, a case of subtype A (``ma``) or
-of subtype B (``mo``) by a multinomial logistic model (:mod:`gwaskit.simulate_subtypes`) with
+of subtype B (``mo``) by a multinomial logistic model (:mod:`gwaskit.simulate.subtypes`) with
 one locus acting on A only, one on B only and one on both (log odds ratio 0.4 each). The plan
 analyses three phenotypes per cohort (``migraine`` = A or B cases against all controls, ``ma``,
 ``mo``), meta-analyses each, defines the loci on ``migraine`` and runs the subtype stage.
@@ -17,7 +17,7 @@ design; the seeds are fixed.
 The correlation of the two subtypes' estimates is estimated from the null variants and must be
 within 0.03 of :func:`gwaskit.subtypes.correlation.shared_controls_correlation` of the analysed
 case and control counts. A simulated genome of a few Mb holds few independent variants, so
-20,000 unlinked null variants are added (:func:`gwaskit.simulate_subtypes.with_unlinked_variants`):
+20,000 unlinked null variants are added (:func:`gwaskit.simulate.subtypes.with_unlinked_variants`):
 the estimate's SD is then about 0.01. The variants inside the loci are left out of the estimate
 (they tag effects on both subtypes).
 """
@@ -33,7 +33,7 @@ import pytest
 
 from gwaskit.cli import main
 from gwaskit.simulate import CohortSpec, ConsortiumSpec, simulate_consortium, write_consortium
-from gwaskit.simulate_subtypes import (
+from gwaskit.simulate.subtypes import (
     simulate_subtypes,
     with_unlinked_variants,
     write_subtype_phenotypes,

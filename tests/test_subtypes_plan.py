@@ -14,7 +14,7 @@ from gwaskit.pipeline.plan import read_plan
 from gwaskit.pipeline.stages import STAGES, build_tasks
 from gwaskit.report import ReportInputs, build_report
 from gwaskit.simulate import CohortSpec, ConsortiumSpec, simulate_consortium
-from gwaskit.simulate_subtypes import (
+from gwaskit.simulate.subtypes import (
     simulate_subtypes,
     with_unlinked_variants,
     write_subtype_phenotypes,
