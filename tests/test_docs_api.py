@@ -14,7 +14,7 @@ EXAMPLES = re.findall(r"```python\n(.*?)```", (REPO / "docs" / "api.md").read_te
 
 
 def test_docs_api__has_examples():
-    assert len(EXAMPLES) == 4
+    assert len(EXAMPLES) == 5
 
 
 @pytest.mark.parametrize("index", range(len(EXAMPLES)))
@@ -41,3 +41,12 @@ def test_gwaskit__import_does_not_load_the_science():
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0 and out.stdout.strip() == "[]"
+
+
+def test_gwaskit__pandas_table_gives_the_polars_result(monkeypatch):
+    monkeypatch.chdir(REPO)
+    table, _ = gwaskit.read_sumstats("tests/data/topr_ibd_sumstats_hg38/CD_UKBB.tsv.gz")
+    one = gwaskit.define_loci(table, window_kb=500)
+    two = gwaskit.define_loci(table.to_pandas(), window_kb=500)
+    assert one.height == 10 and two.equals(one)
+    assert gwaskit.define_loci.__doc__ == gwaskit.loci.define.define_loci.__doc__

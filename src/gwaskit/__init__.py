@@ -2,9 +2,13 @@
 
 The functions a Python user calls are the ones the verbs and the pipeline call; each takes and
 returns tables (polars) or frozen dataclasses. They are imported on first use, so ``import
-gwaskit`` stays fast (the command line imports only the verb it runs). See ``docs/api.md``.
+gwaskit`` stays fast (the command line imports only the verb it runs). A pandas DataFrame given
+to any of them (as an argument, or as the values of a dict of studies) is converted to polars
+first; results are polars. See ``docs/api.md``.
 """
 
+import functools
+import inspect
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -63,9 +67,39 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'gwaskit' has no attribute {name!r}")
     value = getattr(import_module(module), name)
+    if inspect.isfunction(value):
+        value = _accept_pandas(value)
     globals()[name] = value  # the next access skips this function
     return value
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_API))
+
+
+def _is_pandas_frame(value: Any) -> bool:
+    kind = type(value)
+    return kind.__name__ == "DataFrame" and kind.__module__.partition(".")[0] == "pandas"
+
+
+def _as_polars(value: Any) -> Any:
+    """A pandas DataFrame (or a dict whose values are) as polars; anything else unchanged."""
+    if _is_pandas_frame(value):
+        import polars as pl
+
+        return pl.from_pandas(value)
+    if isinstance(value, dict) and value and all(_is_pandas_frame(v) for v in value.values()):
+        return {k: _as_polars(v) for k, v in value.items()}
+    return value
+
+
+def _accept_pandas(func: Any) -> Any:
+    """``func`` taking pandas tables wherever it takes polars ones (converted on the way in)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        args = tuple(_as_polars(a) for a in args)
+        kwargs = {k: _as_polars(v) for k, v in kwargs.items()}
+        return func(*args, **kwargs)
+
+    return wrapper
