@@ -78,9 +78,11 @@ def _standardise(dosage: np.ndarray) -> np.ndarray:
 
 
 def _unbiased(r: np.ndarray, n: int) -> np.ndarray:
-    denom = n - 2 if n > 2 else n
-    r2 = r * r
-    return r2 - (1.0 - r2) / denom
+    """LDSC's unbiased r^2, ``r^2 - (1 - r^2) / (n - 2)``, in place and in ``r``'s precision."""
+    denom = r.dtype.type(n - 2 if n > 2 else n)
+    r *= r
+    r -= (1.0 - r) / denom
+    return r
 
 
 class Columns:
@@ -179,11 +181,14 @@ def ld_score_kernel(
         lo = int(lefts.min())
         block = columns(lo, g1)
         r = _unbiased(block.T @ block[:, g0 - lo :] / n, n)
-        rows = np.arange(lo, g1)[:, None]
-        inside = (rows >= lefts[None, :]) & (rows < rights[None, :])
-        r *= inside
+        # each chunk's columns pair with the rows [left, right) only: zero the rest by slicing
+        # (the chunks of a group share their bounds column by column)
+        for k in range(0, g1 - g0, c):
+            r[: lefts[k] - lo, k : k + c] = 0.0
+            r[rights[k] - lo :, k : k + c] = 0.0
         scores[lo:g1] += r @ annot[g0:g1]
-        r *= rows < starts[None, :]
+        for k in range(0, g1 - g0, c):
+            r[starts[k] - lo :, k : k + c] = 0.0
         scores[g0:g1] += r.T @ annot[lo:g1]
     return scores
 
