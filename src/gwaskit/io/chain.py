@@ -18,6 +18,7 @@ start, query chromosome, strand and start in the query strand's coordinates, blo
 from __future__ import annotations
 
 import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,16 +102,17 @@ def read_chain(path: str | Path) -> ChainBlocks:
                             path, "chain header before the previous chain's last block.",
                             line=line_no,
                         )  # fmt: skip
-                    head = _parse_header(path, line_no, fields)
-                    t_name, t_size, t_start, t_end, q_name, q_size_, strand, q_start, q_end, ident = head  # noqa: E501
+                    t_name, t_size, q_name, q_size_, strand, span = _parse_header(
+                        path, line_no, fields
+                    )
                     target_sizes[t_name] = t_size
                     query_sizes[q_name] = q_size_
                     t_chrom.append(t_name)
                     q_chrom.append(q_name)
                     q_strand.append(strand)
                     q_size.append(q_size_)
-                    chain_id.append(ident)
-                    heads.append((t_start, t_end, q_start, q_end, line_no, 0))
+                    chain_id.append(span[-1])
+                    heads.append((*span[:4], line_no, 0))
                     open_chain = True
                     continue
                 if not open_chain:
@@ -137,7 +139,7 @@ def read_chain(path: str | Path) -> ChainBlocks:
                         line=line_no,
                     )
                 owner.append(len(heads) - 1)
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         raise InputError(path, f"not a readable chain file ({exc}).") from None
     if open_chain:
         raise InputError(path, "the file ends inside a chain (no last block line).", line=line_no)
@@ -191,7 +193,7 @@ def _parse_header(path: Path, line_no: int, fields: list[str]) -> tuple:
         raise InputError(
             path, "chain header needs 0 <= start <= end <= size on both sides.", line=line_no
         )
-    return fields[2], t_size, t_start, t_end, fields[7], q_size, fields[9], q_start, q_end, ident
+    return fields[2], t_size, fields[7], q_size, fields[9], (t_start, t_end, q_start, q_end, ident)
 
 
 def _block_table(
