@@ -75,9 +75,9 @@ import polars as pl
 import tskit
 from scipy import optimize, special
 
+from gwaskit.build.check import CHROMOSOME_LENGTHS
 from gwaskit.engine import LocalEngine
 from gwaskit.errors import ParameterError
-from gwaskit.io.build import CHROMOSOME_LENGTHS
 from gwaskit.io.packed import pack_dosages
 from gwaskit.io.tables import atomic_path
 
