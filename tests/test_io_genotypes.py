@@ -207,9 +207,12 @@ def test_vcf_source__1000_genomes(test_data, plink2, tmp_path):
     assert unphased.n_samples + reference.n_samples == 503
     assert (unphased.n_variants, reference.n_variants) == (24_990, 24_990)
     assert unphased.build == "GRCh37"  # from the ##contig lengths
-    assert open_genotypes(folder / "reference.vcf.gz").build is None  # ##contig=<ID=20> only
+    # ##contig=<ID=20> only: the build comes from its HapMap3 SNPs' positions
+    assert open_genotypes(folder / "reference.vcf.gz").build == "GRCh37"
     with pytest.raises(BuildMismatchError):
         open_genotypes(folder / "unphased.vcf.gz", build="GRCh38")
+    with pytest.raises(BuildMismatchError, match=r"reference\.vcf\.gz"):
+        open_genotypes(folder / "reference.vcf.gz", build="GRCh38")
     assert unphased.variants["chromosome"].unique().to_list() == ["20"]
     run_tool(
         [

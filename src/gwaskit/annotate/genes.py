@@ -15,8 +15,9 @@ from importlib import resources
 import numpy as np
 import polars as pl
 
+from gwaskit.build.check import normalise_build
 from gwaskit.errors import ParameterError
-from gwaskit.io.genotypes import GenotypeSource, check_build
+from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.loci.define import conform_loci
 from gwaskit.loci.ld import match_to_reference, standardised_dosages
 
@@ -45,7 +46,7 @@ def load_genes(build: str, *, coding_only: bool = True) -> pl.DataFrame:
 
     ``coding_only`` keeps protein-coding (and IG/TR) genes: 20,501 (GRCh37), 20,373 (GRCh38).
     """
-    resolved = check_build(build)
+    resolved = normalise_build(build)
     if resolved is None:
         raise ParameterError("build must be GRCh37 or GRCh38, got None.")
     table = _bundled(resolved)

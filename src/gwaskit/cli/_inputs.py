@@ -11,10 +11,10 @@ from typing import Any
 
 import polars as pl
 
-from gwaskit.errors import InputError, ParameterError
+from gwaskit.build.check import metadata_build, normalise_build, resolve_build
+from gwaskit.errors import InputError
 from gwaskit.io.compression import is_parquet, text_source
 from gwaskit.io.duplicates import ALLOW_DUPLICATES
-from gwaskit.io.genotypes import check_build
 from gwaskit.io.sumstats import read_sumstats
 from gwaskit.io.sumstats_checks import check_sumstats, drop_duplicates
 from gwaskit.io.tables import read_table
@@ -55,25 +55,12 @@ def read_checked_sumstats(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any
 
 def build_of(meta: dict[str, Any], declared: str | None, source: str) -> str | None:
     """The build declared on the command line, else the file's ``genome_assembly``."""
-    from gwaskit.errors import BuildMismatchError
-
-    found = meta.get("genome_assembly")
-    if str(found).upper() in ("UNKNOWN", "NR"):  # written for a file of no known build
-        found = None
-    try:
-        found = check_build(str(found)) if found else None
-    except ParameterError:
-        raise InputError(
-            source,
-            f"genome_assembly (its metadata) must be one of GRCh37, GRCh38 (or hg19, hg38), "
-            f"got {found!r}.",
-        ) from None
-    declared = check_build(declared)
-    if declared and found and declared != found:
-        raise BuildMismatchError(
-            f"{source}: the file says {found} but --build says {declared}; fix one of them."
-        )
-    return declared or found
+    return resolve_build(
+        normalise_build(declared),
+        metadata_build(meta.get("genome_assembly"), str(source)),
+        str(source),
+        message="{source}: the file says {found} but --build says {declared}; fix one of them.",
+    )
 
 
 def read_loci(path: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:

@@ -8,9 +8,10 @@ import logging
 
 from gwaskit.annotate.genes import annotate_genes, load_genes
 from gwaskit.annotate.tissues import gene_association, tissue_enrichment
+from gwaskit.build.check import resolve_build
 from gwaskit.cli import _options
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
-from gwaskit.errors import BuildMismatchError, ParameterError
+from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
 from gwaskit.io.tables import write_table
 from gwaskit.loci.define import drop_untestable
@@ -70,9 +71,12 @@ def run(args: argparse.Namespace) -> int:
                 args.sumstats,
                 skipped["sumstats"],
             )
-        other = build_of(smeta, None, args.sumstats)
-        if other and other != build:
-            raise BuildMismatchError(f"{args.sumstats}: on {other} but the loci are on {build}.")
+        resolve_build(
+            build,
+            build_of(smeta, None, args.sumstats),
+            args.sumstats,
+            message="{source}: on {found} but the loci are on {declared}.",
+        )
     reference = open_genotypes(args.ld_ref, build=build) if args.ld_ref else None
     try:
         genes = load_genes(build, coding_only=not args.all_genes)

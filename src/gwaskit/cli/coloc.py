@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from gwaskit.build.check import common_build
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import ParameterError
 from gwaskit.finemap.coloc import coloc_loci
@@ -89,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
     second, meta2 = read_checked_sumstats(args.sumstats2)
     build = build_of(meta1, args.build, args.sumstats1)
     build2 = build_of(meta2, args.build, args.sumstats2)
-    if build and build2 and build != build2:
-        raise ParameterError(f"SUMSTATS1 is {build} but SUMSTATS2 is {build2}.")
+    common_build({"SUMSTATS1": build, "SUMSTATS2": build2}, what="inputs")
     loci = read_loci(args.loci)[0] if args.loci else _region_table(args.region)
     reference = open_genotypes(args.ld_ref, build=build) if args.ld_ref else None
     try:

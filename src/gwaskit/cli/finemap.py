@@ -9,6 +9,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from gwaskit.build.check import resolve_build
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import ParameterError
 from gwaskit.finemap.loci import finemap_loci
@@ -92,10 +93,12 @@ def run(args: argparse.Namespace) -> int:
     loci, _ = read_loci(args.loci)
     reference = open_genotypes(args.ld_ref, build=build)
     try:
-        if build and reference.build and reference.build != build:
-            raise ParameterError(
-                f"--ld-ref is {reference.build} but the summary statistics are {build}."
-            )
+        resolve_build(
+            build,
+            reference.build,
+            args.ld_ref,
+            message="{source}: --ld-ref is {found} but the summary statistics are {declared}.",
+        )
         # one BLAS thread: the same bytes on a Dask worker and locally (LD products are small)
         with threadpool_limits(limits=1):
             variants, sets = finemap_loci(

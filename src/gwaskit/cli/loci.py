@@ -7,6 +7,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from gwaskit.build.check import resolve_build
 from gwaskit.cli import _options
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_known
 from gwaskit.errors import ParameterError
@@ -88,9 +89,12 @@ def run(args: argparse.Namespace) -> int:
     known = read_known(args.known) if args.known else None
     reference = open_genotypes(args.ld_ref, build=build) if args.ld_ref else None
     try:
-        if reference is not None and build and reference.build and reference.build != build:
-            raise ParameterError(
-                f"--ld-ref is {reference.build} but the summary statistics are {build}."
+        if reference is not None:
+            resolve_build(
+                build,
+                reference.build,
+                args.ld_ref,
+                message="{source}: --ld-ref is {found} but the summary statistics are {declared}.",
             )
         loci = define_loci(
             sumstats,

@@ -23,10 +23,13 @@ from typing import Any
 import polars as pl
 
 from gwaskit import __version__
+from gwaskit.build.check import common_build
+from gwaskit.build.liftover import Liftover, lift_sumstats_to, prepare_liftover
 from gwaskit.cli import _options
 from gwaskit.cli._inputs import check_distinct_rows
 from gwaskit.engine import LocalEngine
-from gwaskit.errors import BuildMismatchError, InputError, ParameterError
+from gwaskit.errors import InputError, ParameterError
+from gwaskit.io.chain import read_chain
 from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
 from gwaskit.io.ldscore import read_ld_scores
 from gwaskit.io.outputs import file_record
@@ -114,6 +117,17 @@ def add_parser(
         "--gc-result", action="store_true", help="genomic control of the meta-analysis result"
     )
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of every input")
+    parser.add_argument(
+        "--liftover-chain",
+        metavar="FILE",
+        help="UCSC chain file (e.g. hg19ToHg38.over.chain.gz): studies on its source build are "
+        "lifted to its target build first (unmapped rows go to PREFIX.dropped, stage liftover)",
+    )
+    parser.add_argument(
+        "--target-build",
+        choices=["GRCh37", "GRCh38"],
+        help="the build to bring every study to (checked against --liftover-chain's target)",
+    )
     parser.add_argument(
         "--palindromic",
         choices=["frequency", "forward", "drop"],
@@ -245,6 +259,7 @@ def _prepare_study(
     study's genomic-control factor is its LD score regression intercept (at least 1)."""
     table, meta = read_sumstats(path, build=args.build, n=n)
     fingerprint = rows_fingerprint(table)
+    table, meta, unlifted = lift_sumstats_to(table, meta, args.liftover, source=str(path))
     qc = qc_sumstats(
         table,
         require_beta=args.method != "samplesize",
@@ -256,13 +271,8 @@ def _prepare_study(
         reasons = ", ".join(f"{r}: {c}" for r, c in qc.counts.items() if c)
         hint = " Give its sample size with --study-n NAME=N." if qc.counts.get("n_missing") else ""
         raise InputError(path, f"no variant passed QC ({reasons}).{hint}")
-    declared = meta.get("genome_assembly")
+    declared = meta.get("genome_assembly")  # checked against its positions on reading
     detected = qc.summary.get("build_detected")
-    if declared and detected and declared != detected:
-        raise BuildMismatchError(
-            f"{path}: declared genome build {declared} but HapMap3 positions say "
-            f"{detected}; lift the file over or declare the right build."
-        )
     log.info(
         "%s: %d variants read, %d kept after QC, lambda GC %.3f",
         name,
@@ -310,6 +320,7 @@ def _prepare_study(
         "file": Path(path).name,
         "format": meta["format"],
         "build": build,
+        "liftover_unmapped": 0 if unlifted is None else unlifted.height,
         **qc.counts,
         **{f"qc_{k}": v for k, v in qc.summary.items()},
     }
@@ -334,7 +345,26 @@ def _prepare_study(
         "part": stored,
         "lambda": lam,
         "fingerprint": fingerprint,
+        "unlifted": None if unlifted is None else _unlifted_rows(name, unlifted),
     }
+
+
+def _unlifted_rows(name: str, unmapped: pl.DataFrame) -> pl.DataFrame:
+    """Rows a liftover could not place, as dropped rows (reason ``liftover_<reason>``)."""
+    columns = ("chromosome", "base_pair_location", "variant_id", "effect_allele", "other_allele")
+    return unmapped.select(
+        pl.lit(name).alias("study"),
+        *[pl.col(c) if c in unmapped.columns else pl.lit(None).alias(c) for c in columns],
+        ("liftover_" + pl.col("reason")).alias("reason"),
+    )
+
+
+def _liftover(args: argparse.Namespace) -> Liftover | None:
+    if args.liftover_chain is None:
+        if args.target_build:
+            raise ParameterError("--target-build needs --liftover-chain FILE to lift studies.")
+        return None
+    return prepare_liftover(read_chain(args.liftover_chain), target_build=args.target_build)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -358,6 +388,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.ref_ld or args.w_ld:
         raise ParameterError("--ref-ld and --w-ld are for --gc ldsc.")
     in_memory = estimate_memory_gb(list(studies.values())) <= args.memory_gb
+    args.liftover = _liftover(args)
     with scratch_folder(out) as tmp:
 
         def prepare(item: tuple[int, tuple[str, Path]]) -> dict[str, Any]:
@@ -387,6 +418,7 @@ def run(args: argparse.Namespace) -> int:
         )
         rows = [p["row"] for p in prepared]
         qc_dropped = [p["dropped"] for p in prepared]
+        lift_dropped = [p["unlifted"] for p in prepared if p["unlifted"] is not None]
         builds = {p["row"]["study"]: p["build"] for p in prepared if p["build"]}
         lazies = {
             p["row"]["study"]: pl.scan_parquet(p["part"])
@@ -399,12 +431,11 @@ def run(args: argparse.Namespace) -> int:
             if all(p["lambda"] is not None for p in prepared)
             else None
         )
-        if len(set(builds.values())) > 1:
-            raise BuildMismatchError(
-                "studies are on different genome builds ("
-                + ", ".join(f"{k}: {v}" for k, v in builds.items())
-                + "); lift them over to one build first."
-            )
+        common_build(
+            builds,
+            hint="bring them to one build first: add --liftover-chain FILE (a UCSC chain, e.g. "
+            "hg19ToHg38.over.chain.gz) or run `gwaskit liftover`.",
+        )
         result = meta_analyse_studies(
             lazies,
             method=args.method,
@@ -443,6 +474,7 @@ def run(args: argparse.Namespace) -> int:
     dropped = (
         pl.concat(
             [
+                *[d.with_columns(pl.lit("liftover").alias("stage")) for d in lift_dropped],
                 *[d.with_columns(pl.lit("qc").alias("stage")) for d in qc_dropped],
                 result.dropped.with_columns(pl.lit("harmonise").alias("stage")),
             ],

@@ -7,9 +7,10 @@ import argparse
 import logging
 from pathlib import Path
 
+from gwaskit.build.check import resolve_build
 from gwaskit.cli import _options
 from gwaskit.cli._inputs import build_of, check_distinct_rows, read_checked_sumstats, read_loci
-from gwaskit.errors import BuildMismatchError, InputError, ParameterError
+from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
 from gwaskit.io.outputs import sha256
 from gwaskit.io.tables import write_table
@@ -98,9 +99,13 @@ def run(args: argparse.Namespace) -> int:
         table, smeta = read_checked_sumstats(path)
         read[path] = table
         fingerprints[name] = rows_fingerprint(table)
-        other = build_of(smeta, None, path)
-        if build and other and other != build:
-            raise BuildMismatchError(f"{path}: study is on {other} but the loci are on {build}.")
+        resolve_build(
+            build,
+            build_of(smeta, None, path),
+            str(path),
+            message="{source}: study is on {found} but the loci are on {declared}; lift it "
+            "over (`gwaskit liftover`).",
+        )
         table, skipped[name] = drop_untestable(table)
         if skipped[name]:
             log.warning(

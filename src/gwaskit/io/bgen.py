@@ -39,11 +39,11 @@ import numpy as np
 import polars as pl
 from zlib_ng import zlib_ng
 
+from gwaskit.build.check import detect_build, resolve_build
 from gwaskit.errors import InputError
 from gwaskit.io.bed_decode import is_all_samples
 from gwaskit.io.bgen_index import cache_dir, metafile_for
 from gwaskit.io.bgen_layouts import allele_dosage, decode_layout1, walk_layout1
-from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource, split_alleles
 from gwaskit.io.oxford import read_sample_file
@@ -96,7 +96,7 @@ class BgenSource(GenotypeSource):
                 int(self._complex.sum()),
                 int((n_alleles[self._complex] - 1).sum()),
             )
-        self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
+        self.build = resolve_build(build, detect_build(self.variants), str(self.path))
         self._local = threading.local()
         self._handles: list[object] = []
         self._lock = threading.Lock()

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from gwaskit.build.check import normalise_build as check_build
 from gwaskit.errors import InputError, ParameterError
 
 #: Column names and types of ``GenotypeSource.samples``.
@@ -160,24 +161,6 @@ def split_alleles(
     split = records.with_columns(pl.Series("effect_allele", alts, dtype=pl.List(pl.String)))
     split = split.explode("effect_allele")
     return split, record, allele, n_alleles
-
-
-def check_build(build: str | None) -> str | None:
-    """Validate a declared genome build name (``GRCh37``/``GRCh38``; hg19/hg38 accepted)."""
-    if build is None:
-        return None
-    aliases = {
-        "hg19": "GRCh37",
-        "b37": "GRCh37",
-        "grch37": "GRCh37",
-        "hg38": "GRCh38",
-        "b38": "GRCh38",
-        "grch38": "GRCh38",
-    }
-    resolved = aliases.get(build.lower())
-    if resolved is None:
-        raise ParameterError(f"build must be one of GRCh37, GRCh38 (or hg19, hg38), got {build!r}.")
-    return resolved
 
 
 def open_genotypes(

@@ -100,7 +100,7 @@ class OxfordSource(GenotypeSource):
     """
 
     def __init__(self, path: Path, *, build: str | None = None, sample: Path | None = None):
-        from gwaskit.io.build import build_from_positions, resolve_build
+        from gwaskit.build.check import detect_build, resolve_build
 
         self.path = Path(path)
         name = self.path.name.lower().removesuffix(".gz")
@@ -178,7 +178,7 @@ class OxfordSource(GenotypeSource):
             haploid = per[:, :, 1] == -1  # a male's X: one haplotype, counted twice (plink2)
             dosage = np.where(haploid, 2.0 * per[:, :, 0], per.sum(axis=2))
         self._dosage = np.asfortranarray(dosage.T.astype(np.float32))
-        self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
+        self.build = resolve_build(build, detect_build(self.variants), str(self.path))
 
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
         return np.asfortranarray(self._dosage[np.ix_(samples, variants)])

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from gwaskit.build.check import detect_build, resolve_build
 from gwaskit.errors import InputError
 from gwaskit.io.bed_decode import decode_bed
-from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
 from gwaskit.io.text import parse_positions, read_text_lines, split_fields
@@ -55,7 +55,7 @@ class PlinkBedSource(GenotypeSource):
         self._skipping = not kept.all()
         if self._skipping:
             self._notes = {"variants skipped (negative .bim position)": int((~kept).sum())}
-        self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
+        self.build = resolve_build(build, detect_build(self.variants), str(self.path))
         self._threads = threads
         self._packed: np.ndarray | None = None
         self._sample_major = sample_major

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from gwaskit.build.check import detect_build, resolve_build
 from gwaskit.errors import InputError
-from gwaskit.io.build import build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource, split_alleles
 from gwaskit.io.plink1 import check_unique_samples, read_bim_records, read_fam, sex_codes
@@ -65,7 +65,7 @@ class PgenSource(GenotypeSource):
             self._allele_offsets = np.zeros(records.height + 1, dtype=np.uintp)
             np.cumsum(n_alleles, out=self._allele_offsets[1:])
         _check_pgen_header(self.path)
-        self.build = resolve_build(build, build_from_positions(self.variants), str(self.path))
+        self.build = resolve_build(build, detect_build(self.variants), str(self.path))
         self._pgenlib = pgenlib
         self._local = threading.local()
         self._readers: list[object] = []

@@ -139,9 +139,11 @@ def read_sumstats(
     text table, plain or compressed (gzip, bgzip, zstd), (GWAS-SSF, PLINK 2
     ``.glm.*``, REGENIE, SAIGE, METAL/GWAMA inputs, or a table with ``columns`` mapping its
     header to SumStats names) through :func:`gwaskit.io.sumstats_reader.read_sumstats_file`.
-    Returns ``(table, metadata)``; ``metadata["genome_assembly"]`` is the declared build or
-    ``None``. A ``build`` that contradicts the file's own metadata (GWAS-SSF sidecar, Parquet
-    footer) raises :class:`gwaskit.errors.BuildMismatchError`.
+    Returns ``(table, metadata)``; ``metadata["genome_assembly"]`` is the declared build (the
+    ``build`` argument, else the file's metadata), else the build its positions show
+    (``metadata["build_detected"]``, :func:`gwaskit.build.check.detect_build`), else ``None``.
+    A declared build that contradicts the file's metadata or its positions raises
+    :class:`gwaskit.errors.BuildMismatchError` (:func:`gwaskit.build.check.resolve_build`).
     """
     from gwaskit.io.sumstats_formats import checked_build
 
@@ -150,18 +152,36 @@ def read_sumstats(
         table, meta = read_sumstats_parquet(path)
         meta = {"format": "parquet", "source": path.name, **meta}
         meta["genome_assembly"] = checked_build(build, meta.get("genome_assembly"), path)
-        return table, meta
-    from gwaskit.io.sumstats_reader import read_sumstats_file
+    else:
+        from gwaskit.io.sumstats_reader import read_sumstats_file
 
-    table, meta = read_sumstats_file(path, columns=columns, n=n, build=build)
-    return conform(table, source=str(path)), meta
+        table, meta = read_sumstats_file(path, columns=columns, n=n, build=build)
+        table = conform(table, source=str(path))
+    return table, _with_detected_build(table, meta, path)
+
+
+def _with_detected_build(table: pl.DataFrame, meta: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Record the build the positions show; it must agree with the declared one."""
+    from gwaskit.build.check import detect_build, resolve_build
+
+    detected = detect_build(table)
+    meta["build_detected"] = detected
+    meta["genome_assembly"] = resolve_build(
+        meta.get("genome_assembly"),
+        detected,
+        str(path),
+        message="{source}: positions are on genome build {found} (HapMap3 SNPs or chromosome "
+        "ends) but the file is declared {declared}; lift it over (`gwaskit liftover`) or "
+        "declare the right build.",
+    )
+    return meta
 
 
 def declared_build(path: str | Path) -> str | None:
     """The genome build a summary-statistics file declares about itself, without reading its
     rows: the ``genome_assembly`` of a gwaskit Parquet's footer or of a GWAS-SSF YAML sidecar
     (``FILE-meta.yaml``); ``None`` when it says nothing."""
-    from gwaskit.io.genotypes import check_build
+    from gwaskit.build.check import metadata_build
     from gwaskit.io.sumstats_reader import _sidecar
 
     path = Path(path)
@@ -171,7 +191,7 @@ def declared_build(path: str | Path) -> str | None:
         except Exception:  # a damaged file is reported when it is read
             return None
         try:
-            return check_build(str(found)) if found else None
-        except ValueError:
+            return metadata_build(found, str(path))
+        except InputError:
             return None
     return _sidecar(path).get("genome_assembly")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from gwaskit.errors import BuildMismatchError, InputError
+from gwaskit.errors import InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.compression import head_lines, read_text, text_source
 from gwaskit.io.sumstats_derive import (
@@ -216,18 +216,17 @@ def checked_build(declared: str | None, found: str | None, path: Path) -> str | 
     option or a plan's ``consortium.build``) must agree with ``found`` (the file's own
     metadata: GWAS-SSF sidecar or gwaskit Parquet footer); a contradiction is an error,
     never a silent relabelling (positions would be read on the wrong build)."""
-    from gwaskit.io.genotypes import check_build
+    from gwaskit.build.check import normalise_build, resolve_build
 
-    declared = check_build(declared) if declared else None
-    if found is not None and str(found).strip().upper() in ("", "UNKNOWN", "NR", "NONE"):
-        found = None  # written by a verb that did not know the build (GWAS-SSF: NR)
-    if declared and found and declared != found:
-        where = "its Parquet metadata" if path.suffix == ".parquet" else f"{path.name}-meta.yaml"
-        raise BuildMismatchError(
-            f"{path}: {where} says genome build {found} but {declared} was declared; lift the "
-            "file over, or fix the declared build or the file's metadata."
-        )
-    return declared or found
+    where = "its Parquet metadata" if path.suffix == ".parquet" else f"{path.name}-meta.yaml"
+    return resolve_build(
+        normalise_build(declared) if declared else None,
+        found,
+        str(path),
+        message=f"{{source}}: {where} says genome build {{found}} but {{declared}} was declared; "
+        "lift the file over (`gwaskit liftover`), or fix the declared build or the file's "
+        "metadata.",
+    )
 
 
 def _split_header(line: str) -> list[str]:

@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from gwaskit.build.check import build_from_contig_lengths, detect_build, resolve_build
 from gwaskit.errors import InputError, ParameterError
-from gwaskit.io.build import build_from_contig_lengths, build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
 from gwaskit.io.vcf_dosage import gp_dosage, gt_dosage
@@ -115,7 +115,7 @@ class VcfSource(GenotypeSource):
                 n_split,
             )
         self.build = resolve_build(
-            build, self._contig_build or build_from_positions(self.variants), str(self.path)
+            build, self._contig_build or detect_build(self.variants), str(self.path)
         )
         self._indexed = any(
             self.path.with_name(self.path.name + ext).is_file() for ext in (".csi", ".tbi")

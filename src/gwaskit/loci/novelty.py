@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from gwaskit.build.check import normalise_build, resolve_build
 from gwaskit.errors import BuildMismatchError, ParameterError
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import GenotypeSource, check_build
+from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.loci.define import conform_loci
 from gwaskit.loci.ld import match_to_reference, standardised_dosages
 
@@ -34,11 +35,11 @@ def _known_positions(
         raise ParameterError(
             "known must have columns chromosome and base_pair_location, or rsid (or variant_id)."
         )
-    build = check_build(build)
-    declared = {check_build(known_build)} if known_build else set()
+    build = normalise_build(build)
+    declared = {normalise_build(known_build)} if known_build else set()
     for col in ("build", "genome_assembly"):
         if col in known.columns:
-            declared |= {check_build(b) for b in known[col].drop_nulls().unique().to_list()}
+            declared |= {normalise_build(b) for b in known[col].drop_nulls().unique().to_list()}
     if has_pos:
         if len(declared) > 1:
             raise BuildMismatchError(f"known loci: positions on several builds {sorted(declared)}.")
@@ -49,11 +50,13 @@ def _known_positions(
             )
         if build is None:
             raise ParameterError("build: the build of the loci must be given to compare positions.")
-        if declared != {build}:
-            raise BuildMismatchError(
-                f"known loci are on {declared.pop()} but the loci are on {build}; lift the known "
-                "loci over (or give them by rsID) before comparing."
-            )
+        resolve_build(
+            build,
+            declared.pop(),
+            "known loci",
+            message="{source} are on {found} but the loci are on {declared}; lift the known "
+            "loci over (`gwaskit liftover`, or give them by rsID) before comparing.",
+        )
     label = (
         pl.col(rs_col).cast(pl.String)
         if rs_col

@@ -408,20 +408,22 @@ def _check_out(plan: Plan, source: Path) -> None:
 def _check_cohort_builds(plan: Plan, source: Path) -> None:
     """A cohort's summary statistics whose own metadata (sidecar or Parquet footer) names
     another build than ``consortium.build`` would be relabelled: an error naming both."""
+    from gwaskit.build.check import resolve_build
     from gwaskit.io.sumstats import declared_build
 
     build = plan.consortium.build
     for cohort in plan.cohorts:
         if cohort.sumstats is None:
             continue
-        found = declared_build(plan.path(cohort.sumstats))
-        if found and found != build:
-            raise InputError(
-                source,
-                f"cohort {cohort.name!r}: sumstats {cohort.sumstats!r} says genome build {found} "
-                f"(its metadata) but consortium.build is {build}; lift the file over to {build} "
-                "or correct its metadata.",
-            )
+        which = f"cohort {cohort.name!r}: sumstats {cohort.sumstats!r}"
+        resolve_build(
+            build,
+            declared_build(plan.path(cohort.sumstats)),
+            str(source),
+            message="{source}: " + which.replace("{", "{{").replace("}", "}}") + " says genome "
+            "build {found} (its metadata) but consortium.build is {declared}; lift the file "
+            "over to {declared} (`gwaskit liftover`) or correct its metadata.",
+        )
 
 
 def _check_distinct_cohorts(plan: Plan, source: Path) -> None:

@@ -566,31 +566,27 @@ def run_sumstats(
     of further phenotypes (``traits``: name to source) as ``sumstats.NAME``."""
     outputs = {"sumstats": source} | {f"sumstats.{t}": p for t, p in (traits or {}).items()}
     for name, path in outputs.items():
-        table, meta = read_sumstats(path, build=build)
-        check_positions_build(table, build, path)
+        table, meta = read_sumstats(path)  # its build: metadata, else its positions
+        check_positions_build(meta.get("genome_assembly"), build, path)
         metadata = {k: v for k, v in meta.items() if k not in ("source",)}
         metadata["genome_assembly"] = build
         write_sumstats(table, folder / name, metadata=metadata)
 
 
-def check_positions_build(table: pl.DataFrame, build: str, source: str) -> None:
-    """The plan's build must fit a cohort's positions: a build ruled in by HapMap3 positions
-    (:func:`gwaskit.qc.sumstats.detect_build`) or by positions beyond a chromosome's end in the
-    other build (:func:`gwaskit.io.build.build_from_positions`) that is not ``build`` is an
-    error naming the file and ``consortium.build``."""
-    from gwaskit.io.build import build_from_positions
-    from gwaskit.qc.sumstats import detect_build
+def check_positions_build(found: str | None, build: str, source: str) -> None:
+    """The plan's build must be a cohort's: the build its metadata names or its positions show
+    (:func:`gwaskit.build.check.detect_build`, on reading) must be ``build``; else an error
+    naming the file and ``consortium.build``."""
+    from gwaskit.build.check import resolve_build
 
-    located = table.filter(
-        pl.col("chromosome").is_not_null() & pl.col("base_pair_location").is_not_null()
+    resolve_build(
+        build,
+        found,
+        source,
+        message="{source}: positions are on genome build {found} (its metadata, HapMap3 SNPs "
+        "or chromosome ends) but consortium.build is {declared}; lift the file over "
+        "(`gwaskit liftover`), or correct consortium.build.",
     )
-    found = detect_build(located) or build_from_positions(located)
-    if found and found != build:
-        raise InputError(
-            source,
-            f"positions are on genome build {found} but consortium.build is {build}; lift the "
-            "file over, or correct consortium.build.",
-        )
 
 
 #: What the pipeline's messages tell a user to set for two studies that are really two.

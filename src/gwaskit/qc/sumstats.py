@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from gwaskit.build.check import detect_build
 from gwaskit.errors import ParameterError
 from gwaskit.io.sumstats_checks import split_duplicates
 from gwaskit.stats import lambda_gc, neg_log10_p_from_z
@@ -315,42 +316,6 @@ def se_n_scale(table: pl.DataFrame) -> float:
 def _reference(name: str) -> pl.DataFrame:
     with resources.files("gwaskit.data").joinpath(name).open("rb") as fh:
         return pl.read_parquet(fh)
-
-
-def detect_build(table: pl.DataFrame, *, min_matches: int = 20) -> str | None:
-    """GRCh37 or GRCh38 from the positions of HapMap3 SNPs (20,000 shipped with gwaskit).
-
-    Matches by rsID when the table has one, else by chromosome and position; returns the build
-    with at least ``min_matches`` matches and 90% of them, else ``None``.
-    """
-    if not _has(table, "base_pair_location"):
-        return None
-    ref = _reference("hapmap3_build_sample.parquet")
-    hits = {}
-    if _has(table, "rsid"):
-        joined = table.select("rsid", "chromosome", "base_pair_location").join(
-            ref, on="rsid", how="inner"
-        )
-        for build in ("grch37", "grch38"):
-            hits[build] = int(
-                (
-                    (joined["chromosome"] == joined["chromosome_right"])
-                    & (joined["base_pair_location"] == joined[f"pos_{build}"])
-                ).sum()
-            )
-    else:
-        pos = table.select("chromosome", "base_pair_location")
-        for build in ("grch37", "grch38"):
-            r = ref.select("chromosome", pl.col(f"pos_{build}").alias("base_pair_location"))
-            hits[build] = pos.join(r, on=["chromosome", "base_pair_location"]).height
-    total = hits["grch37"] + hits["grch38"]
-    if total < min_matches:
-        return None
-    if hits["grch37"] >= 0.9 * total:
-        return "GRCh37"
-    if hits["grch38"] >= 0.9 * total:
-        return "GRCh38"
-    return None
 
 
 def eaf_against_reference(

@@ -10,8 +10,8 @@ import msprime
 import numpy as np
 import tskit
 
+from gwaskit.build.check import CHROMOSOME_LENGTHS
 from gwaskit.errors import ParameterError
-from gwaskit.io.build import CHROMOSOME_LENGTHS
 from gwaskit.simulate.spec import ConsortiumSpec
 
 # --------------------------------------------------------------------------------------------

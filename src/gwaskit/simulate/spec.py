@@ -11,8 +11,8 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from gwaskit.build.check import CHROMOSOME_LENGTHS
 from gwaskit.errors import ParameterError
-from gwaskit.io.build import CHROMOSOME_LENGTHS
 
 log = logging.getLogger(__name__)
 
