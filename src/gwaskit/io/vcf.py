@@ -7,7 +7,8 @@ VCF sample name, sex unknown). Dosages come from one FORMAT field:
   males) counts 0 or 2, as plink2 imports it; a missing or half-missing call (``./.``, ``./1``)
   is NaN (plink2's ``--vcf-half-call missing``).
 - ``DS``: the ALT dosage as written (0..2), NaN where missing; where the record's GT is
-  haploid, DS (0..1) is doubled, as plink2 imports it.
+  haploid, DS (0..1) is doubled, as plink2 imports it; a sample without DS but with a called GT
+  gets the GT's count (plink2 writes no DS where the dosage equals the hard call).
 
 - ``GP``: genotype probabilities (``P(0/0), P(0/1), P(1/1)``; haploid ``P(0), P(1)``), read as
   the expected ALT count ``P(0/1) + 2 P(1/1)`` (haploid ``2 P(1)``). A GP written as Phred-scaled
@@ -285,8 +286,14 @@ class VcfSource(GenotypeSource):
             if self._has_gt:  # a haploid DS is 0..1: put it on the 0..2 scale, as plink2 does
                 genotype = record.genotype
                 if genotype is not None:
-                    alleles = genotype.array()[:, :-1]
+                    array = genotype.array()
+                    alleles = array[:, :-1]
                     dosage[(alleles != -2).sum(axis=1) == 1] *= 2
+                    # no DS beside a called GT (plink2 writes none where the dosage is the
+                    # hard call): the GT's count, as plink2 imports it
+                    absent = np.isnan(dosage)
+                    if absent.any():
+                        dosage[absent] = gt_dosage(array, allele)[absent]
             return dosage
         if self.field == "GP":
             gp = record.format("GP")
