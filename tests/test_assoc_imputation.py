@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+import yaml
 from scipy import optimize, stats
 from scipy.special import expit
 
@@ -152,3 +153,92 @@ def test_assoc__filters_equal_plink2_and_are_counted(imputed, plink2):
         dropped = result.metadata["gwaskit"]["variant_filters"][next(iter(option))]["dropped"]
         assert 0 < dropped < 199 and len(ours_kept) == 199 - dropped, name
         assert ours_kept == kept, (name, sorted(ours_kept ^ kept)[:5])
+
+
+def _naive_firth_lrt(x: np.ndarray, y: np.ndarray, g: np.ndarray) -> float:
+    """2 (pl(b) - pl(b0)) by BFGS on the penalised log-likelihood, b0 with the genotype
+    coefficient fixed at 0 and the full model's penalty (logistf's restricted fit)."""
+    z = np.column_stack([x, g])
+
+    def minus_pll(b):
+        eta = z @ b
+        w = expit(eta) * (1 - expit(eta))
+        logdet = np.linalg.slogdet(z.T @ (z * w[:, None]))[1]
+        return -((y * eta - np.logaddexp(0, eta)).sum() + 0.5 * logdet)
+
+    options = {"gtol": 1e-10}
+    full = optimize.minimize(minus_pll, np.zeros(z.shape[1]), method="BFGS", options=options)
+    restricted = optimize.minimize(
+        lambda b: minus_pll(np.append(b, 0.0)), np.zeros(x.shape[1]), method="BFGS", options=options
+    )
+    return 2 * (restricted.fun - full.fun)
+
+
+def test_assoc__firth_se_reproduces_the_penalised_lrt(imputed):
+    source = open_genotypes(imputed["bgen"], sample=imputed["sample"])
+    result = run_scan(
+        source,
+        imputed["folder"] / "pheno.txt",
+        pheno_name="CC",
+        options=ScanOptions(test="firth", firth_se=True),
+        progress=False,
+    )
+    firth = result.sumstats.filter((pl.col("method") == "firth") & pl.col("beta").is_not_null())
+    assert firth.height == 199  # every variant Firth-fitted, none failed
+    assert result.metadata["gwaskit"]["firth_se"] is True
+    z = (firth["beta"] / firth["standard_error"]).to_numpy()
+    # the chi-square of the test's own p-value (computed in log space by gwaskit)
+    chi2 = stats.chi2.isf(10.0 ** -firth["neg_log_10_p_value"].to_numpy(), 1)
+    np.testing.assert_allclose(z**2, chi2, rtol=1e-8, atol=1e-12)
+    # and that chi-square is the penalised LRT, by an independent optimiser, on 3 variants
+    phenotypes = result.phenotypes
+    x = make_design(phenotypes.y, phenotypes.covariates, binary=True).x
+    g = source.read(None, phenotypes.sample_index).astype(np.float64)
+    checked = 0
+    for j in (10, 50, 120):
+        ok = ~np.isnan(g[:, j])
+        expected = _naive_firth_lrt(x[ok], phenotypes.y[ok], g[ok, j])
+        assert z[j] ** 2 == pytest.approx(expected, rel=1e-6)
+        checked += 1
+    assert checked == 3
+
+
+def test_logistic_block__firth_se_off_keeps_the_wald_test():
+    rng = np.random.default_rng(7)
+    g = rng.binomial(2, 0.1, size=(300, 4)).astype(float)
+    y = (rng.random(300) < 0.3).astype(float)
+    null = fit_logistic_null(make_design(y, np.empty((300, 0)), binary=True))
+    wald = logistic_block(null, g, firth="always")
+    lrt = logistic_block(null, g, firth="always", firth_se=True)
+    np.testing.assert_allclose(wald.beta, lrt.beta, rtol=0)  # same estimates
+    assert not np.allclose(wald.standard_error, lrt.standard_error, rtol=1e-6)
+    np.testing.assert_allclose(wald.statistic, wald.beta / wald.standard_error, rtol=1e-12)
+
+
+def test_assoc__binary_outputs_carry_n_cases_controls_effective_and_info(imputed, tmp_path):
+    from gwaskit.cli import main
+
+    out = tmp_path / "cc"
+    argv = [
+        "assoc", str(imputed["bgen"]), "--sample", str(imputed["sample"]),
+        "--pheno", str(imputed["folder"] / "pheno.txt"), "--pheno-name", "CC",
+        "--firth-se", "--min-info", "0.95", "--out", str(out), "--no-progress",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    ssf = pl.read_csv(f"{out}.tsv.gz", separator="\t", null_values=["#NA", "NA"])
+    with open(f"{out}.tsv.gz-meta.yaml") as handle:
+        meta = yaml.safe_load(handle)
+    dropped = meta["gwaskit"]["variant_filters"]["min_info"]["dropped"]
+    assert 0 < dropped and ssf.height + dropped == 199
+    assert (ssf["info"] >= 0.95).all()
+    assert ssf.columns[:12] == [
+        "chromosome", "base_pair_location", "effect_allele", "other_allele", "beta",
+        "standard_error", "effect_allele_frequency", "p_value", "neg_log_10_p_value", "n",
+        "variant_id", "rsid",
+    ]  # fmt: skip
+    for column in ("info", "mach_r2", "n_cases", "n_controls", "n_effective"):
+        assert column in ssf.columns
+    assert (ssf["n_cases"] + ssf["n_controls"] == ssf["n"]).all()
+    expected = 4 / (1 / ssf["n_cases"] + 1 / ssf["n_controls"])
+    np.testing.assert_allclose(ssf["n_effective"], expected, rtol=1e-12)
+    assert ssf["n"].min() < 500 <= ssf["n"].max()  # per variant: sample_001 misses one call
