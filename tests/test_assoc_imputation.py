@@ -229,7 +229,7 @@ def test_assoc__binary_outputs_carry_n_cases_controls_effective_and_info(imputed
     with open(f"{out}.tsv.gz-meta.yaml") as handle:
         meta = yaml.safe_load(handle)
     dropped = meta["gwaskit"]["variant_filters"]["min_info"]["dropped"]
-    assert 0 < dropped and ssf.height + dropped == 199
+    assert dropped > 0 and ssf.height + dropped == 199
     assert (ssf["info"] >= 0.95).all()
     assert ssf.columns[:12] == [
         "chromosome", "base_pair_location", "effect_allele", "other_allele", "beta",
