@@ -92,10 +92,10 @@ def test_assoc__mach_r2_equals_plink2_freq_machr2(imputed, kind):
     assert both["n"].cast(pl.Int64).to_list() == (both["OBS_CT"] // 2).to_list()
     compared = both.filter(pl.col("plink2").is_not_null())
     assert compared.height >= 195  # all but monomorphic variants, which plink2 leaves NA
-    diff = (compared["mach_r2"] - compared["plink2"]).abs()
+    diff = (compared["machr2"] - compared["plink2"]).abs()
     assert diff.max() < 1e-4, compared.filter(diff == diff.max())
     # plink2's NA (monomorphic) is ours too
-    assert both.filter(pl.col("plink2").is_null())["mach_r2"].is_null().all()
+    assert both.filter(pl.col("plink2").is_null())["machr2"].is_null().all()
 
 
 def test_impute2_info__hand_worked_example():
@@ -117,9 +117,9 @@ def test_impute2_info__hand_worked_example():
     assert dosage_spread(g)[0] == pytest.approx(0.09, abs=1e-12)
     from_dosage = impute2_info(np.array([4.0]), np.array([3.1]), dosage_spread(g))
     assert from_dosage[0] == pytest.approx(1 - 0.09 / 1.89875, abs=1e-12)
-    # the compiled one-pass kernel rounds dosages to plink2's 1/16384 units (0.1 -> 0.09998)
+    # the compiled one-pass kernel, on float32 dosages
     assert imputation_quality(g.astype(np.float32)).info[0] == pytest.approx(
-        from_dosage[0], abs=1e-4
+        from_dosage[0], abs=1e-6
     )
     # hard calls: info 1; a monomorphic variant: 1 (IMPUTE2's convention); no call: NaN
     quality = imputation_quality(
@@ -236,9 +236,55 @@ def test_assoc__binary_outputs_carry_n_cases_controls_effective_and_info(imputed
         "standard_error", "effect_allele_frequency", "p_value", "neg_log_10_p_value", "n",
         "variant_id", "rsid",
     ]  # fmt: skip
-    for column in ("info", "mach_r2", "n_cases", "n_controls", "n_effective"):
+    for column in ("info", "machr2", "n_cases", "n_controls", "n_effective"):
         assert column in ssf.columns
     assert (ssf["n_cases"] + ssf["n_controls"] == ssf["n"]).all()
     expected = 4 / (1 / ssf["n_cases"] + 1 / ssf["n_controls"])
     np.testing.assert_allclose(ssf["n_effective"], expected, rtol=1e-12)
     assert ssf["n"].min() < 500 <= ssf["n"].max()  # per variant: sample_001 misses one call
+
+
+def _gen_probabilities(path) -> tuple[np.ndarray, np.ndarray]:
+    """P(het), P(hom second allele) ``(n, m)`` of an Oxford .gen (missing ``0 0 0`` as NaN)."""
+    import gzip
+
+    rows = [line.split()[6:] for line in gzip.open(path, "rt")]
+    p = np.array(rows, dtype=np.float64).reshape(len(rows), -1, 3).transpose(1, 0, 2)
+    missing = p.sum(axis=2) == 0
+    het, hom = p[:, :, 1].copy(), p[:, :, 2].copy()
+    het[missing] = hom[missing] = np.nan
+    return het, hom
+
+
+def test_assoc__bgen_info_is_impute2_info_of_its_probabilities(imputed, test_data):
+    # the truth .gen the BGEN examples encode, parsed here: its IMPUTE2 info by the closed form
+    het, hom = _gen_probabilities(test_data / "field_formats" / "bgen" / "example.gen.gz")
+    expected = impute2_info_from_probabilities(het, hom)
+    source = open_genotypes(imputed["bgen"], sample=imputed["sample"])
+    assert source.holds_probabilities
+    result = run_scan(source, imputed["folder"] / "pheno.txt", pheno_name="Q", progress=False)
+    info = result.sumstats["info"].to_numpy()
+    assert info.size == expected.size == 199
+    # 16-bit probabilities (1/65535) and dosages in plink2's 1/16384 units: 1e-4
+    np.testing.assert_allclose(info, expected, atol=1e-4)
+    assert "probabilities" in result.metadata["gwaskit"]["imputation_quality"]["info"]
+    # the dosage-only info is above it where samples spread over three genotypes
+    dosage_info = imputation_quality(source.read()).info
+    assert (dosage_info >= info - 1e-4).all() and (dosage_info > info + 1e-3).sum() > 100
+
+
+def test_vcf_gp__info_from_probabilities(test_data):
+    path = test_data / "field_formats" / "bcftools" / "view.GP.vcf"
+    with open(path) as handle:
+        rows = [line.rstrip("\n").split("\t") for line in handle if not line.startswith("#")]
+    # the diploid records (the chrY ones are haploid: two GP values)
+    diploid = [k for k, r in enumerate(rows) if all(v.count(",") == 2 for v in r[9:12])]
+    gp = np.array([[v.split(",") for v in rows[k][9:12]] for k in diploid], dtype=float)
+    expected = impute2_info_from_probabilities(gp[:, :, 1].T, gp[:, :, 2].T)
+    source = open_genotypes(path, field="GP")
+    g, variance = source.read_with_variance(diploid)
+    assert variance is not None and variance.shape == g.shape == (3, len(diploid))
+    info = imputation_quality(g, variance).info
+    # the same float32 probabilities in both; float32 dosages: 1e-6
+    np.testing.assert_allclose(info, expected, atol=1e-6)
+    assert len(diploid) >= 20

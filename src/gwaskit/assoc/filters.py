@@ -24,17 +24,27 @@ from gwaskit.errors import ParameterError
 log = logging.getLogger(__name__)
 
 #: What the metadata says of the imputation-quality columns.
-QUALITY_NOTE = {
-    "mach_r2": "MaCH r2 of the dosages of the analysed samples with a call (plink2 --freq machr2)",
+_QUALITY_NOTE = {
+    "machr2": "MaCH r2 of the dosages of the analysed samples with a call (plink2 --freq machr2)",
     "info": (
         "IMPUTE2 info from the dosages: each sample's genotype probabilities taken on the two "
         "genotypes nearest its dosage (1 for hard calls)"
     ),
+    "info_probabilities": "IMPUTE2 info from the file's genotype probabilities",
     "hwe_neg_log_10_p": (
         "-log10 HWE exact test p on hard calls (dosage within 0.1 of 0/1/2, plink2's hard-call "
         "threshold) of the analysed samples; not computed on haploid X"
     ),
 }
+
+
+def quality_note(from_probabilities: bool) -> dict[str, str]:
+    """What the metadata says of the imputation-quality columns of a scan whose genotype file
+    holds probabilities (``from_probabilities``) or only dosages or hard calls."""
+    note = {k: v for k, v in _QUALITY_NOTE.items() if k != "info_probabilities"}
+    if from_probabilities:
+        note["info"] = _QUALITY_NOTE["info_probabilities"]
+    return note
 
 
 class _Filters(Protocol):
@@ -71,7 +81,7 @@ def _conditions(options: _Filters) -> list[tuple[str, float, pl.Expr, str]]:
     if options.min_info is not None:
         out.append(("min_info", options.min_info, pl.col("info") < options.min_info, "info below"))
     if options.min_mach_r2 is not None:
-        below = pl.col("mach_r2") < options.min_mach_r2
+        below = pl.col("machr2") < options.min_mach_r2
         out.append(("min_mach_r2", options.min_mach_r2, below, "MaCH r2 below"))
     if options.hwe is not None:
         threshold = math.inf if options.hwe == 0 else -math.log10(options.hwe)

@@ -11,9 +11,10 @@ over both alleles of a biallelic variant (which gives the same ratio)::
     p = sum(d) / (2 n),   r² = (sum(d²) / n - (2 p)²) / (2 p (1 - p))
 
 NaN when the variant is monomorphic among the samples (``p`` 0 or 1), as plink2 prints ``NA``.
-The block kernel sums dosages rounded to PLINK 2's 1/16384 units, as plink2 holds them: without
-that rounding a rare variant's r² (MAF 0.012, 500 samples) differs from plink2's by 3e-4, with it
-by < 5e-5.
+The block kernel sums dosages rounded to PLINK 2's 1/16384 units for r² (and hard calls), as
+plink2 holds them: without that rounding a rare variant's r² (MAF 0.012, 500 samples) differs
+from plink2's by 3e-4, with it by < 5e-5. The info uses the dosages as read (the rounding would
+bias the info of a rare variant, whose many tiny dosages round to 0, by up to 5e-4).
 Hard calls give a ratio near 1 (above it with excess heterozygosity).
 
 **IMPUTE2 info** (Marchini and Howie 2010, doi:10.1038/nrg2796, supplementary S3; the measure
@@ -30,6 +31,10 @@ least uncertain ones that give its dosage, on the two nearest genotypes (``d`` i
 probabilities from a dosage on export. That is the info the file's dosages can show: it equals
 the probability-based info where no sample has weight on all three genotypes, and is above it
 otherwise. Hard calls give info 1.
+
+Where the file holds genotype probabilities (BGEN layout 2, VCF ``GP``, Oxford ``.gen``) the
+scan reads each sample's genotype variance ``f_i - e_i²`` with the dosages and the info is
+IMPUTE2's from the probabilities; the metadata says which.
 
 **Hardy-Weinberg counts** come from hard calls as PLINK 2 makes them from dosages (its
 ``--hard-call-threshold`` default 0.1): a dosage within 0.1 of 0, 1 or 2 is that genotype, any
@@ -67,12 +72,13 @@ class ImputationQuality:
 def _add(d, j, sums, counts, threshold):  # pragma: no cover - compiled
     if d != d:
         return
-    d = np.rint(d * DOSAGE_UNITS) / DOSAGE_UNITS
+    frac = d - 1.0 if d >= 1.0 else d  # above the lower of the two nearest genotypes
+    sums[3, j] += frac * (1.0 - frac)
+    sums[4, j] += d
+    d = np.rint(d * DOSAGE_UNITS) / DOSAGE_UNITS  # as plink2 holds it, for MaCH r2 and HWE
     sums[0, j] += 1.0
     sums[1, j] += d
     sums[2, j] += d * d
-    frac = d - 1.0 if d >= 1.0 else d  # above the lower of the two nearest genotypes
-    sums[3, j] += frac * (1.0 - frac)
     nearest = np.rint(d)
     if abs(d - nearest) <= threshold and 0.0 <= nearest <= 2.0:
         counts[j, int(nearest)] += 1
@@ -93,12 +99,12 @@ def _block_sums(g, variants_first, threshold, sums, counts):  # pragma: no cover
 def block_sums(
     g: np.ndarray, *, threshold: float = HARD_CALL_THRESHOLD
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One pass over ``g`` ``(n, m)`` (in its memory order): ``(4, m)`` float64 sums per
-    variant, of calls, dosages, squared dosages and per-sample genotype variances of
-    :func:`dosage_spread`; and ``(m, 3)`` int64 counts of hard calls 0, 1 and 2 (a dosage
+    """One pass over ``g`` ``(n, m)`` (in its memory order): ``(5, m)`` float64 sums per
+    variant, of calls, dosages and squared dosages in PLINK 2's 1/16384 units, per-sample
+    genotype variances of :func:`dosage_spread` and dosages as given; and ``(m, 3)`` int64 counts of hard calls 0, 1 and 2 (a dosage
     within ``threshold`` of the genotype, PLINK 2's hard calls from dosages)."""
     m = g.shape[1]
-    sums = np.zeros((4, m))
+    sums = np.zeros((5, m))
     counts = np.zeros((m, 3), dtype=np.int64)
     if g.flags.f_contiguous and not g.flags.c_contiguous:
         _block_sums(g.T, True, threshold, sums, counts)
@@ -161,12 +167,22 @@ def dosage_spread(g: np.ndarray) -> np.ndarray:
     return (frac * (1.0 - frac)).sum(axis=0)
 
 
-def imputation_quality(g: np.ndarray) -> ImputationQuality:
-    """MaCH r², IMPUTE2 info (from dosages) and HWE -log10 p of every variant of ``g``
-    ``(n_samples, m)``; see the module docstring."""
-    (n, total, ssq, spread), counts = block_sums(g)
+def imputation_quality(g: np.ndarray, variance: np.ndarray | None = None) -> ImputationQuality:
+    """MaCH r², IMPUTE2 info and HWE -log10 p of every variant of ``g`` ``(n_samples, m)``; see
+    the module docstring.
+
+    ``variance``, the per-sample genotype variances ``E[g²] - E[g]²`` of the file's genotype
+    probabilities (same shape, as :meth:`gwaskit.io.genotypes.GenotypeSource.read_with_variance`
+    gives them), makes the info the probability-based IMPUTE2 info; without it, the info is
+    that of the dosages.
+    """
+    (n, total, ssq, spread, exact_total), counts = block_sums(g)
+    if variance is not None:
+        spread = np.where(np.isnan(g), 0.0, np.nan_to_num(variance, nan=0.0)).sum(
+            axis=0, dtype=np.float64
+        )
     return ImputationQuality(
         mach_r2=mach_r2(n, total, ssq),
-        info=impute2_info(n, total, spread),
+        info=impute2_info(n, exact_total, spread),
         hwe_neg_log10_p=hwe_neg_log10_p(counts, False),
     )

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from gwaskit import __version__
 from gwaskit.assoc.design import Design, make_design
-from gwaskit.assoc.filters import QUALITY_NOTE, check_filters, filter_variants
+from gwaskit.assoc.filters import check_filters, filter_variants, quality_note
 from gwaskit.assoc.imputation import imputation_quality
 from gwaskit.assoc.linear import LinearNull, fit_linear_null, linear_block
 from gwaskit.assoc.logistic import LogisticNull, fit_logistic_null, logistic_block
@@ -144,15 +144,21 @@ def _remember(path: str, source: GenotypeSource) -> None:
 def scan_block(task: BlockTask) -> BlockResult:
     """Read one block of variants and test each of them."""
     source = _open_cached(task.path, task.build)
-    g = source.read(task.variants, task.sample_index)
-    return apply_test(task.null, g, task.options)
+    g, variance = source.read_with_variance(task.variants, task.sample_index)
+    return apply_test(task.null, g, task.options, variance=variance)
 
 
 def apply_test(
-    null: LinearNull | LogisticNull | Design, g: np.ndarray, options: ScanOptions
+    null: LinearNull | LogisticNull | Design,
+    g: np.ndarray,
+    options: ScanOptions,
+    *,
+    variance: np.ndarray | None = None,
 ) -> BlockResult:
-    """Apply the resolved test of ``options`` to dosages ``g`` ``(n_samples, m)``."""
-    quality = imputation_quality(g)
+    """Apply the resolved test of ``options`` to dosages ``g`` ``(n_samples, m)``, with the
+    imputation quality of the block (``variance``: the genotype variances of a file of
+    probabilities, :func:`gwaskit.assoc.imputation.imputation_quality`)."""
+    quality = imputation_quality(g, variance)
     return replace(
         _test_block(null, g, options),
         mach_r2=quality.mach_r2,
@@ -347,7 +353,7 @@ def finish_scan(
             "maf": options.maf,
             "firth_se": options.firth_se,
             "variant_filters": filtered,
-            "imputation_quality": QUALITY_NOTE,
+            "imputation_quality": quality_note(source.holds_probabilities),
             "lambda_gc": lam,
             "dropped_samples": dict(
                 zip(dropped["reason"].to_list(), dropped["count"].to_list(), strict=True)
@@ -484,7 +490,7 @@ def assemble_sumstats(
     }
     if results and results[0].info is not None:
         columns["info"] = cat("info")
-        columns["mach_r2"] = cat("mach_r2")
+        columns["machr2"] = cat("mach_r2")
         columns["hwe_neg_log_10_p"] = cat("hwe_neg_log10_p")
     if binary:
         columns["n_cases"] = cat("n_cases")

@@ -33,8 +33,9 @@ def add_parser(
             "the samples of unknown sex. Writes PREFIX.parquet (every variant), PREFIX.tsv.gz "
             "(GWAS-SSF as the GWAS Catalog accepts it), PREFIX.tsv.gz-meta.yaml and "
             "PREFIX.untested.tsv.gz (the variants without an estimate, with their reason). Every "
-            "variant gets its imputation quality from the dosages (info: IMPUTE2 info; mach_r2: "
-            "MaCH r2 as plink2 computes it), its HWE -log10 p on hard calls and its observed N "
+            "variant gets its imputation quality (info: IMPUTE2 info, from the genotype "
+            "probabilities of a BGEN or VCF GP, else from the dosages; machr2: MaCH r2 as plink2 "
+            "computes it), its HWE -log10 p on hard calls and its observed N "
             "(n; n_cases, n_controls and n_effective = 4/(1/cases + 1/controls) for a "
             "case/control trait)."
         ),
@@ -134,7 +135,7 @@ def add_parser(
         "--min-info",
         type=float,
         metavar="X",
-        help="report variants whose IMPUTE2 info (from the dosages; the info column) is >= X",
+        help="report variants whose IMPUTE2 info (the info column) is >= X",
     )
     filters.add_argument(
         "--min-mach-r2",

@@ -42,7 +42,7 @@ from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.build import build_from_contig_lengths, build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
-from gwaskit.io.vcf_dosage import gp_dosage, gt_dosage
+from gwaskit.io.vcf_dosage import gp_dosage, gp_variance, gt_dosage
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,25 @@ class VcfSource(GenotypeSource):
 
     # -- decoding --------------------------------------------------------------------------------
 
+    @property
+    def holds_probabilities(self) -> bool:  # type: ignore[override]
+        return self.field == "GP"
+
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        return self._read_records(variants, samples, None)
+
+    def _read_with_variance(
+        self, variants: np.ndarray, samples: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        variance = np.empty((variants.size, self.n_samples), dtype=np.float32)
+        g = self._read_records(variants, samples, variance)
+        return g, np.ascontiguousarray(variance.T[samples])
+
+    def _read_records(
+        self, variants: np.ndarray, samples: np.ndarray, variance: np.ndarray | None
+    ) -> np.ndarray:
+        """Dosages ``(samples, variants)``; with ``variance`` ``(variants, n_samples)``, also
+        the GP genotype variances into it."""
         out = np.empty((variants.size, self.n_samples), dtype=np.float32)
         if variants.size:
             records = self._record[variants]
@@ -265,6 +283,13 @@ class VcfSource(GenotypeSource):
                     self._check_position(record, int(index))
                     previous = index
                 out[k] = self._decode(record, int(alleles[k]))
+                if variance is not None:
+                    gp = record.format("GP")
+                    variance[k] = (
+                        np.nan
+                        if gp is None
+                        else gp_variance(gp, len(record.ALT) + 1, int(alleles[k]))
+                    )
         return np.ascontiguousarray(out.T[samples])
 
     def _check_position(self, record, index: int) -> None:
