@@ -14,6 +14,8 @@ Tolerances, and why:
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import polars as pl
 import pytest
@@ -246,9 +248,8 @@ def test_assoc__binary_outputs_carry_n_cases_controls_effective_and_info(imputed
 
 def _gen_probabilities(path) -> tuple[np.ndarray, np.ndarray]:
     """P(het), P(hom second allele) ``(n, m)`` of an Oxford .gen (missing ``0 0 0`` as NaN)."""
-    import gzip
-
-    rows = [line.split()[6:] for line in gzip.open(path, "rt")]
+    with gzip.open(path, "rt") as handle:
+        rows = [line.split()[6:] for line in handle]
     p = np.array(rows, dtype=np.float64).reshape(len(rows), -1, 3).transpose(1, 0, 2)
     missing = p.sum(axis=2) == 0
     het, hom = p[:, :, 1].copy(), p[:, :, 2].copy()
