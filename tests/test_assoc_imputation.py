@@ -289,3 +289,21 @@ def test_vcf_gp__info_from_probabilities(test_data):
     # the same float32 probabilities in both; float32 dosages: 1e-6
     np.testing.assert_allclose(info, expected, atol=1e-6)
     assert len(diploid) >= 20
+
+
+def test_pipeline_assoc_stage__asks_for_firth_se_by_default(tmp_path):
+    from gwaskit.pipeline.plan import AssociationSettings
+    from gwaskit.pipeline.stages import VerbRunner, run_assoc
+
+    commands: list[list[str]] = []
+    verbs = VerbRunner(execute=commands.append)
+    common = dict(
+        genotypes="qc.bed", phenotypes="p.txt", phenotype_name=None, covariates=None,
+        covariate_names=[], eigenvec="pca.eigenvec", pcs=0, test="wald", firth_fallback=True,
+        build="GRCh37", verbs=verbs,
+    )  # fmt: skip
+    assert AssociationSettings().firth_se is True
+    run_assoc(tmp_path, model="logistic", firth_se=AssociationSettings().firth_se, **common)
+    run_assoc(tmp_path, model="logistic", firth_se=False, **common)
+    run_assoc(tmp_path, model="linear", firth_se=True, **common)
+    assert ["--firth-se" in c for c in commands] == [True, False, False]
