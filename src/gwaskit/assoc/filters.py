@@ -66,7 +66,11 @@ def check_filters(options: _Filters) -> None:
     }
     for name, (value, low, high) in ranges.items():
         if value is not None and not (low <= value <= high):
-            raise ParameterError(f"{name} must be in [{low}, {high}], got {value!r}.")
+            option = "--" + name.replace("_", "-")
+            raise ParameterError(
+                f"{name} ({option}) must be in [{low:g}, {high:g}], got {value!r}. Give a "
+                f"threshold in that range, or leave {option} out."
+            )
 
 
 def _conditions(options: _Filters) -> list[tuple[str, float, pl.Expr, str]]:

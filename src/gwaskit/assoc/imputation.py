@@ -69,11 +69,14 @@ class ImputationQuality:
 
 
 @numba.njit(cache=True, nogil=True)
-def _add(d, j, sums, counts, threshold):  # pragma: no cover - compiled
+def _add(d, v, j, sums, counts, threshold):  # pragma: no cover - compiled
     if d != d:
         return
-    frac = d - 1.0 if d >= 1.0 else d  # above the lower of the two nearest genotypes
-    sums[3, j] += frac * (1.0 - frac)
+    if v < 0.0:  # no variance given: the dosage's two nearest genotypes
+        frac = d - 1.0 if d >= 1.0 else d  # above the lower of the two nearest genotypes
+        sums[3, j] += frac * (1.0 - frac)
+    elif v == v:
+        sums[3, j] += v
     sums[4, j] += d
     d = np.rint(d * DOSAGE_UNITS) / DOSAGE_UNITS  # as plink2 holds it, for MaCH r2 and HWE
     sums[0, j] += 1.0
@@ -85,31 +88,41 @@ def _add(d, j, sums, counts, threshold):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _block_sums(g, variants_first, threshold, sums, counts):  # pragma: no cover - compiled
+def _block_sums(g, var, has_var, variants_first, threshold, sums, counts):  # pragma: no cover
+    v = -1.0
     if variants_first:  # g is (m, n): the transpose of a Fortran-ordered block
         for j in range(g.shape[0]):
             for i in range(g.shape[1]):
-                _add(np.float64(g[j, i]), j, sums, counts, threshold)
+                if has_var:
+                    v = np.float64(var[j, i])
+                _add(np.float64(g[j, i]), v, j, sums, counts, threshold)
     else:
         for i in range(g.shape[0]):
             for j in range(g.shape[1]):
-                _add(np.float64(g[i, j]), j, sums, counts, threshold)
+                if has_var:
+                    v = np.float64(var[i, j])
+                _add(np.float64(g[i, j]), v, j, sums, counts, threshold)
 
 
 def block_sums(
-    g: np.ndarray, *, threshold: float = HARD_CALL_THRESHOLD
+    g: np.ndarray, variance: np.ndarray | None = None, *, threshold: float = HARD_CALL_THRESHOLD
 ) -> tuple[np.ndarray, np.ndarray]:
     """One pass over ``g`` ``(n, m)`` (in its memory order): ``(5, m)`` float64 sums per
     variant, of calls, dosages and squared dosages in PLINK 2's 1/16384 units, per-sample
-    genotype variances of :func:`dosage_spread` and dosages as given; and ``(m, 3)`` int64 counts of hard calls 0, 1 and 2 (a dosage
+    genotype variances (``variance`` of the same shape, else those of :func:`dosage_spread`)
+    and dosages as given; and ``(m, 3)`` int64 counts of hard calls 0, 1 and 2 (a dosage
     within ``threshold`` of the genotype, PLINK 2's hard calls from dosages)."""
     m = g.shape[1]
     sums = np.zeros((5, m))
     counts = np.zeros((m, 3), dtype=np.int64)
+    has_var = variance is not None
     if g.flags.f_contiguous and not g.flags.c_contiguous:
-        _block_sums(g.T, True, threshold, sums, counts)
+        var = np.asfortranarray(variance).T if has_var else g.T
+        _block_sums(g.T, var, has_var, True, threshold, sums, counts)
     else:
-        _block_sums(np.ascontiguousarray(g), False, threshold, sums, counts)
+        g = np.ascontiguousarray(g)
+        var = np.ascontiguousarray(variance) if has_var else g
+        _block_sums(g, var, has_var, False, threshold, sums, counts)
     return sums, counts
 
 
@@ -176,11 +189,7 @@ def imputation_quality(g: np.ndarray, variance: np.ndarray | None = None) -> Imp
     gives them), makes the info the probability-based IMPUTE2 info; without it, the info is
     that of the dosages.
     """
-    (n, total, ssq, spread, exact_total), counts = block_sums(g)
-    if variance is not None:
-        spread = np.where(np.isnan(g), 0.0, np.nan_to_num(variance, nan=0.0)).sum(
-            axis=0, dtype=np.float64
-        )
+    (n, total, ssq, spread, exact_total), counts = block_sums(g, variance)
     return ImputationQuality(
         mach_r2=mach_r2(n, total, ssq),
         info=impute2_info(n, exact_total, spread),

@@ -91,7 +91,7 @@ class ScanOptions:
             )
         if self.test in ("trend", "allelic") and not binary:
             raise ParameterError(f"test: {self.test} needs a case/control phenotype.")
-        check_filters(self)
+        check_options(replace(self, model=model))
         return replace(self, model=model)
 
     @property
@@ -103,6 +103,18 @@ class ScanOptions:
         if self.test == "score":
             return "score-spa" if self.spa else "score"
         return self.test
+
+
+def check_options(options: ScanOptions) -> None:
+    """Raise :class:`ParameterError` for filter thresholds out of range, or ``firth_se`` with a
+    model or test that fits no Firth regression (checks that need no data)."""
+    model, test = options.model, options.test
+    if options.firth_se and (model == "linear" or test not in ("wald", "firth")):
+        raise ParameterError(
+            f"firth_se applies to Firth regression (--model logistic with --test wald or firth), "
+            f"got --model {model or 'auto'} --test {test}; drop --firth-se."
+        )
+    check_filters(options)
 
 
 @dataclass(frozen=True)

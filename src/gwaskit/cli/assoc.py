@@ -166,7 +166,7 @@ def add_parser(
 
 
 def run(args: argparse.Namespace) -> int:
-    from gwaskit.assoc.scan import ScanOptions, run_scan, write_scan
+    from gwaskit.assoc.scan import ScanOptions, check_options, run_scan, write_scan
     from gwaskit.io import open_genotypes
     from gwaskit.io.phenotypes import column_names, parse_column_numbers, parse_names
     from gwaskit.io.tables import scratch_folder
@@ -196,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
         hwe=args.hwe,
         firth_se=args.firth_se,
     )
+    check_options(options)  # before any file is read
     names = parse_names(args.pheno_name, "--pheno-name") or [None]
     if args.pheno_col_nums is not None:
         numbers = parse_column_numbers(args.pheno_col_nums, "--pheno-col-nums")

@@ -527,7 +527,7 @@ def run_assoc(
         argv += ["--covar-name", ",".join(covariate_names)]
     if model == "logistic" and test == "wald" and not firth_fallback:
         argv.append("--no-firth-fallback")
-    if model == "logistic" and firth_se:  # what goes into the meta-analysis: beta/SE = test
+    if model == "logistic" and test in ("wald", "firth") and firth_se:  # meta: beta/SE = test
         argv.append("--firth-se")
     verbs.run(folder, argv=argv, out_name="assoc")
 
