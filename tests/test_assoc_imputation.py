@@ -46,6 +46,11 @@ def imputed(tmp_path_factory, test_data, plink2):
     load = ["--bgen", str(bgen), "ref-first", "--sample", str(sample)]
     run_tool([plink2, *load, "--freq", "cols=+machr2", "--out", str(folder / "bgen")])
     run_tool([plink2, *load, "--export", "vcf", "vcf-dosage=DS", "--out", str(folder / "dosage")])
+    run_tool([plink2, *load, "--make-pgen", "--out", str(folder / "dosage")])
+    run_tool(
+        [plink2, "--pfile", str(folder / "dosage"), "--freq", "cols=+machr2", "--out",
+         str(folder / "pgen")]
+    )  # fmt: skip
     vcf = folder / "dosage.vcf"
     run_tool(
         [
@@ -79,12 +84,14 @@ def _plink2_machr2(path) -> pl.DataFrame:
     )
 
 
-@pytest.mark.parametrize("kind", ["bgen", "vcf"])
+@pytest.mark.parametrize("kind", ["bgen", "vcf", "pgen"])
 def test_assoc__mach_r2_equals_plink2_freq_machr2(imputed, kind):
     if kind == "bgen":
         source = open_genotypes(imputed["bgen"], sample=imputed["sample"])
-    else:
+    elif kind == "vcf":
         source = open_genotypes(imputed["vcf"], field="DS")
+    else:  # the BGEN's dosages as plink2 stores them (1/16384 units)
+        source = open_genotypes(imputed["folder"] / "dosage")
     result = run_scan(source, imputed["folder"] / "pheno.txt", pheno_name="Q", progress=False)
     ours = result.sumstats.with_columns(pl.int_range(pl.len()).alias("row"))
     theirs = _plink2_machr2(imputed["folder"] / f"{kind}.afreq")
