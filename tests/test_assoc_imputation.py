@@ -314,3 +314,44 @@ def test_pipeline_assoc_stage__asks_for_firth_se_by_default(tmp_path):
     run_assoc(tmp_path, model="logistic", firth_se=False, **common)
     run_assoc(tmp_path, model="linear", firth_se=True, **common)
     assert ["--firth-se" in c for c in commands] == [True, False, False]
+
+
+def test_assoc__no_hwe_test_on_haploid_x(tmp_path):
+    # 400 samples, half male; 5 X variants outside PAR1 (males 0/2, no heterozygotes: an HWE
+    # test would reject them all) and 5 on chromosome 1
+    from assoc_helpers import write_bed
+
+    rng = np.random.default_rng(3)
+    n = 400
+    sex = np.repeat([1, 2], n // 2)
+    g = rng.binomial(2, 0.3, (n, 10)).astype(float)
+    g[sex == 1, :5] = 2.0 * rng.binomial(1, 0.3, (n // 2, 5))
+    iid = write_bed(tmp_path / "x", g)
+    bim = (tmp_path / "x.bim").read_text().splitlines()
+    (tmp_path / "x.bim").write_text(
+        "".join(
+            f"{'X' if j < 5 else '1'}\t{line.split()[1]}\t0\t{3_000_000 + j}\t"
+            f"{line.split()[4]}\t{line.split()[5]}\n"
+            for j, line in enumerate(bim)
+        )
+    )
+    fam = (tmp_path / "x.fam").read_text().splitlines()
+    (tmp_path / "x.fam").write_text(
+        "".join(
+            " ".join([*line.split()[:4], str(s), "-9"]) + "\n"
+            for s, line in zip(sex, fam, strict=True)
+        )
+    )
+    write_table(tmp_path / "pheno.txt", iid, {"Q": rng.normal(size=n)})
+    result = run_scan(
+        tmp_path / "x.bed",
+        tmp_path / "pheno.txt",
+        options=ScanOptions(hwe=1e-6),
+        build="GRCh37",
+        progress=False,
+    )
+    table = result.sumstats
+    assert table.height == 10  # none dropped
+    assert result.metadata["gwaskit"]["variant_filters"]["hwe"]["dropped"] == 0
+    assert table["hwe_neg_log_10_p"][:5].is_null().all()
+    assert table["hwe_neg_log_10_p"][5:].is_not_null().all()

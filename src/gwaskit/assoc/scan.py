@@ -333,7 +333,7 @@ def finish_scan(
     path = str(source.path)
     tested = source.variants if variant_mask is None else source.variants.filter(variant_mask)
     table = assemble_sumstats(tested, results, binary=phenotypes.binary)
-    if x_model is not None:  # no HWE test on haploid X (males are hemizygous)
+    if x_model is not None and "hwe_neg_log_10_p" in table.columns:  # none on haploid X
         on_x = x_model[0] if variant_mask is None else x_model[0][variant_mask]
         table = table.with_columns(
             pl.when(pl.Series(on_x))
