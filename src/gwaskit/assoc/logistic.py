@@ -284,12 +284,15 @@ def _genotype_se(null: LogisticNull, coef: np.ndarray, g0: np.ndarray, mask: np.
 
 
 def firth_fit(
-    null: LogisticNull, g0: np.ndarray, mask: np.ndarray
+    null: LogisticNull, g0: np.ndarray, mask: np.ndarray, *, fixed_genotype: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Firth-penalised fits of ``[X, g_v]`` for each column; as :func:`logistic_fit`.
 
     Fisher-scoring steps on the modified score (capped at 5, as logistf and plink2), halved
-    while they lower the penalised log-likelihood ``l(b) + log|I(b)|/2``.
+    while they lower the penalised log-likelihood ``l(b) + log|I(b)|/2``. With
+    ``fixed_genotype`` the genotype coefficient stays 0 and only the covariates' are fitted,
+    the penalty still that of the full model ``[X, g_v]`` (logistf's restricted fit, the null
+    model of the penalised likelihood-ratio test).
     """
     k = null.k
     m = g0.shape[1]
@@ -342,7 +345,11 @@ def firth_fit(
             grad = np.empty((idx.size, k + 1))
             grad[:, :k] = (null.x.T @ u).T
             grad[:, k] = np.einsum("ij,ij->j", ga, u)
-            step = np.einsum("vab,vb->va", inv, grad)
+            if fixed_genotype:
+                step = np.zeros_like(grad)
+                step[:, :k] = np.linalg.solve(info[:, :k, :k], grad[:, :k, None])[..., 0]
+            else:
+                step = np.einsum("vab,vb->va", inv, grad)
             # a step against the last one: Fisher scoring on the modified score can settle into
             # a 2-cycle around the optimum (e.g. a singleton, one carrier); half a step ends it
             reverse = np.einsum("va,va->v", step, last_step[idx]) < 0
@@ -359,9 +366,37 @@ def firth_fit(
             finished[np.flatnonzero(accept)[converged | bad]] = True
             active = active[~finished]
     ok = np.flatnonzero(done)
-    if ok.size:
+    if ok.size and not fixed_genotype:
         se[ok] = _genotype_se(null, coef[ok], g0[:, ok], mask[:, ok])
     return coef, se, ~done
+
+
+def penalised_loglik(
+    null: LogisticNull, coef: np.ndarray, g0: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """Firth's penalised log-likelihood ``l(b) + log|I(b)|/2`` of ``[X, g_v]`` at per-variant
+    coefficients ``coef`` ``(m, k+1)`` (``-inf`` where the information is not positive
+    definite)."""
+    eta = _eta(null, coef, g0)
+    p = expit(eta)
+    sign, logdet = np.linalg.slogdet(_information(null, g0, p * (1 - p) * mask))
+    loglik = ((null.y[:, None] * eta - np.logaddexp(0.0, eta)) * mask).sum(axis=0)
+    return np.where(sign > 0, loglik + 0.5 * logdet, -np.inf)
+
+
+def firth_lrt(
+    null: LogisticNull, coef: np.ndarray, g0: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The penalised likelihood-ratio test of the genotype at Firth estimates ``coef``
+    ``(m, k+1)`` (Heinze and Schemper 2002; REGENIE's Firth test): ``2 (pl(b) - pl(b0))`` with
+    ``b0`` the restricted fit (genotype coefficient 0, the full model's penalty); returns the
+    chi-square (1 df, >= 0) and a flag of restricted fits that did not converge."""
+    coef0, _, failed = firth_fit(null, g0, mask, fixed_genotype=True)
+    full = penalised_loglik(null, coef, g0, mask)
+    restricted = penalised_loglik(null, coef0, g0, mask)
+    with np.errstate(invalid="ignore"):
+        chi2 = np.maximum(2.0 * (full - restricted), 0.0)
+    return chi2, failed | ~np.isfinite(chi2)
 
 
 def _quadratic_form(null: LogisticNull, g0: np.ndarray, inv: np.ndarray) -> np.ndarray:
@@ -381,6 +416,7 @@ def logistic_block(
     *,
     firth: str = "fallback",
     mean_impute: bool = False,
+    firth_se: bool = False,
 ) -> BlockResult:
     """Wald tests of the genotype in per-variant logistic models.
 
@@ -388,6 +424,11 @@ def logistic_block(
     ----------
     firth
         ``"fallback"`` (PLINK 2's firth-fallback), ``"never"`` or ``"always"``.
+    firth_se
+        Firth-fitted variants get the penalised likelihood-ratio test and the standard error
+        ``|beta| / sqrt(chi2)`` that reproduces it (REGENIE's ``--firth-se``), so that
+        ``beta / se`` gives the test's p-value in a meta-analysis; otherwise the Wald test and
+        the SE of the inverse information (PLINK 2).
     """
     g = np.asfortranarray(g)
     if mean_impute:
@@ -436,21 +477,35 @@ def logistic_block(
             reason[to_firth[sep[to_firth]]] = "SEPARATION"
             to_firth = np.empty(0, dtype=np.int64)
         method[to_firth] = "firth"
+    lrt = np.full(m, np.nan)
     if to_firth.size:
         to_firth = np.sort(to_firth)
         g0, mask = split_missing(g[:, to_firth])
         coef, s, failed = firth_fit(null, g0, mask)
         good = ~failed & np.isfinite(s)
+        if firth_se and good.any():
+            chi2, lrt_failed = firth_lrt(null, coef[good], g0[:, good], mask[:, good])
+            fitted = np.flatnonzero(good)
+            good[fitted[lrt_failed]] = False
+            lrt[to_firth[fitted[~lrt_failed]]] = chi2[~lrt_failed]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s = s.copy()
+                s[fitted] = np.abs(coef[fitted, k]) / np.sqrt(chi2)
         beta[to_firth[good]] = coef[good, k]
         se[to_firth[good]] = s[good]
         reason[to_firth[~good]] = "FIRTH_NO_CONVERGE"
     with np.errstate(invalid="ignore", divide="ignore"):
         z = beta / se
+    neg_log10_p = neg_log10_p_from_z(z)
+    if firth_se:  # the LRT's p, also where beta = 0 (chi2 = 0, SE undefined)
+        has_lrt = ~np.isnan(lrt)
+        z[has_lrt] = np.sign(beta[has_lrt]) * np.sqrt(lrt[has_lrt])
+        neg_log10_p[has_lrt] = neg_log10_p_from_z(np.sqrt(lrt[has_lrt]))
     return BlockResult(
         beta=beta,
         standard_error=se,
         statistic=z,
-        neg_log10_p=neg_log10_p_from_z(z),
+        neg_log10_p=neg_log10_p,
         n=n_obs,
         method=method,
         reason=reason,

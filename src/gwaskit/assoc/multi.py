@@ -63,9 +63,9 @@ class MultiBlockTask:
 def scan_blocks(task: MultiBlockTask) -> tuple[BlockResult, ...]:
     """Read one block of variants once and test it for every phenotype."""
     source = _open_cached(task.path, task.build)
-    g = source.read(task.variants, task.sample_index)
+    g, variance = source.read_with_variance(task.variants, task.sample_index)
     return tuple(
-        apply_test(null, g[rows], options)
+        apply_test(null, g[rows], options, variance=None if variance is None else variance[rows])
         for rows, null, options in zip(task.rows, task.nulls, task.options, strict=True)
     )
 

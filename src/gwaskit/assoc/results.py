@@ -25,7 +25,8 @@ class BlockResult:
     for binary traits); ``statistic`` is the t (linear) or z statistic; ``neg_log10_p`` is the
     two-sided -log10 p computed in log space; ``method`` names the model that produced the row
     (``linear``, ``logistic``, ``firth``, ``score``, ``score-spa``, ``trend``); ``reason`` is
-    ``""`` or a code of :data:`REASONS`, with NaN estimates.
+    ``""`` or a code of :data:`REASONS`, with NaN estimates. ``n`` counts the samples with a
+    call; ``n_cases``/``n_controls`` split it for a binary trait.
     """
 
     beta: np.ndarray
@@ -38,6 +39,11 @@ class BlockResult:
     effect_allele_frequency: np.ndarray
     n_cases: np.ndarray | None = None
     n_controls: np.ndarray | None = None
+    #: Imputation quality and HWE of the block's dosages (:mod:`gwaskit.assoc.imputation`),
+    #: set by the scan; the statistical kernels leave them None.
+    mach_r2: np.ndarray | None = None
+    info: np.ndarray | None = None
+    hwe_neg_log10_p: np.ndarray | None = None
 
     @property
     def size(self) -> int:

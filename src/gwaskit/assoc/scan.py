@@ -22,6 +22,8 @@ from threadpoolctl import threadpool_limits
 
 from gwaskit import __version__
 from gwaskit.assoc.design import Design, make_design
+from gwaskit.assoc.filters import check_filters, filter_variants, quality_note
+from gwaskit.assoc.imputation import imputation_quality
 from gwaskit.assoc.linear import LinearNull, fit_linear_null, linear_block
 from gwaskit.assoc.logistic import LogisticNull, fit_logistic_null, logistic_block
 from gwaskit.assoc.results import BlockResult
@@ -62,6 +64,15 @@ class ScanOptions:
     spa: bool = True
     mean_impute: bool = False
     maf: float | None = None
+    #: Variant filters after the tests (:mod:`gwaskit.assoc.filters`): minor allele count,
+    #: IMPUTE2 info, MaCH r² and HWE exact-test p-value thresholds (None: no filter).
+    mac: float | None = None
+    min_info: float | None = None
+    min_mach_r2: float | None = None
+    hwe: float | None = None
+    #: Firth-fitted variants get the penalised likelihood-ratio test and SE = |beta|/sqrt(chi2)
+    #: (REGENIE's --firth-se) instead of the Wald test (plink2's).
+    firth_se: bool = False
 
     def resolve(self, binary: bool) -> ScanOptions:
         model = self.model or ("logistic" if binary else "linear")
@@ -80,11 +91,8 @@ class ScanOptions:
             )
         if self.test in ("trend", "allelic") and not binary:
             raise ParameterError(f"test: {self.test} needs a case/control phenotype.")
-        if self.maf is not None and not 0 <= self.maf <= 0.5:
-            raise ParameterError(f"maf must be in [0, 0.5], got {self.maf!r}.")
-        return ScanOptions(
-            model, self.test, self.firth_fallback, self.spa, self.mean_impute, self.maf
-        )
+        check_options(replace(self, model=model))
+        return replace(self, model=model)
 
     @property
     def label(self) -> str:
@@ -95,6 +103,18 @@ class ScanOptions:
         if self.test == "score":
             return "score-spa" if self.spa else "score"
         return self.test
+
+
+def check_options(options: ScanOptions) -> None:
+    """Raise :class:`ParameterError` for filter thresholds out of range, or ``firth_se`` with a
+    model or test that fits no Firth regression (checks that need no data)."""
+    model, test = options.model, options.test
+    if options.firth_se and (model == "linear" or test not in ("wald", "firth")):
+        raise ParameterError(
+            f"firth_se applies to Firth regression (--model logistic with --test wald or firth), "
+            f"got --model {model or 'auto'} --test {test}; drop --firth-se."
+        )
+    check_filters(options)
 
 
 @dataclass(frozen=True)
@@ -136,14 +156,32 @@ def _remember(path: str, source: GenotypeSource) -> None:
 def scan_block(task: BlockTask) -> BlockResult:
     """Read one block of variants and test each of them."""
     source = _open_cached(task.path, task.build)
-    g = source.read(task.variants, task.sample_index)
-    return apply_test(task.null, g, task.options)
+    g, variance = source.read_with_variance(task.variants, task.sample_index)
+    return apply_test(task.null, g, task.options, variance=variance)
 
 
 def apply_test(
+    null: LinearNull | LogisticNull | Design,
+    g: np.ndarray,
+    options: ScanOptions,
+    *,
+    variance: np.ndarray | None = None,
+) -> BlockResult:
+    """Apply the resolved test of ``options`` to dosages ``g`` ``(n_samples, m)``, with the
+    imputation quality of the block (``variance``: the genotype variances of a file of
+    probabilities, :func:`gwaskit.assoc.imputation.imputation_quality`)."""
+    quality = imputation_quality(g, variance)
+    return replace(
+        _test_block(null, g, options),
+        mach_r2=quality.mach_r2,
+        info=quality.info,
+        hwe_neg_log10_p=quality.hwe_neg_log10_p,
+    )
+
+
+def _test_block(
     null: LinearNull | LogisticNull | Design, g: np.ndarray, options: ScanOptions
 ) -> BlockResult:
-    """Apply the resolved test of ``options`` to dosages ``g`` ``(n_samples, m)``."""
     if options.model == "linear":
         assert isinstance(null, LinearNull)
         return linear_block(null, g, mean_impute=options.mean_impute)
@@ -156,7 +194,9 @@ def apply_test(
     firth = (
         "always" if options.test == "firth" else "fallback" if options.firth_fallback else "never"
     )
-    return logistic_block(null, g, firth=firth, mean_impute=options.mean_impute)
+    return logistic_block(
+        null, g, firth=firth, mean_impute=options.mean_impute, firth_se=options.firth_se
+    )
 
 
 def fit_null(
@@ -289,14 +329,19 @@ def finish_scan(
     x_model: tuple[np.ndarray, Phenotypes, Any] | None,
 ) -> ScanResult:
     """The ScanResult of one phenotype from its block results (in variant order): the SumStats
-    table (``--maf`` applied), lambda GC and the metadata."""
+    table (the variant filters of ``options`` applied), lambda GC and the metadata."""
     path = str(source.path)
     tested = source.variants if variant_mask is None else source.variants.filter(variant_mask)
     table = assemble_sumstats(tested, results, binary=phenotypes.binary)
-    n_tested = table.height
-    if options.maf is not None:
-        maf = np.minimum(table["effect_allele_frequency"], 1 - table["effect_allele_frequency"])
-        table = table.filter(pl.Series(maf >= options.maf).fill_null(False))
+    if x_model is not None and "hwe_neg_log_10_p" in table.columns:  # none on haploid X
+        on_x = x_model[0] if variant_mask is None else x_model[0][variant_mask]
+        table = table.with_columns(
+            pl.when(pl.Series(on_x))
+            .then(None)
+            .otherwise(pl.col("hwe_neg_log_10_p"))
+            .alias("hwe_neg_log_10_p")
+        )
+    table, filtered = filter_variants(table, options)
     dropped = phenotypes.dropped["reason"].value_counts(sort=True)
     lam = lambda_gc(table["neg_log_10_p_value"].to_numpy())
     metadata = {
@@ -318,11 +363,14 @@ def finish_scan(
             "spa": options.spa,
             "mean_impute": options.mean_impute,
             "maf": options.maf,
+            "firth_se": options.firth_se,
+            "variant_filters": filtered,
+            "imputation_quality": quality_note(source.holds_probabilities),
             "lambda_gc": lam,
             "dropped_samples": dict(
                 zip(dropped["reason"].to_list(), dropped["count"].to_list(), strict=True)
             ),
-            "variants_below_maf": n_tested - table.height,
+            "variants_below_maf": filtered.get("maf", {}).get("dropped", 0),
             "variants_excluded_by_list": 0 if variant_mask is None else int((~variant_mask).sum()),
             "failed_variants": int(table["reason"].is_not_null().sum()),
         },
@@ -452,9 +500,15 @@ def assemble_sumstats(
         "method": cat("method").astype(str),
         "reason": pl.Series(cat("reason").astype(str)).replace("", None),
     }
+    if results and results[0].info is not None:
+        columns["info"] = cat("info")
+        columns["machr2"] = cat("mach_r2")
+        columns["hwe_neg_log_10_p"] = cat("hwe_neg_log10_p")
     if binary:
         columns["n_cases"] = cat("n_cases")
         columns["n_controls"] = cat("n_controls")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            columns["n_effective"] = 4.0 / (1.0 / columns["n_cases"] + 1.0 / columns["n_controls"])
         with np.errstate(over="ignore"):
             columns["odds_ratio"] = np.exp(beta)
     table = pl.DataFrame(columns, nan_to_null=True)

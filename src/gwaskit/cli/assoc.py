@@ -32,7 +32,12 @@ def add_parser(
             "tested as plink2 --glm does: with sex from the .fam/.psam as a covariate and without "
             "the samples of unknown sex. Writes PREFIX.parquet (every variant), PREFIX.tsv.gz "
             "(GWAS-SSF as the GWAS Catalog accepts it), PREFIX.tsv.gz-meta.yaml and "
-            "PREFIX.untested.tsv.gz (the variants without an estimate, with their reason)."
+            "PREFIX.untested.tsv.gz (the variants without an estimate, with their reason). Every "
+            "variant gets its imputation quality (info: IMPUTE2 info, from the genotype "
+            "probabilities of a BGEN or VCF GP, else from the dosages; machr2: MaCH r2 as plink2 "
+            "computes it), its HWE -log10 p on hard calls and its observed N "
+            "(n; n_cases, n_controls and n_effective = 4/(1/cases + 1/controls) for a "
+            "case/control trait)."
         ),
     )
     parser.add_argument("genotypes", metavar="GENOTYPES", help="genotype file or PLINK prefix")
@@ -109,7 +114,42 @@ def add_parser(
     parser.add_argument("--remove", metavar="FILE", help="samples to leave out (FID IID or IID)")
     parser.add_argument("--extract", metavar="FILE", help="variants to test (one ID per line)")
     parser.add_argument("--exclude", metavar="FILE", help="variants to skip (one ID per line)")
-    parser.add_argument("--maf", type=float, metavar="F", help="report variants with MAF >= F")
+    parser.add_argument(
+        "--firth-se",
+        action="store_true",
+        help="Firth-fitted variants get the penalised likelihood-ratio test and SE = "
+        "|beta|/sqrt(chi2), so beta/SE reproduces the test in a meta-analysis (REGENIE's "
+        "--firth-se; default: the Wald test and SE, as plink2)",
+    )
+    filters = parser.add_argument_group(
+        "variant filters (plink2 semantics; each drop counted on the terminal and in the metadata)"
+    )
+    filters.add_argument("--maf", type=float, metavar="F", help="report variants with MAF >= F")
+    filters.add_argument(
+        "--mac",
+        type=float,
+        metavar="C",
+        help="report variants whose minor allele count (dosage, samples with a call) is >= C",
+    )
+    filters.add_argument(
+        "--min-info",
+        type=float,
+        metavar="X",
+        help="report variants whose IMPUTE2 info (the info column) is >= X",
+    )
+    filters.add_argument(
+        "--min-mach-r2",
+        type=float,
+        metavar="X",
+        help="report variants whose MaCH r2 (as plink2 --freq cols=+machr2) is >= X",
+    )
+    filters.add_argument(
+        "--hwe",
+        type=float,
+        metavar="P",
+        help="report variants whose HWE exact test p (on hard calls: dosages within 0.1 of "
+        "0/1/2) is >= P; not applied to haploid X",
+    )
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
     parser.add_argument(
         "--scheduler", type=_options.scheduler, metavar="tcp://HOST:PORT", help="Dask scheduler"
@@ -126,7 +166,7 @@ def add_parser(
 
 
 def run(args: argparse.Namespace) -> int:
-    from gwaskit.assoc.scan import ScanOptions, run_scan, write_scan
+    from gwaskit.assoc.scan import ScanOptions, check_options, run_scan, write_scan
     from gwaskit.io import open_genotypes
     from gwaskit.io.phenotypes import column_names, parse_column_numbers, parse_names
     from gwaskit.io.tables import scratch_folder
@@ -150,7 +190,13 @@ def run(args: argparse.Namespace) -> int:
         spa=args.spa,
         mean_impute=args.mean_impute,
         maf=args.maf,
+        mac=args.mac,
+        min_info=args.min_info,
+        min_mach_r2=args.min_mach_r2,
+        hwe=args.hwe,
+        firth_se=args.firth_se,
     )
+    check_options(options)  # before any file is read
     names = parse_names(args.pheno_name, "--pheno-name") or [None]
     if args.pheno_col_nums is not None:
         numbers = parse_column_numbers(args.pheno_col_nums, "--pheno-col-nums")

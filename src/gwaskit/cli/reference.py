@@ -267,6 +267,10 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     "(Cochran-Armitage, without covariates).",
     ("association", "firth_fallback"): "With the logistic Wald test, refit a variant by Firth "
     "regression where the logistic fit fails (PLINK 2's `firth-fallback`).",
+    ("association", "firth_se"): "Firth-fitted variants get the penalised likelihood-ratio test "
+    "and SE = |beta|/sqrt(chi2) (REGENIE's `--firth-se`), so that beta/SE reproduces the test in "
+    "the meta-analysis; `false`: the Wald test and SE (PLINK 2). `gwaskit assoc` alone defaults "
+    "to the Wald test (`--firth-se` asks for this).",
     ("association", "pcs"): "Principal components of each cohort's own QC'd genotypes used as "
     "covariates (0: none).",
     ("association", "covariates"): "Columns of each cohort's covariate file to adjust for, "

@@ -118,7 +118,27 @@ class BgenSource(GenotypeSource):
                 self._handles.append(bgen)
         return bgen
 
+    @property
+    def holds_probabilities(self) -> bool:  # type: ignore[override]
+        return self._layout == 2  # layout 1 is read to dosages only
+
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        return self._read_blocks(variants, samples, None)
+
+    def _read_with_variance(
+        self, variants: np.ndarray, samples: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        variance = np.empty((self.n_samples, variants.size), dtype=np.float32, order="F")
+        g = self._read_blocks(variants, samples, variance)
+        if is_all_samples(samples, self.n_samples):
+            return g, variance
+        return g, np.asfortranarray(variance[samples])
+
+    def _read_blocks(
+        self, variants: np.ndarray, samples: np.ndarray, variance: np.ndarray | None
+    ) -> np.ndarray:
+        """Dosages; with ``variance`` ``(n_samples, variants)``, also the genotype variances
+        under the probabilities into it (layout 2)."""
         records = self._record[variants]
         if self._layout == 1:
             out = decode_layout1(
@@ -133,7 +153,12 @@ class BgenSource(GenotypeSource):
                 out if is_all_samples(samples, self.n_samples) else np.asfortranarray(out[samples])
             )
         if self._compression == 2:  # zstd (BGEN v1.3): cbgen decompresses
-            return self._read_cbgen(variants, samples)
+            out = self._read_cbgen(variants, None, variance)
+            return (
+                out
+                if is_all_samples(samples, self.n_samples)
+                else np.ascontiguousarray(out[samples])
+            )
         simple = ~self._complex[records]
         fast = variants if simple.all() else variants[simple]
         blocks = [self._probability_block(int(index)) for index in self._record[fast]]
@@ -141,8 +166,16 @@ class BgenSource(GenotypeSource):
         np.cumsum([len(b) for b in blocks], out=starts[1:])
         out = np.empty((self.n_samples, variants.size), dtype=np.float32, order="F")
         decoded = out if simple.all() else np.empty_like(out[:, : fast.size], order="F")
+        spread = (
+            np.empty((0, 0), dtype=np.float32)
+            if variance is None
+            else variance
+            if simple.all()
+            else np.empty_like(decoded, order="F")
+        )
         status = np.zeros(fast.size, dtype=np.int64)
-        _decode_layout2(np.frombuffer(b"".join(blocks), dtype=np.uint8), starts, decoded, status)
+        data = np.frombuffer(b"".join(blocks), dtype=np.uint8)
+        _decode_layout2(data, starts, decoded, spread, status)
         if status.any():
             k = (
                 int(np.flatnonzero((status != 0) & (status != 4))[0])
@@ -155,10 +188,17 @@ class BgenSource(GenotypeSource):
                     f"variant {self._record[fast[k]] + 1}: {_BLOCK_ERRORS[int(status[k])]}",
                 )
             polyploid = np.flatnonzero(status == 4)  # a sample above ploidy 2: the slow path
-            decoded[:, polyploid] = self._read_cbgen(fast[polyploid], None)
+            slow = spread[:, polyploid] if spread.size else None
+            decoded[:, polyploid] = self._read_cbgen(fast[polyploid], None, slow)
+            if slow is not None:
+                spread[:, polyploid] = slow
         if not simple.all():
             out[:, simple] = decoded
-            out[:, ~simple] = self._read_cbgen(variants[~simple], None)
+            slow = None if variance is None else np.empty_like(out[:, ~simple], order="F")
+            out[:, ~simple] = self._read_cbgen(variants[~simple], None, slow)
+            if variance is not None:
+                variance[:, simple] = spread
+                variance[:, ~simple] = slow
         # variant columns stay contiguous, as the .bed decoder gives them
         return out if is_all_samples(samples, self.n_samples) else np.asfortranarray(out[samples])
 
@@ -187,9 +227,16 @@ class BgenSource(GenotypeSource):
                 self.path, f"variant {index + 1} cannot be read (corrupt compressed data)."
             ) from None
 
-    def _read_cbgen(self, variants: np.ndarray, samples: np.ndarray | None) -> np.ndarray:
+    def _read_cbgen(
+        self,
+        variants: np.ndarray,
+        samples: np.ndarray | None,
+        variance: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Dosages through cbgen's probabilities (zstd blocks, complex records); ``samples``
-        None means all, in a Fortran array."""
+        None means all, in a Fortran array. With ``variance`` (all samples x variants), the
+        genotype variances into it: of the probabilities for a biallelic record, of the
+        dosage's two nearest genotypes for a split multi-allelic or polyploid one."""
         bgen = self._handle()
         out = np.empty((self.n_samples, variants.size), dtype=np.float32, order="F")
         previous, genotype = -1, None
@@ -213,10 +260,17 @@ class BgenSource(GenotypeSource):
                     int(self._n_alleles[record]),
                     int(self._allele[index]),
                 )
+                if variance is not None:
+                    frac = out[:, k] - np.floor(np.minimum(out[:, k], 1.0))
+                    variance[:, k] = frac * (1.0 - frac)
             else:
                 out[:, k] = probabilities_to_dosage(
                     genotype.probability, genotype.ploidy, genotype.phased, genotype.missing
                 )
+                if variance is not None:
+                    variance[:, k] = probabilities_to_variance(
+                        genotype.probability, genotype.ploidy, genotype.phased, genotype.missing
+                    )
         return out if samples is None else np.ascontiguousarray(out[samples])
 
     def close(self) -> None:
@@ -250,6 +304,26 @@ def probabilities_to_dosage(
     return dosage
 
 
+def probabilities_to_variance(
+    prob: np.ndarray, ploidy: np.ndarray, phased: bool, missing: np.ndarray
+) -> np.ndarray:
+    """Variance ``E[c²] - E[c]²`` of the count ``c`` (0..2) of the second allele under cbgen's
+    probabilities (see :func:`probabilities_to_dosage`), per sample: unphased diploid
+    ``p1 + 4 p2 - (p1 + 2 p2)²``; phased, the sum of the haplotypes' ``q (1 - q)``; haploid
+    (counted 0 or 2) ``4 q (1 - q)``."""
+    p = np.nan_to_num(prob, nan=0.0)
+    if phased:
+        q = p[:, 1::2]
+        variance = (q * (1.0 - q)).sum(axis=1)
+    else:
+        p2 = p[:, 2] if p.shape[1] > 2 else 0.0
+        variance = p[:, 1] + 4 * p2 - (p[:, 1] + 2 * p2) ** 2
+    variance = np.where(ploidy == 1, 4 * p[:, 1] * (1.0 - p[:, 1]), variance)
+    variance = np.maximum(variance, 0.0).astype(np.float32)
+    variance[missing | (ploidy == 0)] = np.nan
+    return variance
+
+
 #: Messages of the status codes of :func:`_decode_layout2`.
 _BLOCK_ERRORS = {
     1: "its sample count differs from the file's (corrupt file).",
@@ -275,16 +349,18 @@ def _packed_value(data, position, bits, mask):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _decode_layout2(data, starts, out, status):  # pragma: no cover - compiled
+def _decode_layout2(data, starts, out, variance, status):  # pragma: no cover - compiled
     """Dosages of the second allele from uncompressed layout-2 probability blocks.
 
     Block ``j`` is ``data[starts[j]:starts[j + 1]]``: N (4 bytes), K (2), min and max ploidy,
     N ploidy/missing bytes, phased (1), B (1), then B-bit little-endian packed probabilities,
     ``ploidy`` values per sample for two alleles (the last probability is implied). Computed as
     :func:`probabilities_to_dosage` computes them from cbgen's output (same float64 steps).
-    ``status[j]`` gets an error code (see ``_BLOCK_ERRORS``) instead of raising.
+    ``status[j]`` gets an error code (see ``_BLOCK_ERRORS``) instead of raising. ``variance``,
+    unless of size 0, gets the genotype variances of :func:`probabilities_to_variance`.
     """
     n = out.shape[0]
+    want = variance.size > 0
     for j in range(starts.size - 1):
         at = starts[j]
         end = starts[j + 1]
@@ -329,14 +405,22 @@ def _decode_layout2(data, starts, out, status):  # pragma: no cover - compiled
             if ploidy == 2:
                 v1 = _packed_value(data, position, bits, mask) * scale
                 position += bits
+            spread = np.nan
             if code >= 128 or ploidy == 0:
                 out[i, j] = np.nan
             elif ploidy == 1:  # P(first allele) stored; dosage 2 P(second)
                 out[i, j] = np.float32(2.0 * (1.0 - v0))
+                spread = 4.0 * v0 * (1.0 - v0)
             elif phased:  # P(first allele) of each haplotype
                 out[i, j] = np.float32((1.0 - v0) + (1.0 - v1))
+                spread = v0 * (1.0 - v0) + v1 * (1.0 - v1)
             else:  # P(AA), P(AB) stored; P(BB) implied
-                out[i, j] = np.float32(v1 + 2.0 * (1.0 - (v0 + v1)))
+                p2 = 1.0 - (v0 + v1)
+                out[i, j] = np.float32(v1 + 2.0 * p2)
+                mean = v1 + 2.0 * p2
+                spread = max(v1 + 4.0 * p2 - mean * mean, 0.0)
+            if want:
+                variance[i, j] = np.float32(spread)
 
 
 def _read_header(path: Path) -> dict[str, int]:

@@ -87,6 +87,32 @@ class GenotypeSource(abc.ABC):
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
         """Read validated int64 index arrays; return float32 (samples, variants)."""
 
+    #: Whether :meth:`read_with_variance` gives variances: the file holds genotype
+    #: probabilities (BGEN layout 2, VCF ``GP``), not only dosages or hard calls.
+    holds_probabilities: bool = False
+
+    def read_with_variance(
+        self, variant_index: Index = None, sample_index: Index = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Dosages as :meth:`read` gives them and, when the file holds genotype probabilities
+        (:attr:`holds_probabilities`), each sample's genotype variance ``E[g²] - E[g]²`` under
+        them (float32, same shape, NaN where the dosage is); else ``None``. The variances make
+        the IMPUTE2 info of :mod:`gwaskit.assoc.imputation` the probability-based one."""
+        if not self.holds_probabilities:
+            return self.read(variant_index, sample_index), None
+        variants = _as_indices(variant_index, self.n_variants, "variant_index")
+        samples = _as_indices(sample_index, self.n_samples, "sample_index")
+        g, variance = self._read_with_variance(variants, samples)
+        assert g.shape == variance.shape == (samples.size, variants.size)
+        return g, variance
+
+    def _read_with_variance(
+        self, variants: np.ndarray, samples: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Dosages and genotype variances of validated index arrays (readers that hold
+        probabilities override it)."""
+        raise NotImplementedError
+
     def iter_blocks(
         self, *, block_bytes: int = 256 * 2**20, sample_index: Index = None
     ) -> Iterator[tuple[range, np.ndarray]]:

@@ -7,7 +7,8 @@ VCF sample name, sex unknown). Dosages come from one FORMAT field:
   males) counts 0 or 2, as plink2 imports it; a missing or half-missing call (``./.``, ``./1``)
   is NaN (plink2's ``--vcf-half-call missing``).
 - ``DS``: the ALT dosage as written (0..2), NaN where missing; where the record's GT is
-  haploid, DS (0..1) is doubled, as plink2 imports it.
+  haploid, DS (0..1) is doubled, as plink2 imports it; a sample without DS but with a called GT
+  gets the GT's count (plink2 writes no DS where the dosage equals the hard call).
 
 - ``GP``: genotype probabilities (``P(0/0), P(0/1), P(1/1)``; haploid ``P(0), P(1)``), read as
   the expected ALT count ``P(0/1) + 2 P(1/1)`` (haploid ``2 P(1)``). A GP written as Phred-scaled
@@ -41,7 +42,7 @@ from gwaskit.build.check import build_from_contig_lengths, detect_build, resolve
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
-from gwaskit.io.vcf_dosage import gp_dosage, gt_dosage
+from gwaskit.io.vcf_dosage import gp_dosage, gp_variance, gt_dosage
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +246,25 @@ class VcfSource(GenotypeSource):
 
     # -- decoding --------------------------------------------------------------------------------
 
+    @property
+    def holds_probabilities(self) -> bool:  # type: ignore[override]
+        return self.field == "GP"
+
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
+        return self._read_records(variants, samples, None)
+
+    def _read_with_variance(
+        self, variants: np.ndarray, samples: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        variance = np.empty((variants.size, self.n_samples), dtype=np.float32)
+        g = self._read_records(variants, samples, variance)
+        return g, np.ascontiguousarray(variance.T[samples])
+
+    def _read_records(
+        self, variants: np.ndarray, samples: np.ndarray, variance: np.ndarray | None
+    ) -> np.ndarray:
+        """Dosages ``(samples, variants)``; with ``variance`` ``(variants, n_samples)``, also
+        the GP genotype variances into it."""
         out = np.empty((variants.size, self.n_samples), dtype=np.float32)
         if variants.size:
             records = self._record[variants]
@@ -264,6 +283,13 @@ class VcfSource(GenotypeSource):
                     self._check_position(record, int(index))
                     previous = index
                 out[k] = self._decode(record, int(alleles[k]))
+                if variance is not None:
+                    gp = record.format("GP")
+                    variance[k] = (
+                        np.nan
+                        if gp is None
+                        else gp_variance(gp, len(record.ALT) + 1, int(alleles[k]))
+                    )
         return np.ascontiguousarray(out.T[samples])
 
     def _check_position(self, record, index: int) -> None:
@@ -285,8 +311,14 @@ class VcfSource(GenotypeSource):
             if self._has_gt:  # a haploid DS is 0..1: put it on the 0..2 scale, as plink2 does
                 genotype = record.genotype
                 if genotype is not None:
-                    alleles = genotype.array()[:, :-1]
+                    array = genotype.array()
+                    alleles = array[:, :-1]
                     dosage[(alleles != -2).sum(axis=1) == 1] *= 2
+                    # no DS beside a called GT (plink2 writes none where the dosage is the
+                    # hard call): the GT's count, as plink2 imports it
+                    absent = np.isnan(dosage)
+                    if absent.any():
+                        dosage[absent] = gt_dosage(array, allele)[absent]
             return dosage
         if self.field == "GP":
             gp = record.format("GP")

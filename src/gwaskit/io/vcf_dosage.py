@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gp_dosage", "gt_dosage"]
+__all__ = ["gp_dosage", "gp_variance", "gt_dosage"]
 
 
 def gt_dosage(genotype: np.ndarray, allele: int = 1) -> np.ndarray:
@@ -55,3 +55,28 @@ def gp_dosage(gp: np.ndarray, n_alleles: int, allele: int = 1) -> np.ndarray:
     dosage = dosage.astype(np.float32)
     dosage[(width != n_diploid) & (width != n_alleles)] = np.nan
     return dosage
+
+
+def gp_variance(gp: np.ndarray, n_alleles: int, allele: int = 1) -> np.ndarray:
+    """Genotype variance ``E[c²] - E[c]²`` of the count ``c`` of allele ``allele`` under a
+    FORMAT GP array ``(n, width)``, per sample, read as :func:`gp_dosage` reads it (a haploid
+    call counts 0 or 2); NaN where :func:`gp_dosage` is NaN."""
+    gp = np.asarray(gp, dtype=np.float64)
+    width = np.isfinite(gp).sum(axis=1)
+    values = np.nan_to_num(gp, nan=0.0)
+    phred = np.abs(values.sum(axis=1) - 1.0) > 0.01
+    values[phred] = np.where(np.isfinite(gp[phred]), 10.0 ** (-values[phred] / 10.0), 0.0)
+    n_diploid = n_alleles * (n_alleles + 1) // 2
+    counts = np.zeros(max(n_diploid, gp.shape[1]))
+    for k in range(n_alleles):
+        for j in range(k + 1):
+            counts[k * (k + 1) // 2 + j] = (j == allele) + (k == allele)
+    counts = counts[: gp.shape[1]]
+    mean = values @ counts
+    variance = values @ (counts * counts) - mean * mean
+    if gp.shape[1] >= n_alleles:
+        p = values[:, allele]
+        variance = np.where(width == n_alleles, 4.0 * p * (1.0 - p), variance)
+    variance = np.maximum(variance, 0.0).astype(np.float32)
+    variance[(width != n_diploid) & (width != n_alleles)] = np.nan
+    return variance

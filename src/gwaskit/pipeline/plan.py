@@ -60,6 +60,7 @@ class AssociationSettings:
     model: str = "logistic"
     test: str = "wald"
     firth_fallback: bool = True
+    firth_se: bool = True
     pcs: int = 4
     covariates: tuple[str, ...] = ()
 

@@ -305,6 +305,7 @@ def _assoc_task(plan: Plan, cohort: Cohort, out: Path, verbs: VerbRunner) -> Tas
             model=settings.model,
             test=settings.test,
             firth_fallback=settings.firth_fallback,
+            firth_se=settings.firth_se,
             build=plan.consortium.build,
             verbs=verbs,
         ),
@@ -507,6 +508,7 @@ def run_assoc(
     firth_fallback: bool,
     build: str,
     verbs: VerbRunner,
+    firth_se: bool = True,
 ) -> None:
     """Association with the cohort's covariates and its top ``pcs`` principal components."""
     argv = [
@@ -525,6 +527,8 @@ def run_assoc(
         argv += ["--covar-name", ",".join(covariate_names)]
     if model == "logistic" and test == "wald" and not firth_fallback:
         argv.append("--no-firth-fallback")
+    if model == "logistic" and test in ("wald", "firth") and firth_se:  # meta: beta/SE = test
+        argv.append("--firth-se")
     verbs.run(folder, argv=argv, out_name="assoc")
 
 
