@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 import polars as pl
-from gwaskit.build.liftover import index_chain, liftover_sumstats
 
+from gwaskit.build.liftover import index_chain, liftover_sumstats
 from gwaskit.io.chain import read_chain
 
 _PACKAGE_SCRIPT = """

@@ -9,8 +9,8 @@ import gzip
 from pathlib import Path
 
 import pytest
-from gwaskit.build.check import CHROMOSOME_LENGTHS
 
+from gwaskit.build.check import CHROMOSOME_LENGTHS
 from test_bad_inputs import Case, _check_message, invoke, meta_on, with_cell, write_ssf
 
 CASES: list[Case] = []

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from gwaskit.build.liftover import REASONS, index_chain, liftover_sumstats, map_positions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gwaskit.build.liftover import REASONS, index_chain, liftover_sumstats, map_positions
 from gwaskit.errors import InputError
 from gwaskit.io.chain import read_chain
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from gwaskit.build.liftover import index_chain, map_positions
 
+from gwaskit.build.liftover import index_chain, map_positions
 from gwaskit.cli import main
 from gwaskit.io.chain import read_chain
 from gwaskit.io.sumstats import read_sumstats
