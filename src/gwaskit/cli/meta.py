@@ -24,7 +24,7 @@ import polars as pl
 from gwaskit import __version__
 from gwaskit.cli import _options
 from gwaskit.cli._inputs import check_distinct_rows
-from gwaskit.engine import LocalEngine
+from gwaskit.engine import DaskEngine, opened_engine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
 from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
 from gwaskit.io.ldscore import read_ld_scores
@@ -149,6 +149,13 @@ def add_parser(
         help=f"warn when a study's or the result's lambda GC is above L (default: "
         f"{LAMBDA_WARN}; inf: never)",
     )
+    parser.add_argument(
+        "--scheduler",
+        type=_options.scheduler,
+        metavar="tcp://HOST:PORT",
+        help="Dask scheduler: studies are read and chromosomes combined on its workers (the "
+        "output folder must be on storage they reach)",
+    )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser
 
@@ -221,7 +228,6 @@ def run(args: argparse.Namespace) -> int:
     check_lambda_warn(args.lambda_warn)
     population = None if args.population == "none" else args.population
     default_n = _parse_study_n(args.study_n, studies)
-    engine = LocalEngine(args.threads, progress=not args.no_progress)
     gc_ld = None
     if args.gc == "ldsc":
         if not (args.ref_ld and args.w_ld):
@@ -231,7 +237,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.ref_ld or args.w_ld:
         raise ParameterError("--ref-ld and --w-ld are for --gc ldsc.")
     in_memory = estimate_memory_gb(list(studies.values())) <= args.memory_gb
-    with scratch_folder(out) as tmp:
+    with (
+        opened_engine(
+            args.scheduler, threads=args.threads, progress=not args.no_progress
+        ) as engine,
+        scratch_folder(out) as tmp,
+    ):
 
         def prepare(item: tuple[str, Path], form: str) -> PreparedStudy:
             name, path = item
@@ -247,12 +258,14 @@ def run(args: argparse.Namespace) -> int:
                 gc=args.gc,
                 gc_ld=gc_ld,
                 form=form,
-                scratch=Path(tmp),
+                scratch=Path(tmp).resolve(),
                 lambda_warn=args.lambda_warn,
             )
 
-        items = list(studies.items())
-        form = "encoded" if in_memory else "spilled"
+        dask = isinstance(engine, DaskEngine)  # workers have their own working folder
+        items = [(name, path.resolve() if dask else path) for name, path in studies.items()]
+        # Dask workers hand back only file names and small tables: spilled studies
+        form = "encoded" if in_memory and not dask else "spilled"
         prepared = engine.map(lambda item: prepare(item, form), items, description="reading")
         if any(isinstance(p.data, pl.DataFrame) for p in prepared) and not all(
             isinstance(p.data, pl.DataFrame) for p in prepared

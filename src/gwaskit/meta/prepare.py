@@ -121,6 +121,8 @@ class PreparedStudy:
         The study's name and file.
     format
         The file's format, as :func:`gwaskit.io.sumstats.read_sumstats` recognised it.
+    metadata
+        The file's metadata as :func:`gwaskit.io.sumstats.read_sumstats` returned it.
     build
         Genome build, declared or else detected (``None``: neither).
     summary
@@ -141,6 +143,7 @@ class PreparedStudy:
     name: str
     path: Path
     format: str
+    metadata: dict[str, Any]
     build: str | None
     summary: dict[str, Any]
     dropped: pl.DataFrame
@@ -275,6 +278,7 @@ def prepare_study(
         name=name,
         path=path,
         format=meta["format"],
+        metadata=meta,
         build=build_used,
         summary=summary,
         dropped=dropped,
