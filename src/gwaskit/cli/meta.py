@@ -129,11 +129,11 @@ def add_parser(
     parser.add_argument(
         "--memory-gb",
         type=_options.memory_gb,
-        default=3.0,
+        default=1.0,
         metavar="GB",
         help="keep the checked studies in memory when they are estimated to fit in this "
-        "much (default 3); beyond it they are kept in temporary Parquet files and read one "
-        "chromosome at a time",
+        "much (default 1); beyond it each chromosome of each study is kept in a temporary "
+        "Parquet file and read when that chromosome is combined (same results)",
     )
     parser.add_argument(
         ALLOW_DUPLICATES,
