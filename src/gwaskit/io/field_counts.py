@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 #: Bytes per block: the temporaries are a few times this.
 BLOCK = 1 << 23
@@ -31,31 +32,37 @@ def _blocks(source: Path | io.BytesIO, size: int) -> Iterator[np.ndarray]:
             yield np.frombuffer(block, dtype=np.uint8)
 
 
+@njit(cache=True, nogil=True)
+def _scan(chunk: np.ndarray, sep: int, expected: int, carry: int) -> tuple[int, int, int, int]:
+    """One block: ``(lines ended, index of the first bad line or -1, its separators, separators
+    of the unfinished last line)``."""
+    lines = 0
+    for i in range(chunk.size):
+        byte = chunk[i]
+        if byte == sep:
+            carry += 1
+        elif byte == 10:
+            if carry != expected:
+                return lines, lines, carry, 0
+            lines += 1
+            carry = 0
+    return lines, -1, 0, carry
+
+
 def first_ragged_line(
     source: Path | io.BytesIO, sep: str, n_fields: int, *, block: int = BLOCK
 ) -> tuple[int, int] | None:
     """``(index, fields)`` of the first line (0 = the header) that does not hold ``n_fields``
     ``sep``-separated fields, or ``None`` when every line does."""
-    sep_code, newline = ord(sep), ord("\n")
     line = 0  # lines finished so far
     carry = 0  # separators of the unfinished line
     tail = False  # bytes after the last newline
     for chunk in _blocks(source, block):
-        seps = np.flatnonzero(chunk == sep_code)
-        ends = np.flatnonzero(chunk == newline)
-        if ends.size:
-            before = np.searchsorted(seps, ends)
-            per_line = np.diff(before, prepend=0)
-            per_line[0] += carry
-            bad = np.flatnonzero(per_line != n_fields - 1)
-            if bad.size:
-                return line + int(bad[0]), int(per_line[bad[0]]) + 1
-            line += ends.size
-            carry = seps.size - int(before[-1])
-            tail = bool(ends[-1] != chunk.size - 1)
-        else:
-            carry += seps.size
-            tail = tail or chunk.size > 0
+        ended, bad, found, carry = _scan(chunk, ord(sep), n_fields - 1, carry)
+        if bad >= 0:
+            return line + bad, found + 1
+        line += ended
+        tail = bool(chunk[-1] != ord("\n")) if ended else tail or chunk.size > 0
     if tail and carry != n_fields - 1:
         return line, carry + 1
     return None
