@@ -59,13 +59,20 @@ def test_cli_meta__dask_cluster_byte_identical_to_local(
     test_data: Path,
     tmp_path: Path,
     scheduler: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    args = _metal_args(test_data)
-    local = _run(args, tmp_path / "local", "--threads", "2")
-    remote = _run(args, tmp_path / "dask", "--scheduler", scheduler)
+    args = [a for a in _metal_args(test_data) if a != "-q"]  # warnings on the terminal
+    local = _run(args, tmp_path / "local", "--threads", "2", "--lambda-warn", "1.0")
+    local_err = capsys.readouterr().err
+    remote = _run(args, tmp_path / "dask", "--scheduler", scheduler, "--lambda-warn", "1.0")
+    remote_err = capsys.readouterr().err
     _assert_rows(tmp_path / "dask")
     for name in OUTPUTS:
         assert remote[name] == local[name], name
+    # each study's lambda GC warning is said once, also when a worker checked the study
+    for study in ("DGI", "FUSION", "SARDINIA"):
+        said = f"study {study}: lambda GC"
+        assert local_err.count(said) == remote_err.count(said) == 1, study
     assert not list((tmp_path / "dask").glob(".*scratch"))  # spilled parts removed
 
 

@@ -271,6 +271,13 @@ def run(args: argparse.Namespace) -> int:
             isinstance(p.data, pl.DataFrame) for p in prepared
         ):  # some studies lack positions: match all by id
             prepared = engine.map(lambda item: prepare(item, "table"), items, description="reading")
+        if dask:  # the workers logged each study's warning in their own logs: say it here
+            for p in prepared:
+                message = inflation_warning(
+                    f"study {p.name}", p.summary["qc_lambda_gc"], args.lambda_warn
+                )
+                if message:
+                    log.warning("%s", message)
         check_distinct_rows(
             {p.name: p.fingerprint for p in prepared},
             studies,
