@@ -3,20 +3,23 @@
 Simulates S studies x V variants (GWAMA input format: MARKERNAME CHROMOSOME POSITION EA NEA
 EAF N BETA SE), each study carrying a random 90% of the variants, half of them with the alleles
 swapped and 10% on the other strand (no palindromic SNPs, which GWAMA cannot resolve). Runs
-``GWAMA --quantitative`` and ``gwaskit meta --method fixed --palindromic forward`` on the same
-files, and prints wall time, peak memory (maximum resident set from GNU time) and the ratio. Genotype missing-call rate: not applicable (summary
-statistics); 10% of variants are missing from each study.
+``GWAMA --quantitative`` (one OpenBLAS thread) and ``gwaskit meta --method fixed --palindromic
+forward`` on the same files, and prints wall time, CPU time, peak memory (maximum resident set
+from GNU time) and the ratios. Genotype missing-call rate: not applicable (summary statistics);
+10% of variants are missing from each study.
 
-Full size is 22 studies x 1,000,000 variants (``--scale 1``); ``--scale 0.1`` runs 100,000.
-The machine is shared by several developers (2 cores): timings are noisy.
+``--sizes 1,3`` runs 22 x 1 M then 22 x 3 M variants (millions; fractions allowed) and prints
+how the times and peaks grow from the first size (target: time(3 M) <= 3.3 x time(1 M)).
+``--parquet`` also times gwaskit reading the same studies as gwaskit Parquet summary statistics
+(what each cohort's ``gwaskit assoc`` writes; converted before the timing), Parquet-only output.
+``--no-tsv`` also times gwaskit on the text studies writing Parquet only. ``--no-gwama`` skips
+GWAMA (e.g. ``--sizes 10 --no-gwama``: 22 x 10 M from text, time and peak RSS; the studies take
+about 12 GB of disk in ``--workdir``). ``--memory-gb`` is passed to gwaskit (default: its own).
 
-``--no-tsv`` also times gwaskit writing its tables as Parquet only (GWAMA writes one text
-table; gwaskit by default writes Parquet plus a gzipped TSV of each table). ``--parquet`` also
-times gwaskit reading the same studies as gwaskit Parquet summary statistics (what each cohort's
-``gwaskit assoc`` writes; converted before the timing), with Parquet-only output.
+Don't run the big sizes on a shared machine: 22 x 1 M takes ~1 min per tool, 22 x 3 M ~3 min.
 
-Usage: python bench/meta_vs_gwama.py [--scale 0.1] [--studies 22] [--workdir DIR] [--no-tsv]
-       [--parquet]
+Usage: python bench/meta_vs_gwama.py [--sizes 0.1] [--studies 22] [--workdir DIR] [--no-tsv]
+       [--parquet] [--no-gwama] [--memory-gb GB]
 """
 
 from __future__ import annotations
@@ -116,29 +119,11 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float
     return wall, user + system, peak_kb / 2**20
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=0.1, help="fraction of 1M variants")
-    parser.add_argument("--studies", type=int, default=22)
-    parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument(
-        "--no-tsv",
-        action="store_true",
-        help="also time gwaskit writing Parquet only (--no-tsv)",
-    )
-    parser.add_argument(
-        "--parquet",
-        action="store_true",
-        help="also time gwaskit on the studies as gwaskit Parquet (Parquet-only output)",
-    )
-    args = parser.parse_args()
-    n_variants = round(1_000_000 * args.scale)
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-    }
-    env_tool = {**env, "OPENBLAS_NUM_THREADS": "1"}
-    repo = Path(__file__).resolve().parents[1]
-    env_gk = {**env, "PYTHONPATH": str(repo / "src")}
+def run_size(
+    args: argparse.Namespace, n_variants: int, env_gk: dict[str, str], env_tool: dict[str, str]
+) -> dict[str, tuple[float, float, float]]:
+    """Simulate one size and time each tool on it: ``{label: (wall, cpu, peak GB)}``."""
+    times: dict[str, tuple[float, float, float]] = {}
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
@@ -146,65 +131,84 @@ def main() -> None:
         size = sum(p.stat().st_size for p in paths) / 2**20
         print(
             f"simulated {args.studies} studies x {n_variants:,} variants "
-            f"(90% per study, {size:.0f} MB of text) in {time.perf_counter() - t0:.1f} s"
+            f"(90% per study, {size:.0f} MB of text) in {time.perf_counter() - t0:.1f} s",
+            flush=True,
         )
         (folder / "gwama.in").write_text("".join(f"{p.name}\n" for p in paths))
         study_args = [a for p in paths for a in ("--study", f"{p.stem}={p.name}")]
-        gk_cmd = [
-            sys.executable,
-            "-m",
-            "gwaskit",
-            "meta",
-            *study_args,
-            "--method",
-            "fixed",
-            "--palindromic",
-            "forward",
-            "--population",
-            "none",
-            "--out",
-            "gk",
-            "-q",
-            "--no-progress",
-        ]
-        gk_wall, gk_cpu, gk_mem = timed(gk_cmd, folder, env_gk)
+        options = ["--method", "fixed", "--palindromic", "forward", "--population", "none"]
+        if args.memory_gb is not None:
+            options += ["--memory-gb", str(args.memory_gb)]
+        gk = [sys.executable, "-m", "gwaskit", "meta", "-q", "--no-progress", *options]
+        times["gwaskit (text)"] = timed([*gk, *study_args, "--out", "gk"], folder, env_gk)
         if args.no_tsv:
-            pq_wall, pq_cpu, pq_mem = timed(
-                [*gk_cmd[:-4], "--out", "gkpq", "--no-tsv", "-q", "--no-progress"], folder, env_gk
+            times["gwaskit (text, --no-tsv)"] = timed(
+                [*gk, *study_args, "--out", "gkpq", "--no-tsv"], folder, env_gk
             )
         if args.parquet:
             parquet_args = to_parquet(paths, env_gk)
-            pa_cmd = [*gk_cmd[:4], *parquet_args, *gk_cmd[4 + len(study_args) : -4]]
-            pa_wall, pa_cpu, pa_mem = timed(
-                [*pa_cmd, "--out", "gkpa", "--no-tsv", "-q", "--no-progress"], folder, env_gk
+            times["gwaskit (Parquet, --no-tsv)"] = timed(
+                [*gk, *parquet_args, "--out", "gkpa", "--no-tsv"], folder, env_gk
             )
-        gw_wall, gw_cpu, gw_mem = timed(
-            ["GWAMA", "--filelist", "gwama.in", "--quantitative", "--output", "gw"],
-            folder,
-            env_tool,
-        )
-        gk = pl.read_parquet(folder / "gk.parquet")
-        gw = pl.read_csv(folder / "gw.out", separator="\t", null_values=["-9"])
-        print(f"variants out: gwaskit {gk.height:,}, GWAMA {gw.height:,}")
-        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        print(
-            f"gwaskit meta : wall {gk_wall:7.1f} s  cpu {gk_cpu:7.1f} s  peak RSS {gk_mem:5.2f} GB"
-        )
-        if args.no_tsv:
+        if not args.no_gwama:
+            times["GWAMA"] = timed(
+                ["GWAMA", "--filelist", "gwama.in", "--quantitative", "--output", "gw"],
+                folder,
+                env_tool,
+            )
+            gw = pl.read_csv(folder / "gw.out", separator="\t", null_values=["-9"])
+            out = pl.scan_parquet(folder / "gk.parquet").select(pl.len()).collect().item()
+            print(f"variants out: gwaskit {out:,}, GWAMA {gw.height:,}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for label, (wall, cpu, peak) in times.items():
+        ratio = ""
+        if "GWAMA" in times and label != "GWAMA":
+            gw_wall, gw_cpu, gw_peak = times["GWAMA"]
+            ratio = (
+                f"  GWAMA / this: wall {gw_wall / wall:.1f}x, cpu {gw_cpu / cpu:.1f}x, "
+                f"peak {gw_peak / peak:.2f}x"
+            )
+        print(f"{label:28s}: wall {wall:7.1f} s  cpu {cpu:7.1f} s  peak RSS {peak:5.2f} GB{ratio}")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes",
+        default=None,
+        help="variants per study, in millions, comma-separated (default 0.1)",
+    )
+    parser.add_argument("--scale", type=float, default=None, help="one size (millions)")
+    parser.add_argument("--studies", type=int, default=22)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--no-tsv", action="store_true", help="also time Parquet-only output")
+    parser.add_argument(
+        "--parquet",
+        action="store_true",
+        help="also time gwaskit on the studies as gwaskit Parquet (Parquet-only output)",
+    )
+    parser.add_argument("--no-gwama", action="store_true", help="time gwaskit only")
+    parser.add_argument("--memory-gb", type=float, default=None, help="gwaskit's --memory-gb")
+    args = parser.parse_args()
+    if args.sizes and args.scale is not None:
+        parser.error("give --sizes or --scale, not both")
+    sizes = [float(x) for x in args.sizes.split(",")] if args.sizes else [args.scale or 0.1]
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    }
+    env_tool = {**env, "OPENBLAS_NUM_THREADS": "1"}
+    repo = Path(__file__).resolve().parents[1]
+    env_gk = {**env, "PYTHONPATH": str(repo / "src")}
+    runs = [run_size(args, round(1_000_000 * size), env_gk, env_tool) for size in sizes]
+    for size, times in zip(sizes[1:], runs[1:], strict=True):
+        print(f"growth from {sizes[0]:g} M to {size:g} M variants ({size / sizes[0]:.1f}x):")
+        for label, (wall, cpu, peak) in times.items():
+            w0, c0, p0 = runs[0][label]
             print(
-                f"gwaskit --no-tsv: wall {pq_wall:7.1f} s  cpu {pq_cpu:7.1f} s  "
-                f"peak RSS {pq_mem:5.2f} GB"
+                f"  {label:28s}: wall {wall / w0:5.2f}x  cpu {cpu / c0:5.2f}x  "
+                f"peak RSS {peak / p0:5.2f}x"
             )
-        if args.parquet:
-            print(
-                f"gwaskit on Parquet studies, --no-tsv: wall {pa_wall:7.1f} s  cpu {pa_cpu:7.1f} s"
-                f"  peak RSS {pa_mem:5.2f} GB (ratio GWAMA / this: wall {gw_wall / pa_wall:.1f}x,"
-                f" cpu {gw_cpu / pa_cpu:.1f}x)"
-            )
-        print(
-            f"GWAMA        : wall {gw_wall:7.1f} s  cpu {gw_cpu:7.1f} s  peak RSS {gw_mem:5.2f} GB"
-        )
-        print(f"ratio GWAMA / gwaskit: wall {gw_wall / gk_wall:.1f}x, cpu {gw_cpu / gk_cpu:.1f}x")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,9 @@ _API = {
     "qc_sumstats": "gwaskit.qc.sumstats",
     "harmonise": "gwaskit.meta.harmonise",
     "meta_analyse": "gwaskit.meta.combine",
+    "prepare_study": "gwaskit.meta.prepare",
+    "PreparedStudy": "gwaskit.meta.prepare",
+    "meta_analyse_studies": "gwaskit.meta.analyse",
     # LD score regression
     "compute_ld_scores": "gwaskit.ldsc.scores",
     "LdScores": "gwaskit.ldsc.scores",

@@ -1,11 +1,11 @@
 """``gwaskit meta --study NAME=FILE ... --out PREFIX``: meta-analysis of summary statistics.
 
-Each study file is read (any supported format) and checked
-(:func:`gwaskit.qc.sumstats.qc_sumstats`); its kept rows are encoded for harmonisation
-(:func:`gwaskit.meta.harmonise.encode_study`: integer codes, the columns needed) and held in
-memory when the estimated size of all studies fits ``--memory-gb``, else written to a compact
-temporary Parquet beside the output and read back one chromosome at a time. The studies are then
-harmonised and combined one chromosome at a time. Writes ``PREFIX.parquet`` + ``PREFIX.tsv.gz``
+Each study file is read (any supported format), checked and encoded for harmonisation by
+:func:`gwaskit.meta.prepare.prepare_study`; the encoded studies are held in memory when the
+estimated size of all studies fits ``--memory-gb``, else each chromosome of each study is written
+to a small temporary Parquet beside the output and read back when that chromosome is harmonised
+(the same algorithm, the same output). The studies are then harmonised and combined one
+chromosome at a time, the chromosomes being tasks of the engine. Writes ``PREFIX.parquet`` + ``PREFIX.tsv.gz``
 (GWAS-SSF as the GWAS Catalog accepts it, with ``PREFIX.untested.tsv.gz``, the rows it cannot hold)
 (+ YAML sidecar; ``--no-tsv``: Parquet only), the MetaStats table; ``PREFIX.studies.tsv.gz``/
 ``.parquet``, one row per study (QC counts per reason, harmonisation counts, lambda GC, SE-N
@@ -18,16 +18,15 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from gwaskit import __version__
 from gwaskit.build.check import common_build
-from gwaskit.build.liftover import Liftover, lift_sumstats_to, prepare_liftover
+from gwaskit.build.liftover import Liftover, prepare_liftover
 from gwaskit.cli import _options
 from gwaskit.cli._inputs import check_distinct_rows
-from gwaskit.engine import LocalEngine
+from gwaskit.engine import DaskEngine, opened_engine
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.chain import read_chain
 from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
@@ -35,32 +34,13 @@ from gwaskit.io.ldscore import read_ld_scores
 from gwaskit.io.outputs import file_record
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import scratch_folder, write_table
-from gwaskit.ldsc.estimate import intercept_correction
 from gwaskit.ldsc.scores import LdScores
-from gwaskit.meta.analyse import meta_analyse_studies, study_lambdas
-from gwaskit.meta.duplicates import rows_fingerprint
-from gwaskit.meta.harmonise import VALUE_COLUMNS, EncodedStudy, encode_study
+from gwaskit.meta.analyse import meta_analyse_studies
+from gwaskit.meta.prepare import PreparedStudy, prepare_study
 from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
-from gwaskit.qc.sumstats import qc_sumstats
 from gwaskit.stats import lambda_gc
 
 log = logging.getLogger(__name__)
-#: Columns kept from each study for harmonisation and combination.
-_KEEP = (
-    "chromosome",
-    "base_pair_location",
-    "variant_id",
-    "rsid",
-    "effect_allele",
-    "other_allele",
-    "beta",
-    "standard_error",
-    "effect_allele_frequency",
-    "neg_log_10_p_value",
-    "n",
-    "n_cases",
-    "n_controls",
-)
 
 
 def add_parser(
@@ -163,11 +143,11 @@ def add_parser(
     parser.add_argument(
         "--memory-gb",
         type=_options.memory_gb,
-        default=3.0,
+        default=1.0,
         metavar="GB",
         help="keep the checked studies in memory when they are estimated to fit in this "
-        "much (default 3); beyond it they are kept in temporary Parquet files and read one "
-        "chromosome at a time",
+        "much (default 1); beyond it each chromosome of each study is kept in a temporary "
+        "Parquet file and read when that chromosome is combined (same results)",
     )
     parser.add_argument(
         ALLOW_DUPLICATES,
@@ -182,6 +162,13 @@ def add_parser(
         metavar="L",
         help=f"warn when a study's or the result's lambda GC is above L (default: "
         f"{LAMBDA_WARN}; inf: never)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        type=_options.scheduler,
+        metavar="tcp://HOST:PORT",
+        help="Dask scheduler: studies are read and chromosomes combined on its workers (the "
+        "output folder must be on storage they reach)",
     )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser
@@ -244,121 +231,6 @@ def _parse_study_n(values: list[str], studies: dict[str, Path]) -> dict[str, flo
     return out
 
 
-def _prepare_study(
-    name: str,
-    path: Path,
-    part: Path,
-    args: argparse.Namespace,
-    n: float | None,
-    population: str | None,
-    in_memory: bool,
-    gc_ld: tuple[LdScores, pl.DataFrame] | None = None,
-) -> dict[str, Any]:
-    """Read and QC one study; keep its rows encoded for harmonisation (``in_memory``) or
-    write them, sorted, to a compact Parquet ``part``. With ``gc_ld`` (``--gc ldsc``), the
-    study's genomic-control factor is its LD score regression intercept (at least 1)."""
-    table, meta = read_sumstats(path, build=args.build, n=n)
-    fingerprint = rows_fingerprint(table)
-    table, meta, unlifted = lift_sumstats_to(table, meta, args.liftover, source=str(path))
-    qc = qc_sumstats(
-        table,
-        require_beta=args.method != "samplesize",
-        require_n=args.method == "samplesize",
-        population=population,
-        build=meta.get("genome_assembly"),
-    )
-    if qc.table.height == 0:
-        reasons = ", ".join(f"{r}: {c}" for r, c in qc.counts.items() if c)
-        hint = " Give its sample size with --study-n NAME=N." if qc.counts.get("n_missing") else ""
-        raise InputError(path, f"no variant passed QC ({reasons}).{hint}")
-    declared = meta.get("genome_assembly")  # checked against its positions on reading
-    detected = qc.summary.get("build_detected")
-    log.info(
-        "%s: %d variants read, %d kept after QC, lambda GC %.3f",
-        name,
-        qc.summary["variants_read"],
-        qc.summary["variants_kept"],
-        qc.summary["lambda_gc"],
-    )
-    message = inflation_warning(f"study {name}", qc.summary["lambda_gc"], args.lambda_warn)
-    if message:
-        log.warning("%s", message)
-    kept = qc.table.select([c for c in _KEEP if c in qc.table.columns])
-    stored: Path | EncodedStudy | pl.DataFrame
-    lam = None
-    if gc_ld is not None:
-        ldsc = intercept_correction(kept, *gc_ld, name=name)
-        lam = max(ldsc.intercept, 1.0)
-        log.info(
-            "%s: LD score regression intercept %.3f (SE %.3f), lambda GC %.3f: chi² divided "
-            "by %.3f",
-            name, ldsc.intercept, ldsc.intercept_se, ldsc.lambda_gc, lam,
-        )  # fmt: skip
-    if in_memory and kept["chromosome"].null_count() == 0:
-        if args.gc and lam is None:
-            lam = study_lambdas({name: kept}, method=args.method)[name]
-        needed = [
-            v for v in VALUE_COLUMNS if args.method == "samplesize" or v != "neg_log_10_p_value"
-        ]
-        stored = encode_study(
-            name,
-            kept,
-            palindromic=args.palindromic,
-            maf_threshold=args.maf_threshold,
-            values=needed,
-        )
-    elif in_memory:
-        stored = kept
-    else:
-        kept = kept.sort("chromosome", "base_pair_location")
-        # small row groups: each chromosome's scan reads only its own groups
-        kept.write_parquet(part, row_group_size=16 * 1024, compression="lz4", statistics=True)
-        stored = part
-    build = declared or detected
-    row = {
-        "study": name,
-        "file": Path(path).name,
-        "format": meta["format"],
-        "build": build,
-        "liftover_unmapped": 0 if unlifted is None else unlifted.height,
-        **qc.counts,
-        **{f"qc_{k}": v for k, v in qc.summary.items()},
-    }
-    dropped = qc.dropped.select(
-        pl.lit(name).alias("study"),
-        *[
-            pl.col(c)
-            for c in (
-                "chromosome",
-                "base_pair_location",
-                "variant_id",
-                "effect_allele",
-                "other_allele",
-                "reason",
-            )
-        ],
-    )
-    return {
-        "row": row,
-        "dropped": dropped,
-        "build": build,
-        "part": stored,
-        "lambda": lam,
-        "fingerprint": fingerprint,
-        "unlifted": None if unlifted is None else _unlifted_rows(name, unlifted),
-    }
-
-
-def _unlifted_rows(name: str, unmapped: pl.DataFrame) -> pl.DataFrame:
-    """Rows a liftover could not place, as dropped rows (reason ``liftover_<reason>``)."""
-    columns = ("chromosome", "base_pair_location", "variant_id", "effect_allele", "other_allele")
-    return unmapped.select(
-        pl.lit(name).alias("study"),
-        *[pl.col(c) if c in unmapped.columns else pl.lit(None).alias(c) for c in columns],
-        ("liftover_" + pl.col("reason")).alias("reason"),
-    )
-
-
 def _liftover(args: argparse.Namespace) -> Liftover | None:
     if args.liftover_chain is None:
         if args.target_build:
@@ -378,7 +250,6 @@ def run(args: argparse.Namespace) -> int:
     check_lambda_warn(args.lambda_warn)
     population = None if args.population == "none" else args.population
     default_n = _parse_study_n(args.study_n, studies)
-    engine = LocalEngine(args.threads, progress=not args.no_progress)
     gc_ld = None
     if args.gc == "ldsc":
         if not (args.ref_ld and args.w_ld):
@@ -388,47 +259,62 @@ def run(args: argparse.Namespace) -> int:
     elif args.ref_ld or args.w_ld:
         raise ParameterError("--ref-ld and --w-ld are for --gc ldsc.")
     in_memory = estimate_memory_gb(list(studies.values())) <= args.memory_gb
-    args.liftover = _liftover(args)
-    with scratch_folder(out) as tmp:
+    liftover = _liftover(args)
+    with (
+        opened_engine(
+            args.scheduler, threads=args.threads, progress=not args.no_progress
+        ) as engine,
+        scratch_folder(out) as tmp,
+    ):
 
-        def prepare(item: tuple[int, tuple[str, Path]]) -> dict[str, Any]:
-            index, (name, path) = item
-            return _prepare_study(
+        def prepare(item: tuple[str, Path], form: str) -> PreparedStudy:
+            name, path = item
+            return prepare_study(
                 name,
                 path,
-                Path(tmp) / f"study{index}.parquet",
-                args,
-                default_n.get(name),
-                population,
-                in_memory,
-                gc_ld,
+                method=args.method,
+                build=args.build,
+                n=default_n.get(name),
+                population=population,
+                palindromic=args.palindromic,
+                maf_threshold=args.maf_threshold,
+                gc=args.gc,
+                gc_ld=gc_ld,
+                liftover=liftover,
+                form=form,
+                scratch=Path(tmp).resolve(),
+                lambda_warn=args.lambda_warn,
             )
 
-        items = list(enumerate(studies.items()))
-        prepared = engine.map(prepare, items, description="reading")
-        kinds = {type(p["part"]) for p in prepared}
-        if in_memory and len(kinds) > 1:  # some studies lack positions: match all by id
-            in_memory = False
-            prepared = engine.map(prepare, items, description="reading")
+        dask = isinstance(engine, DaskEngine)  # workers have their own working folder
+        items = [(name, path.resolve() if dask else path) for name, path in studies.items()]
+        # Dask workers hand back only file names and small tables: spilled studies
+        form = "encoded" if in_memory and not dask else "spilled"
+        prepared = engine.map(lambda item: prepare(item, form), items, description="reading")
+        if any(isinstance(p.data, pl.DataFrame) for p in prepared) and not all(
+            isinstance(p.data, pl.DataFrame) for p in prepared
+        ):  # some studies lack positions: match all by id
+            prepared = engine.map(lambda item: prepare(item, "table"), items, description="reading")
+        if dask:  # the workers logged each study's warning in their own logs: say it here
+            for p in prepared:
+                message = inflation_warning(
+                    f"study {p.name}", p.summary["qc_lambda_gc"], args.lambda_warn
+                )
+                if message:
+                    log.warning("%s", message)
         check_distinct_rows(
-            {p["row"]["study"]: p["fingerprint"] for p in prepared},
+            {p.name: p.fingerprint for p in prepared},
             studies,
             lambda path: read_sumstats(path, build=args.build)[0],
             allow=args.allow_duplicate_studies,
         )
-        rows = [p["row"] for p in prepared]
-        qc_dropped = [p["dropped"] for p in prepared]
-        lift_dropped = [p["unlifted"] for p in prepared if p["unlifted"] is not None]
-        builds = {p["row"]["study"]: p["build"] for p in prepared if p["build"]}
-        lazies = {
-            p["row"]["study"]: pl.scan_parquet(p["part"])
-            if isinstance(p["part"], Path)
-            else p["part"]
-            for p in prepared
-        }
+        rows = [p.summary for p in prepared]
+        qc_dropped = [p.dropped for p in prepared]
+        lift_dropped = [p.unlifted for p in prepared if p.unlifted is not None]
+        builds = {p.name: p.build for p in prepared if p.build}
         lambdas = (
-            {p["row"]["study"]: p["lambda"] for p in prepared}
-            if all(p["lambda"] is not None for p in prepared)
+            {p.name: p.lambda_gc for p in prepared}
+            if all(p.lambda_gc is not None for p in prepared)
             else None
         )
         common_build(
@@ -437,7 +323,7 @@ def run(args: argparse.Namespace) -> int:
             "hg19ToHg38.over.chain.gz) or run `gwaskit liftover`.",
         )
         result = meta_analyse_studies(
-            lazies,
+            {p.name: p.data for p in prepared},
             method=args.method,
             gc=bool(args.gc),
             gc_result=args.gc_result,

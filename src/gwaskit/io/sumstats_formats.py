@@ -23,6 +23,7 @@ import polars as pl
 from gwaskit.errors import InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
 from gwaskit.io.compression import head_lines, read_text, text_source
+from gwaskit.io.field_counts import first_ragged_line
 from gwaskit.io.sumstats_derive import (
     Z_975,
     derive_effects,
@@ -143,23 +144,16 @@ def _check_field_counts(
 ) -> None:
     """Every line has as many fields as the header: polars pads a short line with nulls, which
     would silently blank the values a truncated line lost."""
-    lines = pl.read_csv(
-        source,
-        has_header=False,
-        separator="\x1f",
-        quote_char=None,
-        new_columns=["line"],
-        schema_overrides={"line": pl.String},
-    )["line"]
-    counts = lines.fill_null("").str.count_matches(sep, literal=True) + 1
-    bad = counts != n_columns
-    if bad.any():
-        row = int(bad.arg_true()[0])
+    if isinstance(source, io.StringIO):  # already in memory (spaces normalised)
+        source = io.BytesIO(source.getvalue().encode())
+    ragged = first_ragged_line(source, sep, n_columns)
+    if ragged is not None:
+        row, found = ragged
         raise InputError(
             path,
             f"expected {n_columns} {_SEPARATOR_NAMES.get(sep, repr(sep))}-separated fields "
             f"(as in the header), found "
-            f"{counts[row]}.",
+            f"{found}.",
             line=row + 1,
         )
 

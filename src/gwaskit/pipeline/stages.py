@@ -36,11 +36,11 @@ from gwaskit.io.duplicates import check_distinct_files
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import write_table
 from gwaskit.loci.ld import lead_r2
+from gwaskit.meta.prepare import prepare_study
 from gwaskit.pipeline.plan import Cohort, Plan
 from gwaskit.pipeline.runner import Task
 from gwaskit.pipeline.share import run_share
 from gwaskit.pipeline.stage_ldsc import ldsc_task
-from gwaskit.qc.sumstats import qc_sumstats
 
 log = logging.getLogger(__name__)
 
@@ -635,12 +635,10 @@ def run_meta(
     """Meta-analysis of the discovery studies; a single study stands for itself."""
     if len(studies) == 1:  # the study stands for itself, after the same QC as in a meta-analysis
         ((name, path),) = studies.items()
-        table, meta = read_sumstats(path, build=build)
-        qc = qc_sumstats(table, build=build)
-        if qc.table.height == 0:
-            raise InputError(path, f"study {name}: no variant passed summary-statistics QC.")
-        write_sumstats(qc.table, folder / "meta", metadata={**meta, "genome_assembly": build})
-        write_table(qc.dropped.with_columns(pl.lit(name).alias("study")), folder / "meta.dropped")
+        study = prepare_study(name, path, build=build, form="table", columns=None)
+        metadata = {**study.metadata, "genome_assembly": build}
+        write_sumstats(study.data, folder / "meta", metadata=metadata)
+        write_table(study.dropped, folder / "meta.dropped")
         return
     check_distinct_cohorts(studies, allow=allow_duplicates)
     argv = ["meta", "--method", method, "--build", build, "--maf-threshold", repr(maf_threshold)]
