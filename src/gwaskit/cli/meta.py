@@ -28,6 +28,7 @@ from gwaskit.cli._inputs import check_distinct_rows
 from gwaskit.engine import LocalEngine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
 from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
+from gwaskit.io.eaf_reference import read_eaf_reference
 from gwaskit.io.ldscore import read_ld_scores
 from gwaskit.io.outputs import file_record
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
@@ -37,8 +38,9 @@ from gwaskit.ldsc.scores import LdScores
 from gwaskit.meta.analyse import meta_analyse_studies, study_lambdas
 from gwaskit.meta.duplicates import rows_fingerprint
 from gwaskit.meta.harmonise import VALUE_COLUMNS, EncodedStudy, encode_study
+from gwaskit.qc.frequency import qc_warnings
 from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
-from gwaskit.qc.sumstats import qc_sumstats
+from gwaskit.qc.sumstats import QC_PRESETS, QcFilters, qc_filters, qc_sumstats
 from gwaskit.stats import lambda_gc
 
 log = logging.getLogger(__name__)
@@ -116,10 +118,12 @@ def add_parser(
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of every input")
     parser.add_argument(
         "--palindromic",
-        choices=["frequency", "forward", "drop"],
-        default="frequency",
-        help="A/T and C/G SNPs: align by allele frequency (default), trust the strand as "
-        "given (METAL, GWAMA), or drop them",
+        choices=["auto", "frequency", "forward", "drop"],
+        default="auto",
+        help="A/T and C/G SNPs: `auto` (default) keeps them as given (as METAL and GWAMA do) "
+        "in a study whose other SNPs show no strand flips against the reference or the other "
+        "studies, and aligns them by allele frequency in a study that does; `frequency`: "
+        "align by frequency in every study; `forward`: trust the strand as given; `drop`",
     )
     parser.add_argument(
         "--maf-threshold",
@@ -132,6 +136,67 @@ def add_parser(
         choices=["eur", "eas", "amr", "sas", "afr", "none"],
         default="eur",
         help="1000 Genomes super-population for the allele-frequency check",
+    )
+    qc = parser.add_argument_group("per-variant QC filters of each study (off unless given)")
+    qc.add_argument(
+        "--qc-preset",
+        choices=sorted(QC_PRESETS),
+        help="a consortium's filters: ihgc2022 = the 2022 migraine meta-analysis (Hautakangas "
+        "et al. 2022, doi:10.1038/s41588-021-00990-0): MAF > 0.01, info > 0.6, HWE p > 1e-6, "
+        "allele frequency within 0.30 of the reference (indels 0.20); the options below "
+        "override its values",
+    )
+    qc.add_argument(
+        "--min-info",
+        type=_options.in_range(0.0, 1.0),
+        metavar="X",
+        help="keep variants with imputation quality (INFO / MACH r²) above X",
+    )
+    qc.add_argument(
+        "--maf",
+        type=_options.in_range(0.0, 0.5),
+        metavar="X",
+        help="keep variants with minor allele frequency above X",
+    )
+    qc.add_argument(
+        "--hwe",
+        type=_options.in_range(0.0, 1.0),
+        metavar="P",
+        help="keep variants with Hardy-Weinberg p above P (when the study reports one)",
+    )
+    qc.add_argument(
+        "--min-n", type=_options.in_range(0.0), metavar="N", help="keep variants with N >= N"
+    )
+    qc.add_argument(
+        "--min-n-fraction",
+        type=_options.in_range(0.0, 1.0),
+        metavar="F",
+        help="keep variants whose N is at least F times the study's largest N",
+    )
+    qc.add_argument(
+        "--max-eaf-diff",
+        type=_options.in_range(0.0, 1.0),
+        metavar="D",
+        help="drop SNPs whose allele frequency differs from the reference by more than D",
+    )
+    qc.add_argument(
+        "--max-eaf-diff-indel",
+        type=_options.in_range(0.0, 1.0),
+        metavar="D",
+        help="the same for indels (default: --max-eaf-diff)",
+    )
+    qc.add_argument(
+        "--eaf-reference",
+        metavar="FILE",
+        help="allele-frequency reference (e.g. a biobank's): a table with chromosome, position, "
+        "two alleles and the first allele's frequency; default: the 1000 Genomes HapMap3 SNPs "
+        "shipped with gwaskit, for --population",
+    )
+    qc.add_argument(
+        "--strict",
+        action="store_true",
+        help="make every study-level QC warning (allele frequencies against the reference "
+        "correlated negatively, failed SE-N or P-Z check) an error: exit 2, nothing written",
     )
     parser.add_argument(
         "--study-n",
@@ -239,6 +304,8 @@ def _prepare_study(
     population: str | None,
     in_memory: bool,
     gc_ld: tuple[LdScores, pl.DataFrame] | None = None,
+    filters: QcFilters | None = None,
+    reference: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Read and QC one study; keep its rows encoded for harmonisation (``in_memory``) or
     write them, sorted, to a compact Parquet ``part``. With ``gc_ld`` (``--gc ldsc``), the
@@ -251,6 +318,8 @@ def _prepare_study(
         require_n=args.method == "samplesize",
         population=population,
         build=meta.get("genome_assembly"),
+        filters=filters,
+        reference=reference,
     )
     if qc.table.height == 0:
         reasons = ", ".join(f"{r}: {c}" for r, c in qc.counts.items() if c)
@@ -270,6 +339,14 @@ def _prepare_study(
         qc.summary["variants_kept"],
         qc.summary["lambda_gc"],
     )
+    filtered = {r: c for r, c in qc.counts.items() if c}
+    if filtered:
+        log.info(
+            "%s: %d rows dropped by QC (%s)",
+            name,
+            sum(filtered.values()),
+            ", ".join(f"{r}: {c}" for r, c in filtered.items()),
+        )
     message = inflation_warning(f"study {name}", qc.summary["lambda_gc"], args.lambda_warn)
     if message:
         log.warning("%s", message)
@@ -329,6 +406,7 @@ def _prepare_study(
     )
     return {
         "row": row,
+        "summary": qc.summary,
         "dropped": dropped,
         "build": build,
         "part": stored,
@@ -358,6 +436,17 @@ def run(args: argparse.Namespace) -> int:
     elif args.ref_ld or args.w_ld:
         raise ParameterError("--ref-ld and --w-ld are for --gc ldsc.")
     in_memory = estimate_memory_gb(list(studies.values())) <= args.memory_gb
+    filters = qc_filters(
+        args.qc_preset,
+        info=args.min_info,
+        maf=args.maf,
+        hwe_p=args.hwe,
+        min_n=args.min_n,
+        min_n_fraction=args.min_n_fraction,
+        eaf_diff=args.max_eaf_diff,
+        eaf_diff_indel=args.max_eaf_diff_indel,
+    )
+    reference = read_eaf_reference(args.eaf_reference) if args.eaf_reference else None
     with scratch_folder(out) as tmp:
 
         def prepare(item: tuple[int, tuple[str, Path]]) -> dict[str, Any]:
@@ -371,6 +460,8 @@ def run(args: argparse.Namespace) -> int:
                 population,
                 in_memory,
                 gc_ld,
+                filters,
+                reference,
             )
 
         items = list(enumerate(studies.items()))
@@ -385,7 +476,22 @@ def run(args: argparse.Namespace) -> int:
             lambda path: read_sumstats(path, build=args.build)[0],
             allow=args.allow_duplicate_studies,
         )
-        rows = [p["row"] for p in prepared]
+        warnings = qc_warnings({p["row"]["study"]: p["summary"] for p in prepared})
+        for name, sentences in warnings.items():
+            for sentence in sentences:
+                if args.strict:
+                    raise InputError(studies[name], f"study {name}: {sentence} (--strict).")
+                log.warning("warning: study %s: %s", name, sentence)
+        rows = [
+            {**p["row"], "qc_warnings": " | ".join(warnings[p["row"]["study"]])} for p in prepared
+        ]
+        strand_checks = {
+            p["row"]["study"]: (
+                int(p["summary"].get("strand_checked") or 0),
+                int(p["summary"].get("strand_flips_reference") or 0),
+            )
+            for p in prepared
+        }
         qc_dropped = [p["dropped"] for p in prepared]
         builds = {p["row"]["study"]: p["build"] for p in prepared if p["build"]}
         lazies = {
@@ -416,7 +522,22 @@ def run(args: argparse.Namespace) -> int:
             hksj=args.hksj,
             engine=engine,
             lambdas=lambdas,
+            strand_checks=strand_checks,
         )
+    if "palindromic_mode" in result.studies.columns:
+        for name, where, checked, flips, mode in result.studies.select(
+            "study", "strand_check", "strand_checked", "strand_flips", "palindromic_mode"
+        ).iter_rows():
+            log.info(
+                "%s: strand checked against %s (%s SNPs, %s flipped): palindromic SNPs %s",
+                name,
+                {"reference": "the reference", "studies": "the other studies"}.get(
+                    where, "nothing"
+                ),
+                checked,
+                flips,
+                "kept as given" if mode == "forward" else "aligned by frequency",
+            )
     lam = lambda_gc(result.table["neg_log_10_p_value"].to_numpy())
     message = inflation_warning("meta-analysis", lam, args.lambda_warn)
     if message:
@@ -432,6 +553,9 @@ def run(args: argparse.Namespace) -> int:
         "genomic_control": args.gc or False,
         "genomic_control_result": args.gc_result,
         "palindromic": args.palindromic,
+        "qc_filters": {k: v for k, v in vars(filters).items() if v is not None},
+        "qc_preset": args.qc_preset,
+        "eaf_reference": Path(args.eaf_reference).name if args.eaf_reference else None,
         "maf_threshold": args.maf_threshold,
         "studies": {name: file_record(path) for name, path in studies.items()},
         "direction_order": list(studies),

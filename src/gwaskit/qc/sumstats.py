@@ -16,14 +16,32 @@ Rows that cannot enter a meta-analysis are dropped, each with a reason code:
                          more than once with different values: all copies, none picked
 ``duplicate_identical``  an exact copy of an earlier row (every column the same): the copies
                          after the first
+``info_low``             imputation quality (``info``: IMPUTE2 info, MACH r², ...) at or below
+                         ``filters.info``
+``maf_low``              minor allele frequency at or below ``filters.maf``
+``hwe_low``              Hardy-Weinberg p (``hwe_p``) at or below ``filters.hwe_p``
+``n_low``                sample size below ``filters.min_n``
+``n_fraction_low``       sample size below ``filters.min_n_fraction`` of the study's largest
+``eaf_discrepancy``      allele frequency further than ``filters.eaf_diff`` (SNPs) or
+                         ``filters.eaf_diff_indel`` (indels) from the reference
+``indel_ambiguous``      an I/D-coded indel where the other studies or the reference hold
+                         several indels (:mod:`gwaskit.meta.alleles`)
+``indel_unresolved``     an I/D-coded indel where they hold none
 ======================  ===========================================================
+
+The filters (:class:`QcFilters`) are off unless asked for; :data:`QC_PRESETS` holds the 2022
+migraine consortium's (``"ihgc2022"``: Hautakangas et al. 2022, Nat Genet,
+doi:10.1038/s41588-021-00990-0): MAF > 0.01, info > 0.6, HWE p > 1e-6, allele frequency within
+0.30 of the reference for SNPs and 0.20 for indels. A row without the filtered value (no
+``info`` column, say) is kept; the rows filtered and those without a value are counted.
 
 Study-level checks are reported, not applied: P-Z consistency (the p-value implied by
 beta/se against the reported one), SE-N consistency (EasyQC's ``median(se * sqrt(2 N f(1-f)))``,
 which estimates the trait's standard deviation: ~1 for a standardised quantitative trait, ~2 for
 log odds ratios with an effective N; a study far from the others has a wrong N or scale),
-allele frequencies against the 1000 Genomes HapMap3 reference shipped with gwaskit, the genome
-build from HapMap3 positions, and lambda GC.
+allele frequencies against a reference (the 1000 Genomes HapMap3 SNPs shipped with gwaskit, or
+a user's table: :mod:`gwaskit.qc.frequency`), strand flips against it, the genome build from
+HapMap3 positions, and lambda GC.
 """
 
 from __future__ import annotations
@@ -51,8 +69,80 @@ QC_REASONS = (
     "n_missing",
     "duplicate",
     "duplicate_identical",
+    "info_low",
+    "maf_low",
+    "hwe_low",
+    "n_low",
+    "n_fraction_low",
+    "eaf_discrepancy",
+    "indel_ambiguous",
+    "indel_unresolved",
 )
 POPULATIONS = ("eur", "eas", "amr", "sas", "afr")
+
+
+@dataclass(frozen=True)
+class QcFilters:
+    """Per-variant filters of a study's summary statistics (``None``: off).
+
+    Attributes
+    ----------
+    info
+        Keep rows with imputation quality ``info`` above this.
+    maf
+        Keep rows with minor allele frequency above this.
+    hwe_p
+        Keep rows with Hardy-Weinberg p (``hwe_p``) above this.
+    min_n
+        Keep rows with sample size at least this.
+    min_n_fraction
+        Keep rows with sample size at least this fraction of the study's largest.
+    eaf_diff
+        Keep SNPs whose allele frequency is within this of the reference's.
+    eaf_diff_indel
+        The same for indels (default: ``eaf_diff``).
+    """
+
+    info: float | None = None
+    maf: float | None = None
+    hwe_p: float | None = None
+    min_n: float | None = None
+    min_n_fraction: float | None = None
+    eaf_diff: float | None = None
+    eaf_diff_indel: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, lo, hi in (
+            ("info", 0.0, 1.0),
+            ("maf", 0.0, 0.5),
+            ("hwe_p", 0.0, 1.0),
+            ("min_n_fraction", 0.0, 1.0),
+            ("eaf_diff", 0.0, 1.0),
+            ("eaf_diff_indel", 0.0, 1.0),
+        ):
+            value = getattr(self, name)
+            if value is not None and not lo <= value <= hi:
+                raise ParameterError(f"QcFilters: {name} must be in [{lo}, {hi}], got {value!r}.")
+        if self.min_n is not None and not self.min_n >= 0:
+            raise ParameterError(f"QcFilters: min_n must be >= 0, got {self.min_n!r}.")
+
+
+#: Named filter sets. ``ihgc2022``: the International Headache Genetics Consortium's 2022
+#: migraine meta-analysis (Hautakangas et al. 2022, doi:10.1038/s41588-021-00990-0).
+QC_PRESETS: dict[str, QcFilters] = {
+    "ihgc2022": QcFilters(info=0.6, maf=0.01, hwe_p=1e-6, eaf_diff=0.30, eaf_diff_indel=0.20),
+}
+
+
+def qc_filters(preset: str | None = None, **overrides: float | None) -> QcFilters:
+    """The filters of ``preset`` (a name in :data:`QC_PRESETS`, or ``None``: none) with the
+    ``overrides`` that are not ``None`` replacing its values."""
+    from dataclasses import replace
+
+    if preset is not None and preset not in QC_PRESETS:
+        raise ParameterError(f"qc preset must be one of {sorted(QC_PRESETS)}, got {preset!r}.")
+    base = QC_PRESETS[preset] if preset else QcFilters()
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dataclass(frozen=True)
@@ -94,6 +184,8 @@ def qc_sumstats(
     build: str | None = None,
     pz_tolerance: float = 0.5,
     eaf_tolerance: float = 0.2,
+    filters: QcFilters | None = None,
+    reference: pl.DataFrame | None = None,
 ) -> SumstatsQC:
     """Check one study's SumStats table; drop unusable rows with a reason, report the rest.
 
@@ -116,7 +208,16 @@ def qc_sumstats(
         Absolute difference in -log10 p beyond which a row counts as P-Z inconsistent.
     eaf_tolerance
         Absolute frequency difference beyond which a row counts as discordant.
+    filters
+        Per-variant filters (:class:`QcFilters`; default none).
+    reference
+        Reference frequencies (columns of :data:`gwaskit.qc.frequency.REFERENCE_COLUMNS`),
+        e.g. a biobank's; default: the HapMap3 SNPs shipped with gwaskit, for ``population``.
     """
+    from gwaskit.qc.frequency import bundled_reference, compare_with_reference, reference_summary
+
+    filters = filters or QcFilters()
+    table, n_normalised = _normalised(table, reference)
     if population is not None and population.lower() not in POPULATIONS:
         raise ParameterError(
             f"qc_sumstats: population must be one of {POPULATIONS}, got {population!r}."
@@ -124,6 +225,10 @@ def qc_sumstats(
     if use_positions is None:
         use_positions = _has(table, "base_pair_location")
     conditions: list[tuple[str, pl.Expr | np.ndarray]] = []
+    if "indel_coding" in table.columns:
+        coding = pl.col("indel_coding")
+        conditions.append(("indel_ambiguous", coding == "ambiguous"))
+        conditions.append(("indel_unresolved", coding == "unresolved"))
     ea, oa = table["effect_allele"], table["other_allele"]
     a, b = integer_codes(ea, oa)
     # the pattern is matched on the distinct alleles only
@@ -162,6 +267,8 @@ def qc_sumstats(
         if "n_cases" in table.columns and "n_controls" in table.columns:
             has_n = has_n | (pl.col("n_cases").is_not_null() & pl.col("n_controls").is_not_null())
         conditions.append(("n_missing", ~has_n))
+    extra, comparison = _filter_conditions(table, filters, reference, population, build)
+    conditions.extend(extra)
     dup, keys = _duplicated(table, use_positions, a, b)
     identical, conflicting = split_duplicates(table, dup, keys)
     conditions.append(("duplicate", conflicting))
@@ -187,6 +294,10 @@ def qc_sumstats(
     counts = {r: int(found[i + 1]) for i, r in enumerate(QC_REASONS)}
 
     summary: dict[str, Any] = {"variants_read": table.height, "variants_kept": kept.height}
+    summary.update(_value_missing(table, filters))
+    summary["alleles_normalised"] = n_normalised
+    if "indel_coding" in table.columns:
+        summary["indel_coding_resolved"] = int((table["indel_coding"] == "resolved").sum())
     summary.update(_pz_consistency(kept, pz_tolerance))
     summary["lambda_gc"] = (
         lambda_gc(kept["neg_log_10_p_value"].to_numpy()) if kept.height else float("nan")
@@ -194,13 +305,135 @@ def qc_sumstats(
     summary["se_n_scale"] = se_n_scale(kept)
     detected = detect_build(kept)
     summary["build_detected"] = detected
-    if population is not None:
+    if comparison is None and reference is None and population is not None:
+        ref = bundled_reference(build or detected, population)
+        if ref is not None:
+            comparison = compare_with_reference(table, ref)
+    summary["eaf_tolerance"] = eaf_tolerance
+    if comparison is not None:
+        # over the rows kept and those dropped for their frequency only
+        usable = keep | (code == 1 + QC_REASONS.index("eaf_discrepancy"))
+        eaf = (
+            table["effect_allele_frequency"].to_numpy().astype(np.float64)
+            if "effect_allele_frequency" in table.columns
+            else np.full(table.height, np.nan)
+        )
+        summary.update(reference_summary(comparison, eaf, usable, tolerance=eaf_tolerance))
+    elif population is not None or reference is not None:
         summary.update(
-            eaf_against_reference(
-                kept, build=build or detected, population=population, tolerance=eaf_tolerance
-            )
+            {
+                "eaf_reference_n": 0,
+                "eaf_reference_r": None,
+                "eaf_reference_discordant": None,
+                "strand_checked": 0,
+                "strand_flips_reference": 0,
+            }
         )
     return SumstatsQC(table=kept, dropped=dropped, counts=counts, summary=summary)
+
+
+def _normalised(table: pl.DataFrame, reference: pl.DataFrame | None) -> tuple[pl.DataFrame, int]:
+    """The table with its alleles normalised (:func:`gwaskit.io.alleles.normalise_alleles`)
+    and, given a reference, its I/D codings resolved against the reference's indels; and how
+    many rows normalisation changed."""
+    from gwaskit.io.alleles import (
+        indel_candidates,
+        is_id_coded,
+        normalise_alleles,
+        resolve_id_codings,
+    )
+
+    if table.height == 0 or not _has(table, "base_pair_location"):
+        return table, 0
+    pos, ea, oa = normalise_alleles(
+        table["base_pair_location"], table["effect_allele"], table["other_allele"]
+    )
+    changed = int(
+        (ea.ne_missing(table["effect_allele"]) | oa.ne_missing(table["other_allele"])).sum()
+    )
+    if changed:
+        table = table.with_columns(pos, ea, oa)
+    if (
+        reference is not None
+        and "indel_coding" not in table.columns
+        and table.select(is_id_coded(pl.col("effect_allele"), pl.col("other_allele")).any()).item()
+    ):
+        candidates = indel_candidates(
+            reference["chromosome"],
+            reference["base_pair_location"],
+            reference["ref_ea"],
+            reference["ref_oa"],
+        )
+        table = resolve_id_codings(table, candidates)
+    return table, changed
+
+
+def _n_expr(table: pl.DataFrame) -> pl.Expr | None:
+    """Each row's sample size: ``n``, else cases + controls."""
+    n = pl.col("n") if "n" in table.columns else None
+    if "n_cases" in table.columns and "n_controls" in table.columns:
+        both = pl.col("n_cases") + pl.col("n_controls")
+        n = both if n is None else pl.coalesce(n, both)
+    return n
+
+
+def _filter_conditions(
+    table: pl.DataFrame,
+    filters: QcFilters,
+    reference: pl.DataFrame | None,
+    population: str | None,
+    build: str | None,
+) -> tuple[list[tuple[str, pl.Expr | np.ndarray]], Any]:
+    """The conditions of the per-variant filters, and the comparison with the reference (when
+    the frequency filter asked for it)."""
+    from gwaskit.qc.frequency import bundled_reference, compare_with_reference
+
+    out: list[tuple[str, pl.Expr | np.ndarray]] = []
+    if filters.info is not None and "info" in table.columns:
+        out.append(("info_low", pl.col("info") <= filters.info))
+    if filters.maf is not None and "effect_allele_frequency" in table.columns:
+        f = pl.col("effect_allele_frequency")
+        out.append(("maf_low", pl.min_horizontal(f, 1.0 - f) <= filters.maf))
+    if filters.hwe_p is not None and "hwe_p" in table.columns:
+        out.append(("hwe_low", pl.col("hwe_p") <= filters.hwe_p))
+    n = _n_expr(table)
+    if n is not None and filters.min_n is not None:
+        out.append(("n_low", n < filters.min_n))
+    if n is not None and filters.min_n_fraction is not None:
+        out.append(("n_fraction_low", n < filters.min_n_fraction * n.max()))
+    comparison = None
+    if filters.eaf_diff is not None or filters.eaf_diff_indel is not None:
+        ref = reference
+        if ref is None and population is not None:
+            ref = bundled_reference(build or detect_build(table), population)
+        if ref is not None and "effect_allele_frequency" in table.columns:
+            comparison = compare_with_reference(table, ref)
+            diff = comparison.difference(table["effect_allele_frequency"].to_numpy())
+            snp_max = filters.eaf_diff if filters.eaf_diff is not None else np.inf
+            indel_max = filters.eaf_diff_indel if filters.eaf_diff_indel is not None else snp_max
+            limit = np.where(comparison.indel, indel_max, snp_max)
+            with np.errstate(invalid="ignore"):
+                out.append(("eaf_discrepancy", np.nan_to_num(diff, nan=-1.0) > limit))
+    elif reference is not None:
+        comparison = compare_with_reference(table, reference)
+    return out, comparison
+
+
+def _value_missing(table: pl.DataFrame, filters: QcFilters) -> dict[str, int]:
+    """Rows a filter could not judge (its value missing): kept, and counted."""
+    out = {}
+    for name, column in (
+        ("info", "info"),
+        ("maf", "effect_allele_frequency"),
+        ("hwe_p", "hwe_p"),
+    ):
+        if getattr(filters, name) is not None:
+            out[f"{name}_missing"] = (
+                int(table[column].is_null().sum() + table[column].is_nan().sum())
+                if column in table.columns
+                else table.height
+            )
+    return out
 
 
 def integer_codes(*columns: pl.Series) -> list[pl.Series]:
@@ -270,7 +503,7 @@ def _duplicated(
 
 def _pz_consistency(table: pl.DataFrame, tolerance: float) -> dict[str, Any]:
     if not (_has(table, "beta") and _has(table, "standard_error") and _has(table, "p_value")):
-        return {"pz_inconsistent": None, "pz_median_abs_diff": None}
+        return {"pz_inconsistent": None, "pz_median_abs_diff": None, "pz_checked": 0}
     with np.errstate(divide="ignore", invalid="ignore"):
         z = table["beta"].to_numpy() / table["standard_error"].to_numpy()
         p = table["p_value"].to_numpy().astype(np.float64)
@@ -280,6 +513,7 @@ def _pz_consistency(table: pl.DataFrame, tolerance: float) -> dict[str, Any]:
     ok = np.isfinite(diff)
     return {
         "pz_inconsistent": int((diff[ok] > tolerance).sum()),
+        "pz_checked": int(ok.sum()),
         "pz_median_abs_diff": float(np.median(diff[ok])) if ok.any() else float("nan"),
     }
 

@@ -1,0 +1,193 @@
+"""Palindromic SNPs by default: kept as METAL and GWAMA keep them, unless the study shows strand
+flips.
+
+An A/T or C/G SNP reads the same on both strands, so its strand cannot be told from its
+alleles. METAL (Willer et al. 2010, doi:10.1093/bioinformatics/btq340) and GWAMA (Mägi & Morris
+2010, doi:10.1186/1471-2105-11-288) trust the strand as given; that is right for a study whose
+other SNPs are all on the forward strand, and wrong for one that mixes strands. Under
+``palindromic="auto"`` (the default of ``gwaskit meta``) each study is checked:
+
+1. against the reference (:mod:`gwaskit.qc.frequency`): non-palindromic SNPs whose alleles
+   match the reference only on the complement strand are strand flips
+   (``strand_flips_reference`` of the QC summary); with at least :data:`MIN_CHECKED` SNPs
+   compared the study is decided;
+2. otherwise against the other studies: non-palindromic SNPs reported on the other strand than
+   the first study carrying them (:func:`cross_study_flips`).
+
+A study without flips keeps its palindromic SNPs as given (``"forward"``); a study with flips
+has them aligned by allele frequency and those with MAF at or above the threshold (or without a
+frequency) dropped (``"frequency"``). A study that cannot be checked either way is treated as
+``"frequency"`` (the safe choice). The decision and its counts go into the studies table:
+``strand_check`` (``reference``, ``studies`` or ``none``), ``strand_checked``,
+``strand_flips``, ``palindromic_mode``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+if TYPE_CHECKING:
+    from gwaskit.meta.harmonise import EncodedStudy
+
+#: Fewest non-palindromic SNPs compared for a strand check to decide.
+MIN_CHECKED = 20
+
+
+def cross_study_flips(studies: Sequence[EncodedStudy]) -> list[tuple[int, int]]:
+    """Per study: (non-palindromic SNPs shared with an earlier-or-later study, how many of them
+    are on the other strand than the first study carrying the variant). The first study
+    carrying a variant is compared with the second."""
+    frames = []
+    for s, e in enumerate(studies):
+        lut = e.pairs.with_row_index("_pair").select(
+            pl.col("_pair").cast(pl.UInt32), "_lo", "_hi", "_strand", "_palindromic"
+        )
+        snp = (pl.col("_lo").str.len_bytes() == 1) & (pl.col("_hi").str.len_bytes() == 1)
+        lut = lut.filter(snp & ~pl.col("_palindromic")).drop("_palindromic")
+        for chrom, part in e.parts.items():
+            frames.append(
+                part.select("_pair", "base_pair_location")
+                .join(lut, on="_pair", how="inner")
+                .select(
+                    pl.lit(chrom).alias("c"),
+                    pl.col("base_pair_location").cast(pl.Int64),
+                    "_lo",
+                    "_hi",
+                    "_strand",
+                    pl.lit(s, pl.Int32).alias("s"),
+                )
+            )
+    out = [(0, 0)] * len(studies)
+    if not frames:
+        return out
+    rows = pl.concat(frames).sort("c", "base_pair_location", "_lo", "_hi", "s")
+    key = ["c", "base_pair_location", "_lo", "_hi"]
+    rows = rows.with_columns(
+        pl.col("_strand").first().over(key).alias("_first"),
+        pl.col("_strand").slice(1, 1).first().over(key).alias("_second"),
+        pl.len().over(key).alias("_k"),
+        (pl.col("s") == pl.col("s").first().over(key)).alias("_is_first"),
+    ).filter(pl.col("_k") > 1)
+    other = pl.when("_is_first").then("_second").otherwise("_first")
+    per = rows.group_by("s").agg(
+        pl.len().alias("checked"), (pl.col("_strand") != other).sum().alias("flips")
+    )
+    found = {int(s): (int(c), int(f)) for s, c, f in per.iter_rows()}
+    return [found.get(s, (0, 0)) for s in range(len(studies))]
+
+
+def resolve_by_frequency(study: EncodedStudy, *, maf_threshold: float) -> EncodedStudy:
+    """The study under ``"frequency"``: its palindromic SNPs with MAF at or above
+    ``maf_threshold``, or without a frequency, dropped (and counted)."""
+    palin = study.pairs["_palindromic"].to_numpy()
+    counts = dict(study.counts)
+    dropped = [study.dropped]
+    parts = {}
+    for chrom, part in study.parts.items():
+        is_pal = palin[part["_pair"].to_numpy()]
+        if "effect_allele_frequency" in part.columns:
+            eaf = part["effect_allele_frequency"].to_numpy().astype(np.float64)
+        else:
+            eaf = np.full(part.height, np.nan)
+        with np.errstate(invalid="ignore"):
+            ambiguous = is_pal & (np.minimum(eaf, 1.0 - eaf) >= maf_threshold)
+        missing = is_pal & np.isnan(eaf)
+        drop = ambiguous | missing
+        if drop.any():
+            reason = np.where(missing[drop], "palindromic_no_frequency", "palindromic_ambiguous")
+            gone = part.filter(pl.Series(drop))
+            pairs = study.pairs[gone["_pair"].to_numpy()]
+            lo, hi, sign = pairs["_lo"], pairs["_hi"], pairs["_sign"].to_numpy()
+            strand = pairs["_strand"].to_numpy()
+            comp = {"A": "T", "T": "A", "C": "G", "G": "C"}
+            ea = np.where(sign > 0, lo.to_numpy(), hi.to_numpy())
+            oa = np.where(sign > 0, hi.to_numpy(), lo.to_numpy())
+            ea = np.where(strand, [comp.get(a, a) for a in ea], ea)
+            oa = np.where(strand, [comp.get(a, a) for a in oa], oa)
+            dropped.append(
+                pl.DataFrame(
+                    {
+                        "study": pl.Series([study.name] * gone.height, dtype=pl.String),
+                        "chromosome": pl.Series([chrom] * gone.height, dtype=pl.String),
+                        "base_pair_location": gone["base_pair_location"].cast(pl.Int64),
+                        "variant_id": gone["variant_id"],
+                        "effect_allele": pl.Series(ea, dtype=pl.String),
+                        "other_allele": pl.Series(oa, dtype=pl.String),
+                        "reason": pl.Series(reason, dtype=pl.String),
+                    }
+                )
+            )
+            counts["palindromic_ambiguous"] = int(counts.get("palindromic_ambiguous", 0)) + int(
+                (ambiguous & ~missing).sum()
+            )
+            counts["palindromic_no_frequency"] = int(
+                counts.get("palindromic_no_frequency", 0)
+            ) + int(missing.sum())
+            counts["variants_kept"] = int(counts["variants_kept"]) - int(drop.sum())
+            part = part.filter(~pl.Series(drop))
+        parts[chrom] = part
+    return replace(
+        study,
+        parts=parts,
+        counts=counts,
+        dropped=pl.concat(dropped, how="vertical_relaxed"),
+        palindromic="frequency",
+    )
+
+
+def decide_strand(
+    studies: Sequence[EncodedStudy],
+    *,
+    reference_checks: Mapping[str, tuple[int, int]] | None = None,
+    maf_threshold: float = 0.4,
+) -> tuple[list[EncodedStudy], pl.DataFrame]:
+    """Decide ``"forward"`` or ``"frequency"`` for each study encoded under ``"auto"`` (see the
+    module docstring); ``reference_checks``: ``{study: (SNPs compared, strand flips)}`` against
+    the reference. Returns the studies (those with flips resolved by frequency) and one row per
+    study: ``study``, ``strand_check``, ``strand_checked``, ``strand_flips``,
+    ``palindromic_mode``."""
+    reference_checks = reference_checks or {}
+    cross: list[tuple[int, int]] | None = None
+    out, rows = [], []
+    for s, e in enumerate(studies):
+        row: dict[str, Any] = {"study": e.name}
+        if e.palindromic != "auto":
+            row.update(strand_check="none", strand_checked=0, strand_flips=0)
+            row["palindromic_mode"] = e.palindromic
+            out.append(e)
+            rows.append(row)
+            continue
+        checked, flips = reference_checks.get(e.name, (0, 0))
+        where = "reference"
+        if checked < MIN_CHECKED and flips == 0:
+            if cross is None:
+                cross = cross_study_flips(studies)
+            checked, flips = cross[s]
+            where = "studies"
+        if flips > 0:
+            mode = "frequency"
+        elif checked >= MIN_CHECKED:
+            mode = "forward"
+        else:
+            mode, where = "frequency", "none"
+        row.update(strand_check=where, strand_checked=checked, strand_flips=flips)
+        row["palindromic_mode"] = mode
+        rows.append(row)
+        out.append(
+            resolve_by_frequency(e, maf_threshold=maf_threshold)
+            if mode == "frequency"
+            else replace(e, palindromic="forward")
+        )
+    schema = {
+        "study": pl.String,
+        "strand_check": pl.String,
+        "strand_checked": pl.Int64,
+        "strand_flips": pl.Int64,
+        "palindromic_mode": pl.String,
+    }
+    return out, pl.DataFrame(rows, schema=schema)
