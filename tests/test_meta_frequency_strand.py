@@ -189,7 +189,9 @@ def test_cli_meta__strand_flips_resolved_by_frequency_with_counts(halves, tmp_pa
 def test_harmonise__auto_checks_strand_against_the_other_studies(halves):
     """Without a reference, the studies are checked against each other."""
     a, b = halves
-    flip = pl.Series(np.arange(b.height) % 10 == 0) & b.select(_snp() & ~_palindromic(b)).to_series()
+    flip = (
+        pl.Series(np.arange(b.height) % 10 == 0) & b.select(_snp() & ~_palindromic(b)).to_series()
+    )
     flipped = b.with_columns(
         effect_allele=pl.when(flip).then(pl.col("effect_allele").replace(COMP)).otherwise("effect_allele"),
         other_allele=pl.when(flip).then(pl.col("other_allele").replace(COMP)).otherwise("other_allele"),
