@@ -160,7 +160,7 @@ def test_cli_meta__ihgc2022_preset_counts_on_the_demo(demo, tmp_path: Path, caps
                 "n_low",
                 "invalid_alleles",
                 "duplicate",
-            )  # fmt: skip
+            )
             if row[r]
         }
         assert got == expected, name
