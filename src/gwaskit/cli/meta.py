@@ -36,6 +36,7 @@ from gwaskit.io.tables import scratch_folder, write_table
 from gwaskit.ldsc.estimate import intercept_correction
 from gwaskit.ldsc.scores import LdScores
 from gwaskit.meta.analyse import meta_analyse_studies, study_lambdas
+from gwaskit.meta.chrx import CODINGS, harmonise_x_scale
 from gwaskit.meta.duplicates import rows_fingerprint
 from gwaskit.meta.harmonise import VALUE_COLUMNS, EncodedStudy, encode_study
 from gwaskit.qc.frequency import qc_warnings
@@ -206,6 +207,15 @@ def add_parser(
         help="sample size of a study whose file has no N column (METAL's DEFAULTWEIGHT)",
     )
     parser.add_argument(
+        "--x-coding",
+        action="append",
+        default=[],
+        metavar="NAME=0/1|0/2",
+        help="how a study coded male chrX dosages (plink2 --xchr-model 1: 0/1; 2, the default: "
+        "0/2); default: read from its metadata (male_x_dosage) or detected from its SE, N and "
+        "frequencies. Every study is put on the 0/2 scale (0/1 betas halved)",
+    )
+    parser.add_argument(
         "--no-tsv",
         action="store_true",
         help="write the Parquet tables only (no .tsv.gz copies, which take most of the "
@@ -295,6 +305,18 @@ def _parse_study_n(values: list[str], studies: dict[str, Path]) -> dict[str, flo
     return out
 
 
+def _parse_x_codings(values: list[str], studies: dict[str, Path]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, coding = value.partition("=")
+        if name not in studies:
+            raise ParameterError(f"--x-coding: {name!r} is not a study given with --study.")
+        if not sep or coding not in CODINGS:
+            raise ParameterError(f"--x-coding must be NAME=0/1 or NAME=0/2, got {value!r}.")
+        out[name] = coding
+    return out
+
+
 def _prepare_study(
     name: str,
     path: Path,
@@ -306,6 +328,7 @@ def _prepare_study(
     gc_ld: tuple[LdScores, pl.DataFrame] | None = None,
     filters: QcFilters | None = None,
     reference: pl.DataFrame | None = None,
+    x_coding: str | None = None,
 ) -> dict[str, Any]:
     """Read and QC one study; keep its rows encoded for harmonisation (``in_memory``) or
     write them, sorted, to a compact Parquet ``part``. With ``gc_ld`` (``--gc ldsc``), the
@@ -350,7 +373,32 @@ def _prepare_study(
     message = inflation_warning(f"study {name}", qc.summary["lambda_gc"], args.lambda_warn)
     if message:
         log.warning("%s", message)
-    kept = qc.table.select([c for c in _KEEP if c in qc.table.columns])
+    kept, x_record = harmonise_x_scale(
+        qc.table.select([c for c in _KEEP if c in qc.table.columns]),
+        build=declared or detected,
+        declared=x_coding,
+        metadata=meta,
+    )
+    if x_record["x_coding"] is not None:
+        log.info(
+            "%s: male chrX dosages coded %s (%s%s); %d X variants%s",
+            name,
+            x_record["x_coding"],
+            x_record["x_coding_source"],
+            f", X/autosome SE-N ratio {x_record['x_scale_ratio']:.2f}"
+            if x_record["x_coding_source"] == "detected"
+            else "",
+            x_record["x_variants"],
+            ": beta and SE halved to the 0/2 scale" if x_record["x_rescaled"] else "",
+        )
+    elif x_record["x_variants"]:
+        log.warning(
+            "warning: study %s: how male chrX dosages are coded could not be told from %d X "
+            "variants; they are combined as given (declare it with --x-coding %s=0/1 or 0/2)",
+            name,
+            x_record["x_variants"],
+            name,
+        )
     stored: Path | EncodedStudy | pl.DataFrame
     lam = None
     if gc_ld is not None:
@@ -389,6 +437,7 @@ def _prepare_study(
         "build": build,
         **qc.counts,
         **{f"qc_{k}": v for k, v in qc.summary.items()},
+        **x_record,
     }
     dropped = qc.dropped.select(
         pl.lit(name).alias("study"),
@@ -426,6 +475,7 @@ def run(args: argparse.Namespace) -> int:
     check_lambda_warn(args.lambda_warn)
     population = None if args.population == "none" else args.population
     default_n = _parse_study_n(args.study_n, studies)
+    x_codings = _parse_x_codings(args.x_coding, studies)
     engine = LocalEngine(args.threads, progress=not args.no_progress)
     gc_ld = None
     if args.gc == "ldsc":
@@ -462,6 +512,7 @@ def run(args: argparse.Namespace) -> int:
                 gc_ld,
                 filters,
                 reference,
+                x_codings.get(name),
             )
 
         items = list(enumerate(studies.items()))
@@ -553,6 +604,8 @@ def run(args: argparse.Namespace) -> int:
         "genomic_control": args.gc or False,
         "genomic_control_result": args.gc_result,
         "palindromic": args.palindromic,
+        "male_x_dosage": {r["study"]: r["x_coding"] for r in rows},
+        "male_x_dosage_scale": "0/2",
         "qc_filters": {k: v for k, v in vars(filters).items() if v is not None},
         "qc_preset": args.qc_preset,
         "eaf_reference": Path(args.eaf_reference).name if args.eaf_reference else None,
