@@ -27,6 +27,7 @@ from gwaskit.cli import _options
 from gwaskit.cli._inputs import check_distinct_rows
 from gwaskit.engine import LocalEngine
 from gwaskit.errors import BuildMismatchError, InputError, ParameterError
+from gwaskit.io.alleles import indel_candidates
 from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
 from gwaskit.io.eaf_reference import read_eaf_reference
 from gwaskit.io.ldscore import read_ld_scores
@@ -329,6 +330,7 @@ def _prepare_study(
     filters: QcFilters | None = None,
     reference: pl.DataFrame | None = None,
     x_coding: str | None = None,
+    indels: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Read and QC one study; keep its rows encoded for harmonisation (``in_memory``) or
     write them, sorted, to a compact Parquet ``part``. With ``gc_ld`` (``--gc ldsc``), the
@@ -343,6 +345,7 @@ def _prepare_study(
         build=meta.get("genome_assembly"),
         filters=filters,
         reference=reference,
+        indels=indels,
     )
     if qc.table.height == 0:
         reasons = ", ".join(f"{r}: {c}" for r, c in qc.counts.items() if c)
@@ -456,6 +459,12 @@ def _prepare_study(
     return {
         "row": row,
         "summary": qc.summary,
+        "indels": indel_candidates(
+            qc.table["chromosome"],
+            qc.table["base_pair_location"],
+            qc.table["effect_allele"],
+            qc.table["other_allele"],
+        ),
         "dropped": dropped,
         "build": build,
         "part": stored,
@@ -499,7 +508,9 @@ def run(args: argparse.Namespace) -> int:
     reference = read_eaf_reference(args.eaf_reference) if args.eaf_reference else None
     with scratch_folder(out) as tmp:
 
-        def prepare(item: tuple[int, tuple[str, Path]]) -> dict[str, Any]:
+        def prepare(
+            item: tuple[int, tuple[str, Path]], indels: pl.DataFrame | None = None
+        ) -> dict[str, Any]:
             index, (name, path) = item
             return _prepare_study(
                 name,
@@ -513,14 +524,25 @@ def run(args: argparse.Namespace) -> int:
                 filters,
                 reference,
                 x_codings.get(name),
+                indels,
             )
 
         items = list(enumerate(studies.items()))
-        prepared = engine.map(prepare, items, description="reading")
+
+        def prepare_all() -> list[dict[str, Any]]:
+            done = engine.map(prepare, items, description="reading")
+            # studies coding indels I/D: read again, resolved against the other studies' indels
+            for i, p in enumerate(done):
+                if p["summary"].get("indel_id_coded"):
+                    others = [q["indels"] for j, q in enumerate(done) if j != i]
+                    done[i] = prepare(items[i], pl.concat(others).unique() if others else None)
+            return done
+
+        prepared = prepare_all()
         kinds = {type(p["part"]) for p in prepared}
         if in_memory and len(kinds) > 1:  # some studies lack positions: match all by id
             in_memory = False
-            prepared = engine.map(prepare, items, description="reading")
+            prepared = prepare_all()
         check_distinct_rows(
             {p["row"]["study"]: p["fingerprint"] for p in prepared},
             studies,

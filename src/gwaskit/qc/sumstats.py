@@ -186,6 +186,7 @@ def qc_sumstats(
     eaf_tolerance: float = 0.2,
     filters: QcFilters | None = None,
     reference: pl.DataFrame | None = None,
+    indels: pl.DataFrame | None = None,
 ) -> SumstatsQC:
     """Check one study's SumStats table; drop unusable rows with a reason, report the rest.
 
@@ -213,11 +214,15 @@ def qc_sumstats(
     reference
         Reference frequencies (columns of :data:`gwaskit.qc.frequency.REFERENCE_COLUMNS`),
         e.g. a biobank's; default: the HapMap3 SNPs shipped with gwaskit, for ``population``.
+    indels
+        The indels other studies report (:func:`gwaskit.io.alleles.indel_candidates`): rows
+        coded ``I``/``D`` are resolved against them and the reference's
+        (:mod:`gwaskit.meta.alleles`); without either they are ``invalid_alleles``.
     """
     from gwaskit.qc.frequency import bundled_reference, compare_with_reference, reference_summary
 
     filters = filters or QcFilters()
-    table, n_normalised = _normalised(table, reference)
+    table, n_normalised, n_id = _normalised(table, reference, indels)
     if population is not None and population.lower() not in POPULATIONS:
         raise ParameterError(
             f"qc_sumstats: population must be one of {POPULATIONS}, got {population!r}."
@@ -296,6 +301,7 @@ def qc_sumstats(
     summary: dict[str, Any] = {"variants_read": table.height, "variants_kept": kept.height}
     summary.update(_value_missing(table, filters))
     summary["alleles_normalised"] = n_normalised
+    summary["indel_id_coded"] = n_id
     if "indel_coding" in table.columns:
         summary["indel_coding_resolved"] = int((table["indel_coding"] == "resolved").sum())
     summary.update(_pz_consistency(kept, pz_tolerance))
@@ -332,10 +338,12 @@ def qc_sumstats(
     return SumstatsQC(table=kept, dropped=dropped, counts=counts, summary=summary)
 
 
-def _normalised(table: pl.DataFrame, reference: pl.DataFrame | None) -> tuple[pl.DataFrame, int]:
+def _normalised(
+    table: pl.DataFrame, reference: pl.DataFrame | None, indels: pl.DataFrame | None
+) -> tuple[pl.DataFrame, int, int]:
     """The table with its alleles normalised (:func:`gwaskit.io.alleles.normalise_alleles`)
-    and, given a reference, its I/D codings resolved against the reference's indels; and how
-    many rows normalisation changed."""
+    and its I/D codings resolved against the indels of the reference and of ``indels``; how
+    many rows normalisation changed, and how many rows are I/D coded."""
     from gwaskit.io.alleles import (
         indel_candidates,
         is_id_coded,
@@ -344,7 +352,7 @@ def _normalised(table: pl.DataFrame, reference: pl.DataFrame | None) -> tuple[pl
     )
 
     if table.height == 0 or not _has(table, "base_pair_location"):
-        return table, 0
+        return table, 0, 0
     pos, ea, oa = normalise_alleles(
         table["base_pair_location"], table["effect_allele"], table["other_allele"]
     )
@@ -353,19 +361,22 @@ def _normalised(table: pl.DataFrame, reference: pl.DataFrame | None) -> tuple[pl
     )
     if changed:
         table = table.with_columns(pos, ea, oa)
-    if (
-        reference is not None
-        and "indel_coding" not in table.columns
-        and table.select(is_id_coded(pl.col("effect_allele"), pl.col("other_allele")).any()).item()
-    ):
-        candidates = indel_candidates(
-            reference["chromosome"],
-            reference["base_pair_location"],
-            reference["ref_ea"],
-            reference["ref_oa"],
+    n_id = int(
+        table.select(is_id_coded(pl.col("effect_allele"), pl.col("other_allele")).sum()).item()
+    )
+    parts = [] if indels is None else [indels]
+    if reference is not None:
+        parts.append(
+            indel_candidates(
+                reference["chromosome"],
+                reference["base_pair_location"],
+                reference["ref_ea"],
+                reference["ref_oa"],
+            )
         )
-        table = resolve_id_codings(table, candidates)
-    return table, changed
+    if n_id and parts and "indel_coding" not in table.columns:
+        table = resolve_id_codings(table, pl.concat(parts).unique())
+    return table, changed, n_id
 
 
 def _n_expr(table: pl.DataFrame) -> pl.Expr | None:
