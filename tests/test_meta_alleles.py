@@ -66,7 +66,7 @@ def _table(rows: list[tuple]) -> pl.DataFrame:
             "standard_error",
             "effect_allele_frequency",
             "n",
-        ],  # fmt: skip
+        ],
         orient="row",
     ).with_columns(
         variant_id=pl.concat_str(

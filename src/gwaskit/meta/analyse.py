@@ -27,7 +27,7 @@ from gwaskit.meta.harmonise import (
     harmonise,
     harmonise_encoded,
 )
-from gwaskit.meta.strand import MIN_CHECKED, decide_strand
+from gwaskit.meta.strand import decide_modes, decide_strand
 from gwaskit.stats import neg_log10_p_from_z
 
 _NEEDED = (
@@ -215,11 +215,11 @@ def meta_analyse_studies(
         )
     )
 
-    modes = {  # decided by the reference; the others are checked per chromosome
-        name: "frequency" if flips else "forward"
-        for name, (checked, flips) in (strand_checks or {}).items()
-        if flips or checked >= MIN_CHECKED
-    }
+    modes, strand = (
+        decide_modes(lazies, reference_checks=strand_checks)
+        if palindromic == "auto" and match_on == "position"
+        else ({}, None)
+    )
 
     def one_part(chrom: str | None) -> MetaResult:
         chunk = {
@@ -250,6 +250,8 @@ def meta_analyse_studies(
             pl.col("lambda_gc_applied").first(),
         )
     )
+    if strand is not None:
+        per_study = per_study.join(strand, on="study", how="left", maintain_order="left")
     result = MetaResult(table=table, studies=per_study, dropped=pl.concat(dropped))
     return _gc_result(result) if gc_result else result
 

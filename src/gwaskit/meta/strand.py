@@ -65,7 +65,53 @@ def cross_study_flips(studies: Sequence[EncodedStudy]) -> list[tuple[int, int]]:
     out = [(0, 0)] * len(studies)
     if not frames:
         return out
-    rows = pl.concat(frames).sort("c", "base_pair_location", "_lo", "_hi", "s")
+    found = _flips(pl.concat(frames))
+    return [found.get(s, (0, 0)) for s in range(len(studies))]
+
+
+def cross_table_flips(studies: Mapping[str, pl.LazyFrame]) -> dict[str, tuple[int, int]]:
+    """:func:`cross_study_flips` of studies given as tables (SumStats LazyFrames, read one
+    column set at a time): the same counts, from chromosome, position and alleles."""
+    comp = {"A": "T", "T": "A", "C": "G", "G": "C"}
+    ea, oa = pl.col("effect_allele"), pl.col("other_allele")
+    lo0, hi0 = pl.min_horizontal(ea, oa), pl.max_horizontal(ea, oa)
+    keep = (lo0 == "A") | ((lo0 == "C") & (hi0 == "G"))
+    strand = ~keep
+    ea_c = pl.when(strand).then(ea.replace(comp)).otherwise(ea)
+    oa_c = pl.when(strand).then(oa.replace(comp)).otherwise(oa)
+    frames = []
+    for s, lf in enumerate(studies.values()):
+        frames.append(
+            lf.filter(
+                (ea.str.len_bytes() == 1)
+                & (oa.str.len_bytes() == 1)
+                & ea.is_in(list("ACGT"))
+                & oa.is_in(list("ACGT"))
+                & (ea != oa)
+                & (ea != oa.replace(comp))
+                & pl.col("chromosome").is_not_null()
+                & pl.col("base_pair_location").is_not_null()
+            )
+            .select(
+                pl.col("chromosome").alias("c"),
+                pl.col("base_pair_location").cast(pl.Int64),
+                pl.min_horizontal(ea_c, oa_c).alias("_lo"),
+                pl.max_horizontal(ea_c, oa_c).alias("_hi"),
+                strand.alias("_strand"),
+                pl.lit(s, pl.Int32).alias("s"),
+            )
+            .unique(["c", "base_pair_location", "_lo", "_hi"], keep="none")
+        )
+    names = list(studies)
+    if not frames:
+        return {}
+    rows = pl.concat(frames).collect()
+    counts = _flips(rows)
+    return {names[s]: counts.get(s, (0, 0)) for s in range(len(names))}
+
+
+def _flips(rows: pl.DataFrame) -> dict[int, tuple[int, int]]:
+    rows = rows.sort("c", "base_pair_location", "_lo", "_hi", "s")
     key = ["c", "base_pair_location", "_lo", "_hi"]
     rows = rows.with_columns(
         pl.col("_strand").first().over(key).alias("_first"),
@@ -77,8 +123,56 @@ def cross_study_flips(studies: Sequence[EncodedStudy]) -> list[tuple[int, int]]:
     per = rows.group_by("s").agg(
         pl.len().alias("checked"), (pl.col("_strand") != other).sum().alias("flips")
     )
-    found = {int(s): (int(c), int(f)) for s, c, f in per.iter_rows()}
-    return [found.get(s, (0, 0)) for s in range(len(studies))]
+    return {int(s): (int(c), int(f)) for s, c, f in per.iter_rows()}
+
+
+def decide_modes(
+    studies: Mapping[str, pl.LazyFrame],
+    *,
+    reference_checks: Mapping[str, tuple[int, int]] | None = None,
+) -> tuple[dict[str, str], pl.DataFrame]:
+    """:func:`decide_strand` for studies given as tables: ``{study: "forward" |
+    "frequency"}`` and the same per-study rows."""
+    reference_checks = reference_checks or {}
+    cross: dict[str, tuple[int, int]] | None = None
+    modes, rows = {}, []
+    for name in studies:
+        checked, flips = reference_checks.get(name, (0, 0))
+        where = "reference"
+        if checked < MIN_CHECKED and flips == 0:
+            if cross is None:
+                cross = cross_table_flips(studies)
+            checked, flips = cross.get(name, (0, 0))
+            where = "studies"
+        mode, where = _mode(checked, flips, where)
+        modes[name] = mode
+        rows.append(
+            {
+                "study": name,
+                "strand_check": where,
+                "strand_checked": checked,
+                "strand_flips": flips,
+                "palindromic_mode": mode,
+            }
+        )
+    return modes, pl.DataFrame(rows, schema=_SCHEMA)
+
+
+def _mode(checked: int, flips: int, where: str) -> tuple[str, str]:
+    if flips > 0:
+        return "frequency", where
+    if checked >= MIN_CHECKED:
+        return "forward", where
+    return "frequency", "none"
+
+
+_SCHEMA = {
+    "study": pl.String,
+    "strand_check": pl.String,
+    "strand_checked": pl.Int64,
+    "strand_flips": pl.Int64,
+    "palindromic_mode": pl.String,
+}
 
 
 def resolve_by_frequency(study: EncodedStudy, *, maf_threshold: float) -> EncodedStudy:
@@ -169,12 +263,7 @@ def decide_strand(
                 cross = cross_study_flips(studies)
             checked, flips = cross[s]
             where = "studies"
-        if flips > 0:
-            mode = "frequency"
-        elif checked >= MIN_CHECKED:
-            mode = "forward"
-        else:
-            mode, where = "frequency", "none"
+        mode, where = _mode(checked, flips, where)
         row.update(strand_check=where, strand_checked=checked, strand_flips=flips)
         row["palindromic_mode"] = mode
         rows.append(row)
@@ -183,11 +272,4 @@ def decide_strand(
             if mode == "frequency"
             else replace(e, palindromic="forward")
         )
-    schema = {
-        "study": pl.String,
-        "strand_check": pl.String,
-        "strand_checked": pl.Int64,
-        "strand_flips": pl.Int64,
-        "palindromic_mode": pl.String,
-    }
-    return out, pl.DataFrame(rows, schema=schema)
+    return out, pl.DataFrame(rows, schema=_SCHEMA)
