@@ -88,7 +88,7 @@ def test_read_eaf_reference__aliases_and_normalisation(tmp_path: Path) -> None:
 )
 def test_cli_meta__impossible_qc_options(tmp_path: Path, capsys, extra) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        code, err = _run(tmp_path, capsys, *extra)
+        code, _ = _run(tmp_path, capsys, *extra)
         raise SystemExit(code)
     assert exit_info.value.code == 2
 
