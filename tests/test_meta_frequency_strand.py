@@ -215,3 +215,24 @@ def _snp() -> pl.Expr:
     return (pl.col("effect_allele").str.len_bytes() == 1) & (
         pl.col("other_allele").str.len_bytes() == 1
     )
+
+
+def test_build_report__qc_warnings_are_red_lines() -> None:
+    from _report_data import make_results
+    from gwaskit.report.build import _inflation
+    from gwaskit.report.inputs import ReportInputs
+
+    results = make_results(n_background=100)
+    inputs = ReportInputs(**results)
+    assert inputs.studies is not None
+    names = inputs.studies["study"].to_list()
+    text = ["", "allele frequencies correlate negatively | P-Z check failed"] + [""] * (
+        len(names) - 2
+    )
+    warned = ReportInputs(**{**results, "studies": inputs.studies.with_columns(
+        pl.Series("qc_warnings", text))})  # fmt: skip
+    html = str(_inflation(warned, float("inf")))  # the summary section's warning lines
+    assert html.count('<p class="warning">') == 2
+    assert f"study {names[1]}: allele frequencies correlate negatively" in html
+    assert f"study {names[1]}: P-Z check failed" in html
+    assert '<p class="warning">' not in str(_inflation(inputs, float("inf")))
