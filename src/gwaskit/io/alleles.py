@@ -34,14 +34,16 @@ def normalise_alleles(
             "b": b.cast(pl.String),
         }
     )
-    la, lb = pl.col("a").str.len_chars(), pl.col("b").str.len_chars()
+    la, lb = pl.col("a").str.len_bytes(), pl.col("b").str.len_bytes()
     long = (la > 1) | (lb > 1)
-    todo = (long & (pl.col("a") != pl.col("b"))).fill_null(False)
-    mask = df.select(todo).to_series()
+    mask = df.select(long.fill_null(False)).to_series()
     if not mask.any():
         return position, a, b
     rows = mask.arg_true()
-    sub = df[rows]
+    sub = df[rows].filter((pl.col("a") != pl.col("b")).fill_null(False))
+    rows = rows.filter(df[rows].select((pl.col("a") != pl.col("b")).fill_null(False)).to_series())
+    if rows.len() == 0:
+        return position, a, b
     both = (la > 1) & (lb > 1)
     while True:  # common last bases
         can = both & (pl.col("a").str.slice(-1) == pl.col("b").str.slice(-1))
@@ -62,25 +64,25 @@ def normalise_alleles(
             b=pl.when(hit).then(pl.col("b").str.slice(1)).otherwise("b"),
             p=pl.when(hit).then(pl.col("p") + 1).otherwise("p"),
         )
-    out = df.with_row_index("_r").update(sub.with_columns(_r=rows.cast(pl.UInt32)), on="_r")
-    pos_out = out["p"]
+    idx = rows.to_numpy()
+    pos_out = df["p"].clone().scatter(idx, sub["p"])
     if position.dtype.is_integer():
         pos_out = pos_out.cast(position.dtype)
     return (
         pos_out.alias(position.name),
-        out["a"].alias(a.name),
-        out["b"].alias(b.name),
+        df["a"].clone().scatter(idx, sub["a"]).alias(a.name),
+        df["b"].clone().scatter(idx, sub["b"]).alias(b.name),
     )
 
 
 #: Allele codings that name an insertion/deletion without its bases.
-_INSERTION = ("I", "INS")
-_DELETION = ("D", "DEL")
+_INSERTION = ("I", "INS", "i", "ins", "Ins")
+_DELETION = ("D", "DEL", "d", "del", "Del")
 
 
 def is_id_coded(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     """Rows whose alleles are an I/D coding (``I``/``D`` or ``INS``/``DEL``, any order)."""
-    ua, ub = a.str.to_uppercase(), b.str.to_uppercase()
+    ua, ub = a, b
     return (
         (ua.is_in(_INSERTION) & ub.is_in(_DELETION)) | (ua.is_in(_DELETION) & ub.is_in(_INSERTION))
     ).fill_null(False)
@@ -143,7 +145,7 @@ def resolve_id_codings(table: pl.DataFrame, candidates: pl.DataFrame) -> pl.Data
             "_r",
             pl.col("chromosome").cast(pl.String),
             pl.col("base_pair_location").cast(pl.Int64),
-            pl.col("effect_allele").str.to_uppercase().is_in(_INSERTION).alias("_ins"),
+            pl.col("effect_allele").is_in(_INSERTION).alias("_ins"),
         )
     )
     hit = rows.join(per_site, on=["chromosome", "base_pair_location"], how="left")

@@ -39,34 +39,55 @@ MIN_CHECKED = 20
 
 
 def cross_study_flips(studies: Sequence[EncodedStudy]) -> list[tuple[int, int]]:
-    """Per study: (non-palindromic SNPs shared with an earlier-or-later study, how many of them
-    are on the other strand than the first study carrying the variant). The first study
-    carrying a variant is compared with the second."""
-    frames = []
+    """Per study: (non-palindromic SNPs it shares with another study, how many of them are on
+    the other strand than the first study carrying the variant; the first study is compared
+    with the second). Integer keys and one stable sort over all studies' rows."""
+    letters = {"A": 0, "C": 1, "G": 2, "T": 3}
+    chroms = sorted({c for e in studies for c in e.parts})
+    chrom_rank = {c: i for i, c in enumerate(chroms)}
+    keys, study, strand = [], [], []
     for s, e in enumerate(studies):
-        lut = e.pairs.with_row_index("_pair").select(
-            pl.col("_pair").cast(pl.UInt32), "_lo", "_hi", "_strand", "_palindromic"
+        lo = e.pairs["_lo"].to_list()
+        hi = e.pairs["_hi"].to_list()
+        usable = np.array(
+            [
+                a in letters and b in letters and not p
+                for a, b, p in zip(lo, hi, e.pairs["_palindromic"].to_list(), strict=True)
+            ],
+            dtype=bool,
         )
-        snp = (pl.col("_lo").str.len_bytes() == 1) & (pl.col("_hi").str.len_bytes() == 1)
-        lut = lut.filter(snp & ~pl.col("_palindromic")).drop("_palindromic")
+        code = np.array(
+            [letters.get(a, 0) * 4 + letters.get(b, 0) for a, b in zip(lo, hi, strict=True)],
+            dtype=np.int64,
+        )
+        lut_strand = e.pairs["_strand"].to_numpy()
         for chrom, part in e.parts.items():
-            frames.append(
-                part.select("_pair", "base_pair_location")
-                .join(lut, on="_pair", how="inner")
-                .select(
-                    pl.lit(chrom).alias("c"),
-                    pl.col("base_pair_location").cast(pl.Int64),
-                    "_lo",
-                    "_hi",
-                    "_strand",
-                    pl.lit(s, pl.Int32).alias("s"),
-                )
-            )
-    out = [(0, 0)] * len(studies)
-    if not frames:
-        return out
-    found = _flips(pl.concat(frames))
-    return [found.get(s, (0, 0)) for s in range(len(studies))]
+            pair = part["_pair"].to_numpy().astype(np.int64)
+            ok = usable[pair]
+            pos = part["base_pair_location"].to_numpy().astype(np.int64)[ok]
+            keys.append(((chrom_rank[chrom] << 36) | (pos << 4)) | code[pair[ok]])
+            study.append(np.full(pos.size, s, dtype=np.int64))
+            strand.append(lut_strand[pair[ok]])
+    n_st = len(studies)
+    if not keys or sum(k.size for k in keys) == 0:
+        return [(0, 0)] * n_st
+    key, st, sd = np.concatenate(keys), np.concatenate(study), np.concatenate(strand)
+    order = np.argsort(key, kind="stable")  # rows come in study order: the first study first
+    key, st, sd = key[order], st[order], sd[order]
+    new = np.ones(key.size, dtype=bool)
+    new[1:] = key[1:] != key[:-1]
+    group = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    size = np.diff(np.append(starts, key.size))
+    shared = size[group] > 1
+    first = sd[starts][group]
+    second = sd[np.minimum(starts + 1, key.size - 1)][group]
+    is_first = new
+    other = np.where(is_first, second, first)
+    flip = shared & (sd != other)
+    checked = np.bincount(st[shared], minlength=n_st)
+    flips = np.bincount(st[flip], minlength=n_st)
+    return [(int(checked[s]), int(flips[s])) for s in range(n_st)]
 
 
 def cross_table_flips(studies: Mapping[str, pl.LazyFrame]) -> dict[str, tuple[int, int]]:
