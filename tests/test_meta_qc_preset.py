@@ -170,6 +170,26 @@ def test_cli_meta__ihgc2022_preset_counts_on_the_demo(demo, tmp_path: Path, caps
         assert line in err
         for r, c in expected.items():
             total[r] = total.get(r, 0) + c
+    # per-variant N: the sum of the N of the studies whose row entered the meta-analysis
+    all_dropped = pl.read_parquet(tmp_path / "m.dropped.parquet").select(
+        "study", "chromosome", "base_pair_location"
+    )
+    entered = (
+        pl.concat(
+            [
+                t.select(pl.lit(k).alias("study"), "chromosome", "base_pair_location", "n")
+                for k, t in tables.items()
+            ]
+        )
+        .join(all_dropped, on=["study", "chromosome", "base_pair_location"], how="anti")
+        .group_by("chromosome", "base_pair_location")
+        .agg(pl.col("n").sum().alias("n_expected"), pl.len().alias("k"))
+    )
+    meta = pl.read_parquet(tmp_path / "m.parquet")
+    both = meta.join(entered, on=["chromosome", "base_pair_location"])
+    assert both.height == meta.height == entered.height > 500
+    assert (both["n_studies"] == both["k"]).all()
+    np.testing.assert_array_equal(both["n"].to_numpy(), both["n_expected"].to_numpy())
     # each filter did something on this consortium; the swapped batch is what the
     # frequency filter finds
     assert total["info_low"] > 1000 and total["maf_low"] > 0 and total["eaf_discrepancy"] > 5
