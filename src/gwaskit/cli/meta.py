@@ -40,7 +40,8 @@ from gwaskit.meta.analyse import meta_analyse_studies, study_lambdas
 from gwaskit.meta.chrx import CODINGS, harmonise_x_scale
 from gwaskit.meta.duplicates import rows_fingerprint
 from gwaskit.meta.harmonise import VALUE_COLUMNS, EncodedStudy, encode_study
-from gwaskit.qc.frequency import qc_warnings
+from gwaskit.meta.strand import log_strand_decisions, reference_checks
+from gwaskit.qc.frequency import speak_warnings
 from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
 from gwaskit.qc.sumstats import QC_PRESETS, QcFilters, qc_filters, qc_sumstats
 from gwaskit.stats import lambda_gc
@@ -381,27 +382,8 @@ def _prepare_study(
         build=declared or detected,
         declared=x_coding,
         metadata=meta,
+        name=name,
     )
-    if x_record["x_coding"] is not None:
-        log.info(
-            "%s: male chrX dosages coded %s (%s%s); %d X variants%s",
-            name,
-            x_record["x_coding"],
-            x_record["x_coding_source"],
-            f", X/autosome SE-N ratio {x_record['x_scale_ratio']:.2f}"
-            if x_record["x_coding_source"] == "detected"
-            else "",
-            x_record["x_variants"],
-            ": beta and SE halved to the 0/2 scale" if x_record["x_rescaled"] else "",
-        )
-    elif x_record["x_variants"]:
-        log.warning(
-            "warning: study %s: how male chrX dosages are coded could not be told from %d X "
-            "variants; they are combined as given (declare it with --x-coding %s=0/1 or 0/2)",
-            name,
-            x_record["x_variants"],
-            name,
-        )
     stored: Path | EncodedStudy | pl.DataFrame
     lam = None
     if gc_ld is not None:
@@ -549,22 +531,9 @@ def run(args: argparse.Namespace) -> int:
             lambda path: read_sumstats(path, build=args.build)[0],
             allow=args.allow_duplicate_studies,
         )
-        warnings = qc_warnings({p["row"]["study"]: p["summary"] for p in prepared})
-        for name, sentences in warnings.items():
-            for sentence in sentences:
-                if args.strict:
-                    raise InputError(studies[name], f"study {name}: {sentence} (--strict).")
-                log.warning("warning: study %s: %s", name, sentence)
-        rows = [
-            {**p["row"], "qc_warnings": " | ".join(warnings[p["row"]["study"]])} for p in prepared
-        ]
-        strand_checks = {
-            p["row"]["study"]: (
-                int(p["summary"].get("strand_checked") or 0),
-                int(p["summary"].get("strand_flips_reference") or 0),
-            )
-            for p in prepared
-        }
+        summaries = {p["row"]["study"]: p["summary"] for p in prepared}
+        warnings = speak_warnings(summaries, strict=args.strict, files=studies)
+        rows = [{**p["row"], "qc_warnings": warnings[p["row"]["study"]]} for p in prepared]
         qc_dropped = [p["dropped"] for p in prepared]
         builds = {p["row"]["study"]: p["build"] for p in prepared if p["build"]}
         lazies = {
@@ -595,22 +564,9 @@ def run(args: argparse.Namespace) -> int:
             hksj=args.hksj,
             engine=engine,
             lambdas=lambdas,
-            strand_checks=strand_checks,
+            strand_checks=reference_checks(summaries),
         )
-    if "palindromic_mode" in result.studies.columns:
-        for name, where, checked, flips, mode in result.studies.select(
-            "study", "strand_check", "strand_checked", "strand_flips", "palindromic_mode"
-        ).iter_rows():
-            log.info(
-                "%s: strand checked against %s (%s SNPs, %s flipped): palindromic SNPs %s",
-                name,
-                {"reference": "the reference", "studies": "the other studies"}.get(
-                    where, "nothing"
-                ),
-                checked,
-                flips,
-                "kept as given" if mode == "forward" else "aligned by frequency",
-            )
+    log_strand_decisions(result.studies)
     lam = lambda_gc(result.table["neg_log_10_p_value"].to_numpy())
     message = inflation_warning("meta-analysis", lam, args.lambda_warn)
     if message:

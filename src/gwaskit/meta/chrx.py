@@ -20,6 +20,7 @@ coding is left undetected (the study is then left as it is, and said so).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ from gwaskit.errors import ParameterError
 from gwaskit.io.chromosomes import haploid_x
 from gwaskit.qc.sumstats import se_n_scale
 
+log = logging.getLogger(__name__)
 CODINGS = ("0/1", "0/2")
 #: The scale every study is put on.
 TARGET = "0/2"
@@ -115,11 +117,13 @@ def harmonise_x_scale(
     build: str | None = None,
     declared: str | None = None,
     metadata: dict | None = None,
+    name: str = "study",
 ) -> tuple[pl.DataFrame, dict[str, object]]:
     """Detect (or take as declared, here or in the file's ``metadata["male_x_dosage"]``) a
     study's male X coding and put it on the :data:`TARGET` scale. Returns the table and the
     study's record: ``x_coding``, ``x_coding_source``, ``x_scale_ratio``, ``x_variants``,
-    ``x_rescaled`` (rows whose beta and SE were changed)."""
+    ``x_rescaled`` (rows whose beta and SE were changed). Says what it found (log), and warns
+    when a study with X variants cannot be told."""
     if declared is None and metadata and metadata.get("male_x_dosage"):
         declared = str(metadata["male_x_dosage"])
     found = detect_x_coding(table, build=build, declared=declared)
@@ -131,4 +135,22 @@ def harmonise_x_scale(
         "x_variants": found.n_x,
         "x_rescaled": found.n_x if found.coding not in (None, TARGET) else 0,
     }
+    if found.coding is not None:
+        log.info(
+            "%s: male chrX dosages coded %s (%s%s); %d X variants%s",
+            name,
+            found.coding,
+            found.source,
+            f", X/autosome SE-N ratio {found.ratio:.2f}" if found.source == "detected" else "",
+            found.n_x,
+            ": beta and SE halved to the 0/2 scale" if record["x_rescaled"] else "",
+        )
+    elif found.n_x:
+        log.warning(
+            "warning: study %s: how male chrX dosages are coded could not be told from %d X "
+            "variants; they are combined as given (declare it with --x-coding %s=0/1 or 0/2)",
+            name,
+            found.n_x,
+            name,
+        )
     return out, record

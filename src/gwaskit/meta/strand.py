@@ -24,6 +24,7 @@ frequency) dropped (``"frequency"``). A study that cannot be checked either way 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ import polars as pl
 if TYPE_CHECKING:
     from gwaskit.meta.harmonise import EncodedStudy
 
+log = logging.getLogger(__name__)
 #: Fewest non-palindromic SNPs compared for a strand check to decide.
 MIN_CHECKED = 20
 
@@ -294,3 +296,34 @@ def decide_strand(
             else replace(e, palindromic="forward")
         )
     return out, pl.DataFrame(rows, schema=_SCHEMA)
+
+
+def reference_checks(summaries: Mapping[str, Mapping[str, object]]) -> dict[str, tuple[int, int]]:
+    """``{study: (SNPs compared, strand flips)}`` against the reference, from each study's QC
+    summary (:attr:`gwaskit.qc.sumstats.SumstatsQC.summary`)."""
+    return {
+        name: (
+            int(s.get("strand_checked") or 0),  # type: ignore[call-overload]
+            int(s.get("strand_flips_reference") or 0),  # type: ignore[call-overload]
+        )
+        for name, s in summaries.items()
+    }
+
+
+def log_strand_decisions(studies: pl.DataFrame) -> None:
+    """Say, per study of a meta-analysis' studies table, what the strand check found and what
+    was done with the palindromic SNPs."""
+    if "palindromic_mode" not in studies.columns:
+        return
+    where_text = {"reference": "the reference", "studies": "the other studies"}
+    for name, where, checked, flips, mode in studies.select(
+        "study", "strand_check", "strand_checked", "strand_flips", "palindromic_mode"
+    ).iter_rows():
+        log.info(
+            "%s: strand checked against %s (%s SNPs, %s flipped): palindromic SNPs %s",
+            name,
+            where_text.get(where, "nothing"),
+            checked,
+            flips,
+            "kept as given" if mode == "forward" else "aligned by frequency",
+        )

@@ -22,6 +22,7 @@ reference frequencies (allele labels swapped), a failed P-Z check, a failed SE-N
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +32,9 @@ from importlib import resources
 import numpy as np
 import polars as pl
 
-from gwaskit.errors import ParameterError
+from gwaskit.errors import InputError, ParameterError
+
+log = logging.getLogger(__name__)
 
 #: Reference columns (see the module docstring).
 REFERENCE_COLUMNS = ("chromosome", "base_pair_location", "ref_ea", "ref_oa", "ref_eaf")
@@ -235,3 +238,24 @@ def qc_warnings(summaries: Mapping[str, Mapping[str, object]]) -> dict[str, list
         median = float(np.median(others)) if others else None
         out[name] = study_warnings(summary, se_n_median=median)
     return out
+
+
+def speak_warnings(
+    summaries: Mapping[str, Mapping[str, object]],
+    *,
+    strict: bool = False,
+    files: Mapping[str, object] | None = None,
+) -> dict[str, str]:
+    """:func:`qc_warnings` said on the terminal (a ``warning:`` line each, whatever the
+    verbosity short of ``-q``), and as each study's ``qc_warnings`` text (sentences joined by
+    " | ", empty when none). With ``strict`` the first one is an :class:`InputError` naming the
+    study's file (``files``)."""
+    found = qc_warnings(summaries)
+    for name, sentences in found.items():
+        for sentence in sentences:
+            if strict:
+                raise InputError(
+                    str((files or {}).get(name, name)), f"study {name}: {sentence} (--strict)."
+                )
+            log.warning("warning: study %s: %s", name, sentence)
+    return {name: " | ".join(sentences) for name, sentences in found.items()}
