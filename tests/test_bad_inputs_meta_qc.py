@@ -104,3 +104,14 @@ def test_qc_filters__ranges_and_presets() -> None:
         detect_x_coding(
             pl.DataFrame({"chromosome": ["X"], "base_pair_location": [1]}), declared="1"
         )
+
+
+def test_cli_meta__frequency_filter_without_reference_is_said(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    args = ["meta", *_studies(tmp_path), "--population", "none", "--no-progress"]
+    assert main([*args, "--max-eaf-diff", "0.3", "--out", str(out / "m")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("the allele-frequency filter was not applied: no reference") == 2
+    assert main([*args, "--qc-preset", "ihgc2022", "--strict", "--out", str(tmp_path / "s")]) == 2
+    assert not list(tmp_path.glob("s.*"))

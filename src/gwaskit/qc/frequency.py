@@ -199,6 +199,13 @@ def study_warnings(summary: Mapping[str, object], *, se_n_median: float | None =
             f"{n_ref} SNPs, {bad} differ by more than {summary.get('eaf_tolerance', 0.2)}): "
             "the effect and other alleles look swapped"
         )
+    if summary.get("eaf_filter") == "no reference":
+        out.append(
+            "the allele-frequency filter was not applied: no reference frequencies (the genome "
+            "build is unknown, or --population none without --eaf-reference)"
+        )
+    elif summary.get("eaf_filter") == "no frequencies":
+        out.append("the allele-frequency filter was not applied: the study has no frequencies")
     bad_pz, n_pz = summary.get("pz_inconsistent"), summary.get("pz_checked")
     if bad_pz is not None and n_pz and int(bad_pz) > PZ_FAIL_FRACTION * int(n_pz):  # type: ignore[arg-type]
         out.append(

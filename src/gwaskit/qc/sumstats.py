@@ -263,6 +263,15 @@ def qc_sumstats(
         if ref is not None:
             comparison = compare_with_reference(table, ref)
     summary["eaf_tolerance"] = eaf_tolerance
+    if filters.eaf_diff is not None or filters.eaf_diff_indel is not None:
+        applied = any(name == "eaf_discrepancy" for name, _ in extra)
+        summary["eaf_filter"] = (
+            "applied"
+            if applied
+            else "no reference"
+            if "effect_allele_frequency" in table.columns
+            else "no frequencies"
+        )
     if comparison is not None:
         # over the rows kept and those dropped for their frequency only
         usable = keep | (code == 1 + QC_REASONS.index("eaf_discrepancy"))
