@@ -138,13 +138,12 @@ def compare_with_reference(table: pl.DataFrame, reference: pl.DataFrame) -> Freq
     palindromic = pl.col("_snp") & (ea == coa)
     hit = joined.with_columns(
         _direct=same | swapped,
-        _ref=pl.when(same | (~swapped & c_same)).then(rea).otherwise(None),
         _eaf=pl.when(same | (~swapped & c_same))
         .then(pl.col("ref_eaf"))
         .when(swapped | c_swapped)
         .then(1.0 - pl.col("ref_eaf"))
         .otherwise(None),
-        _pal=palindromic,
+        _pal=palindromic.fill_null(False),
     ).filter(pl.col("_eaf").is_not_null())
     hit = hit.unique("_row", keep="first", maintain_order=True)
     eaf = np.full(n, np.nan)
