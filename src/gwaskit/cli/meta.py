@@ -30,14 +30,19 @@ from gwaskit.engine import DaskEngine, opened_engine
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.chain import read_chain
 from gwaskit.io.duplicates import ALLOW_DUPLICATES, check_distinct_files
+from gwaskit.io.eaf_reference import read_eaf_reference
 from gwaskit.io.ldscore import read_ld_scores
 from gwaskit.io.outputs import file_record
 from gwaskit.io.sumstats import read_sumstats, write_sumstats
 from gwaskit.io.tables import scratch_folder, write_table
 from gwaskit.ldsc.scores import LdScores
 from gwaskit.meta.analyse import meta_analyse_studies
+from gwaskit.meta.chrx import CODINGS
 from gwaskit.meta.prepare import PreparedStudy, prepare_study
+from gwaskit.meta.strand import log_strand_decisions, reference_checks
+from gwaskit.qc.frequency import speak_warnings
 from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
+from gwaskit.qc.sumstats import QC_PRESETS, qc_filters
 from gwaskit.stats import lambda_gc
 
 log = logging.getLogger(__name__)
@@ -110,10 +115,12 @@ def add_parser(
     )
     parser.add_argument(
         "--palindromic",
-        choices=["frequency", "forward", "drop"],
-        default="frequency",
-        help="A/T and C/G SNPs: align by allele frequency (default), trust the strand as "
-        "given (METAL, GWAMA), or drop them",
+        choices=["auto", "frequency", "forward", "drop"],
+        default="auto",
+        help="A/T and C/G SNPs: `auto` (default) keeps them as given (as METAL and GWAMA do) "
+        "in a study whose other SNPs show no strand flips against the reference or the other "
+        "studies, and aligns them by allele frequency in a study that does; `frequency`: "
+        "align by frequency in every study; `forward`: trust the strand as given; `drop`",
     )
     parser.add_argument(
         "--maf-threshold",
@@ -127,12 +134,82 @@ def add_parser(
         default="eur",
         help="1000 Genomes super-population for the allele-frequency check",
     )
+    qc = parser.add_argument_group("per-variant QC filters of each study (off unless given)")
+    qc.add_argument(
+        "--qc-preset",
+        choices=sorted(QC_PRESETS),
+        help="a consortium's filters: ihgc2022 = the 2022 migraine meta-analysis (Hautakangas "
+        "et al. 2022, doi:10.1038/s41588-021-00990-0): MAF > 0.01, info > 0.6, HWE p > 1e-6, "
+        "allele frequency within 0.30 of the reference (indels 0.20); the options below "
+        "override its values",
+    )
+    qc.add_argument(
+        "--min-info",
+        type=_options.in_range(0.0, 1.0),
+        metavar="X",
+        help="keep variants with imputation quality (INFO / MACH r²) above X",
+    )
+    qc.add_argument(
+        "--maf",
+        type=_options.in_range(0.0, 0.5),
+        metavar="X",
+        help="keep variants with minor allele frequency above X",
+    )
+    qc.add_argument(
+        "--hwe",
+        type=_options.in_range(0.0, 1.0),
+        metavar="P",
+        help="keep variants with Hardy-Weinberg p above P (when the study reports one)",
+    )
+    qc.add_argument(
+        "--min-n", type=_options.in_range(0.0), metavar="N", help="keep variants with N >= N"
+    )
+    qc.add_argument(
+        "--min-n-fraction",
+        type=_options.in_range(0.0, 1.0),
+        metavar="F",
+        help="keep variants whose N is at least F times the study's largest N",
+    )
+    qc.add_argument(
+        "--max-eaf-diff",
+        type=_options.in_range(0.0, 1.0),
+        metavar="D",
+        help="drop SNPs whose allele frequency differs from the reference by more than D",
+    )
+    qc.add_argument(
+        "--max-eaf-diff-indel",
+        type=_options.in_range(0.0, 1.0),
+        metavar="D",
+        help="the same for indels (default: --max-eaf-diff)",
+    )
+    qc.add_argument(
+        "--eaf-reference",
+        metavar="FILE",
+        help="allele-frequency reference (e.g. a biobank's): a table with chromosome, position, "
+        "two alleles and the first allele's frequency; default: the 1000 Genomes HapMap3 SNPs "
+        "shipped with gwaskit, for --population",
+    )
+    qc.add_argument(
+        "--strict",
+        action="store_true",
+        help="make every study-level QC warning (allele frequencies against the reference "
+        "correlated negatively, failed SE-N or P-Z check) an error: exit 2, nothing written",
+    )
     parser.add_argument(
         "--study-n",
         action="append",
         default=[],
         metavar="NAME=N",
         help="sample size of a study whose file has no N column (METAL's DEFAULTWEIGHT)",
+    )
+    parser.add_argument(
+        "--x-coding",
+        action="append",
+        default=[],
+        metavar="NAME=0/1|0/2",
+        help="how a study coded male chrX dosages (plink2 --xchr-model 1: 0/1; 2, the default: "
+        "0/2); default: read from its metadata (male_x_dosage) or detected from its SE, N and "
+        "frequencies. Every study is put on the 0/2 scale (0/1 betas halved)",
     )
     parser.add_argument(
         "--no-tsv",
@@ -231,6 +308,18 @@ def _parse_study_n(values: list[str], studies: dict[str, Path]) -> dict[str, flo
     return out
 
 
+def _parse_x_codings(values: list[str], studies: dict[str, Path]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, coding = value.partition("=")
+        if name not in studies:
+            raise ParameterError(f"--x-coding: {name!r} is not a study given with --study.")
+        if not sep or coding not in CODINGS:
+            raise ParameterError(f"--x-coding must be NAME=0/1 or NAME=0/2, got {value!r}.")
+        out[name] = coding
+    return out
+
+
 def _liftover(args: argparse.Namespace) -> Liftover | None:
     if args.liftover_chain is None:
         if args.target_build:
@@ -250,6 +339,7 @@ def run(args: argparse.Namespace) -> int:
     check_lambda_warn(args.lambda_warn)
     population = None if args.population == "none" else args.population
     default_n = _parse_study_n(args.study_n, studies)
+    x_codings = _parse_x_codings(args.x_coding, studies)
     gc_ld = None
     if args.gc == "ldsc":
         if not (args.ref_ld and args.w_ld):
@@ -260,6 +350,17 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("--ref-ld and --w-ld are for --gc ldsc.")
     in_memory = estimate_memory_gb(list(studies.values())) <= args.memory_gb
     liftover = _liftover(args)
+    filters = qc_filters(
+        args.qc_preset,
+        info=args.min_info,
+        maf=args.maf,
+        hwe_p=args.hwe,
+        min_n=args.min_n,
+        min_n_fraction=args.min_n_fraction,
+        eaf_diff=args.max_eaf_diff,
+        eaf_diff_indel=args.max_eaf_diff_indel,
+    )
+    reference = read_eaf_reference(args.eaf_reference) if args.eaf_reference else None
     with (
         opened_engine(
             args.scheduler, threads=args.threads, progress=not args.no_progress
@@ -267,7 +368,9 @@ def run(args: argparse.Namespace) -> int:
         scratch_folder(out) as tmp,
     ):
 
-        def prepare(item: tuple[str, Path], form: str) -> PreparedStudy:
+        def prepare(
+            item: tuple[str, Path], form: str, indels: pl.DataFrame | None = None
+        ) -> PreparedStudy:
             name, path = item
             return prepare_study(
                 name,
@@ -281,6 +384,10 @@ def run(args: argparse.Namespace) -> int:
                 gc=args.gc,
                 gc_ld=gc_ld,
                 liftover=liftover,
+                filters=filters,
+                reference=reference,
+                x_coding=x_codings.get(name),
+                indels=indels,
                 form=form,
                 scratch=Path(tmp).resolve(),
                 lambda_warn=args.lambda_warn,
@@ -290,11 +397,23 @@ def run(args: argparse.Namespace) -> int:
         items = [(name, path.resolve() if dask else path) for name, path in studies.items()]
         # Dask workers hand back only file names and small tables: spilled studies
         form = "encoded" if in_memory and not dask else "spilled"
-        prepared = engine.map(lambda item: prepare(item, form), items, description="reading")
+
+        def prepare_all(form: str) -> list[PreparedStudy]:
+            done = engine.map(lambda item: prepare(item, form), items, description="reading")
+            # studies coding indels I/D: read again, resolved against the other studies' indels
+            for i, p in enumerate(done):
+                if p.qc_stats.get("indel_id_coded"):
+                    others = [q.indels for j, q in enumerate(done) if j != i]
+                    done[i] = prepare(
+                        items[i], form, pl.concat(others).unique() if others else None
+                    )
+            return done
+
+        prepared = prepare_all(form)
         if any(isinstance(p.data, pl.DataFrame) for p in prepared) and not all(
             isinstance(p.data, pl.DataFrame) for p in prepared
         ):  # some studies lack positions: match all by id
-            prepared = engine.map(lambda item: prepare(item, "table"), items, description="reading")
+            prepared = prepare_all("table")
         if dask:  # the workers logged each study's warning in their own logs: say it here
             for p in prepared:
                 message = inflation_warning(
@@ -308,7 +427,9 @@ def run(args: argparse.Namespace) -> int:
             lambda path: read_sumstats(path, build=args.build)[0],
             allow=args.allow_duplicate_studies,
         )
-        rows = [p.summary for p in prepared]
+        summaries = {p.name: p.qc_stats for p in prepared}
+        warnings = speak_warnings(summaries, strict=args.strict, files=studies)
+        rows = [{**p.summary, "qc_warnings": warnings[p.name]} for p in prepared]
         qc_dropped = [p.dropped for p in prepared]
         lift_dropped = [p.unlifted for p in prepared if p.unlifted is not None]
         builds = {p.name: p.build for p in prepared if p.build}
@@ -333,7 +454,9 @@ def run(args: argparse.Namespace) -> int:
             hksj=args.hksj,
             engine=engine,
             lambdas=lambdas,
+            strand_checks=reference_checks(summaries),
         )
+    log_strand_decisions(result.studies)
     lam = lambda_gc(result.table["neg_log_10_p_value"].to_numpy())
     message = inflation_warning("meta-analysis", lam, args.lambda_warn)
     if message:
@@ -349,6 +472,11 @@ def run(args: argparse.Namespace) -> int:
         "genomic_control": args.gc or False,
         "genomic_control_result": args.gc_result,
         "palindromic": args.palindromic,
+        "male_x_dosage": {r["study"]: r["x_coding"] for r in rows},
+        "male_x_dosage_scale": "0/2",
+        "qc_filters": {k: v for k, v in vars(filters).items() if v is not None},
+        "qc_preset": args.qc_preset,
+        "eaf_reference": Path(args.eaf_reference).name if args.eaf_reference else None,
         "maf_threshold": args.maf_threshold,
         "studies": {name: file_record(path) for name, path in studies.items()},
         "direction_order": list(studies),

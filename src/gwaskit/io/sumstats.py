@@ -38,6 +38,7 @@ SUMSTATS_OPTIONAL: dict[str, pl.DataType] = {
     "n_cases": pl.Float64(),
     "n_controls": pl.Float64(),
     "info": pl.Float64(),
+    "hwe_p": pl.Float64(),  # Hardy-Weinberg exact p, where a study reports one
     "odds_ratio": pl.Float64(),
     "ci_lower": pl.Float64(),
     "ci_upper": pl.Float64(),

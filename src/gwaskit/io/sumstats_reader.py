@@ -142,6 +142,8 @@ def read_sumstats_file(
     meta = {"format": fmt, "source": Path(path).name, "genome_assembly": declared}
     if not_read:
         meta["rows_not_read"] = not_read
+    if metadata.get("male_x_dosage"):  # how the study coded male X dosages (gwaskit.meta.chrx)
+        meta["male_x_dosage"] = str(metadata["male_x_dosage"])
     return table, meta
 
 

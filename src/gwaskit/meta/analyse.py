@@ -27,6 +27,7 @@ from gwaskit.meta.harmonise import (
     harmonise,
     harmonise_encoded,
 )
+from gwaskit.meta.strand import decide_modes, decide_strand
 from gwaskit.stats import neg_log10_p_from_z
 
 _NEEDED = (
@@ -86,6 +87,7 @@ def _meta_encoded(
     random_method: str,
     hksj: bool,
     engine: Engine,
+    strand: pl.DataFrame | None = None,
 ) -> MetaResult:
     """Harmonise and combine encoded studies chromosome by chromosome (bounded dense arrays)."""
     chromosomes = sorted(
@@ -116,6 +118,8 @@ def _meta_encoded(
     per_study = per_study.select(
         *order, "palindromic_flipped", "variants_in_meta", "lambda_gc_applied"
     )
+    if strand is not None:
+        per_study = per_study.join(strand, on="study", how="left", maintain_order="left")
     dropped = pl.concat([e.dropped for e in encoded], how="vertical_relaxed")
     return MetaResult(table=table, studies=per_study, dropped=dropped)
 
@@ -133,6 +137,7 @@ def meta_analyse_studies(
     hksj: bool = False,
     engine: Engine | None = None,
     lambdas: dict[str, float] | None = None,
+    strand_checks: Mapping[str, tuple[int, int]] | None = None,
 ) -> MetaResult:
     """Harmonise and combine whole studies chromosome by chromosome.
 
@@ -142,7 +147,10 @@ def meta_analyse_studies(
     (default: in this thread, one at a time; a LocalEngine with 2 threads holds two
     chromosomes of every study in memory at once). ``lambdas``: per-study genomic-control
     lambdas already computed on the whole studies (with ``gc``; e.g. when the studies are
-    passed encoded, which no longer hold what lambda needs).
+    passed encoded, which no longer hold what lambda needs). ``strand_checks``: under
+    ``palindromic="auto"``, ``{study: (non-palindromic SNPs compared with the reference, strand
+    flips)}`` from QC (see :mod:`gwaskit.meta.strand`); the studies table then has the columns
+    ``strand_check``, ``strand_checked``, ``strand_flips`` and ``palindromic_mode``.
 
     Returns
     -------
@@ -173,6 +181,11 @@ def meta_analyse_studies(
                 ]
             else:
                 encoded = []
+        strand = None
+        if encoded and palindromic == "auto":
+            encoded, strand = decide_strand(
+                encoded, reference_checks=strand_checks, maf_threshold=maf_threshold
+            )
         if encoded:
             result = _meta_encoded(
                 encoded,
@@ -183,6 +196,7 @@ def meta_analyse_studies(
                 random_method=random_method,
                 hksj=hksj,
                 engine=engine,
+                strand=strand,
             )
             return _gc_result(result) if gc_result else result
     lazies = {name: _lazy(t) for name, t in studies.items()}
@@ -201,13 +215,23 @@ def meta_analyse_studies(
         )
     )
 
+    modes, strand = (
+        decide_modes(lazies, reference_checks=strand_checks)
+        if palindromic == "auto" and match_on == "position"
+        else ({}, None)
+    )
+
     def one_part(chrom: str | None) -> MetaResult:
         chunk = {
             name: (lf if chrom is None else lf.filter(pl.col("chromosome") == chrom)).collect()
             for name, lf in lazies.items()
         }
         h = harmonise(
-            chunk, match_on=match_on, palindromic=palindromic, maf_threshold=maf_threshold
+            chunk,
+            match_on=match_on,
+            palindromic=palindromic,
+            maf_threshold=maf_threshold,
+            study_modes=modes,
         )
         return meta_analyse(
             h, method=method, random_method=random_method, hksj=hksj, gc=gc, study_lambdas=lambdas
@@ -226,6 +250,8 @@ def meta_analyse_studies(
             pl.col("lambda_gc_applied").first(),
         )
     )
+    if strand is not None:
+        per_study = per_study.join(strand, on="study", how="left", maintain_order="left")
     result = MetaResult(table=table, studies=per_study, dropped=pl.concat(dropped))
     return _gc_result(result) if gc_result else result
 

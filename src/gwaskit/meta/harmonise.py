@@ -16,7 +16,10 @@ Palindromic SNPs (A/T, C/G) cannot be told apart from their strand flip by allel
 ``palindromic="frequency"`` (default) each study's copy is aligned to the first study's by its
 effect-allele frequency when the minor allele frequency is below ``maf_threshold`` (0.4) in both,
 and dropped otherwise. ``"forward"`` assumes every study reports them on one strand (what METAL
-and GWAMA do); ``"drop"`` removes them.
+and GWAMA do); ``"drop"`` removes them. ``"auto"`` decides per study
+(:mod:`gwaskit.meta.strand`): ``"forward"`` for a study that shows no strand flips among its
+non-palindromic SNPs, ``"frequency"`` for one that does. Matching on variant ids
+(:func:`harmonise` with ``match_on="id"``), ``"auto"`` is ``"frequency"``.
 
 Every dropped row gets a reason code, counted per study:
 
@@ -48,6 +51,7 @@ import polars as pl
 from gwaskit.errors import ParameterError
 from gwaskit.io.chromosomes import STANDARD
 from gwaskit.meta.markers import allele_mismatch
+from gwaskit.meta.strand import decide_strand
 
 #: Per-study value columns carried into the harmonised arrays.
 VALUE_COLUMNS = (
@@ -102,9 +106,10 @@ class Harmonised:
 
 
 def _parse_palindromic(palindromic: str, maf_threshold: float) -> None:
-    if palindromic not in ("frequency", "forward", "drop"):
+    if palindromic not in ("auto", "frequency", "forward", "drop"):
         raise ParameterError(
-            f"harmonise: palindromic must be 'frequency', 'forward' or 'drop', got {palindromic!r}."
+            "harmonise: palindromic must be 'auto', 'frequency', 'forward' or 'drop', got "
+            f"{palindromic!r}."
         )
     if not 0.0 < maf_threshold <= 0.5:
         raise ParameterError(
@@ -154,6 +159,7 @@ def harmonise(
     match_on: str = "auto",
     palindromic: str = "frequency",
     maf_threshold: float = 0.4,
+    study_modes: Mapping[str, str] | None = None,
 ) -> Harmonised:
     """Align several SumStats tables onto one set of variants and one effect allele.
 
@@ -169,6 +175,10 @@ def harmonise(
     maf_threshold
         Palindromic SNPs with a minor allele frequency at or above this are dropped under
         ``"frequency"``.
+    study_modes
+        Under ``"auto"``: the mode already decided for some studies (``{name: "forward" |
+        "frequency"}``, e.g. from a strand check against a reference); the others are checked
+        against each other (:func:`gwaskit.meta.strand.decide_strand`).
 
     Returns
     -------
@@ -188,11 +198,21 @@ def harmonise(
         match_on = "position" if has_pos else "id"
     if match_on not in ("position", "id"):
         raise ParameterError(f"harmonise: match_on must be 'position' or 'id', got {match_on!r}.")
+    if match_on == "id" and palindromic == "auto":
+        palindromic = "frequency"
     if match_on == "position":
+        modes = dict(study_modes or {}) if palindromic == "auto" else {}
         encoded = [
-            encode_study(name, table, palindromic=palindromic, maf_threshold=maf_threshold)
+            encode_study(
+                name,
+                table,
+                palindromic=modes.get(name, palindromic),
+                maf_threshold=maf_threshold,
+            )
             for name, table in items
         ]
+        if palindromic == "auto":
+            encoded, _ = decide_strand(encoded, maf_threshold=maf_threshold)
         return harmonise_encoded(encoded, palindromic=palindromic)
     return _harmonise_tables(items, match_on, palindromic, maf_threshold)
 
@@ -460,6 +480,10 @@ class EncodedStudy:
         The study's row of :attr:`Harmonised.counts`, without ``palindromic_flipped``.
     dropped
         The rows dropped, as in :attr:`Harmonised.dropped`.
+    palindromic
+        How its palindromic SNPs are aligned: ``"frequency"``, ``"forward"``, ``"drop"``, or
+        ``"auto"`` (not yet decided: kept, aligned as ``"forward"``; see
+        :mod:`gwaskit.meta.strand`).
     """
 
     name: str
@@ -467,6 +491,7 @@ class EncodedStudy:
     pairs: pl.DataFrame
     counts: dict[str, int | str]
     dropped: pl.DataFrame
+    palindromic: str = "frequency"
 
 
 def _first_rows(codes: np.ndarray, n_codes: int) -> np.ndarray:
@@ -595,6 +620,7 @@ def encode_study(
         pairs=pairs.drop("_valid"),
         counts=row,
         dropped=dropped,
+        palindromic=palindromic,
     )
 
 
@@ -744,9 +770,16 @@ def harmonise_encoded(
     cell = variant_in * n_st + cat["s"]
     sign = cat["sign"].astype(np.float64)
     n_flip = np.zeros(n_st, dtype=np.int64)
-    if palindromic == "frequency" and cat["palin"].any():
+    by_frequency = np.array(
+        [
+            palindromic == "frequency" or (palindromic == "auto" and e.palindromic == "frequency")
+            for e in studies
+        ],
+        dtype=bool,
+    )
+    if by_frequency.any() and cat["palin"].any():
         eaf_raw = vals["effect_allele_frequency"]
-        rows = np.flatnonzero(cat["palin"])
+        rows = np.flatnonzero(cat["palin"] & by_frequency[cat["s"]])
         aligned = np.where(sign[rows] > 0, eaf_raw[rows], 1.0 - eaf_raw[rows])
         # the reference: the first study (in study order) carrying the variant
         first_in = at_starts

@@ -35,14 +35,16 @@ import polars as pl
 
 from gwaskit.build.liftover import Liftover, lift_sumstats_to
 from gwaskit.errors import InputError
+from gwaskit.io.alleles import indel_candidates
 from gwaskit.io.sumstats import read_sumstats
 from gwaskit.ldsc.estimate import intercept_correction
 from gwaskit.ldsc.scores import LdScores
 from gwaskit.meta.analyse import study_lambdas
+from gwaskit.meta.chrx import harmonise_x_scale
 from gwaskit.meta.duplicates import rows_fingerprint
 from gwaskit.meta.harmonise import VALUE_COLUMNS, EncodedStudy, encode_study
 from gwaskit.qc.inflation import LAMBDA_WARN, inflation_warning
-from gwaskit.qc.sumstats import qc_sumstats
+from gwaskit.qc.sumstats import QcFilters, qc_sumstats
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +144,12 @@ class PreparedStudy:
     unlifted
         With a liftover: the rows it could not place, as dropped rows (reason
         ``liftover_<reason>``); else ``None``.
+    qc_stats
+        The whole-study QC statistics (:attr:`gwaskit.qc.sumstats.SumstatsQc.summary`), for the
+        study-level warnings and strand checks across studies.
+    indels
+        The study's indels (:func:`gwaskit.io.alleles.indel_candidates`), to resolve another
+        study's I/D codings against.
     """
 
     name: str
@@ -155,6 +163,8 @@ class PreparedStudy:
     lambda_gc: float | None
     fingerprint: Any
     unlifted: pl.DataFrame | None = None
+    qc_stats: dict[str, Any] | None = None
+    indels: pl.DataFrame | None = None
 
 
 def prepare_study(
@@ -170,6 +180,10 @@ def prepare_study(
     gc: str | None = None,
     gc_ld: tuple[LdScores, pl.DataFrame] | None = None,
     liftover: Liftover | None = None,
+    filters: QcFilters | None = None,
+    reference: pl.DataFrame | None = None,
+    x_coding: str | None = None,
+    indels: pl.DataFrame | None = None,
     form: str = "encoded",
     columns: tuple[str, ...] | None = KEEP_COLUMNS,
     scratch: Path | None = None,
@@ -200,6 +214,14 @@ def prepare_study(
         Lift the study to this liftover's target build first
         (:func:`gwaskit.build.liftover.prepare_liftover`); rows not placed are
         :attr:`PreparedStudy.unlifted`.
+    filters, reference
+        Per-variant QC filters and a user's allele-frequency reference
+        (:func:`gwaskit.qc.sumstats.qc_sumstats`).
+    x_coding
+        How the study coded male chrX dosages (``"0/1"`` or ``"0/2"``; ``None``: from its
+        metadata or detected): put on the 0/2 scale (:func:`gwaskit.meta.chrx.harmonise_x_scale`).
+    indels
+        Other studies' indels, to resolve this study's I/D codings against.
     form
         One of :data:`FORMS` (see the module). ``"spilled"`` needs ``scratch``, a folder.
     columns
@@ -227,6 +249,9 @@ def prepare_study(
         require_n=method == "samplesize",
         population=population,
         build=declared,
+        filters=filters,
+        reference=reference,
+        indels=indels,
     )
     del table
     if qc.table.height == 0:
@@ -241,10 +266,24 @@ def prepare_study(
         qc.summary["variants_kept"],
         qc.summary["lambda_gc"],
     )
+    filtered = {r: c for r, c in qc.counts.items() if c}
+    if filtered:
+        log.info(
+            "%s: %d rows dropped by QC (%s)",
+            name,
+            sum(filtered.values()),
+            ", ".join(f"{r}: {c}" for r, c in filtered.items()),
+        )
     message = inflation_warning(f"study {name}", qc.summary["lambda_gc"], lambda_warn)
     if message:
         log.warning("%s", message)
-    kept = qc.table.select(_present(KEEP_COLUMNS, qc.table))
+    kept, x_record = harmonise_x_scale(
+        qc.table.select(_present(KEEP_COLUMNS, qc.table)),
+        build=declared or detected,
+        declared=x_coding,
+        metadata=meta,
+        name=name,
+    )
     lam = None
     if gc == "ldsc":
         if gc_ld is None:
@@ -279,6 +318,7 @@ def prepare_study(
         "liftover_unmapped": 0 if unlifted is None else unlifted.height,
         **qc.counts,
         **{f"qc_{k}": v for k, v in qc.summary.items()},
+        **x_record,
     }
     dropped = qc.dropped.select(pl.lit(name).alias("study"), *_DROPPED_COLUMNS)
     return PreparedStudy(
@@ -293,6 +333,13 @@ def prepare_study(
         lambda_gc=lam,
         fingerprint=fingerprint,
         unlifted=None if unlifted is None else _unlifted_rows(name, unlifted),
+        qc_stats=dict(qc.summary),
+        indels=indel_candidates(
+            qc.table["chromosome"],
+            qc.table["base_pair_location"],
+            qc.table["effect_allele"],
+            qc.table["other_allele"],
+        ),
     )
 
 

@@ -16,14 +16,32 @@ Rows that cannot enter a meta-analysis are dropped, each with a reason code:
                          more than once with different values: all copies, none picked
 ``duplicate_identical``  an exact copy of an earlier row (every column the same): the copies
                          after the first
+``info_low``             imputation quality (``info``: IMPUTE2 info, MACH r², ...) at or below
+                         ``filters.info``
+``maf_low``              minor allele frequency at or below ``filters.maf``
+``hwe_low``              Hardy-Weinberg p (``hwe_p``) at or below ``filters.hwe_p``
+``n_low``                sample size below ``filters.min_n``
+``n_fraction_low``       sample size below ``filters.min_n_fraction`` of the study's largest
+``eaf_discrepancy``      allele frequency further than ``filters.eaf_diff`` (SNPs) or
+                         ``filters.eaf_diff_indel`` (indels) from the reference
+``indel_ambiguous``      an I/D-coded indel where the other studies or the reference hold
+                         several indels (:mod:`gwaskit.meta.alleles`)
+``indel_unresolved``     an I/D-coded indel where they hold none
 ======================  ===========================================================
+
+The filters (:class:`QcFilters`) are off unless asked for; :data:`QC_PRESETS` holds the 2022
+migraine consortium's (``"ihgc2022"``: Hautakangas et al. 2022, Nat Genet,
+doi:10.1038/s41588-021-00990-0): MAF > 0.01, info > 0.6, HWE p > 1e-6, allele frequency within
+0.30 of the reference for SNPs and 0.20 for indels. A row without the filtered value (no
+``info`` column, say) is kept; the rows filtered and those without a value are counted.
 
 Study-level checks are reported, not applied: P-Z consistency (the p-value implied by
 beta/se against the reported one), SE-N consistency (EasyQC's ``median(se * sqrt(2 N f(1-f)))``,
 which estimates the trait's standard deviation: ~1 for a standardised quantitative trait, ~2 for
 log odds ratios with an effective N; a study far from the others has a wrong N or scale),
-allele frequencies against the 1000 Genomes HapMap3 reference shipped with gwaskit, the genome
-build from HapMap3 positions, and lambda GC.
+allele frequencies against a reference (the 1000 Genomes HapMap3 SNPs shipped with gwaskit, or
+a user's table: :mod:`gwaskit.qc.frequency`), strand flips against it, the genome build from
+HapMap3 positions, and lambda GC.
 """
 
 from __future__ import annotations
@@ -39,6 +57,14 @@ import polars as pl
 from gwaskit.build.check import detect_build
 from gwaskit.errors import ParameterError
 from gwaskit.io.sumstats_checks import split_duplicates
+from gwaskit.qc.filters import (
+    QC_PRESETS,
+    QcFilters,
+    filter_conditions,
+    normalised,
+    qc_filters,
+    value_missing,
+)
 from gwaskit.stats import lambda_gc, neg_log10_p_from_z
 
 QC_REASONS = (
@@ -52,8 +78,17 @@ QC_REASONS = (
     "n_missing",
     "duplicate",
     "duplicate_identical",
+    "info_low",
+    "maf_low",
+    "hwe_low",
+    "n_low",
+    "n_fraction_low",
+    "eaf_discrepancy",
+    "indel_ambiguous",
+    "indel_unresolved",
 )
 POPULATIONS = ("eur", "eas", "amr", "sas", "afr")
+__all__ = ["QC_PRESETS", "QC_REASONS", "QcFilters", "SumstatsQC", "qc_filters", "qc_sumstats"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +130,9 @@ def qc_sumstats(
     build: str | None = None,
     pz_tolerance: float = 0.5,
     eaf_tolerance: float = 0.2,
+    filters: QcFilters | None = None,
+    reference: pl.DataFrame | None = None,
+    indels: pl.DataFrame | None = None,
 ) -> SumstatsQC:
     """Check one study's SumStats table; drop unusable rows with a reason, report the rest.
 
@@ -117,7 +155,20 @@ def qc_sumstats(
         Absolute difference in -log10 p beyond which a row counts as P-Z inconsistent.
     eaf_tolerance
         Absolute frequency difference beyond which a row counts as discordant.
+    filters
+        Per-variant filters (:class:`QcFilters`; default none).
+    reference
+        Reference frequencies (columns of :data:`gwaskit.qc.frequency.REFERENCE_COLUMNS`),
+        e.g. a biobank's; default: the HapMap3 SNPs shipped with gwaskit, for ``population``.
+    indels
+        The indels other studies report (:func:`gwaskit.io.alleles.indel_candidates`): rows
+        coded ``I``/``D`` are resolved against them and the reference's
+        (:mod:`gwaskit.meta.alleles`); without either they are ``invalid_alleles``.
     """
+    from gwaskit.qc.frequency import bundled_reference, compare_with_reference, reference_summary
+
+    filters = filters or QcFilters()
+    table, n_normalised, n_id = normalised(table, reference, indels)
     if population is not None and population.lower() not in POPULATIONS:
         raise ParameterError(
             f"qc_sumstats: population must be one of {POPULATIONS}, got {population!r}."
@@ -125,6 +176,10 @@ def qc_sumstats(
     if use_positions is None:
         use_positions = _has(table, "base_pair_location")
     conditions: list[tuple[str, pl.Expr | np.ndarray]] = []
+    if "indel_coding" in table.columns:
+        coding = pl.col("indel_coding")
+        conditions.append(("indel_ambiguous", coding == "ambiguous"))
+        conditions.append(("indel_unresolved", coding == "unresolved"))
     ea, oa = table["effect_allele"], table["other_allele"]
     a, b = integer_codes(ea, oa)
     # the pattern is matched on the distinct alleles only
@@ -163,6 +218,10 @@ def qc_sumstats(
         if "n_cases" in table.columns and "n_controls" in table.columns:
             has_n = has_n | (pl.col("n_cases").is_not_null() & pl.col("n_controls").is_not_null())
         conditions.append(("n_missing", ~has_n))
+    extra, comparison = filter_conditions(
+        table, filters, reference, population, lambda: build or detect_build(table)
+    )
+    conditions.extend(extra)
     dup, keys = _duplicated(table, use_positions, a, b)
     identical, conflicting = split_duplicates(table, dup, keys)
     conditions.append(("duplicate", conflicting))
@@ -188,6 +247,11 @@ def qc_sumstats(
     counts = {r: int(found[i + 1]) for i, r in enumerate(QC_REASONS)}
 
     summary: dict[str, Any] = {"variants_read": table.height, "variants_kept": kept.height}
+    summary.update(value_missing(table, filters))
+    summary["alleles_normalised"] = n_normalised
+    summary["indel_id_coded"] = n_id
+    if "indel_coding" in table.columns:
+        summary["indel_coding_resolved"] = int((table["indel_coding"] == "resolved").sum())
     summary.update(_pz_consistency(kept, pz_tolerance))
     summary["lambda_gc"] = (
         lambda_gc(kept["neg_log_10_p_value"].to_numpy()) if kept.height else float("nan")
@@ -195,11 +259,38 @@ def qc_sumstats(
     summary["se_n_scale"] = se_n_scale(kept)
     detected = detect_build(kept)
     summary["build_detected"] = detected
-    if population is not None:
+    if comparison is None and reference is None and population is not None:
+        ref = bundled_reference(build or detected, population)
+        if ref is not None:
+            comparison = compare_with_reference(table, ref)
+    summary["eaf_tolerance"] = eaf_tolerance
+    if filters.eaf_diff is not None or filters.eaf_diff_indel is not None:
+        applied = any(name == "eaf_discrepancy" for name, _ in extra)
+        summary["eaf_filter"] = (
+            "applied"
+            if applied
+            else "no reference"
+            if "effect_allele_frequency" in table.columns
+            else "no frequencies"
+        )
+    if comparison is not None:
+        # over the rows kept and those dropped for their frequency only
+        usable = keep | (code == 1 + QC_REASONS.index("eaf_discrepancy"))
+        eaf = (
+            table["effect_allele_frequency"].to_numpy().astype(np.float64)
+            if "effect_allele_frequency" in table.columns
+            else np.full(table.height, np.nan)
+        )
+        summary.update(reference_summary(comparison, eaf, usable, tolerance=eaf_tolerance))
+    elif population is not None or reference is not None:
         summary.update(
-            eaf_against_reference(
-                kept, build=build or detected, population=population, tolerance=eaf_tolerance
-            )
+            {
+                "eaf_reference_n": 0,
+                "eaf_reference_r": None,
+                "eaf_reference_discordant": None,
+                "strand_checked": 0,
+                "strand_flips_reference": 0,
+            }
         )
     return SumstatsQC(table=kept, dropped=dropped, counts=counts, summary=summary)
 
@@ -271,7 +362,7 @@ def _duplicated(
 
 def _pz_consistency(table: pl.DataFrame, tolerance: float) -> dict[str, Any]:
     if not (_has(table, "beta") and _has(table, "standard_error") and _has(table, "p_value")):
-        return {"pz_inconsistent": None, "pz_median_abs_diff": None}
+        return {"pz_inconsistent": None, "pz_median_abs_diff": None, "pz_checked": 0}
     with np.errstate(divide="ignore", invalid="ignore"):
         z = table["beta"].to_numpy() / table["standard_error"].to_numpy()
         p = table["p_value"].to_numpy().astype(np.float64)
@@ -281,6 +372,7 @@ def _pz_consistency(table: pl.DataFrame, tolerance: float) -> dict[str, Any]:
     ok = np.isfinite(diff)
     return {
         "pz_inconsistent": int((diff[ok] > tolerance).sum()),
+        "pz_checked": int(ok.sum()),
         "pz_median_abs_diff": float(np.median(diff[ok])) if ok.any() else float("nan"),
     }
 
@@ -318,50 +410,3 @@ def _reference(name: str) -> pl.DataFrame:
         return pl.read_parquet(fh)
 
 
-def eaf_against_reference(
-    table: pl.DataFrame, *, build: str | None, population: str = "eur", tolerance: float = 0.2
-) -> dict[str, Any]:
-    """Compare effect-allele frequencies with 1000 Genomes (HapMap3 subset shipped with gwaskit).
-
-    Returns the number of SNPs compared, their frequency correlation, and how many differ by
-    more than ``tolerance`` (after aligning alleles, strand included).
-    """
-    empty = {"eaf_reference_n": 0, "eaf_reference_r": None, "eaf_reference_discordant": None}
-    if build not in ("GRCh37", "GRCh38") or not _has(table, "effect_allele_frequency"):
-        return empty
-    ref = _reference(f"hapmap3_eaf_{build.lower()}.parquet").select(
-        "chromosome",
-        "base_pair_location",
-        pl.col("effect_allele").alias("ref_ea"),
-        pl.col("other_allele").alias("ref_oa"),
-        pl.col(f"eaf_{population.lower()}").cast(pl.Float64).alias("ref_eaf"),
-    )
-    joined = table.select(
-        "chromosome",
-        "base_pair_location",
-        "effect_allele",
-        "other_allele",
-        "effect_allele_frequency",
-    ).join(ref, on=["chromosome", "base_pair_location"])
-    if joined.height == 0:
-        return empty
-    comp = {"A": "T", "T": "A", "C": "G", "G": "C"}
-    ea, oa = joined["effect_allele"], joined["other_allele"]
-    rea, roa = joined["ref_ea"], joined["ref_oa"]
-    cea, coa = ea.replace(comp), oa.replace(comp)
-    same = ((ea == rea) & (oa == roa)) | ((cea == rea) & (coa == roa))
-    swapped = ((ea == roa) & (oa == rea)) | ((cea == roa) & (coa == rea))
-    ok = (same | swapped).to_numpy()
-    f = joined["effect_allele_frequency"].to_numpy()
-    r = joined["ref_eaf"].to_numpy()
-    aligned = np.where(same.to_numpy(), r, 1.0 - r)[ok]
-    f = f[ok]
-    good = np.isfinite(f) & np.isfinite(aligned)
-    f, aligned = f[good], aligned[good]
-    if f.size < 3:
-        return {**empty, "eaf_reference_n": int(f.size)}
-    return {
-        "eaf_reference_n": int(f.size),
-        "eaf_reference_r": float(np.corrcoef(f, aligned)[0, 1]),
-        "eaf_reference_discordant": int((np.abs(f - aligned) > tolerance).sum()),
-    }

@@ -320,7 +320,22 @@ def _inflation(inputs: ReportInputs, threshold: float) -> Markup:
     ]
     for m in messages:
         log.warning("report: %s", m)
-    return _join(_html("warning", m) for m in messages)
+    return _join(_html("warning", m) for m in [*messages, *_qc_warnings(inputs)])
+
+
+def _qc_warnings(inputs: ReportInputs) -> list[str]:
+    """The studies' QC warnings (``qc_warnings`` of the meta-analysis' studies table: sentences
+    joined by " | "), one line each."""
+    table = inputs.studies
+    if table is None or "qc_warnings" not in table.columns:
+        return []
+    return [
+        f"study {name}: {sentence}"
+        for name, text in table.select("study", "qc_warnings").iter_rows()
+        if isinstance(text, str)
+        for sentence in text.split(" | ")
+        if sentence
+    ]
 
 
 def _studies(inputs: ReportInputs) -> Markup:
