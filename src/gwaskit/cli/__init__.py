@@ -25,7 +25,7 @@ from gwaskit.progress import set_progress
 
 #: Verb modules, in the order of the data flow; each defines ``add_parser`` and ``run``.
 VERBS = (
-    "simulate", "info", "qc", "pca", "assoc", "meta", "ldsc", "loci", "finemap", "coloc",
+    "simulate", "info", "qc", "pca", "wgr", "assoc", "meta", "ldsc", "loci", "finemap", "coloc",
     "replicate", "annotate", "subtypes", "report", "init", "run",
 )  # fmt: skip
 

@@ -9,6 +9,7 @@ the level-1 grid sized with the number of phenotypes.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,7 +127,7 @@ def block_starts(contigs: np.ndarray, size: int) -> np.ndarray:
     contig boundary (``contigs`` sorted by contig)."""
     breaks = np.flatnonzero(np.diff(contigs)) + 1
     edges = np.concatenate([[0], breaks, [contigs.size]])
-    return np.concatenate([np.arange(a, b, size) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    return np.concatenate([np.arange(a, b, size) for a, b in itertools.pairwise(edges)])
 
 
 def wgr_arrays(

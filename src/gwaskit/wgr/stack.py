@@ -112,7 +112,7 @@ def stack_logistic(
         for i in np.argsort(alphas)[::-1]:  # strongest penalty first: warm starts
             start = ridge_logistic(w[train], y[train], offset[train], alphas[i], start)
             coef[f, i] = start
-        eta[:, folds == f] = w[folds == f] @ coef[f].T
+        eta[:, folds == f] = coef[f] @ w[folds == f].T
     mu = np.clip(expit(offset + eta), 1e-12, 1 - 1e-12)
     scores = (y * np.log(mu) + (1 - y) * np.log1p(-mu)).mean(axis=1)
     best = int(np.argmax(scores))
@@ -143,7 +143,6 @@ def loco_predictions(
         b_fixed, b = stacked.coef[f, :n_fixed], stacked.coef[f, n_fixed:]
         terms = w[rows] * b  # (n_f, p)
         base = 0.0 if fixed is None else fixed[rows] @ b_fixed
-        total = terms.sum(axis=1)
         for i, contig in enumerate(contigs):
-            out[i, rows] = base + total - terms[:, column_contig == contig].sum(axis=1)
+            out[i, rows] = base + terms[:, column_contig != contig].sum(axis=1)
     return out
