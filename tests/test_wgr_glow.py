@@ -38,8 +38,11 @@ def _load(root: Path, dataset: str) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     folder = root / "dataset" / dataset
     z = np.load(folder / "genotypes.npz")
     g = z["dosage"].T.astype(np.float64)
-    return g, z["variant_contig"], _standardised(folder / "covariates.csv"), _standardised(
-        folder / "traits.csv"
+    return (
+        g,
+        z["variant_contig"],
+        _standardised(folder / "covariates.csv"),
+        _standardised(folder / "traits.csv"),
     )
 
 
