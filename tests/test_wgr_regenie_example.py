@@ -95,7 +95,10 @@ def test_read_pred_list__regenie_layout(tmp_path: Path, two_steps: tuple[Path, P
     ids = [f"{f}_{i}" for f, i in zip(samples["fid"], samples["iid"], strict=True)][::-1]
     values = np.arange(2 * len(ids), dtype=float).reshape(2, -1) / 1000
     lines = ["FID_IID " + " ".join(ids)]
-    lines += [f"{c} " + " ".join(f"{v:e}" for v in row) for c, row in zip(("1", "23"), values)]
+    lines += [
+        f"{c} " + " ".join(f"{v:e}" for v in row)
+        for c, row in zip(("1", "23"), values, strict=True)
+    ]
     (tmp_path / "fit_1.loco").write_text("\n".join(lines) + "\n")
     (tmp_path / "fit_pred.list").write_text(f"Y1 {tmp_path / 'fit_1.loco'}\n")
     loco = read_pred_list(tmp_path / "fit_pred.list")["Y1"]
