@@ -81,7 +81,7 @@ def level0_task(task: Level0Task) -> np.ndarray:
         g[missing] = np.take(means, np.nonzero(missing)[1])
     constant = np.ptp(g, axis=0) == 0
     if constant.any():
-        first = task.variants[int(np.argmax(constant))]
+        first = int(task.variants[int(np.argmax(constant))])
         raise InputError(
             source.path,
             f"{int(constant.sum())} of a block of {g.shape[1]} variants are monomorphic "
