@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve
 
 #: The heritability grid of REGENIE and Glow (level 0 and level 1).
 HERITABILITIES = (0.99, 0.75, 0.50, 0.25, 0.01)
@@ -71,7 +72,8 @@ def ridge_cv_predict(
 
     Returns the predictions ``(a, n, q)`` and the coefficients ``(k, a, p, q)`` of the ``k``
     folds. ``exact_inverse`` inverts each penalised matrix (sgkit's and Glow's arithmetic,
-    reproduced to rounding); otherwise one eigendecomposition per fold serves every penalty.
+    reproduced to rounding); otherwise each penalised matrix is solved through its Cholesky
+    factor (five factorisations of a 1,000-column block cost half of one eigendecomposition).
     """
     n_folds = int(folds.max()) + 1
     p = x.shape[1]
@@ -88,9 +90,9 @@ def ridge_cv_predict(
             penalised = xtx[f] + np.stack([np.diag(d) for d in diag])
             coef[f] = np.linalg.inv(penalised) @ xty[f]
         else:
-            values, vectors = np.linalg.eigh(xtx[f])
-            rotated = vectors.T @ xty[f]  # (p, q)
+            eye = np.eye(p)
             for i, alpha in enumerate(alphas):
-                coef[f, i] = vectors @ (rotated / (values + alpha)[:, None])
+                factor = cho_factor(xtx[f] + alpha * eye, check_finite=False)
+                coef[f, i] = cho_solve(factor, xty[f], check_finite=False)
         pred[:, folds == f] = x[folds == f] @ coef[f]
     return pred, coef
