@@ -37,6 +37,9 @@ def add_parser(
     parser.add_argument("--covar", metavar="FILE", help="covariate file")
     parser.add_argument("--covar-name", metavar="A,B", help="covariate columns (default: all)")
     parser.add_argument(
+        "--pcs", type=int, metavar="N", help="use columns PC1..PCN of --covar, as assoc --pcs"
+    )
+    parser.add_argument(
         "--pheno-type",
         choices=["auto", "binary", "quantitative"],
         default="auto",
@@ -77,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
             f"--block-size must be at least 1 and --folds at least 2, got {args.block_size} "
             f"and {args.folds}."
         )
+    covar_names = parse_names(args.covar_name, "--covar-name")
+    if args.pcs is not None:
+        if args.pcs < 1 or args.covar is None:
+            raise ParameterError(f"--pcs must be at least 1 and needs --covar, got {args.pcs}.")
+        covar_names = (covar_names or []) + [f"PC{i}" for i in range(1, args.pcs + 1)]
     names = (
         parse_names(args.pheno_name, "--pheno-name") or read_sample_table(args.pheno).values.columns
     )
@@ -87,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         args.pheno,
         pheno_names=list(names),
         covar=args.covar,
-        covar_names=parse_names(args.covar_name, "--covar-name"),
+        covar_names=covar_names,
         binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
         options=WgrOptions(block_size=args.block_size, folds=args.folds),
         sample_mask=sample_mask,

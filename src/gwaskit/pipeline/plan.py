@@ -62,6 +62,7 @@ class AssociationSettings:
     firth_fallback: bool = True
     pcs: int = 4
     covariates: tuple[str, ...] = ()
+    wgr: bool = False
 
 
 @dataclass(frozen=True)

@@ -305,6 +305,7 @@ def _assoc_task(plan: Plan, cohort: Cohort, out: Path, verbs: VerbRunner) -> Tas
             model=settings.model,
             test=settings.test,
             firth_fallback=settings.firth_fallback,
+            wgr=settings.wgr,
             build=plan.consortium.build,
             verbs=verbs,
         ),
@@ -507,12 +508,11 @@ def run_assoc(
     firth_fallback: bool,
     build: str,
     verbs: VerbRunner,
+    wgr: bool = False,
 ) -> None:
-    """Association with the cohort's covariates and its top ``pcs`` principal components."""
-    argv = [
-        "assoc", genotypes, "--pheno", phenotypes, "--model", model, "--test", test,
-        "--build", build,
-    ]  # fmt: skip
+    """Association with the cohort's covariates and its top ``pcs`` principal components;
+    with ``wgr``, whole-genome regression first and its LOCO predictions as offsets."""
+    argv = [genotypes, "--pheno", phenotypes, "--build", build]
     if pcs or covariate_names:
         covar = folder / "covariates.tsv"
         merge_covariates(Path(eigenvec), None if covariates is None else Path(covariates), covar)
@@ -523,6 +523,10 @@ def run_assoc(
         argv += ["--pcs", str(pcs)]
     if covariate_names:
         argv += ["--covar-name", ",".join(covariate_names)]
+    if wgr:  # step 1 on the same samples, phenotypes and covariates
+        verbs.run(folder, argv=["wgr", *argv], out_name="wgr")
+        argv += ["--pred", str(folder / "wgr_pred.list")]
+    argv = ["assoc", *argv, "--model", model, "--test", test]
     if model == "logistic" and test == "wald" and not firth_fallback:
         argv.append("--no-firth-fallback")
     verbs.run(folder, argv=argv, out_name="assoc")
