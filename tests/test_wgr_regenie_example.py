@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+import yaml
 
 from gwaskit.cli import main
 from gwaskit.io import open_genotypes
@@ -59,6 +60,11 @@ def test_wgr__regenie_example_step1_layout(two_steps: tuple[Path, Path]) -> None
         np.testing.assert_array_equal(loco.values, 0.0)
     meta = (out / "fit_bin_out.wgr.yaml").read_text()
     assert "variants: 994" in meta and "blocks: 10" in meta
+    # step 2 records that WGR was used, with step 1's settings and the list's name only
+    step2 = yaml.safe_load((out / "test_bin_out_firth_Y1.tsv.gz-meta.yaml").read_text())
+    text = yaml.safe_dump(step2)
+    assert "predictions: fit_bin_out_pred.list" in text and "block_size: 100" in text
+    assert str(out) not in text
 
 
 def test_wgr__regenie_example_log10p(two_steps: tuple[Path, Path]) -> None:

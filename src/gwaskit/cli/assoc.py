@@ -229,7 +229,7 @@ def _run_with_predictions(
     """Step 2 of whole-genome regression: one LOCO-offset scan per phenotype; every output
     lands together, or none."""
     from gwaskit.assoc.scan import write_scan
-    from gwaskit.io.loco import read_pred_list
+    from gwaskit.io.loco import read_pred_list, read_wgr_settings
     from gwaskit.io.tables import scratch_folder
     from gwaskit.wgr.step2 import loco_scan
 
@@ -245,6 +245,7 @@ def _run_with_predictions(
                 pheno_name=name,
                 firth_threshold=args.firth_threshold,
                 pred_source=str(args.pred),
+                wgr_settings=read_wgr_settings(args.pred),
                 **options,
             )
             _warn_inflation(result, lambda_warn)

@@ -18,6 +18,15 @@ import polars as pl
 from gwaskit.errors import InputError
 from gwaskit.io.tables import atomic_paths
 
+_CHROMOSOME_NUMBERS = {"X": "23", "Y": "24", "XY": "25", "MT": "26", "M": "26"}
+
+
+def chromosome_key(name: str) -> str:
+    """REGENIE's chromosome number for a name (``chr`` stripped, X = 23, Y = 24, XY = 25,
+    MT = 26)."""
+    name = name.removeprefix("chr").removeprefix("CHR")
+    return _CHROMOSOME_NUMBERS.get(name.upper(), name.lstrip("0") or "0")
+
 
 @dataclass(frozen=True)
 class LocoPredictions:
@@ -51,12 +60,13 @@ def write_loco_files(
     loco: np.ndarray,
 ) -> list[Path]:
     """Write ``PREFIX_<i>.loco`` for each phenotype ``i`` (1-based) and ``PREFIX_pred.list``;
-    all files land together or none. ``loco`` is ``(n_chromosomes, n_samples, n_phenotypes)``.
+    all files land together or none. Chromosomes are written as REGENIE numbers them (X = 23). ``loco`` is ``(n_chromosomes, n_samples, n_phenotypes)``.
     """
     prefix = Path(prefix)
     loco_paths = [prefix.parent / f"{prefix.name}_{i + 1}.loco" for i in range(len(phenotypes))]
     pred_list = prefix.parent / f"{prefix.name}_pred.list"
     header = " ".join(["FID_IID", *sample_keys(samples)])
+    chromosomes = tuple(chromosome_key(c) for c in chromosomes)
     with atomic_paths([*loco_paths, pred_list]) as temps:
         for j, tmp in enumerate(temps[:-1]):
             with open(tmp, "w") as out:
@@ -94,6 +104,21 @@ def read_pred_list(path: str | Path) -> dict[str, LocoPredictions]:
     if not out:
         raise InputError(path, "names no .loco file.")
     return out
+
+
+def read_wgr_settings(pred_list: str | Path) -> dict | None:
+    """The step-1 settings gwaskit wrote beside a ``PREFIX_pred.list`` (``PREFIX.wgr.yaml``),
+    or None (REGENIE's own step 1 writes none)."""
+    import yaml
+
+    path = Path(pred_list)
+    if not path.name.endswith("_pred.list"):
+        return None
+    settings = path.parent / (path.name.removesuffix("_pred.list") + ".wgr.yaml")
+    if not settings.is_file():
+        return None
+    data = yaml.safe_load(settings.read_text())
+    return data.get("wgr") if isinstance(data, dict) else None
 
 
 def read_loco(path: str | Path) -> LocoPredictions:

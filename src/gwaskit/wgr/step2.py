@@ -43,7 +43,7 @@ from gwaskit.assoc.scan import (
 from gwaskit.engine import Engine, opened_engine
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.genotypes import GenotypeSource
-from gwaskit.io.loco import LocoPredictions, sample_keys
+from gwaskit.io.loco import LocoPredictions, chromosome_key, sample_keys
 from gwaskit.io.phenotypes import Phenotypes, load_phenotypes
 from gwaskit.wgr.firth import approximate_firth, firth_null
 from gwaskit.wgr.ridge import standardise
@@ -52,14 +52,6 @@ log = logging.getLogger(__name__)
 
 #: REGENIE's default ``--pThresh``: the score test's p below which Firth replaces it.
 FIRTH_THRESHOLD = 0.05
-_CHROMOSOME_NUMBERS = {"X": "23", "Y": "24", "XY": "25", "MT": "26", "M": "26"}
-
-
-def chromosome_key(name: str) -> str:
-    """REGENIE's chromosome number for a name (``chr`` stripped, X = 23, Y = 24, XY = 25,
-    MT = 26)."""
-    name = name.removeprefix("chr").removeprefix("CHR")
-    return _CHROMOSOME_NUMBERS.get(name.upper(), name.lstrip("0") or "0")
 
 
 @dataclass(frozen=True)
@@ -144,6 +136,7 @@ def loco_scan(
     threads: int | None = None,
     progress: bool = True,
     pred_source: str = "--pred",
+    wgr_settings: dict | None = None,
 ) -> ScanResult:
     """Association scan of one phenotype with its LOCO predictions as offsets; see the module
     docstring. Samples missing from the predictions are left out (counted in the metadata)."""
@@ -241,7 +234,8 @@ def loco_scan(
     result = finish_scan(source, phenotypes, options, results, variant_mask, None)
     result.metadata["gwaskit"]["wgr"] = {
         "loco_offsets": True,
-        "predictions": pred_source,
+        "predictions": Path(pred_source).name,  # a name, never the site's path
+        "step1": wgr_settings,
         "samples_without_prediction": n_missing,
         "firth": "approximate (REGENIE --approx)"
         if phenotypes.binary and options.firth_fallback
