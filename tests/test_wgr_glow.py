@@ -12,6 +12,7 @@ formulas lose digits there (measured up to 2.6e-12; the complement form, or scip
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from gwaskit.wgr.arrays import wgr_arrays
 from gwaskit.wgr.linear import offset_linear_regression
 from gwaskit.wgr.ridge import fixed_size_folds
 
-RUNS = [("sim_sm_01", "sim_sm_01-wgr_01", [1000.0]), ("sim_sm_02", "sim_sm_02-wgr_02", None)]
+RUNS = [("sim_sm_01", "sim_sm_01-wgr_01", (1000.0,)), ("sim_sm_02", "sim_sm_02-wgr_02", None)]
 ATOL = 1e-14  # sgkit's tolerance for every Glow comparison
 P_RTOL = 1e-12  # p < 0.5: the -log10 p round trip
 P_ATOL = 1e-11  # p > 0.5: p near 1 is ill-conditioned in t (module docstring): rounding of x = dof / (dof + t^2), see the module docstring
@@ -59,7 +60,8 @@ def root(test_data: Path) -> Path:
     return test_data / "sgkit_regenie_test"
 
 
-def _glow_fit(root: Path, dataset: str, alphas: list[float] | None):
+@functools.cache
+def _glow_fit(root: Path, dataset: str, alphas: tuple[float, ...] | None):
     g, contigs, x, y = _load(root, dataset)
     a = None if alphas is None else np.array(alphas)
     return wgr_arrays(
