@@ -16,17 +16,18 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from gwaskit import __version__
 from gwaskit.assoc.design import make_design
 from gwaskit.assoc.logistic import fit_logistic_null
-from gwaskit.assoc.scan import _open_cached, _remember
 from gwaskit.engine import Engine, opened_engine
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.io.phenotypes import Phenotypes, load_phenotypes
 from gwaskit.wgr.arrays import block_starts, level1
 from gwaskit.wgr.ridge import HERITABILITIES, sample_folds, shrinkage_grid, standardise
+from gwaskit.wgr.sources import registered, task_source
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def level0_task(task: Level0Task) -> np.ndarray:
     return the block's level-0 predictions ``(a, n, q)``."""
     from gwaskit.wgr.ridge import ridge_cv_predict
 
-    source = _open_cached(task.path, task.build)
+    source = task_source(task.path, task.build)
     g = source.read(task.variants, task.sample_index).astype(np.float64)
     missing = np.isnan(g)
     if missing.any():
@@ -203,14 +204,15 @@ def whole_genome_regression(
     folds = sample_folds(n, options.folds)
     alphas0 = shrinkage_grid(selected.size, options.heritabilities)
     path = str(source.path)
-    _remember(path, source)
     tasks = [
         Level0Task(path, source.build, _as_range(selected[a:b]), common, basis, ys, folds, alphas0)
         for a, b in zip(starts, stops, strict=True)
     ]
-    from threadpoolctl import threadpool_limits
-
-    with opened_engine(engine, threads=threads, progress=progress) as runner, threadpool_limits(1):
+    with (
+        registered(source),
+        opened_engine(engine, threads=threads, progress=progress) as runner,
+        threadpool_limits(1),
+    ):
         pred0 = np.stack(runner.map(level0_task, tasks, description="wgr level 0"))
     target = np.where(is_binary[None, :], y, ys)
     fit = level1(

@@ -33,8 +33,6 @@ from gwaskit.assoc.scan import (
     MIN_SCORE_BLOCK_VARIANTS,
     ScanOptions,
     ScanResult,
-    _open_cached,
-    _remember,
     apply_test,
     finish_scan,
     split_where_changes,
@@ -47,6 +45,7 @@ from gwaskit.io.loco import LocoPredictions, chromosome_key, sample_keys
 from gwaskit.io.phenotypes import Phenotypes, load_phenotypes
 from gwaskit.wgr.firth import approximate_firth, firth_null
 from gwaskit.wgr.ridge import standardise
+from gwaskit.wgr.sources import registered, task_source
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class LocoTask:
 
 def loco_block(task: LocoTask) -> BlockResult:
     """Test one block against its chromosome's null model; Firth where the score p is small."""
-    source = _open_cached(task.path, task.build)
+    source = task_source(task.path, task.build)
     g = source.read(task.variants, task.sample_index)
     res = apply_test(task.null, g, task.options)
     if task.firth_offset is None:
@@ -210,7 +209,6 @@ def loco_scan(
         else:
             nulls[name] = (fit_linear_null(replace(design, y=ys - offset)), None)
     path = str(source.path)
-    _remember(path, source)
     tasks = []
     for part in parts:
         null, firth = nulls[chrom[np.asarray(part)[0]]]
@@ -227,6 +225,7 @@ def loco_scan(
             )
         )
     with (
+        registered(source),
         opened_engine(engine, threads=threads, progress=progress) as runner,
         threadpool_limits(limits=1),
     ):
