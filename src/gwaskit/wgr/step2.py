@@ -92,7 +92,7 @@ def loco_block(task: LocoTask) -> BlockResult:
     return BlockResult(**out)
 
 
-def _offset_logistic_null(y: np.ndarray, x: np.ndarray, offset: np.ndarray, where: str):
+def fit_offset_logistic_null(y: np.ndarray, x: np.ndarray, offset: np.ndarray, where: str):
     """Covariate coefficients of ``logit P(y=1) = offset + x a`` (Newton-Raphson)."""
     a = np.zeros(x.shape[1])
     for _ in range(100):
@@ -201,7 +201,7 @@ def loco_scan(
             )
         offset = pred.values[rows[key], cols]
         if phenotypes.binary:
-            null = _offset_logistic_null(design.y, design.x, offset, pred_source)
+            null = fit_offset_logistic_null(design.y, design.x, offset, pred_source)
             firth = None
             if options.firth_fallback:
                 firth = offset + design.x @ firth_null(design.x, design.y, offset)
