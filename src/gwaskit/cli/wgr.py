@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from gwaskit.cli import _options
 from gwaskit.errors import ParameterError
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ def add_parser(
     parser.add_argument("--extract", metavar="FILE", help="variants to use (one ID per line)")
     parser.add_argument("--exclude", metavar="FILE", help="variants to leave out")
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
-    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler")
+    parser.add_argument(
+        "--scheduler", type=_options.scheduler, metavar="tcp://HOST:PORT", help="Dask scheduler"
+    )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser
 
