@@ -159,7 +159,9 @@ def loco_scan(
         )
     pred = predictions[phenotypes.name]
     if phenotypes.binary and options.test == "wald":
-        options = replace(options, test="score")  # REGENIE's step 2: score test, Firth for small p
+        # REGENIE's step 2: the score test, approximate Firth for small p
+        log.info("%s: LOCO offsets with a binary trait: score test", phenotypes.name)
+        options = replace(options, test="score")
     options = options.resolve(phenotypes.binary)
     if options.test not in ("wald", "score"):
         raise ParameterError(
