@@ -29,6 +29,8 @@ _API = {
     "read_sumstats": "gwaskit.io.sumstats",
     # association
     "run_scan": "gwaskit.assoc.scan",
+    "whole_genome_regression": "gwaskit.wgr.model",
+    "loco_scan": "gwaskit.wgr.step2",
     # meta-analysis
     "qc_sumstats": "gwaskit.qc.sumstats",
     "harmonise": "gwaskit.meta.harmonise",

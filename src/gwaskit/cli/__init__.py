@@ -25,7 +25,8 @@ from gwaskit.progress import set_progress
 
 #: Verb modules, in the order of the data flow; each defines ``add_parser`` and ``run``.
 VERBS = (
-    "simulate", "info", "qc", "pca", "assoc", "liftover", "meta", "ldsc", "loci", "finemap", "coloc",
+    "simulate", "info", "qc", "pca", "wgr", "assoc", "liftover", "meta", "ldsc", "loci", "finemap",
+    "coloc",
     "replicate", "annotate", "subtypes", "report", "init", "run",
 )  # fmt: skip
 

@@ -161,6 +161,27 @@ def add_parser(
         metavar="L",
         help=f"warn when a scan's lambda GC is above L (default: {LAMBDA_WARN}; inf: never)",
     )
+    parser.add_argument(
+        "--pred",
+        metavar="FILE",
+        help="LOCO predictions of whole-genome regression: a _pred.list from gwaskit wgr or "
+        "regenie --step 1; each variant is tested with its chromosome's prediction as offset "
+        "(binary traits: score test, approximate Firth where p < --firth-threshold)",
+    )
+    parser.add_argument(
+        "--firth-threshold",
+        type=float,
+        default=0.05,
+        metavar="P",
+        help="with --pred: score-test p below which the approximate Firth test replaces it "
+        "(REGENIE's --pThresh; default: 0.05)",
+    )
+    parser.add_argument(
+        "--regenie",
+        action="store_true",
+        help="also write PREFIX.regenie: REGENIE's columns (CHROM GENPOS ID ALLELE0 ALLELE1 "
+        "A1FREQ N TEST BETA SE CHISQ LOG10P)",
+    )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser
 
@@ -216,10 +237,14 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         progress=not args.no_progress,
     )
-    if len(names) == 1:
+    if args.pred is not None:
+        written = _run_with_predictions(args, source, names, out, scan_options, lambda_warn)
+    elif len(names) == 1:
         result = run_scan(source, args.pheno, pheno_name=names[0], **scan_options)
         _warn_inflation(result, lambda_warn)
         written = write_scan(result, out)
+        if args.regenie:
+            written.append(_write_regenie(result, out))
     else:  # every result lands together, or none (one bad phenotype fails the whole run)
         from gwaskit.assoc.multi import run_scans
 
@@ -230,11 +255,60 @@ def run(args: argparse.Namespace) -> int:
             for name, result in zip(names, results, strict=True):
                 _warn_inflation(result, lambda_warn)
                 staged += write_scan(result, tmp / f"{out.name}.{name}")
+                if args.regenie:
+                    staged.append(_write_regenie(result, tmp / f"{out.name}.{name}"))
             written = [out.parent / path.name for path in staged]
             for path, final in zip(staged, written, strict=True):
                 os.replace(path, final)
     log.info("wrote %s", ", ".join(str(p) for p in written))
     return 0
+
+
+def _run_with_predictions(
+    args: argparse.Namespace,
+    source: Any,
+    names: list[str | None],
+    out: Path,
+    scan_options: dict[str, Any],
+    lambda_warn: float,
+) -> list[Path]:
+    """Step 2 of whole-genome regression: one LOCO-offset scan per phenotype; every output
+    lands together, or none."""
+    from gwaskit.assoc.scan import write_scan
+    from gwaskit.io.loco import read_pred_list, read_wgr_settings
+    from gwaskit.io.tables import scratch_folder
+    from gwaskit.wgr.step2 import loco_scan
+
+    predictions = read_pred_list(args.pred)
+    options = {k: v for k, v in scan_options.items() if k != "build"}
+    with scratch_folder(out) as tmp:
+        staged = []
+        for name in names:
+            result = loco_scan(
+                source,
+                args.pheno,
+                predictions,
+                pheno_name=name,
+                firth_threshold=args.firth_threshold,
+                pred_source=str(args.pred),
+                wgr_settings=read_wgr_settings(args.pred),
+                **options,
+            )
+            _warn_inflation(result, lambda_warn)
+            prefix = tmp / (out.name if len(names) == 1 else f"{out.name}.{name}")
+            staged += write_scan(result, prefix)
+            if args.regenie:
+                staged.append(_write_regenie(result, prefix))
+        written = [out.parent / path.name for path in staged]
+        for path, final in zip(staged, written, strict=True):
+            os.replace(path, final)
+    return written
+
+
+def _write_regenie(result: Any, prefix: Path) -> Path:
+    from gwaskit.io.regenie import write_regenie
+
+    return write_regenie(result.sumstats, prefix.parent / f"{prefix.name}.regenie")
 
 
 def _warn_inflation(result: Any, threshold: float) -> None:

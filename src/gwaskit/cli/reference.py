@@ -273,6 +273,10 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     "to the Wald test (`--firth-se` asks for this).",
     ("association", "pcs"): "Principal components of each cohort's own QC'd genotypes used as "
     "covariates (0: none).",
+    ("association", "wgr"): "Whole-genome regression first (`gwaskit wgr`, REGENIE's step 1, "
+    "same covariates and PCs), then the scan with its leave-one-chromosome-out predictions "
+    "as offsets (`assoc --pred`): for cohorts that keep their relatives (then set "
+    '`[qc] king_cutoff = "none"`).',
     ("association", "covariates"): "Columns of each cohort's covariate file to adjust for, "
     'e.g. `["sex", "age"]`; empty: only the principal components.',
     ("meta", "method"): '`"fixed"` (inverse-variance fixed effects), `"random"` '

@@ -63,6 +63,7 @@ class AssociationSettings:
     firth_se: bool = True
     pcs: int = 4
     covariates: tuple[str, ...] = ()
+    wgr: bool = False
 
 
 @dataclass(frozen=True)

@@ -306,6 +306,7 @@ def _assoc_task(plan: Plan, cohort: Cohort, out: Path, verbs: VerbRunner) -> Tas
             test=settings.test,
             firth_fallback=settings.firth_fallback,
             firth_se=settings.firth_se,
+            wgr=settings.wgr,
             build=plan.consortium.build,
             verbs=verbs,
         ),
@@ -509,12 +510,11 @@ def run_assoc(
     build: str,
     verbs: VerbRunner,
     firth_se: bool = True,
+    wgr: bool = False,
 ) -> None:
-    """Association with the cohort's covariates and its top ``pcs`` principal components."""
-    argv = [
-        "assoc", genotypes, "--pheno", phenotypes, "--model", model, "--test", test,
-        "--build", build,
-    ]  # fmt: skip
+    """Association with the cohort's covariates and its top ``pcs`` principal components;
+    with ``wgr``, whole-genome regression first and its LOCO predictions as offsets."""
+    argv = [genotypes, "--pheno", phenotypes, "--build", build]
     if pcs or covariate_names:
         covar = folder / "covariates.tsv"
         merge_covariates(Path(eigenvec), None if covariates is None else Path(covariates), covar)
@@ -525,9 +525,13 @@ def run_assoc(
         argv += ["--pcs", str(pcs)]
     if covariate_names:
         argv += ["--covar-name", ",".join(covariate_names)]
+    if wgr:  # step 1 on the same samples, phenotypes and covariates
+        verbs.run(folder, argv=["wgr", *argv], out_name="wgr")
+        argv += ["--pred", str(folder / "wgr_pred.list")]
+    argv = ["assoc", *argv, "--model", model, "--test", test]
     if model == "logistic" and test == "wald" and not firth_fallback:
         argv.append("--no-firth-fallback")
-    if model == "logistic" and test in ("wald", "firth") and firth_se:  # meta: beta/SE = test
+    if model == "logistic" and test in ("wald", "firth") and firth_se and not wgr:  # beta/SE = test
         argv.append("--firth-se")
     verbs.run(folder, argv=argv, out_name="assoc")
 

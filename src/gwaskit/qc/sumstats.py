@@ -408,5 +408,3 @@ def se_n_scale(table: pl.DataFrame) -> float:
 def _reference(name: str) -> pl.DataFrame:
     with resources.files("gwaskit.data").joinpath(name).open("rb") as fh:
         return pl.read_parquet(fh)
-
-
