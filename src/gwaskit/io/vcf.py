@@ -40,7 +40,7 @@ import polars as pl
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.build import build_from_contig_lengths, build_from_positions, resolve_build
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+from gwaskit.io.source import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
 from gwaskit.io.vcf_dosage import gp_dosage, gt_dosage
 
 log = logging.getLogger(__name__)
