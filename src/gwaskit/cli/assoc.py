@@ -61,14 +61,20 @@ def add_parser(
         help="phenotype column(s) by 1-based number in the file, FID and IID counting as 1 and 2 "
         "(plink2's --pheno-col-nums; e.g. 6,7 for a GEMMA .fam's two phenotypes)",
     )
-    parser.add_argument("--covar", metavar="FILE", help="covariate file (e.g. with PC columns)")
+    parser.add_argument(
+        "--covar",
+        metavar="FILE",
+        action="append",
+        help="covariate file (FID IID or IID header); repeat to add more files, matched by "
+        "sample (a sample missing from one is dropped and counted; a column name in two is "
+        "an error)",
+    )
     parser.add_argument("--covar-name", metavar="A,B", help="covariate columns (default: all)")
     parser.add_argument(
         "--pcs",
-        type=int,
-        metavar="N",
-        help="use columns PC1..PCN of --covar (e.g. a gwaskit/plink2 .eigenvec), plus any "
-        "--covar-name columns",
+        metavar="FILE|N",
+        help="principal components: an .eigenvec FILE (plink2, plink 1.9 or EIGENSOFT "
+        "layout; all its PCs are used), or N for columns PC1..PCN of --covar",
     )
     parser.add_argument(
         "--pheno-type",
@@ -131,14 +137,7 @@ def run(args: argparse.Namespace) -> int:
     from gwaskit.io.phenotypes import column_names, parse_column_numbers, parse_names
     from gwaskit.io.tables import scratch_folder
 
-    covar_names = parse_names(args.covar_name, "--covar-name")
-    if args.pcs is not None:
-        if args.pcs < 1 or args.covar is None:
-            raise ParameterError(
-                f"--pcs must be at least 1 and needs --covar FILE with PC columns, got "
-                f"--pcs {args.pcs}{'' if args.covar else ' without --covar'}."
-            )
-        covar_names = (covar_names or []) + [f"PC{i}" for i in range(1, args.pcs + 1)]
+    covar, covar_names = _covariates(args, parse_names(args.covar_name, "--covar-name"))
     out = Path(args.out)
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist; create it first.")
@@ -161,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     scan_options = dict(
         sample_mask=sample_mask,
         variant_mask=variant_mask,
-        covar=args.covar,
+        covar=covar,
         covar_names=covar_names,
         binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
         options=options,
@@ -189,6 +188,26 @@ def run(args: argparse.Namespace) -> int:
                 os.replace(path, final)
     log.info("wrote %s", ", ".join(str(p) for p in written))
     return 0
+
+
+def _covariates(args: argparse.Namespace, names: list[str] | None) -> tuple[Any, Any]:
+    """The covariate files and columns of --covar (repeatable), --covar-name and --pcs."""
+    from gwaskit.io.covariates import read_eigenvec
+
+    covar: list[Any] = list(args.covar or [])
+    if args.pcs is None:
+        return covar or None, names
+    if args.pcs.isdigit():  # --pcs N: columns PC1..PCN of --covar
+        n = int(args.pcs)
+        if n < 1 or not covar:
+            raise ParameterError(
+                f"--pcs N must be at least 1 and needs --covar FILE with PC columns, got "
+                f"--pcs {n}{'' if covar else ' without --covar'}."
+            )
+        return covar, (names or []) + [f"PC{i}" for i in range(1, n + 1)]
+    pcs = read_eigenvec(args.pcs)
+    covar.append(pcs)
+    return covar, None if names is None else names + pcs.values.columns
 
 
 def _warn_inflation(result: Any, threshold: float) -> None:
