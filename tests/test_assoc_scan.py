@@ -107,7 +107,7 @@ def test_cli_assoc__several_phenotypes_one_output_each(small, tmp_path):
         f"o.{pheno}.{suffix}"
         for pheno in ("CC", "Q")
         for suffix in ("parquet", "tsv.gz", "tsv.gz-meta.yaml", "untested.tsv.gz")
-    )
+    ) + ["o.log"]
     for pheno, method in (("CC", "logistic"), ("Q", "linear")):
         table, meta = read_sumstats_parquet(tmp_path / f"o.{pheno}.parquet")
         assert meta["gwaskit"]["phenotype"] == pheno

@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_progress(not args.no_progress)
     try:
         _check_output(args)
-        return int(args.run(args) or EXIT_OK)
+        return _run_recorded(args, argv)
     except GwaskitError as exc:
         _print_error(str(exc))
         return EXIT_USER
@@ -135,6 +135,18 @@ def dispatch(argv: Sequence[str]) -> None:
     code = int(args.run(args) or EXIT_OK)
     if code != EXIT_OK:
         raise RuntimeError(f"gwaskit {args.verb} ended with exit code {code}")
+
+
+def _run_recorded(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the verb with its provenance current (its outputs' sidecars carry it); on success,
+    write ``PREFIX.log`` beside the outputs (:mod:`gwaskit.cli._runlog`)."""
+    from gwaskit.cli._runlog import recorded_run
+
+    with contextlib.contextmanager(recorded_run)(args, argv) as run:
+        code = int(args.run(args) or EXIT_OK)
+        if code == EXIT_OK:
+            run.write()
+    return code
 
 
 def _check_output(args: argparse.Namespace) -> None:
