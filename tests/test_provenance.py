@@ -62,7 +62,8 @@ def runs(tmp_path_factory) -> dict[str, tuple[Path, list[Path]]]:
     pheno = folder / "pheno.txt"
     case = signal + rng.standard_normal(x.shape[0]) > 0.5
     pheno.write_text(
-        "FID\tIID\tCC\n" + "".join(f"{f}\t{i}\t{1 + c:d}\n" for (f, i), c in zip(ids, case))
+        "FID\tIID\tCC\n"
+        + "".join(f"{f}\t{i}\t{1 + c:d}\n" for (f, i), c in zip(ids, case, strict=True))
     )
     results = write_results(folder / "results", make_results(seed=3, n_background=500))
     out = folder / "out"

@@ -141,10 +141,7 @@ class RunLog:
         if self.path is None:
             return []
         folder = self.path.parent
-        if self.path.name == "simulate.log":
-            stem = ""
-        else:
-            stem = self.path.name.removesuffix(".log")
+        stem = "" if self.path.name == "simulate.log" else self.path.name.removesuffix(".log")
         return sorted(
             p
             for p in folder.iterdir()
@@ -175,7 +172,7 @@ class RunLog:
             *(
                 f"  {r['file']}  {r.get('bytes', '?')} bytes  sha256 {r.get('sha256', '?')}"
                 for r in self.inputs
-            ),  # fmt: skip
+            ),
             "",
             "Messages:",
             *(f"  {line}" for line in self.capture.lines),
