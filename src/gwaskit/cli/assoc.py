@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gwaskit.cli import _options
+from gwaskit.cli import _options, _selection
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
 
@@ -128,6 +128,7 @@ def add_parser(
         help=f"warn when a scan's lambda GC is above L (default: {LAMBDA_WARN}; inf: never)",
     )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
+    _selection.add_arguments(parser)
     return parser
 
 
@@ -157,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
     _check_phenotype_names(names)
     source = open_genotypes(args.genotypes, build=args.build, sample=args.sample)
     sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
+    selected, selection = _selection.variant_mask(args, source.variants)
+    if selected is not None:
+        variant_mask = selected if variant_mask is None else variant_mask & selected
     scan_options = dict(
         sample_mask=sample_mask,
         variant_mask=variant_mask,
@@ -171,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if len(names) == 1:
         result = run_scan(source, args.pheno, pheno_name=names[0], **scan_options)
+        _note_selection(result, selection)
         _warn_inflation(result, lambda_warn)
         written = write_scan(result, out)
     else:  # every result lands together, or none (one bad phenotype fails the whole run)
@@ -181,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         with scratch_folder(out) as tmp:
             staged = []
             for name, result in zip(names, results, strict=True):
+                _note_selection(result, selection)
                 _warn_inflation(result, lambda_warn)
                 staged += write_scan(result, tmp / f"{out.name}.{name}")
             written = [out.parent / path.name for path in staged]
@@ -208,6 +214,12 @@ def _covariates(args: argparse.Namespace, names: list[str] | None) -> tuple[Any,
     pcs = read_eigenvec(args.pcs)
     covar.append(pcs)
     return covar, None if names is None else names + pcs.values.columns
+
+
+def _note_selection(result: Any, selection: dict[str, object]) -> None:
+    """The variant selection (criteria and counts) in the scan's metadata."""
+    if selection:
+        result.metadata.setdefault("gwaskit", {})["variant_selection"] = selection
 
 
 def _warn_inflation(result: Any, threshold: float) -> None:
