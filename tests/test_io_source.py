@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
+@functools.cache
 def _import_graph() -> dict[str, set[str]]:
     """Module -> gwaskit modules it imports (anywhere in its body: a function-level import
     closes a circle as well as a top-level one)."""
@@ -96,7 +98,8 @@ def test_genotype_source__reexported_and_each_module_imports_alone():
     from gwaskit.io import genotypes, source
 
     assert genotypes.GenotypeSource is source.GenotypeSource
-    for module in ("source", "genotypes", "plink1", "plink2", "vcf", "bgen", "oxford"):
+    # a reader imported first, in a fresh interpreter: the order the old circle broke on
+    for module in ("plink1", "bgen"):
         done = subprocess.run(
             [sys.executable, "-c", f"import gwaskit.io.{module}"],
             capture_output=True,
