@@ -155,3 +155,15 @@ def test_provenance_record__times_follow_source_date_epoch(monkeypatch):
     record = provenance_record(parameters={}, inputs=[], command_line=["gwaskit"], started="x")
     assert record["ended"] == "2026-01-01T00:00:00Z"
     assert set(record["software"]) >= {"gwaskit", "python", "numpy", "polars", "scipy"}
+
+
+def test_run_verb__records_nothing_for_its_in_process_tasks(monkeypatch):
+    """`gwaskit run` has no output prefix: its tasks (verbs dispatched in-process) must not
+    inherit a record (the times would change their bytes on every rerun)."""
+    import gwaskit.cli.run as run_verb
+    from gwaskit.provenance import current_record
+
+    seen = []
+    monkeypatch.setattr(run_verb, "run", lambda args: seen.append(current_record()) or 0)
+    assert main(["run", "plan.toml", "--dry-run"]) == 0
+    assert seen == [None]

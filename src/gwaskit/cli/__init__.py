@@ -184,8 +184,10 @@ def dispatch(argv: Sequence[str]) -> None:
 def _run_recorded(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Run the verb with its provenance current (its outputs' sidecars carry it); on success,
     write ``PREFIX.log`` beside the outputs (:mod:`gwaskit.cli._runlog`)."""
-    from gwaskit.cli._runlog import recorded_run
+    from gwaskit.cli._runlog import log_path, recorded_run
 
+    if log_path(args) is None:  # info, init, run: no output prefix (run's tasks keep manifests)
+        return int(args.run(args) or EXIT_OK)
     with contextlib.contextmanager(recorded_run)(args, argv) as run:
         code = int(args.run(args) or EXIT_OK)
         if code == EXIT_OK:
