@@ -16,6 +16,7 @@ from gwaskit.cli import main
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
 from gwaskit.io.sumstats import read_sumstats_parquet
+from gwaskit.io.tables import read_parquet_metadata
 from gwaskit.io.variant_selection import (
     VariantSelection,
     parse_chromosomes,
@@ -188,5 +189,7 @@ def test_cli_pca__chr_selection_equals_pca_of_plink2_subset(fileset, plink2, tmp
     b = pl.read_parquet(tmp_path / "b.eigenvec.parquet")
     assert a.height == b.height == N
     assert_frame_equal(a, b)
+    counts = read_parquet_metadata(tmp_path / "b.eigenvec.parquet")["variant_selection"]
+    assert (counts["selected"], counts["not_selected"]) == (2 * PER_CHROM, 2 * PER_CHROM)
     used = (tmp_path / "b.prune.in").read_text().split()
     assert len(used) == 2 * PER_CHROM and all(v.startswith(("c1_", "c2_")) for v in used)

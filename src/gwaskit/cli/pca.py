@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     with open_genotypes(args.genotypes, build=args.build) as source:
         samples = read_sample_list(args.keep, source.samples) if args.keep else None
         variants = read_variant_list(args.extract, source.variants) if args.extract else None
-        selected, _ = _selection.variant_mask(args, source.variants)
+        selected, selection = _selection.variant_mask(args, source.variants)
         if selected is not None:
             variants = selected if variants is None else variants & selected
         result = principal_components(
@@ -106,7 +106,11 @@ def run(args: argparse.Namespace) -> int:
         table,
         prefix.with_name(prefix.name + ".eigenvec"),
         tsv=False,
-        metadata={"eigenvalues": result.eigenvalues.tolist(), "variants": len(used)},
+        metadata={
+            "eigenvalues": result.eigenvalues.tolist(),
+            "variants": len(used),
+            **({"variant_selection": selection} if selection else {}),
+        },
     )
     written.append(write_variant_list(used, prefix.with_name(prefix.name + ".prune.in")))
     log.info("wrote %s", ", ".join(p.name for p in written))
