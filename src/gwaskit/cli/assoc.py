@@ -201,8 +201,8 @@ def _covariates(args: argparse.Namespace, names: list[str] | None) -> tuple[Any,
     from gwaskit.io.covariates import read_eigenvec
 
     covar: list[Any] = list(args.covar or [])
-    if args.pcs is None:
-        return covar or None, names
+    if args.pcs is None:  # one file as such: messages name it
+        return (covar[0] if len(covar) == 1 else covar or None), names
     if args.pcs.isdigit():  # --pcs N: columns PC1..PCN of --covar
         n = int(args.pcs)
         if n < 1 or not covar:
