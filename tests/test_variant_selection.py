@@ -193,3 +193,27 @@ def test_cli_pca__chr_selection_equals_pca_of_plink2_subset(fileset, plink2, tmp
     assert (counts["selected"], counts["not_selected"]) == (2 * PER_CHROM, 2 * PER_CHROM)
     used = (tmp_path / "b.prune.in").read_text().split()
     assert len(used) == 2 * PER_CHROM and all(v.startswith(("c1_", "c2_")) for v in used)
+
+
+@given(st.text(max_size=30))
+def test_parse_chromosomes__junk_is_a_parameter_error_or_names(text):
+    try:
+        names = parse_chromosomes(text)
+    except ParameterError as exc:
+        assert "--chr" in str(exc)
+    else:
+        assert names and all(isinstance(n, str) and n for n in names)
+
+
+@given(st.lists(st.text(alphabet="12 \tX#abc-9\n", max_size=20), max_size=6))
+def test_read_ranges__junk_is_an_input_error_naming_the_file(tmp_path_factory, lines):
+    from gwaskit.errors import InputError
+
+    path = tmp_path_factory.mktemp("ranges") / "r.txt"
+    path.write_text("\n".join(lines))
+    try:
+        table = read_ranges(path)
+    except InputError as exc:
+        assert "r.txt" in str(exc)
+    else:
+        assert table.height >= 1 and (table["end"] >= table["start"]).all()
