@@ -167,3 +167,32 @@ def test_run_verb__records_nothing_for_its_in_process_tasks(monkeypatch):
     monkeypatch.setattr(run_verb, "run", lambda args: seen.append(current_record()) or 0)
     assert main(["run", "plan.toml", "--dry-run"]) == 0
     assert seen == [None]
+
+
+def test_verb__same_bytes_at_another_prefix_with_pinned_times(tmp_path, monkeypatch):
+    """The record leaves out what cannot change a result (--out, --threads): with the times
+    pinned (SOURCE_DATE_EPOCH), the same run at two prefixes writes the same bytes."""
+    from assoc_helpers import simulate_genotypes, write_table
+    from assoc_helpers import write_bed as write_plink
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    rng = np.random.default_rng(2)
+    g = simulate_genotypes(rng, 120, rng.uniform(0.1, 0.5, 12))
+    iid = write_plink(tmp_path / "g", g)
+    write_table(tmp_path / "p.txt", iid, {"Q": rng.normal(size=120)})
+    argv = ["assoc", str(tmp_path / "g"), "--pheno", str(tmp_path / "p.txt"), "--no-progress"]
+    assert main([*argv, "--threads", "1", "--out", str(tmp_path / "one")]) == 0
+    assert main([*argv, "--threads", "2", "--out", str(tmp_path / "two")]) == 0
+    for suffix in (".parquet", ".tsv.gz"):
+        one, two = (tmp_path / f"{p}{suffix}" for p in ("one", "two"))
+        assert one.read_bytes() == two.read_bytes(), suffix
+    # the GWAS-SSF sidecar names its data file (data_file_name): all else is equal
+    one, two = (
+        yaml.safe_load((tmp_path / f"{p}.tsv.gz-meta.yaml").read_text()) for p in ("one", "two")
+    )
+    assert one.pop("data_file_name") == "one.tsv.gz" and two.pop("data_file_name") == "two.tsv.gz"
+    assert one == two
+    record = read_parquet_metadata(tmp_path / "one.parquet")["provenance"]
+    assert record["command_line"] == "gwaskit assoc g --pheno p.txt"
+    assert record["started"] == record["ended"] == "2026-01-01T00:00:00Z"
+    assert "out" not in record["parameters"] and "threads" not in record["parameters"]

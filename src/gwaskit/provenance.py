@@ -10,8 +10,9 @@ the Parquet footer), as tskit records provenance in every tree sequence.
 Times are UTC, ISO 8601, to the second; when ``SOURCE_DATE_EPOCH`` is set (reproducible builds)
 both are that moment, so that identical runs give identical bytes. Paths are recorded by file
 name only (never the site's folder layout, which a shared sidecar must not reveal), and the
-options that cannot change a result (threads, verbosity, progress bars, the Dask scheduler) are
-left out of ``parameters`` and ``command_line``; ``PREFIX.log`` keeps the command as typed.
+options that cannot change a result (threads, verbosity, progress bars, the Dask scheduler,
+the output prefix) are left out of ``parameters`` and ``command_line``, so that the same
+inputs and parameters still give the same bytes; ``PREFIX.log`` keeps the command as typed.
 
 >>> record = provenance_record(
 ...     parameters={"maf": 0.01}, inputs=[], command_line=["gwaskit", "assoc"],
@@ -54,9 +55,10 @@ PROVENANCE_KEYS = (
     "started",
     "ended",
 )
-#: Options that do not change a result: not recorded in ``parameters`` nor ``command_line``.
+#: Options that do not change a result (``out``: where, not what): not recorded in
+#: ``parameters`` nor ``command_line``.
 UNRECORDED_OPTIONS = frozenset(
-    {"threads", "verbose", "quiet", "no_progress", "scheduler", "run", "-v", "-vv", "-q"}
+    {"threads", "verbose", "quiet", "no_progress", "scheduler", "run", "out"}
 )
 #: The libraries whose versions are recorded (those that compute or write results).
 DEPENDENCIES = ("numpy", "scipy", "numba", "polars", "pyarrow")

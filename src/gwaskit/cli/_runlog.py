@@ -27,7 +27,7 @@ from gwaskit.provenance import UNRECORDED_OPTIONS, now, path_name, provenance_re
 #: Files beside a PLINK prefix, read with it.
 _FILESETS = {".bed": (".bed", ".bim", ".fam"), ".pgen": (".pgen", ".pvar", ".psam")}
 #: Command-line options that take a value and are not recorded (see UNRECORDED_OPTIONS).
-_VALUED = frozenset({"--threads", "--scheduler"})
+_VALUED = frozenset({"--threads", "--scheduler", "--out"})
 _FLAGS = frozenset({"-v", "-vv", "-vvv", "--verbose", "-q", "--quiet", "--no-progress"})
 
 
@@ -77,7 +77,7 @@ def input_files(args: argparse.Namespace) -> list[Path]:
     ``NAME=PATH`` value for its path), in option order, each once; the outputs excluded."""
     found: list[Path] = []
     for key, value in vars(args).items():
-        if key in ("out", "run") or key in UNRECORDED_OPTIONS:
+        if key in UNRECORDED_OPTIONS:
             continue
         for item in value if isinstance(value, list | tuple) else [value]:
             found += _files_of(item)
