@@ -26,8 +26,8 @@ def _gwaskit(*args: str, blas_threads: int) -> None:
         **os.environ,
         "PYTHONPATH": str(REPO / "src"),
         "OPENBLAS_NUM_THREADS": str(blas_threads),
-        "SOURCE_DATE_EPOCH": "1767225600",
-    }  # fmt: skip (the provenance times, pinned)
+        "SOURCE_DATE_EPOCH": "1767225600",  # the provenance times, pinned
+    }
     result = subprocess.run(
         [sys.executable, "-m", "gwaskit", *args, "--no-progress", "-q"],
         env=env, capture_output=True, text=True, check=False,
