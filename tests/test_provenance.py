@@ -196,3 +196,19 @@ def test_verb__same_bytes_at_another_prefix_with_pinned_times(tmp_path, monkeypa
     assert record["command_line"] == "gwaskit assoc g --pheno p.txt"
     assert record["started"] == record["ended"] == "2026-01-01T00:00:00Z"
     assert "out" not in record["parameters"] and "threads" not in record["parameters"]
+
+
+def test_checksums__streamed_in_the_background_and_errors_named(tmp_path):
+    from gwaskit.cli._runlog import _Checksums
+    from gwaskit.errors import InputError
+
+    data = tmp_path / "big.bin"
+    data.write_bytes(np.random.default_rng(0).bytes(3 << 20))  # three 1 MiB blocks
+    records = _Checksums([data]).result()
+    assert records == [{"file": "big.bin", "bytes": 3 << 20, "sha256": _sha(data)}]
+    with pytest.raises(InputError, match=r"folder.*cannot be read for its checksum"):
+        (tmp_path / "folder").mkdir()
+        _Checksums([tmp_path / "folder"]).result()
+    stopped = _Checksums([data] * 50)
+    stopped.stop()
+    assert len(stopped.result()) < 50  # abandoned: returns with what it had, not 150 MiB later

@@ -27,7 +27,7 @@ import datetime as _dt
 import os
 import platform
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -126,16 +126,17 @@ _CURRENT: dict[str, Any] | None = None
 def recording(
     *,
     parameters: Mapping[str, Any],
-    inputs: Sequence[Mapping[str, Any]],
+    inputs: Sequence[Mapping[str, Any]] | Callable[[], Sequence[Mapping[str, Any]]],
     command_line: Sequence[str],
     started: str | None = None,
 ) -> Iterator[None]:
     """Make the run's facts current for the block: :func:`current_record` returns its record
-    (ended = the moment it is asked for) to the writers of outputs, in any thread."""
+    (ended = the moment it is asked for) to the writers of outputs, in any thread. ``inputs``
+    may be a function, called when a record is made (checksums still being computed)."""
     global _CURRENT
     facts = {
         "parameters": dict(parameters),
-        "inputs": list(inputs),
+        "inputs": inputs if callable(inputs) else list(inputs),
         "command_line": list(command_line),
         "started": started or now(),
     }
@@ -152,7 +153,10 @@ def current_record() -> dict[str, Any] | None:
     """The provenance record of the run in progress (:func:`recording`), or ``None``."""
     with _LOCK:
         facts = _CURRENT
-    return None if facts is None else provenance_record(**facts)
+    if facts is None:
+        return None
+    inputs = facts["inputs"]
+    return provenance_record(**{**facts, "inputs": inputs() if callable(inputs) else inputs})
 
 
 def path_name(value: Any) -> Any:

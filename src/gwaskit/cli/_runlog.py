@@ -10,8 +10,10 @@ when the verb succeeds; a failed run leaves no output, the log included.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import shlex
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 import yaml
 
 from gwaskit import __version__
-from gwaskit.io.outputs import file_record
+from gwaskit.errors import InputError
 from gwaskit.io.tables import atomic_path
 from gwaskit.provenance import UNRECORDED_OPTIONS, now, path_name, provenance_record, recording
 
@@ -130,7 +132,7 @@ class RunLog:
         self.typed = ["gwaskit", *argv]
         self.started = now()
         self.began = time.time()
-        self.inputs = [file_record(p) for p in input_files(args)]
+        self.checksums = _Checksums(input_files(args))
         self.parameters = recorded_parameters(args)
         self.command = recorded_command(argv)
         self.capture = _Capture()
@@ -156,9 +158,10 @@ class RunLog:
         if self.path is None or not self.path.parent.is_dir():
             return None
         ended = now()
+        inputs = self.checksums.result()
         record = provenance_record(
             parameters=self.parameters,
-            inputs=self.inputs,
+            inputs=inputs,
             command_line=self.command,
             started=self.started,
             ended=ended,
@@ -171,7 +174,7 @@ class RunLog:
             "Inputs:",
             *(
                 f"  {r['file']}  {r.get('bytes', '?')} bytes  sha256 {r.get('sha256', '?')}"
-                for r in self.inputs
+                for r in inputs
             ),
             "",
             "Messages:",
@@ -199,10 +202,57 @@ def recorded_run(args: argparse.Namespace, argv: Sequence[str]) -> Iterator[RunL
     try:
         with recording(
             parameters=run.parameters,
-            inputs=run.inputs,
+            inputs=run.checksums.result,
             command_line=run.command,
             started=run.started,
         ):
             yield run
     finally:
         ours.removeHandler(run.capture)
+        run.checksums.stop()
+
+
+class _Checksums:
+    """The SHA-256 of the input files, streamed in a background thread while the verb works
+    (hashlib leaves the GIL for large blocks, so hashing a large genotype file overlaps the
+    verb's own reading); :meth:`result` waits for them, :meth:`stop` abandons them (a failed
+    verb does not wait for a checksum it will not write)."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._records: list[dict[str, Any]] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(list(paths),), name="gwaskit-checksums", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, paths: list[Path]) -> None:
+        path = None
+        try:
+            for path in paths:
+                digest = hashlib.sha256()
+                with open(path, "rb") as handle:
+                    while block := handle.read(1 << 20):
+                        if self._stop.is_set():
+                            return
+                        digest.update(block)
+                self._records.append(
+                    {"file": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+                )
+        except OSError as exc:  # raised by result(), in the verb's thread
+            reason = (exc.strerror or type(exc).__name__).lower()
+            self._error = InputError(path or "?", f"cannot be read for its checksum ({reason}).")
+        finally:
+            self._done.set()
+
+    def result(self) -> list[dict[str, Any]]:
+        """``{"file", "bytes", "sha256"}`` per input, in order (waits for the thread)."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return list(self._records)
+
+    def stop(self) -> None:
+        self._stop.set()
