@@ -103,11 +103,12 @@ def test_cli_assoc__several_phenotypes_one_output_each(small, tmp_path):
     argv += ["--covar", str(folder / "c.eigenvec"), "--out", str(tmp_path / "o")]
     assert main([*argv, "--pheno-name", "CC,Q"]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(
+    outputs = sorted(
         f"o.{pheno}.{suffix}"
         for pheno in ("CC", "Q")
         for suffix in ("parquet", "tsv.gz", "tsv.gz-meta.yaml", "untested.tsv.gz")
     )
+    assert names == [*outputs, "o.log"]
     for pheno, method in (("CC", "logistic"), ("Q", "linear")):
         table, meta = read_sumstats_parquet(tmp_path / f"o.{pheno}.parquet")
         assert meta["gwaskit"]["phenotype"] == pheno

@@ -158,7 +158,7 @@ def _(d, out):
     return loci(d, out, "--window-kb", "500")
 
 
-@case("out_folder_missing", "output folder does not exist", "(--out)", culprit="absent")
+@case("out_folder_missing", "output folder does not exist", "(--out ", culprit="absent")
 def _(d, out):
     return ["loci", str(write_ssf(d)), "--out", str(out / "absent" / "loci")]
 

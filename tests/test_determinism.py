@@ -89,8 +89,12 @@ def _run_verbs(study: dict[str, Path], out: Path, threads: int) -> None:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
+    """The outputs (not the PREFIX.log files: a log records the command as typed, --threads
+    included, and the messages of the run)."""
     return {
-        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix != ".log"
     }
 
 

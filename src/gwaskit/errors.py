@@ -54,8 +54,13 @@ class ParameterError(GwaskitError, ValueError):
     """An argument has a value outside what the function accepts.
 
     The message names the parameter, the expectation and the value given, e.g.
-    ``"maf must be in [0, 0.5], got 0.7."``.
+    ``"maf must be in [0, 0.5], got 0.7."``. ``parameter``, when given, is the Python name of
+    the argument at fault, so that the command line can say it in its own terms (a flag).
     """
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class BuildMismatchError(GwaskitError):

@@ -13,8 +13,10 @@ import contextlib
 import importlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 
@@ -33,8 +35,50 @@ VERBS = (
 EXIT_OK, EXIT_INTERNAL, EXIT_USER = 0, 1, 2
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, with every option's default in its help: ``(default: X)`` added
+    where the help does not already state it (an older ``(X)`` at the end is rewritten so)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            not text
+            or text == argparse.SUPPRESS
+            or not action.option_strings
+            or "default" in text.lower()
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or (isinstance(default, list | tuple) and not default)
+            or isinstance(action, argparse._CountAction)  # -v: counts the flags given
+        ):
+            return text
+        shown = " ".join(map(str, default)) if isinstance(default, list | tuple) else str(default)
+        stated = re.search(r"\(([^()]*)\)\s*$", text)  # "min minor allele freq. (0.05)"
+        if stated and _same_value(stated.group(1), default, shown):
+            text = text[: stated.start()].rstrip()
+            shown = stated.group(1)  # as the author wrote it (5e-8, not 5e-08)
+        return f"{text} (default: {shown.replace('%', '%%')})"
+
+
+def _same_value(text: str, default: object, shown: str) -> bool:
+    """Whether ``text`` states ``default`` (``5e-8`` states 5e-08; ``1000 50 0.1`` a list)."""
+    if text == shown:
+        return True
+    try:
+        return float(text) == float(default)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage mistake as one line and exit code 2."""
+    """argparse that reports a usage mistake as one line and exit code 2, and shows the
+    default of every option in ``--help`` (:class:`HelpFormatter`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         _print_error(f"{self.prog}: {message} (see `{self.prog} --help`)")
@@ -92,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_progress(not args.no_progress)
     try:
         _check_output(args)
-        return int(args.run(args) or EXIT_OK)
+        return _run_recorded(args, argv)
     except GwaskitError as exc:
         _print_error(str(exc))
         return EXIT_USER
@@ -136,6 +180,20 @@ def dispatch(argv: Sequence[str]) -> None:
     code = int(args.run(args) or EXIT_OK)
     if code != EXIT_OK:
         raise RuntimeError(f"gwaskit {args.verb} ended with exit code {code}")
+
+
+def _run_recorded(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run the verb with its provenance current (its outputs' sidecars carry it); on success,
+    write ``PREFIX.log`` beside the outputs (:mod:`gwaskit.cli._runlog`)."""
+    from gwaskit.cli._runlog import log_path, recorded_run
+
+    if log_path(args) is None:  # info, init, run: no output prefix (run's tasks keep manifests)
+        return int(args.run(args) or EXIT_OK)
+    with contextlib.contextmanager(recorded_run)(args, argv) as run:
+        code = int(args.run(args) or EXIT_OK)
+        if code == EXIT_OK:
+            run.write()
+    return code
 
 
 def _check_output(args: argparse.Namespace) -> None:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gwaskit.cli import _options
+from gwaskit.cli import _options, _selection
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
 
@@ -66,14 +66,20 @@ def add_parser(
         help="phenotype column(s) by 1-based number in the file, FID and IID counting as 1 and 2 "
         "(plink2's --pheno-col-nums; e.g. 6,7 for a GEMMA .fam's two phenotypes)",
     )
-    parser.add_argument("--covar", metavar="FILE", help="covariate file (e.g. with PC columns)")
+    parser.add_argument(
+        "--covar",
+        metavar="FILE",
+        action="append",
+        help="covariate file (FID IID or IID header); repeat to add more files, matched by "
+        "sample (a sample missing from one is dropped and counted; a column name in two is "
+        "an error)",
+    )
     parser.add_argument("--covar-name", metavar="A,B", help="covariate columns (default: all)")
     parser.add_argument(
         "--pcs",
-        type=int,
-        metavar="N",
-        help="use columns PC1..PCN of --covar (e.g. a gwaskit/plink2 .eigenvec), plus any "
-        "--covar-name columns",
+        metavar="FILE|N",
+        help="principal components: an .eigenvec FILE (plink2, plink 1.9 or EIGENSOFT "
+        "layout; all its PCs are used), or N for columns PC1..PCN of --covar",
     )
     parser.add_argument(
         "--pheno-type",
@@ -183,6 +189,7 @@ def add_parser(
         "A1FREQ N TEST BETA SE CHISQ LOG10P)",
     )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
+    _selection.add_arguments(parser)
     return parser
 
 
@@ -192,14 +199,7 @@ def run(args: argparse.Namespace) -> int:
     from gwaskit.io.phenotypes import column_names, parse_column_numbers, parse_names
     from gwaskit.io.tables import scratch_folder
 
-    covar_names = parse_names(args.covar_name, "--covar-name")
-    if args.pcs is not None:
-        if args.pcs < 1 or args.covar is None:
-            raise ParameterError(
-                f"--pcs must be at least 1 and needs --covar FILE with PC columns, got "
-                f"--pcs {args.pcs}{'' if args.covar else ' without --covar'}."
-            )
-        covar_names = (covar_names or []) + [f"PC{i}" for i in range(1, args.pcs + 1)]
+    covar, covar_names = _covariates(args, parse_names(args.covar_name, "--covar-name"))
     out = Path(args.out)
     if not out.parent.is_dir():
         raise InputError(out.parent, "output folder does not exist; create it first.")
@@ -225,10 +225,13 @@ def run(args: argparse.Namespace) -> int:
     _check_phenotype_names(names)
     source = open_genotypes(args.genotypes, build=args.build, sample=args.sample)
     sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
+    selected, selection = _selection.variant_mask(args, source.variants)
+    if selected is not None:
+        variant_mask = selected if variant_mask is None else variant_mask & selected
     scan_options = dict(
         sample_mask=sample_mask,
         variant_mask=variant_mask,
-        covar=args.covar,
+        covar=covar,
         covar_names=covar_names,
         binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
         options=options,
@@ -238,9 +241,12 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     if args.pred is not None:
-        written = _run_with_predictions(args, source, names, out, scan_options, lambda_warn)
+        written = _run_with_predictions(
+            args, source, names, out, scan_options, lambda_warn, selection
+        )
     elif len(names) == 1:
         result = run_scan(source, args.pheno, pheno_name=names[0], **scan_options)
+        _note_selection(result, selection)
         _warn_inflation(result, lambda_warn)
         written = write_scan(result, out)
         if args.regenie:
@@ -253,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
         with scratch_folder(out) as tmp:
             staged = []
             for name, result in zip(names, results, strict=True):
+                _note_selection(result, selection)
                 _warn_inflation(result, lambda_warn)
                 staged += write_scan(result, tmp / f"{out.name}.{name}")
                 if args.regenie:
@@ -271,6 +278,7 @@ def _run_with_predictions(
     out: Path,
     scan_options: dict[str, Any],
     lambda_warn: float,
+    selection: dict[str, object],
 ) -> list[Path]:
     """Step 2 of whole-genome regression: one LOCO-offset scan per phenotype; every output
     lands together, or none."""
@@ -294,6 +302,7 @@ def _run_with_predictions(
                 wgr_settings=read_wgr_settings(args.pred),
                 **options,
             )
+            _note_selection(result, selection)
             _warn_inflation(result, lambda_warn)
             prefix = tmp / (out.name if len(names) == 1 else f"{out.name}.{name}")
             staged += write_scan(result, prefix)
@@ -309,6 +318,32 @@ def _write_regenie(result: Any, prefix: Path) -> Path:
     from gwaskit.io.regenie import write_regenie
 
     return write_regenie(result.sumstats, prefix.parent / f"{prefix.name}.regenie")
+
+
+def _covariates(args: argparse.Namespace, names: list[str] | None) -> tuple[Any, Any]:
+    """The covariate files and columns of --covar (repeatable), --covar-name and --pcs."""
+    from gwaskit.io.covariates import read_eigenvec
+
+    covar: list[Any] = list(args.covar or [])
+    if args.pcs is None:  # one file as such: messages name it
+        return (covar[0] if len(covar) == 1 else covar or None), names
+    if args.pcs.isdigit():  # --pcs N: columns PC1..PCN of --covar
+        n = int(args.pcs)
+        if n < 1 or not covar:
+            raise ParameterError(
+                f"--pcs N must be at least 1 and needs --covar FILE with PC columns, got "
+                f"--pcs {n}{'' if covar else ' without --covar'}."
+            )
+        return covar, (names or []) + [f"PC{i}" for i in range(1, n + 1)]
+    pcs = read_eigenvec(args.pcs)
+    covar.append(pcs)
+    return covar, None if names is None else names + pcs.values.columns
+
+
+def _note_selection(result: Any, selection: dict[str, object]) -> None:
+    """The variant selection (criteria and counts) in the scan's metadata."""
+    if selection:
+        result.metadata.setdefault("gwaskit", {})["variant_selection"] = selection
 
 
 def _warn_inflation(result: Any, threshold: float) -> None:

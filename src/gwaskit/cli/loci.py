@@ -108,15 +108,24 @@ def run(args: argparse.Namespace) -> int:
         if args.cojo and loci.height:
             loci, signals = cojo_loci(sumstats, loci, reference, p=args.p, engine=None)
         if known is not None:
-            loci = annotate_novelty(
-                loci,
-                known,
-                build=build,
-                known_build=args.known_build,
-                window_kb=args.window_kb,
-                reference=reference,
-                sumstats=sumstats,
-            )
+            try:
+                loci = annotate_novelty(
+                    loci,
+                    known,
+                    build=build,
+                    known_build=args.known_build,
+                    window_kb=args.window_kb,
+                    reference=reference,
+                    sumstats=sumstats,
+                )
+            except ParameterError as exc:
+                if exc.parameter != "known_build":
+                    raise
+                raise ParameterError(
+                    f"--known {args.known} gives positions, so their genome build must be "
+                    "declared: add --known-build GRCh37 or GRCh38 (or a build column).",
+                    parameter="known_build",
+                ) from None
     finally:
         if reference is not None:
             reference.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gwaskit.cli import _options
+from gwaskit.cli import _options, _selection
 from gwaskit.cli._lists import read_sample_list, read_variant_list, write_variant_list
 from gwaskit.engine import get_engine
 from gwaskit.errors import InputError, ParameterError
@@ -60,6 +60,7 @@ def add_parser(
         help="seed of the random starting subspace (default 1: the same output on every run)",
     )
     parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
+    _selection.add_arguments(parser)
     return parser
 
 
@@ -81,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
     with open_genotypes(args.genotypes, build=args.build) as source:
         samples = read_sample_list(args.keep, source.samples) if args.keep else None
         variants = read_variant_list(args.extract, source.variants) if args.extract else None
+        selected, selection = _selection.variant_mask(args, source.variants)
+        if selected is not None:
+            variants = selected if variants is None else variants & selected
         result = principal_components(
             source,
             n_pcs=args.pcs,
@@ -102,7 +106,11 @@ def run(args: argparse.Namespace) -> int:
         table,
         prefix.with_name(prefix.name + ".eigenvec"),
         tsv=False,
-        metadata={"eigenvalues": result.eigenvalues.tolist(), "variants": len(used)},
+        metadata={
+            "eigenvalues": result.eigenvalues.tolist(),
+            "variants": len(used),
+            **({"variant_selection": selection} if selection else {}),
+        },
     )
     written.append(write_variant_list(used, prefix.with_name(prefix.name + ".prune.in")))
     log.info("wrote %s", ", ".join(p.name for p in written))

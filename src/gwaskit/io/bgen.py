@@ -45,8 +45,8 @@ from gwaskit.io.bed_decode import is_all_samples
 from gwaskit.io.bgen_index import cache_dir, metafile_for
 from gwaskit.io.bgen_layouts import allele_dosage, decode_layout1, walk_layout1
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource, split_alleles
 from gwaskit.io.oxford import read_sample_file
+from gwaskit.io.source import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource, split_alleles
 
 __all__ = ["BgenSource", "cache_dir", "probabilities_to_dosage", "read_sample_file"]
 

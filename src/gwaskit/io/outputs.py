@@ -62,7 +62,13 @@ def check_output(path: str | Path, *, option: str = "--out", folder: bool = Fals
     InputError
         The folder does not exist, is read-only or lacks free space.
     """
+    text = str(path)
     path = Path(path)
+    if not folder and text.endswith(("/", os.sep)):
+        raise ParameterError(
+            f"{option} must be a file prefix such as DIR/name, but {text!r} ends with a '/'; "
+            f"to write into that folder, give {option} {text}NAME."
+        )
     if folder:
         if path.exists() and not path.is_dir():
             raise ParameterError(
@@ -78,7 +84,11 @@ def check_output(path: str | Path, *, option: str = "--out", folder: bool = Fals
             )
         target = path.parent
         if not target.is_dir():
-            raise InputError(target, f"output folder does not exist ({option}); create it first.")
+            raise InputError(
+                target,
+                f"output folder does not exist ({option} {text}); create it first "
+                f"(mkdir -p {target}).",
+            )
     _check_writable(target, option)
     return target
 

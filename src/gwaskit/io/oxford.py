@@ -24,7 +24,7 @@ import polars as pl
 
 from gwaskit.errors import InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+from gwaskit.io.source import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
 from gwaskit.io.text import decode_text, parse_positions, read_text_lines, split_fields
 
 #: Column types of an Oxford types row (``0`` for the ID and missing columns).

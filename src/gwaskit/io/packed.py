@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.io.plink1 import BED_MAGIC, PlinkBedSource
+from gwaskit.io.source import GenotypeSource
 from gwaskit.io.tables import atomic_path
 from gwaskit.io.text import read_text_lines
 

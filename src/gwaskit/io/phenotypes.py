@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from gwaskit.errors import InputError, ParameterError
+from gwaskit.io.covariates import CovariateInput, choose_covariates, read_covariate_tables
 from gwaskit.io.sample_tables import (
     MISSING_VALUES,
     SampleTable,
@@ -172,7 +173,7 @@ def load_phenotypes(
     pheno: str | Path,
     *,
     pheno_name: str | None = None,
-    covar: str | Path | None = None,
+    covar: CovariateInput | Sequence[CovariateInput] | None = None,
     covar_names: Sequence[str] | None = None,
     binary: bool | None = None,
     categorical: Sequence[str] | None = None,
@@ -187,7 +188,9 @@ def load_phenotypes(
     pheno
         Phenotype file; its first trait column is used unless ``pheno_name`` is given.
     covar
-        Covariate file; every column is used unless ``covar_names`` is given.
+        Covariate file, or several (matched to the samples one by one and their columns put
+        side by side, :mod:`gwaskit.io.covariates`), as paths or parsed tables; every column is
+        used unless ``covar_names`` is given.
     binary
         ``True``/``False`` to declare the trait type; ``None`` detects it (see module docs).
     categorical
@@ -242,26 +245,32 @@ def load_phenotypes(
     cov_matrix = np.empty((n_geno, 0))
     cov_labels: list[str] = []
     if covar is not None:
-        ctable = read_sample_table(covar, prefix="COVAR")
-        chosen = _pick(ctable, covar_names, "covariate")
-        c_pos = _genotype_positions(samples, ctable)
-        row_of = np.full(n_geno, -1, dtype=np.int64)
-        row_of[c_pos[c_pos >= 0]] = np.flatnonzero(c_pos >= 0)
-        missing_file = keep & (row_of < 0)
-        reasons = np.where(missing_file, "not in covariate file", reasons)
-        keep &= row_of >= 0
         raw_columns = []
-        for name in chosen:
-            numbers, bad = (_gather(v, row_of) for v in parse_numbers(ctable.values[name]))
-            is_cat = (categorical is not None and name in categorical) or bool(bad.any())
-            if is_cat and (categorical is None or name not in categorical):
-                _check_not_mistyped(ctable, name)
-            if is_cat:
-                block, labels = _indicators(name, ctable.values[name], row_of, keep)
-            else:
-                block, labels = numbers[:, None], [name]
-            raw_columns.append(block)
-            cov_labels.extend(labels)
+        chosen_tables = choose_covariates(read_covariate_tables(covar), covar_names)
+        for ctable, chosen in chosen_tables:
+            c_pos = _genotype_positions(samples, ctable)
+            row_of = np.full(n_geno, -1, dtype=np.int64)
+            row_of[c_pos[c_pos >= 0]] = np.flatnonzero(c_pos >= 0)
+            missing_file = keep & (row_of < 0)
+            if len(chosen_tables) > 1 and missing_file.any():
+                log.info(
+                    "%d sample(s) not in covariate file %s: dropped",
+                    int(missing_file.sum()),
+                    ctable.path.name,
+                )
+            reasons = np.where(missing_file, "not in covariate file", reasons)
+            keep &= row_of >= 0
+            for name in chosen:
+                numbers, bad = (_gather(v, row_of) for v in parse_numbers(ctable.values[name]))
+                is_cat = (categorical is not None and name in categorical) or bool(bad.any())
+                if is_cat and (categorical is None or name not in categorical):
+                    _check_not_mistyped(ctable, name)
+                if is_cat:
+                    block, labels = _indicators(name, ctable.values[name], row_of, keep)
+                else:
+                    block, labels = numbers[:, None], [name]
+                raw_columns.append(block)
+                cov_labels.extend(labels)
         if raw_columns:
             cov_matrix = np.hstack(raw_columns)
         missing_cov = keep & np.isnan(cov_matrix).any(axis=1)

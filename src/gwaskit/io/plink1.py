@@ -28,7 +28,7 @@ from gwaskit.build.check import detect_build, resolve_build
 from gwaskit.errors import InputError
 from gwaskit.io.bed_decode import decode_bed
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+from gwaskit.io.source import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
 from gwaskit.io.text import parse_positions, read_text_lines, split_fields
 
 log = logging.getLogger(__name__)

@@ -30,8 +30,8 @@ import polars as pl
 from gwaskit.build.check import detect_build, resolve_build
 from gwaskit.errors import InputError
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource, split_alleles
 from gwaskit.io.plink1 import check_unique_samples, read_bim_records, read_fam, sex_codes
+from gwaskit.io.source import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource, split_alleles
 from gwaskit.io.text import parse_positions, read_text_lines, split_fields
 
 PGEN_MAGIC = b"\x6c\x1b"

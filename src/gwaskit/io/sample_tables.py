@@ -58,6 +58,9 @@ class SampleTable:
     def has_fid(self) -> bool:
         return "fid" in self.ids.columns
 
+    def __repr__(self) -> str:  # a message naming the table names its file, not its rows
+        return f"SampleTable({str(self.path)!r}, rows={self.ids.height})"
+
 
 def read_sample_table(path: str | Path, *, prefix: str = "PHENO") -> SampleTable:
     """Parse a PLINK-style, headerless or headed TSV/CSV sample table (see the module

@@ -142,10 +142,17 @@ def write_table(
     accepts (:func:`gwaskit.io.ssf.ssf_tables`): the rows it cannot hold go to the side table
     ``PREFIX.untested.tsv.gz`` with their reason code, and the sidecar carries the file's name,
     MD5 and date (:func:`gwaskit.io.ssf.ssf_metadata`); the Parquet keeps every row as gwaskit
-    works with it. All files are staged and renamed into place together
-    (:func:`atomic_paths`). Returns the paths written.
+    works with it. During a verb's run, ``metadata`` gains the key ``provenance``
+    (:func:`gwaskit.provenance.current_record`). All files are staged and renamed into place
+    together (:func:`atomic_paths`). Returns the paths written.
     """
     prefix = Path(prefix)
+    if metadata is not None:
+        from gwaskit.provenance import current_record
+
+        record = current_record()
+        if record is not None:  # a verb's run: its provenance (gwaskit.provenance)
+            metadata = {**metadata, "provenance": record}
 
     def named(suffix: str) -> Path:
         return prefix.with_name(prefix.name + suffix)

@@ -41,7 +41,7 @@ import polars as pl
 from gwaskit.build.check import build_from_contig_lengths, detect_build, resolve_build
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.io.chromosomes import normalise_chromosomes
-from gwaskit.io.genotypes import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
+from gwaskit.io.source import SAMPLE_SCHEMA, VARIANT_SCHEMA, GenotypeSource
 from gwaskit.io.vcf_dosage import gp_dosage, gp_variance, gt_dosage
 
 log = logging.getLogger(__name__)

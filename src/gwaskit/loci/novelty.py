@@ -46,7 +46,8 @@ def _known_positions(
         if not declared:
             raise ParameterError(
                 "known_build: the known loci have positions, so their genome build must be "
-                "declared (known_build='GRCh37' or 'GRCh38', or a build column)."
+                "declared (known_build='GRCh37' or 'GRCh38', or a build column).",
+                parameter="known_build",
             )
         if build is None:
             raise ParameterError("build: the build of the loci must be given to compare positions.")

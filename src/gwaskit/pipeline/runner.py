@@ -215,7 +215,8 @@ def _execute_job(job: tuple[Path, Task, str, dict[str, Any]]) -> float:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        task.run(staging)
+        with _final_paths_in_messages(staging, final):
+            task.run(staging)
         outputs = {
             str(p.relative_to(staging)): _sha256(p)
             for p in sorted(staging.rglob("*"))
@@ -234,6 +235,36 @@ def _execute_job(job: tuple[Path, Task, str, dict[str, Any]]) -> float:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return time.perf_counter() - began
+
+
+class _RenamePath(logging.Filter):
+    """Rewrites a path in the messages that pass (the staging folder as the final one)."""
+
+    def __init__(self, old: str, new: str) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.old in message:
+            record.msg, record.args = message.replace(self.old, self.new), None
+        return True
+
+
+@contextmanager
+def _final_paths_in_messages(staging: Path, final: Path) -> Iterator[None]:
+    """While a task runs in its staging folder, its messages name the final folder (the
+    staging one no longer exists once the task is done: "wrote out/assoc/A/assoc.parquet",
+    not ".../.A.partial/assoc.parquet")."""
+    rename = _RenamePath(str(staging), str(final))
+    handlers = {*logging.getLogger("gwaskit").handlers, *logging.getLogger().handlers}
+    for handler in handlers:
+        handler.addFilter(rename)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(rename)
 
 
 def _task_folder(out: Path, task: Task) -> Path:

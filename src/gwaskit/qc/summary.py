@@ -39,10 +39,17 @@ def summarise_genotypes(source: GenotypeSource, *, threads: int | None = None) -
     chromosomes = sorted(source.variants["chromosome"].unique().to_list(), key=chromosome_order)
     sexes = source.samples["sex"].value_counts()
     by_sex = dict(zip(sexes["sex"].to_list(), sexes["count"].to_list(), strict=True))
+    males, females = by_sex.get(1, 0), by_sex.get(2, 0)
+    unknown = source.n_samples - males - females
+    if males == females == 0:  # a VCF, a BGEN without sex in its .sample, a .fam of zeros
+        sex: dict[str, object] = {"sex": "unknown (the file records none)"}
+    else:
+        sex = {"males": males, "females": females}
+        if unknown:
+            sex["sex unknown"] = unknown
     return {
         "samples": source.n_samples,
-        "males": by_sex.get(1, 0),
-        "females": by_sex.get(2, 0),
+        **sex,
         "variants": source.n_variants,
         "chromosomes": ", ".join(chromosomes),
         "build": source.build or "unknown (declare with --build)",
