@@ -45,7 +45,10 @@ def _assert_rows(folder: Path) -> None:
     assert table["chromosome"].n_unique() == 3  # three partitions
 
 
-def test_cli_meta__streamed_equals_in_memory_byte_for_byte(test_data: Path, tmp_path: Path):
+def test_cli_meta__streamed_equals_in_memory_byte_for_byte(
+    test_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # provenance times pinned
     args = _metal_args(test_data)
     in_memory = _run(args, tmp_path / "mem")
     streamed = _run(args, tmp_path / "pq", "--memory-gb", "0", "--threads", "2")
@@ -60,7 +63,9 @@ def test_cli_meta__dask_cluster_byte_identical_to_local(
     tmp_path: Path,
     scheduler: str,  # noqa: F811
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # provenance times pinned
     args = [a for a in _metal_args(test_data) if a != "-q"]  # warnings on the terminal
     local = _run(args, tmp_path / "local", "--threads", "2", "--lambda-warn", "1.0")
     local_err = capsys.readouterr().err

@@ -29,7 +29,7 @@ def _sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, tuple[Path, list[Path]]]:
+def runs(tmp_path_factory, test_data: Path) -> dict[str, tuple[Path, list[Path]]]:
     """Each verb run once on small inputs: verb -> (its log, the inputs it was given)."""
     folder = tmp_path_factory.mktemp("provenance")
     rng = np.random.default_rng(5)
@@ -70,6 +70,7 @@ def runs(tmp_path_factory) -> dict[str, tuple[Path, list[Path]]]:
     out.mkdir()
     prefix = str(bed.with_suffix(""))
     loci = out / "loci.parquet"
+    chain = test_data / "liftover_hg19_hg38" / "hg19ToHg38.over.chain.gz"
     steps = {
         "simulate": (["simulate", "--out", str(out / "sim"), "--cohorts", "1", "--samples",
                       "100", "--variants", "300", "--chromosomes", "1"], []),
@@ -97,6 +98,10 @@ def runs(tmp_path_factory) -> dict[str, tuple[Path, list[Path]]]:
         "ldsc": (["ldsc", "munge", str(studies["c"]), "--out", str(out / "munged")],
                  [studies["c"]]),
         "report": (["report", str(results), "--out", str(out / "report.html")], []),
+        "liftover": (["liftover", "--sumstats", str(studies["c"]), "--chain", str(chain),
+                      "--to", "GRCh38", "--out", str(out / "liftover")], [studies["c"], chain]),
+        "wgr": (["wgr", prefix, "--pheno", str(pheno), "--out", str(out / "wgr")],
+                [bed, pheno]),
     }  # fmt: skip
     logs = {
         "simulate": out / "sim" / "simulate.log",
@@ -137,11 +142,14 @@ def test_verb__tables_carry_the_same_provenance_keys(runs, verb):
     log, _ = runs[verb]
     logged = yaml.safe_load(log.read_text().split("Provenance:\n", 1)[1])
     tables = sorted(log.parent.glob(f"{log.stem}*.parquet"))
-    with_meta = [t for t in tables if read_parquet_metadata(t)]
+    with_meta = [(t.name, read_parquet_metadata(t)) for t in tables if read_parquet_metadata(t)]
+    if verb == "wgr":  # its predictions are REGENIE's .loco text files; settings in a YAML
+        settings = log.with_suffix(".wgr.yaml")
+        with_meta = [(settings.name, yaml.safe_load(settings.read_text()))]
     assert with_meta, f"{verb} wrote no table with metadata"
-    for table in with_meta:
-        record = read_parquet_metadata(table)["provenance"]
-        assert tuple(record) == PROVENANCE_KEYS, table.name
+    for name, metadata in with_meta:
+        record = metadata["provenance"]
+        assert tuple(record) == PROVENANCE_KEYS, name
         assert record["inputs"] == logged["inputs"]
         assert record["parameters"] == logged["parameters"]
         assert record["software"]["gwaskit"] == record["gwaskit_version"]

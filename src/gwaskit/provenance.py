@@ -58,7 +58,7 @@ PROVENANCE_KEYS = (
 #: Options that do not change a result (``out``: where, not what): not recorded in
 #: ``parameters`` nor ``command_line``.
 UNRECORDED_OPTIONS = frozenset(
-    {"threads", "verbose", "quiet", "no_progress", "scheduler", "run", "out"}
+    {"threads", "verbose", "quiet", "no_progress", "scheduler", "run", "out", "memory_gb"}
 )
 #: The libraries whose versions are recorded (those that compute or write results).
 DEPENDENCIES = ("numpy", "scipy", "numba", "polars", "pyarrow")

@@ -29,7 +29,7 @@ from gwaskit.provenance import UNRECORDED_OPTIONS, now, path_name, provenance_re
 #: Files beside a PLINK prefix, read with it.
 _FILESETS = {".bed": (".bed", ".bim", ".fam"), ".pgen": (".pgen", ".pvar", ".psam")}
 #: Command-line options that take a value and are not recorded (see UNRECORDED_OPTIONS).
-_VALUED = frozenset({"--threads", "--scheduler", "--out"})
+_VALUED = frozenset({"--threads", "--scheduler", "--out", "--memory-gb"})
 _FLAGS = frozenset({"-v", "-vv", "-vvv", "--verbose", "-q", "--quiet", "--no-progress"})
 
 

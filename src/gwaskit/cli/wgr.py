@@ -71,6 +71,8 @@ def add_parser(
 def run(args: argparse.Namespace) -> int:
     import yaml
 
+    from gwaskit.provenance import current_record
+
     from gwaskit.cli.assoc import _list_masks
     from gwaskit.io import open_genotypes
     from gwaskit.io.loco import write_loco_files
@@ -113,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
     )
     settings = out.parent / f"{out.name}.wgr.yaml"
     with atomic_path(settings) as tmp:
-        tmp.write_text(yaml.safe_dump(result.metadata, sort_keys=False))
+        record = current_record()  # the run's provenance, as every verb's tables carry it
+        metadata = {**result.metadata, **({"provenance": record} if record else {})}
+        tmp.write_text(yaml.safe_dump(metadata, sort_keys=False))
     log.info("wrote %s", ", ".join(str(p) for p in [*written, settings]))
     return 0
