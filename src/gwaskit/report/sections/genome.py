@@ -1,0 +1,134 @@
+"""Genome-wide results (Manhattan, QQ) and the loci table."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from markupsafe import Markup
+from matplotlib.figure import Figure
+
+from gwaskit.plot import manhattan, qq
+from gwaskit.report.html import (
+    Cell,
+    chrom_key,
+    count,
+    finite,
+    locus_anchor,
+    missing,
+    num,
+    p_cell,
+    render,
+    table,
+    try_figure,
+)
+from gwaskit.report.inputs import ReportInputs
+
+
+def genome_section(inputs: ReportInputs, dpi: int) -> Markup:
+    gw = inputs.genome_wide
+    if gw is None:
+        return missing(
+            "No genome-wide results (meta.parquet): Manhattan and QQ plots are not available."
+        )
+
+    def make_manhattan() -> Figure:
+        ax = manhattan(gw, loci=inputs.loci)
+        return ax.figure
+
+    def make_qq() -> Figure:
+        f = (
+            gw["effect_allele_frequency"].cast(pl.Float64).to_numpy()
+            if "effect_allele_frequency" in gw.columns
+            else None
+        )
+        has_f = f is not None and np.isfinite(f).mean() > 0.5
+        ax = qq(gw["neg_log_10_p_value"].cast(pl.Float64).to_numpy(), maf=f if has_f else None)
+        return ax.figure
+
+    what = "meta-analysis" if inputs.meta is not None else "study"
+    m = try_figure(
+        make_manhattan,
+        "fig-manhattan",
+        f"Manhattan plot of the {what}: each point is a variant, placed by chromosome position, "
+        "higher means stronger association. Dashed red line: genome-wide significance "
+        "(p = 5×10⁻⁸); dotted line: suggestive (p = 10⁻⁵). Loci are labelled by gene; new loci are "
+        "shown in red, known loci in amber. Above the dotted break the axis is logarithmic, so "
+        "very strong signals are shown at their true value.",
+        dpi,
+        "Manhattan plot",
+    )
+    q = try_figure(
+        make_qq,
+        "fig-qq",
+        "QQ plot: observed against expected -log10 p if no variant were associated, with the 95% "
+        "band of that null, by minor-allele frequency. Points rising above the band only at the "
+        "top are the expected signature of true associations; an early lift suggests inflation.",
+        dpi,
+        "QQ plot",
+    )
+    return m + render("row", q)
+
+
+def loci_section(inputs: ReportInputs) -> Markup:
+    loci = inputs.loci
+    if loci is None:
+        return missing("No loci table (loci.parquet): risk loci are not available.")
+    if loci.height == 0:
+        return render("paragraph", "No locus reached genome-wide significance.")
+    headers = [
+        ("Locus", False), ("Lead variant", False), ("Position", True), ("EA/OA", False),
+        ("EAF", True), ("p", True), ("OR (95% CI)", True), ("Genes", False), ("Status", False),
+        ("Replication p", True), ("Replicated", False), ("I²", True), ("Het. p", True),
+    ]  # fmt: skip
+    rows = []
+    for r in loci.iter_rows(named=True):
+        beta, se = r.get("beta"), r.get("standard_error")
+        if finite(beta) and finite(se):
+            orr = f"{np.exp(beta):.2f} ({np.exp(beta - 1.96 * se):.2f}–{np.exp(beta + 1.96 * se):.2f})"
+            or_cell = Cell(orr, repr(float(np.exp(beta))))
+        else:
+            or_cell = Cell("NA", "")
+        known = r.get("known")
+        if known is None:
+            status = Cell("NA", "new")
+        else:
+            note = r.get("known_variant") if known else None
+            label, tag = ("known", "known") if known else ("new", "novel")
+            status = Cell(label, label, kind="tag", tag=tag, note=note)
+        replicated = r.get("replicated")
+        i2 = r.get("i2")
+        if finite(i2) and i2 <= 1:
+            i2 = i2 * 100
+        lead = r.get("rsid") or r.get("variant_id") or ""
+        anchor = locus_anchor(str(r["locus_id"]))
+        title = str(r.get("name") or r["locus_id"])
+        position = r["base_pair_location"]
+        rows.append(
+            [
+                Cell(title, title, kind="link", href=anchor),
+                Cell(lead, kind="mono"),
+                Cell(
+                    f"{r['chromosome']}:{count(position)}",
+                    f"{chrom_key(r['chromosome']):03d}{count(position, '{:012d}')}",
+                ),
+                Cell(f"{r.get('effect_allele') or ''}/{r.get('other_allele') or ''}"),
+                num(r.get("effect_allele_frequency"), "{:.3f}"),
+                p_cell(r.get("neg_log_10_p_value")),
+                or_cell,
+                Cell(str(r.get("genes") or r.get("nearest_gene") or "").replace(",", ", ")),
+                status,
+                p_cell(r.get("rep_neg_log_10_p_one_sided")),
+                Cell("yes" if replicated else "no" if replicated is not None else "NA"),
+                num(i2, "{:.0f}%"),
+                p_cell(r.get("het_neg_log_10_p")),
+            ]
+        )
+    note = render(
+        "paragraph",
+        "Click a column header to sort. p: two-sided p of the lead variant (from -log10 p, "
+        "so values below 10⁻³⁰⁸ are exact); OR: odds ratio per copy of the effect allele (EA). "
+        "Replication p is one-sided in the direction of discovery; I² and Het. p describe "
+        "heterogeneity of the effect across studies.",
+    )
+    search = render("search", "loci-table", "loci-count")
+    return search + table(headers, rows, table_id="loci-table", sortable=True) + note
