@@ -23,7 +23,6 @@ from gwaskit.plot import (
     format_p,
     gene_track,
     genome_positions,
-    inverse_variance_summary,
     manhattan,
     null_band,
     p_vs_z,
@@ -411,11 +410,28 @@ def _gwama_rs3131968(test_data):
     return np.array(betas), np.array(ses)
 
 
-def test_inverse_variance_summary__matches_gwama(test_data) -> None:
+def _summaries(beta, se):
+    """Fixed, DerSimonian–Laird random and I² (percent) from the meta kernels."""
+    from gwaskit.meta.combine import fixed_effects, heterogeneity, random_effects
+
+    b = np.asarray(beta, dtype=np.float64)[None, :]
+    s = np.asarray(se, dtype=np.float64)[None, :]
+    fixed = fixed_effects(b, s)
+    random = random_effects(b, s, method="dl")
+    q = np.nansum((b - fixed.beta[:, None]) ** 2 / s**2, axis=1)
+    i2 = heterogeneity(q, np.asarray([b.shape[1]])).i2
+    return (
+        (float(fixed.beta[0]), float(fixed.se[0])),
+        (float(random.beta[0]), float(random.se[0])),
+        float(i2[0]) * 100.0,
+    )
+
+
+def test_meta_summaries__match_gwama(test_data) -> None:
     """GWAMA 2.2.2's fixed.out / random.out for rs3131968 (printed to 6 decimals: tolerance
     5e-7 plus float error)."""
     beta, se = _gwama_rs3131968(test_data)
-    (bf, sf), (br, sr), i2 = inverse_variance_summary(beta, se)
+    (bf, sf), (br, sr), i2 = _summaries(beta, se)
     assert bf == pytest.approx(-0.232347, abs=6e-7)
     assert sf == pytest.approx(0.058760, abs=6e-7)
     assert br == pytest.approx(-0.231847, abs=6e-7)
@@ -426,7 +442,10 @@ def test_inverse_variance_summary__matches_gwama(test_data) -> None:
 def test_forest__studies_and_diamonds(test_data) -> None:
     beta, se = _gwama_rs3131968(test_data)
     labels = ["pop1", "pop2", "pop3", "absent"]
-    ax = forest(labels, np.append(beta, np.nan), np.append(se, np.nan))
+    fixed, random, i2 = _summaries(beta, se)
+    ax = forest(
+        labels, np.append(beta, np.nan), np.append(se, np.nan), fixed=fixed, random=random, i2=i2
+    )
     studies = np.asarray(_collection(ax, "studies").get_offsets())
     assert np.allclose(studies[:, 0], np.exp(beta))
     fixed = next(p for p in ax.patches if p.get_gid() == "fixed")
@@ -443,6 +462,9 @@ def test_forest__uses_given_summaries_and_rejects_empty() -> None:
     fixed = next(p for p in ax.patches if p.get_gid() == "fixed")
     assert np.exp(0.5) == pytest.approx(fixed.get_xy()[1, 0])
     assert "I² = 50%" in ax.get_title()  # a fraction is read as a fraction
+    # no random-effects row given: none is computed, the row says so
+    assert not any(p.get_gid() == "random" for p in ax.patches)
+    assert "not available" in {t.get_text() for t in ax.texts}
     with pytest.raises(ParameterError, match="no study"):
         forest(["a"], np.array([np.nan]), np.array([0.1]))
 

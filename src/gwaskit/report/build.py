@@ -78,7 +78,7 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110, lambda_warn: float = L
         *subtypes_sections(inputs, dpi),
         ("qc", "Summary-statistics QC", qc_section(inputs, dpi)),
         ("methods", "Methods and provenance", methods_section(inputs)),
-        ("pvalues", "What a p-value means", p_value_note()),
+        ("pvalues", "What a p-value means", p_value_note(inputs)),
     ]
     subtitle = [
         str(x)

@@ -7,11 +7,19 @@ import os
 import platform
 from collections.abc import Mapping
 from importlib import metadata as _metadata
-from typing import Any
 
 from markupsafe import Markup
 
 from gwaskit import __version__
+from gwaskit.report.citations import CITATIONS
+from gwaskit.report.facts import (
+    flatten,
+    is_binary,
+    meta_method,
+    parameter,
+    parameters,
+    random_estimator,
+)
 from gwaskit.report.html import Cell, join, missing, render, table
 from gwaskit.report.inputs import ReportInputs
 
@@ -37,19 +45,15 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for k, v in mapping.items():
-        if isinstance(v, Mapping):
-            out.extend(_flatten(v, f"{prefix}{k}."))
-        else:
-            out.append((f"{prefix}{k}", v))
-    return out
-
-
 def methods_section(inputs: ReportInputs) -> Markup:
     m = inputs.manifest
-    parts = [render("paragraph", _methods_text(inputs))]
+    paragraphs, keys = methods_text(inputs)
+    parts = [render("paragraph", p) for p in paragraphs]
+    if keys:
+        parts.append(
+            render("heading", "References")
+            + render("references", [(*CITATIONS[k], f"ref-{k}") for k in keys])
+        )
     software = {**_versions(), **{str(k): str(v) for k, v in dict(m.get("software") or {}).items()}}
     built_with = m.get("gwaskit_version")
     if built_with:
@@ -68,7 +72,7 @@ def methods_section(inputs: ReportInputs) -> Markup:
             render("heading", "Parameters")
             + table(
                 [("Parameter", False), ("Value", False)],
-                [[Cell(k, kind="mono"), Cell(v)] for k, v in _flatten(params)],
+                [[Cell(k, kind="mono"), Cell(v)] for k, v in flatten(params)],
                 table_id="parameters-table",
             )
         )
@@ -106,40 +110,117 @@ def methods_section(inputs: ReportInputs) -> Markup:
     return join(parts)
 
 
-_META_METHODS = {
-    "fixed": "inverse-variance weighted fixed-effect meta-analysis",
-    "random": "DerSimonian–Laird random-effects meta-analysis",
-    "samplesize": "sample-size weighted Z-score meta-analysis",
-}
+class _Cites:
+    """Citation numbers in order of first mention."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def __call__(self, *keys: str) -> str:
+        marks = []
+        for key in keys:
+            if key not in self.keys:
+                self.keys.append(key)
+            marks.append(str(self.keys.index(key) + 1))
+        return " [" + ", ".join(marks) + "]"
 
 
-def _methods_text(inputs: ReportInputs) -> str:
-    """A short methods paragraph built from what the manifest records (nothing assumed)."""
-    params = inputs.manifest.get("parameters")
-    params = dict(_flatten(params)) if isinstance(params, Mapping) else {}
-    method = next((str(v) for k, v in params.items() if k.split(".")[-1] == "method"), None)
+def methods_text(inputs: ReportInputs) -> tuple[list[str], list[str]]:
+    """The methods paragraphs built from what the results and manifest record (nothing
+    assumed), and the keys of :data:`CITATIONS` they cite, in order."""
+    cite = _Cites()
+    params = parameters(inputs)
+    method = meta_method(inputs)
+    estimator = random_estimator(inputs)
+    est_keys = ("dl",) if estimator is None else (_estimator_key(estimator),)
+    if estimator is not None and "Hartung" in estimator:
+        est_keys += ("hksj",)
     n = len(inputs.study_names)
+    binary = is_binary(inputs)
+    effect = "log odds ratio" if binary else "beta (per-allele effect on the trait)"
     if inputs.meta is None:
-        first = "Results of a single study are shown."
-    elif method in _META_METHODS:
-        first = f"The {n} studies were combined by {_META_METHODS[method]}."
+        first = f"Results of a single study are shown; effects are the {effect}."
+    elif method == "fixed":
+        first = (
+            f"The {n} studies were combined by inverse-variance weighted fixed-effect "
+            f"meta-analysis{cite('metal')} of the {effect}."
+        )
+    elif method == "random":
+        name = estimator or "DerSimonian–Laird (gwaskit's default; the estimator was not recorded)"
+        first = (
+            f"The {n} studies were combined by random-effects meta-analysis of the {effect}, "
+            f"with the between-study variance τ² estimated by {name}{cite(*est_keys)}."
+        )
+    elif method == "samplesize":
+        first = (
+            f"The {n} studies were combined by sample-size weighted Z-score "
+            f"meta-analysis{cite('metal')}."
+        )
     else:
         first = f"The {n} studies were meta-analysed (method: {method or 'not recorded'})."
+    paragraphs = [first]
     if inputs.meta is not None and "i2" in inputs.meta.columns:
-        first += " Heterogeneity is Cochran's Q and I²; forest plots show both the fixed- and the random-effects (DerSimonian–Laird) estimates."
-    threshold = next(
-        (v for k, v in params.items() if k.split(".")[-1] in ("p", "p_threshold")), None
+        if method == "random" or estimator is not None:
+            random_name = estimator or "DerSimonian–Laird"
+        else:
+            random_name = "DerSimonian–Laird"
+            est_keys = ("dl",)
+        paragraphs.append(
+            f"Heterogeneity is Cochran's Q and I²{cite('i2')}; forest plots show the fixed-effect "
+            f"and the random-effects ({random_name}{cite(*est_keys)}) estimates of the "
+            "meta-analysis table."
+        )
+    if params.get("meta.gc") is True or parameter(inputs, "genomic_control") is True:
+        paragraphs.append(f"Study results were corrected by genomic control{cite('gc')}.")
+    test = str(parameter(inputs, "test") or "").lower()
+    if "firth" in test or parameter(inputs, "firth_fallback") is True:
+        paragraphs.append(
+            f"Logistic regression fell back to Firth's penalised likelihood{cite('firth')} "
+            "for variants where the maximum-likelihood fit failed or was unstable."
+        )
+    if "spa" in test:
+        paragraphs.append(f"P-values used the saddle-point approximation{cite('spa')}.")
+    threshold = parameter(inputs, "p", "p_threshold")
+    if threshold is not None:
+        paragraphs.append(f"Loci are defined around variants with p < {threshold}.")
+    if inputs.loci is not None and "n_signals" in inputs.loci.columns:
+        paragraphs.append(
+            "Independent signals within a locus were found by conditional and joint analysis "
+            f"(COJO){cite('cojo')}."
+        )
+    if inputs.heritability is not None:
+        paragraphs.append(
+            f"Heritability and confounding were estimated by LD score regression{cite('ldsc')}."
+        )
+    if inputs.genetic_correlation is not None:
+        paragraphs.append(
+            f"Genetic correlations are from cross-trait LD score regression{cite('rg')}."
+        )
+    if inputs.finemap is not None:
+        fm = str(params.get("finemap.method") or "susie").lower()
+        name, key = ("SuSiE", "susie") if fm != "abf" else ("approximate Bayes factors", "abf")
+        paragraphs.append(f"Loci were fine-mapped with {name}{cite(key)}.")
+    if inputs.coloc is not None:
+        paragraphs.append(f"Colocalisation used the coloc model{cite('coloc')}.")
+    if inputs.tissues is not None:
+        paragraphs.append(f"Tissue enrichment is MAGMA's gene-property analysis{cite('magma')}.")
+    if inputs.subtypes is not None:
+        paragraphs.append(
+            f"Subtype effects were compared as in Hautakangas et al.{cite('subtypes')}."
+        )
+    paragraphs.append(
+        "All p-values are computed and stored as -log10 p in log space, so they never underflow "
+        "(the report prints p from it, e.g. 1.0e-400). Every parameter and input checksum "
+        "recorded by the analysis is listed below."
     )
-    loci = (
-        f" Loci are defined around variants with p < {threshold}." if threshold is not None else ""
-    )
-    return (
-        first + " All p-values are computed and stored as -log10 p in log space, so they never "
-        "underflow (the report prints p from it, e.g. 1.0e-400)."
-        + loci
-        + " Every parameter and input checksum recorded by the analysis is listed below."
-    )
+    return paragraphs, cite.keys
 
 
-def p_value_note() -> Markup:
-    return render("p_value_note")
+def _estimator_key(name: str) -> str:
+    return "reml" if name.startswith("REML") else "dl"
+
+
+def p_value_note(inputs: ReportInputs) -> Markup:
+    """The plain-language note on p-values, in the words of the trait (cases and controls and
+    the odds ratio for a binary trait; the trait's mean and beta for a quantitative one)."""
+    return render("p_value_note", is_binary(inputs))

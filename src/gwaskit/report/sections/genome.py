@@ -8,6 +8,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from gwaskit.plot import manhattan, qq
+from gwaskit.report.facts import is_binary
 from gwaskit.report.html import (
     Cell,
     chrom_key,
@@ -70,27 +71,42 @@ def genome_section(inputs: ReportInputs, dpi: int) -> Markup:
 
 
 def loci_section(inputs: ReportInputs) -> Markup:
+    """The loci table. Effects are odds ratios for a binary trait and betas for a quantitative
+    one; the status column (new/known) appears only when a known-loci table was given, and the
+    replication and heterogeneity columns only when the results have them (so the table fits
+    the page)."""
     loci = inputs.loci
     if loci is None:
         return missing("No loci table (loci.parquet): risk loci are not available.")
     if loci.height == 0:
         return render("paragraph", "No locus reached genome-wide significance.")
+    binary = is_binary(inputs)
     headers = [
         ("Locus", False), ("Lead variant", False), ("Position", True), ("EA/OA", False),
-        ("EAF", True), ("p", True), ("OR (95% CI)", True), ("Genes", False), ("Status", False),
-        ("Replication p", True), ("Replicated", False), ("I²", True), ("Het. p", True),
+        ("EAF", True), ("p", True), ("OR (95% CI)" if binary else "Beta (95% CI)", True),
+        ("Genes", False), ("Status", False), ("Replication p", True), ("Replicated", False),
+        ("I²", True), ("Het. p", True),
     ]  # fmt: skip
+    optional = {8: "known", 9: "rep_neg_log_10_p_one_sided", 10: "replicated", 11: "i2"}
+    optional[12] = "het_neg_log_10_p"
+    keep = [
+        i
+        for i in range(len(headers))
+        if i not in optional
+        or (optional[i] in loci.columns and loci[optional[i]].null_count() < loci.height)
+    ]
     rows = []
     for r in loci.iter_rows(named=True):
         beta, se = r.get("beta"), r.get("standard_error")
         if finite(beta) and finite(se):
-            orr = f"{np.exp(beta):.2f} ({np.exp(beta - 1.96 * se):.2f}–{np.exp(beta + 1.96 * se):.2f})"
-            or_cell = Cell(orr, repr(float(np.exp(beta))))
+            tr = np.exp if binary else (lambda v: v)
+            lo, hi = tr(beta - 1.96 * se), tr(beta + 1.96 * se)
+            effect = Cell(f"{tr(beta):.2f} ({lo:.2f}–{hi:.2f})", repr(float(tr(beta))))
         else:
-            or_cell = Cell("NA", "")
+            effect = Cell("NA", "")
         known = r.get("known")
         if known is None:
-            status = Cell("NA", "new")
+            status = Cell("NA", "")
         else:
             note = r.get("known_variant") if known else None
             label, tag = ("known", "known") if known else ("new", "novel")
@@ -114,7 +130,7 @@ def loci_section(inputs: ReportInputs) -> Markup:
                 Cell(f"{r.get('effect_allele') or ''}/{r.get('other_allele') or ''}"),
                 num(r.get("effect_allele_frequency"), "{:.3f}"),
                 p_cell(r.get("neg_log_10_p_value")),
-                or_cell,
+                effect,
                 Cell(str(r.get("genes") or r.get("nearest_gene") or "").replace(",", ", ")),
                 status,
                 p_cell(r.get("rep_neg_log_10_p_one_sided")),
@@ -123,12 +139,23 @@ def loci_section(inputs: ReportInputs) -> Markup:
                 p_cell(r.get("het_neg_log_10_p")),
             ]
         )
-    note = render(
-        "paragraph",
-        "Click a column header to sort. p: two-sided p of the lead variant (from -log10 p, "
-        "so values below 10⁻³⁰⁸ are exact); OR: odds ratio per copy of the effect allele (EA). "
-        "Replication p is one-sided in the direction of discovery; I² and Het. p describe "
-        "heterogeneity of the effect across studies.",
+        rows[-1] = [rows[-1][i] for i in keep]
+    headers = [headers[i] for i in keep]
+    effect_note = (
+        "OR: odds ratio per copy of the effect allele (EA)."
+        if binary
+        else "Beta: change in the trait per copy of the effect allele (EA)."
     )
+    text = (
+        "Click a column header to sort. p: two-sided p of the lead variant (from -log10 p, "
+        f"so values below 10⁻³⁰⁸ are exact); {effect_note}"
+    )
+    if 9 in keep:
+        text += " Replication p is one-sided in the direction of discovery."
+    if 11 in keep:
+        text += " I² and Het. p describe heterogeneity of the effect across studies."
+    if 8 in keep:
+        text += " Status: new, or known (with the known variant) from the known-loci table."
+    note = render("paragraph", text)
     search = render("search", "loci-table", "loci-count")
     return search + table(headers, rows, table_id="loci-table", sortable=True) + note

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from gwaskit.plot import GENOME_WIDE
 from gwaskit.qc.inflation import inflation_warning
+from gwaskit.report.facts import is_binary
 from gwaskit.report.html import Cell, join, missing, num, render, table
 from gwaskit.report.inputs import ReportInputs
 from gwaskit.stats import lambda_gc
@@ -150,6 +151,9 @@ def studies_section(inputs: ReportInputs) -> Markup:
         ("Variants", True),
         ("Dropped in QC", True),
     ]
+    if not is_binary(inputs):  # a quantitative trait has no cases: those columns go
+        headers = [headers[0], *headers[3:]]
+        rows = [[row[0], *row[3:]] for row in rows]
     note = render(
         "paragraph",
         "λGC is the median association chi-square over its expectation under no association "

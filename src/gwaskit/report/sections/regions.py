@@ -11,6 +11,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from gwaskit.plot import forest, format_p, regional
+from gwaskit.report.facts import is_binary
 from gwaskit.report.finemap import coloc_html, credible_sets_html, draw_pips, locus_rows
 from gwaskit.report.html import finite, join, locus_anchor, missing, render, try_figure
 from gwaskit.report.inputs import ReportInputs
@@ -34,6 +35,12 @@ def regions_section(inputs: ReportInputs, dpi: int) -> Markup:
         else None
     )
     studies = [n for n in inputs.study_names if n in inputs.per_study]
+    binary = is_binary(inputs)
+    forest_caption = (
+        f"Forest plot of the lead variant: {'odds ratio' if binary else 'beta'} and 95% CI in "
+        "each study (square size: weight), with the fixed- and random-effects summaries of the "
+        "meta-analysis table (diamonds) and I²."
+    )
     parts = []
     for r in loci.iter_rows(named=True):
         lid = str(r["locus_id"])
@@ -61,9 +68,9 @@ def regions_section(inputs: ReportInputs, dpi: int) -> Markup:
         if inputs.per_study:
             figs.append(
                 try_figure(
-                    lambda r=r: _forest_figure(studies, lead_rows, meta_leads, r),
+                    lambda r=r: _forest_figure(studies, lead_rows, meta_leads, r, binary),
                     f"fig-forest-{locus_anchor(lid)}",
-                    "Forest plot of the lead variant: odds ratio and 95% CI in each study (square size: weight), with the fixed- and random-effects summaries (diamonds) and I².",
+                    forest_caption,
                     dpi,
                     f"Forest plot of {lid}",
                 )
@@ -163,6 +170,7 @@ def _forest_figure(
     lead_rows: Mapping[str, pl.DataFrame],
     meta: pl.DataFrame | None,
     r: Mapping[str, Any],
+    binary: bool,
 ) -> Figure:
     names = list(study_names)
     betas, ses = [], []
@@ -195,6 +203,7 @@ def _forest_figure(
         fixed=fixed,
         random=random,
         i2=i2,
+        odds_ratio=binary,
         title=str(r.get("rsid") or r["variant_id"]),
     )
     return ax.figure
