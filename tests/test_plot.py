@@ -226,8 +226,9 @@ def test_manhattan__loci_labelled_and_new_ones_highlighted() -> None:
     assert by_y == {12.0: NOVEL_COLOR, 30.0: KNOWN_COLOR}
 
 
-def test_manhattan__crowded_labels_are_thinned() -> None:
-    """Two loci 1 Mb apart on a 3 Gb axis: only the stronger is labelled; both leads marked."""
+def test_manhattan__crowded_labels_are_spread_not_dropped() -> None:
+    """Two loci 1 Mb apart on a 3 Gb axis: both labelled, their labels spread at least 1.3% of
+    the axis apart and joined to their leads; all three leads marked; max_labels still caps."""
     table = _sumstats(n=5000, extreme=3.0)
     loci = pl.DataFrame(
         {
@@ -238,14 +239,35 @@ def test_manhattan__crowded_labels_are_thinned() -> None:
         }
     )
     ax = manhattan(table, loci=loci)
-    labels = [t.get_text() for t in ax.texts if t.get_gid() == "locus-label"]
-    assert sorted(labels) == ["far", "strong"]
+    texts = [t for t in ax.texts if t.get_gid() == "locus-label"]
+    assert sorted(t.get_text() for t in texts) == ["far", "strong", "weak"]
+    span = np.diff(ax.get_xlim())[0]
+    xs = sorted(t.get_position()[0] for t in texts)
+    assert len(xs) == 3 and min(np.diff(xs)) >= 0.013 * span * (1 - 1e-9)
+    near = [t for t in texts if t.get_text() in ("weak", "strong")]
+    assert all(t.arrow_patch is not None for t in near)  # moved: a leader line to the lead
     assert len(_collection(ax, "leads").get_offsets()) == 3
     assert [
         t.get_text()
         for t in manhattan(table, loci=loci, max_labels=1).texts
         if t.get_gid() == "locus-label"
     ] == ["strong"]
+
+
+@given(
+    st.lists(st.floats(0, 100), min_size=1, max_size=40),
+    st.floats(0.1, 2.0),
+)
+def test_spread_labels__apart_inside_and_in_order(x: list[float], gap: float) -> None:
+    from gwaskit.plot.manhattan import spread_labels
+
+    out = spread_labels(np.array(x), 0.0, 100.0, gap)
+    order = np.argsort(x, kind="stable")
+    placed = out[order]
+    assert placed.size == len(x)
+    if len(x) * gap <= 100:
+        assert np.all(np.diff(placed) >= gap * (1 - 1e-9))
+        assert placed.min() >= -1e-9 and placed.max() <= 100 + 1e-9
 
 
 def test_manhattan__real_crohns_sumstats(test_data) -> None:

@@ -43,7 +43,7 @@ def test_methods_text__names_the_random_effects_estimator(
     assert other not in text
     assert keys[0] == random_method
     html = build_report(inputs, dpi=30)
-    assert f'href="https://doi.org/{doi}"' in html
+    assert f'<span class="mono doi">doi:{doi}</span>' in html  # text: no link leaves the file
 
 
 def test_methods_text__fixed_effect_cites_metal_and_heterogeneity(results: dict) -> None:
