@@ -1,5 +1,7 @@
 """The report's inline style sheet and script (no external resources)."""
 
+from importlib import resources
+
 CSS = """
 :root { --ink: #1d2733; --muted: #5b6776; --line: #d9dee5; --accent: #2b5c8a; --novel: #d1495b;
         --known: #b07d1a; --bg: #fbfcfd; }
@@ -48,9 +50,34 @@ table.sortable th[aria-sort=descending]::after { content: " \\2193"; color: var(
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85em; }
 .scroll { overflow-x: auto; }
 @media print { nav { display: none; } }
+.refs li { margin-bottom: .3rem; font-size: .9rem; }
+.doi { color: var(--muted); }
+.iplot { position: relative; }
+.ibar { display: flex; gap: .8rem; align-items: center; font-size: .8rem; color: var(--muted);
+        margin-bottom: .2rem; }
+.ibar button { font: inherit; padding: .1rem .5rem; border: 1px solid var(--line);
+               border-radius: 4px; background: white; cursor: pointer; }
+.istage { position: relative; width: 100%; }
+.istage canvas { display: block; cursor: crosshair; }
+.ilabels { position: absolute; inset: 0; pointer-events: none; }
+.ilabel { position: absolute; font-size: 11px; font-style: italic; white-space: nowrap;
+          color: var(--novel); line-height: 14px; }
+.ilabel.known { font-style: normal; color: var(--known); }
+.izoom { position: absolute; background: rgba(43, 92, 138, .12); border: 1px solid var(--accent);
+         pointer-events: none; }
+.itip { position: absolute; background: white; border: 1px solid var(--line); border-radius: 4px;
+        padding: .3rem .5rem; font-size: .8rem; box-shadow: 0 2px 6px rgba(0,0,0,.15);
+        pointer-events: none; white-space: nowrap; z-index: 3; }
+.itip b { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+.js figure.interactive > img { display: none; }
+.downloads li { margin-bottom: .2rem; }
+@media print {
+  .js figure.interactive > img { display: block; }
+  .iplot { display: none; }
+}
 """
 
-JS = """
+_TABLES_JS = """
 (function () {
   "use strict";
   function key(cell, numeric) {
@@ -102,3 +129,9 @@ JS = """
   });
 })();
 """
+
+
+#: The interactive plots (gwaskit's own canvas code, ``assets/plots.js``).
+PLOTS_JS = (resources.files("gwaskit.report") / "assets" / "plots.js").read_text(encoding="utf-8")
+#: The page's one inline script: sortable/searchable tables, then the plots.
+JS = _TABLES_JS + PLOTS_JS

@@ -72,21 +72,39 @@ def missing(what: str) -> Markup:
     return render("missing", what)
 
 
-def figure(fig: Figure, fid: str, caption: str, dpi: int, alt: str) -> Markup:
+def figure(
+    fig: Figure, fid: str, caption: str, dpi: int, alt: str, data: Markup | None = None
+) -> Markup:
+    """A figure as an inline PNG; with ``data`` (JSON from :mod:`gwaskit.report.interactive`)
+    also the interactive plot, shown on screen while the PNG is kept for print."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # layout: constrained
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return render("figure", fid, alt, data, caption)
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return render("figure", fid, alt, png, caption, data=data)
 
 
-def try_figure(make: Callable[[], Figure], fid: str, caption: str, dpi: int, alt: str) -> Markup:
-    """A figure, or a note saying why it could not be drawn (never a broken report)."""
+def try_figure(
+    make: Callable[[], Figure],
+    fid: str,
+    caption: str,
+    dpi: int,
+    alt: str,
+    data: Callable[[], Markup] | None = None,
+) -> Markup:
+    """A figure, or a note saying why it could not be drawn (never a broken report); the
+    interactive version is left out (the PNG kept) when ``data`` fails."""
     try:
         fig = make()
     except Exception as exc:  # a report with one missing figure beats no report
         log.warning("report: figure %s not drawn: %s", fid, exc)
         return missing(f"{alt}: not drawn ({type(exc).__name__}: {exc}).")
-    return figure(fig, fid, caption, dpi, alt)
+    payload = None
+    if data is not None:
+        try:
+            payload = data()
+        except Exception as exc:
+            log.warning("report: interactive %s not drawn: %s", fid, exc)
+    return figure(fig, fid, caption, dpi, alt, payload)
 
 
 def table(

@@ -23,6 +23,7 @@ from gwaskit.report.html import (
     try_figure,
 )
 from gwaskit.report.inputs import ReportInputs
+from gwaskit.report.interactive import manhattan_data, qq_data, to_json
 
 
 def genome_section(inputs: ReportInputs, dpi: int) -> Markup:
@@ -54,9 +55,14 @@ def genome_section(inputs: ReportInputs, dpi: int) -> Markup:
         "higher means stronger association. Dashed red line: genome-wide significance "
         "(p = 5×10⁻⁸); dotted line: suggestive (p = 10⁻⁵). Loci are labelled by gene; new loci are "
         "shown in red, known loci in amber. Above the dotted break the axis is logarithmic, so "
-        "very strong signals are shown at their true value.",
+        "very strong signals are shown at their true value. On screen: drag to zoom, "
+        "double-click to reset, hover a point for its variant (the non-significant points are "
+        "thinned to one per pixel cell).",
         dpi,
         "Manhattan plot",
+        data=lambda: to_json(
+            manhattan_data(gw, inputs.loci, inputs.genes, binary=is_binary(inputs))
+        ),
     )
     q = try_figure(
         make_qq,
@@ -66,6 +72,7 @@ def genome_section(inputs: ReportInputs, dpi: int) -> Markup:
         "top are the expected signature of true associations; an early lift suggests inflation.",
         dpi,
         "QQ plot",
+        data=lambda: to_json(qq_data(gw)),
     )
     return m + render("row", q)
 

@@ -15,6 +15,7 @@ from gwaskit.report.facts import is_binary
 from gwaskit.report.finemap import coloc_html, credible_sets_html, draw_pips, locus_rows
 from gwaskit.report.html import finite, join, locus_anchor, missing, render, try_figure
 from gwaskit.report.inputs import ReportInputs
+from gwaskit.report.interactive import regional_data, to_json
 
 
 def regions_section(inputs: ReportInputs, dpi: int) -> Markup:
@@ -63,6 +64,7 @@ def regions_section(inputs: ReportInputs, dpi: int) -> Markup:
                     _regional_caption(inputs, lid),
                     dpi,
                     f"Regional plot of {lid}",
+                    data=lambda r=r: _regional_data(inputs, gw, r, binary),
                 )
             )
         if inputs.per_study:
@@ -109,13 +111,26 @@ def _regional_caption(inputs: ReportInputs, lid: str) -> str:
     return f"Regional plot: -log10 p of the variants of the locus by position; {ld}; {genes}."
 
 
-def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any]) -> Figure:
+def locus_window(r: Mapping[str, Any], *, margin: float = 0.15) -> tuple[float, float]:
+    """The regional plot's window: centred on the lead, wide enough for the whole locus plus
+    ``margin`` of its half-width on each side (at least 50 kb; 250 kb each side when the
+    locus has no bounds)."""
+    lead = float(r["base_pair_location"])
+    start, end = r.get("start"), r.get("end")
+    half = 250_000.0 if start is None or end is None else max(lead - start, end - lead, 0.0)
+    half = max(half * (1 + margin), 50_000.0)
+    return lead - half, lead + half
+
+
+def _region(
+    inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any]
+) -> tuple[pl.DataFrame, np.ndarray | None, int | None, tuple[float, float]]:
+    """The variants of a locus's window, their r² with the lead, the lead's row, the window."""
     c = str(r["chromosome"])
-    start = r.get("start") or r["base_pair_location"] - 250_000
-    end = r.get("end") or r["base_pair_location"] + 250_000
+    window = locus_window(r)
     region = gw.filter(
         (pl.col("chromosome").cast(pl.String) == c)
-        & pl.col("base_pair_location").is_between(start, end)
+        & pl.col("base_pair_location").is_between(window[0], window[1])
     )
     if region.height == 0:
         raise ValueError("no variants of the genome-wide results fall in the locus")
@@ -125,6 +140,7 @@ def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any
             ld.select("variant_id", pl.col("r2").cast(pl.Float64)).unique("variant_id"),
             on="variant_id",
             how="left",
+            maintain_order="left",
         )
         r2 = region["r2"].fill_null(np.nan).to_numpy()
     else:
@@ -133,6 +149,28 @@ def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any
     if r.get("variant_id") and "variant_id" in region.columns:
         hits = np.flatnonzero((region["variant_id"] == r["variant_id"]).fill_null(False).to_numpy())
         lead = int(hits[0]) if hits.size else None
+    return region, r2, lead, window
+
+
+def _regional_data(
+    inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any], binary: bool
+) -> Markup:
+    region, r2, lead, window = _region(inputs, gw, r)
+    data = regional_data(
+        region,
+        r2=r2,
+        lead=lead,
+        chromosome=str(r["chromosome"]),
+        window=window,
+        genes=inputs.genes,
+        binary=binary,
+    )
+    return to_json(data)
+
+
+def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any]) -> Figure:
+    c = str(r["chromosome"])
+    region, r2, lead, window = _region(inputs, gw, r)
     labels = None
     if "variant_id" in region.columns:
         ids = region["rsid"] if "rsid" in region.columns else region["variant_id"]
@@ -155,6 +193,7 @@ def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any
         genes_ax=genes_ax,
         title=str(r.get("name") or r["locus_id"]),
     )
+    ax.set_xlim(window)  # centred on the lead, the whole locus and a margin in view
     if pips is not None:  # the PIP track between the points and the genes
         pip_ax = draw_pips(pips, fig.add_subplot(grid[1], sharex=ax))
         pip_ax.tick_params(labelbottom=genes_ax is None)
