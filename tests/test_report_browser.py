@@ -176,10 +176,10 @@ def browser(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(scope="module")
 def opened(browser: DevTools, tmp_path_factory: pytest.TempPathFactory) -> DevTools:
-    from _report_data import make_results
+    from _report_data import cohort_tables, make_results
 
     path = tmp_path_factory.mktemp("report") / "report.html"
-    results = make_results()
+    results = {**make_results(), **cohort_tables()}
     # loci in an order that is not p order, so that sorting has something to do
     results["loci"] = results["loci"][[1, 3, 0, 2]]
     # rsIDs for the tooltips (the synthetic variants have none)
@@ -245,8 +245,11 @@ def test_report__every_figure_present_and_not_blank(opened: DevTools) -> None:
         })"""
     )
     ids = {f["id"] for f in figures}
-    # 2 genome-wide + rg heat map + 4 loci x (regional, forest) + tissues + 3 QC
-    assert len(figures) == 2 + 1 + 4 * 2 + 1 + 3, ids
+    # 2 genome-wide + 3 cohorts x (PCA, QQ, checks) + rg heat map + 4 loci x (regional,
+    # forest) + tissues + 3 QC
+    assert len(figures) == 2 + 3 * 3 + 1 + 4 * 2 + 1 + 3, ids
+    for cohort in ("COHORT_A", "COHORT_B", "COHORT_C"):  # every cohort: its PCA and QQ
+        assert {f"fig-cohort-{cohort}-pca", f"fig-cohort-{cohort}-qq"} <= ids
     assert {"fig-manhattan", "fig-qq", "fig-rg", "fig-tissues", "fig-qc-se-n"} <= ids
     for f in figures:
         assert f["w"] > 200 and f["h"] > 150 and f["shown"] > 100, f

@@ -70,6 +70,10 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-
         pointer-events: none; white-space: nowrap; z-index: 3; }
 .itip b { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 .js figure.interactive > img { display: none; }
+.qc-warning { color: #b3261e; margin: .2rem 0; font-weight: 500; }
+.qc-warning::before { content: "⚠ "; }
+.cohort { border-top: 1px solid var(--line); margin-top: 1.2rem; }
+.cohort.flagged h3 { color: #b3261e; }
 .downloads li { margin-bottom: .2rem; }
 @media print {
   .js figure.interactive > img { display: block; }

@@ -27,6 +27,7 @@ from gwaskit.report._assets import CSS, JS
 from gwaskit.report.html import templates
 from gwaskit.report.inputs import ReportInputs
 from gwaskit.report.methods import methods_section, p_value_note
+from gwaskit.report.sections.cohorts import cohorts_section
 from gwaskit.report.sections.genome import genome_section, loci_section
 from gwaskit.report.sections.heritability import (
     heritability_section,
@@ -70,6 +71,7 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110, lambda_warn: float = L
     sections = [
         ("summary", "Summary", inflation_section(inputs, lambda_warn) + summary_section(inputs)),
         ("studies", "Studies", studies_section(inputs)),
+        ("cohorts", "Cohorts", cohorts_section(inputs, dpi, lambda_warn)),
         ("genome", "Genome-wide results", genome_section(inputs, dpi)),
         ("heritability", "Heritability and confounding", heritability_section(inputs, dpi)),
         ("loci", "Risk loci", loci_section(inputs)),

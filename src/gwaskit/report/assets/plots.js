@@ -265,7 +265,7 @@
   var plots = {};
   document.documentElement.classList.add("js");
   document.querySelectorAll("div.iplot").forEach(function (root) {
-    var source = document.getElementById(root.getAttribute("data-src"));
+    var source = document.getElementById(root.getAttribute("data-json"));
     try {
       plots[root.parentNode.id] = new Plot(root, JSON.parse(source.textContent));
     } catch (err) {

@@ -83,9 +83,10 @@ def _pz(t: pl.DataFrame, ax: Any) -> None:
     )
 
 
-def _eaf(reference: pl.DataFrame, t: pl.DataFrame, ax: Any) -> None:
-    """Study EAF against the reference frequency of the same allele (null if neither allele
-    is the reference's effect allele)."""
+def aligned_reference(reference: pl.DataFrame, t: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Study EAF and the reference frequency of the same allele (NaN if neither allele is the
+    reference's effect allele), over the variants both have; ``reference`` has ``variant_id``,
+    ``_ref_ea``, ``_ref_f``."""
     j = t.select("variant_id", "effect_allele", "other_allele", "effect_allele_frequency").join(
         reference, on="variant_id", how="inner"
     )
@@ -97,8 +98,13 @@ def _eaf(reference: pl.DataFrame, t: pl.DataFrame, ax: Any) -> None:
         .then(1.0 - pl.col("_ref_f"))
         .alias("ref"),
     )
-    eaf_vs_reference(
+    return (
         aligned["effect_allele_frequency"].to_numpy(),
         aligned["ref"].fill_null(np.nan).to_numpy(),
-        ax=ax,
     )
+
+
+def _eaf(reference: pl.DataFrame, t: pl.DataFrame, ax: Any) -> None:
+    """Study EAF against the reference frequency of the same allele."""
+    study_f, ref_f = aligned_reference(reference, t)
+    eaf_vs_reference(study_f, ref_f, ax=ax)
