@@ -91,3 +91,23 @@ def test_report__status_column_only_with_known_loci(results: dict) -> None:
     loci = results["loci"].with_columns(pl.lit(None, dtype=pl.Boolean).alias("known"))
     without = build_report(ReportInputs(**{**results, "loci": loci}), dpi=30)
     assert "<th>Status</th>" not in without and ">NA</span>" not in without
+
+
+def test_report__result_tables_embedded_as_downloads(results: dict) -> None:
+    import base64
+    import io
+
+    html = build_report(ReportInputs(**results), dpi=30)
+    found = dict(
+        re.findall(r'download="([^"]+)" href="data:text/tab-separated-values;base64,([^"]+)"', html)
+    )
+    assert set(found) == {"loci.tsv", "studies.tsv", "variants_p_below_1e-5.tsv", "ldsc_h2.tsv"}
+    loci = pl.read_csv(io.BytesIO(base64.b64decode(found["loci.tsv"])), separator="\t")
+    assert loci.height == results["loci"].height == 4
+    assert loci["variant_id"].to_list() == results["loci"]["variant_id"].to_list()
+    top = pl.read_csv(
+        io.BytesIO(base64.b64decode(found["variants_p_below_1e-5.tsv"])), separator="\t"
+    )
+    expected = results["meta"].filter(pl.col("neg_log_10_p_value") > 5)
+    assert top.height == expected.height > 0
+    assert top["neg_log_10_p_value"].max() == pytest.approx(expected["neg_log_10_p_value"].max())

@@ -40,6 +40,7 @@ table.sortable th[aria-sort=descending]::after { content: " \\2193"; color: var(
 .tag { border-radius: 3px; padding: 0 .35rem; font-size: .8rem; white-space: nowrap; }
 .tag.novel { background: #fbe3e6; color: var(--novel); }
 .tag.known { background: #fbefd6; color: var(--known); }
+.tag.flag { background: #fbe3e6; color: #b3261e; }
 .warning { background: #fff4e5; border-left: 4px solid #d9822b; padding: .6rem 1rem; }
 .missing { color: var(--muted); font-style: italic; background: #f3f5f8; padding: .6rem 1rem;
            border-radius: 6px; }

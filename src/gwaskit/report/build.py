@@ -26,7 +26,7 @@ from gwaskit.qc.inflation import LAMBDA_WARN
 from gwaskit.report._assets import CSS, JS
 from gwaskit.report.html import templates
 from gwaskit.report.inputs import ReportInputs
-from gwaskit.report.methods import methods_section, p_value_note
+from gwaskit.report.methods import downloads_section, methods_section, p_value_note
 from gwaskit.report.sections.cohorts import cohorts_section
 from gwaskit.report.sections.genome import genome_section, loci_section
 from gwaskit.report.sections.heritability import (
@@ -80,6 +80,7 @@ def build_report(inputs: ReportInputs, *, dpi: int = 110, lambda_warn: float = L
         *subtypes_sections(inputs, dpi),
         ("qc", "Summary-statistics QC", qc_section(inputs, dpi)),
         ("methods", "Methods and provenance", methods_section(inputs)),
+        ("downloads", "Result tables", downloads_section(inputs)),
         ("pvalues", "What a p-value means", p_value_note(inputs)),
     ]
     subtitle = [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import os
 import platform
 from collections.abc import Mapping
 from importlib import metadata as _metadata
 
+import polars as pl
 from markupsafe import Markup
 
 from gwaskit import __version__
@@ -224,3 +226,52 @@ def p_value_note(inputs: ReportInputs) -> Markup:
     """The plain-language note on p-values, in the words of the trait (cases and controls and
     the odds ratio for a binary trait; the trait's mean and beta for a quantitative one)."""
     return render("p_value_note", is_binary(inputs))
+
+
+#: Most variants of the genome-wide table embedded for download (the strongest first).
+MAX_DOWNLOAD_VARIANTS = 20_000
+
+
+def downloads_section(inputs: ReportInputs) -> Markup:
+    """The tables behind the figures, embedded in the page as tab-separated downloads: loci,
+    studies, and the genome-wide variants with p < 10⁻⁵ (at most
+    :data:`MAX_DOWNLOAD_VARIANTS`, the strongest; the full table is the results folder's)."""
+    items = []
+    if inputs.loci is not None:
+        items.append(_download("loci.tsv", inputs.loci, f"{inputs.loci.height} loci"))
+    if inputs.studies is not None:
+        items.append(_download("studies.tsv", inputs.studies, f"{inputs.studies.height} studies"))
+    gw = inputs.genome_wide
+    if gw is not None:
+        top = (
+            gw.filter(pl.col("neg_log_10_p_value") > 5)
+            .sort("neg_log_10_p_value", descending=True)
+            .head(MAX_DOWNLOAD_VARIANTS)
+        )
+        items.append(
+            _download(
+                "variants_p_below_1e-5.tsv",
+                top,
+                f"{top.height:,} of {gw.height:,} variants (p < 10⁻⁵)",
+            )
+        )
+    if inputs.heritability is not None:
+        items.append(_download("ldsc_h2.tsv", inputs.heritability, "LD score regression"))
+    if not items:
+        return missing("No result tables to download.")
+    return render(
+        "paragraph",
+        "The tables behind the figures, embedded in this file (tab-separated; click to save):",
+    ) + render("downloads", items)
+
+
+def _download(name: str, table: pl.DataFrame, what: str) -> tuple[str, str, str, str]:
+    flat = table.select(
+        pl.col(c).cast(pl.String) if isinstance(table.schema[c], pl.List | pl.Struct) else pl.col(c)
+        for c in table.columns
+    )
+    for c, dtype in flat.schema.items():
+        if isinstance(dtype, pl.List):
+            flat = flat.with_columns(pl.col(c).list.join(","))
+    data = base64.b64encode(flat.write_csv(separator="\t").encode("utf-8")).decode("ascii")
+    return name, "text/tab-separated-values", data, what
