@@ -37,6 +37,7 @@ TABLE_FILES = {
     "coloc": "coloc.parquet",
     "subtypes": "subtypes.parquet",
     "subtype_correlations": "subtypes.correlation.parquet",
+    "genetic_map": "genetic_map.parquet",
 }
 #: Names a verb writes a table under when it is not written by the pipeline: read when the
 #: layout's own name is absent (``gwaskit annotate --out RESULTS/loci`` writes the tissues).
@@ -72,6 +73,7 @@ REQUIRED_COLUMNS = {
     "sample_qc": ("reason",),
     "variant_qc": ("reason",),
     "pca": ("PC1", "PC2"),
+    "genetic_map": ("chromosome", "base_pair_location", "rate"),
 }  # fmt: skip
 #: Per-cohort folders of a results folder: ``<folder>/<cohort>.parquet``, by ReportInputs field.
 COHORT_FOLDERS = {"sample_qc": "qc_samples", "variant_qc": "qc_variants", "pca": "pca"}
@@ -121,6 +123,10 @@ class ReportInputs:
     subtypes, subtype_correlations
         Per-locus subtype analysis (``gwaskit subtypes``) and the correlation of each pair of
         subtypes' estimates.
+    genetic_map
+        Recombination rates (:func:`gwaskit.io.genetic_map.read_genetic_map`):
+        ``chromosome``, ``base_pair_location``, ``rate`` (cM/Mb), for the regional plots'
+        recombination track.
     sample_qc, variant_qc
         Per cohort (by study name), the samples and variants removed by ``gwaskit qc``, one row
         each with its ``reason`` (``PREFIX.removed_samples`` / ``PREFIX.removed_variants``).
@@ -150,6 +156,7 @@ class ReportInputs:
     coloc: pl.DataFrame | None = None
     subtypes: pl.DataFrame | None = None
     subtype_correlations: pl.DataFrame | None = None
+    genetic_map: pl.DataFrame | None = None
     sample_qc: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     variant_qc: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     pca: Mapping[str, pl.DataFrame] = field(default_factory=dict)

@@ -114,6 +114,7 @@
       g.beginPath(); g.moveTo(x0, y); g.lineTo(x1, y); g.stroke();
     }, this);
     g.setLineDash([]);
+    if (d.recomb) { this.drawRecomb(g, x0, x1, y0, y1); }
     if (d.diagonal) {
       g.strokeStyle = "#b22222";
       g.beginPath(); g.moveTo(this.px(v.x0), this.py(v.x0));
@@ -144,6 +145,21 @@
       var ly = Math.max(this.py(Math.min(p.y, v.y1)) - 4, p.ly);
       g.beginPath(); g.moveTo(p.lx, p.ly); g.lineTo(this.px(p.x), ly); g.stroke();
     }, this);
+  };
+  Plot.prototype.drawRecomb = function (g, x0, x1, y0, y1) {
+    // the recombination rate (cM/Mb) as a step line on its own right-hand scale
+    var r = this.d.recomb, top = 0, i, last = 0;
+    for (i = 0; i < r.y.length; i++) { top = Math.max(top, r.y[i]); }
+    top = Math.max(top * 1.1, 1);
+    g.strokeStyle = "#5ab4e5"; g.lineWidth = 1; g.beginPath();
+    for (i = 0; i < r.x.length; i++) {
+      var px = this.px(r.x[i]), py = y1 - r.y[i] / top * (y1 - y0);
+      if (i === 0) { g.moveTo(px, py); } else { g.lineTo(px, last); g.lineTo(px, py); }
+      last = py;
+    }
+    g.stroke();
+    g.save(); g.fillStyle = "#3a8cc0"; g.textAlign = "right"; g.textBaseline = "top";
+    g.fillText("recombination " + top.toFixed(0) + " cM/Mb", x1 - 2, y0 + 2); g.restore();
   };
   Plot.prototype.placeLabels = function () {
     // loci labels as text elements in rows above the points: each goes in the first row

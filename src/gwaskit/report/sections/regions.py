@@ -10,7 +10,9 @@ import polars as pl
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
+from gwaskit.io.genetic_map import rate_in_window
 from gwaskit.plot import forest, format_p, regional
+from gwaskit.plot.regional import recombination_track
 from gwaskit.report.facts import is_binary
 from gwaskit.report.finemap import coloc_html, credible_sets_html, draw_pips, locus_rows
 from gwaskit.report.html import finite, join, locus_anchor, missing, render, try_figure
@@ -108,7 +110,15 @@ def _regional_caption(inputs: ReportInputs, lid: str) -> str:
             "posterior inclusion probabilities (PIP) of fine-mapping below, coloured by credible set; "
             + genes
         )
-    return f"Regional plot: -log10 p of the variants of the locus by position; {ld}; {genes}."
+    recomb = (
+        "; light blue line: recombination rate (cM/Mb, right axis) from the genetic map"
+        if inputs.genetic_map is not None
+        else ""
+    )
+    return (
+        f"Regional plot: -log10 p of the variants of the locus by position, the window centred "
+        f"on the lead; {ld}; {genes}{recomb}. On screen: drag to zoom, hover a point."
+    )
 
 
 def locus_window(r: Mapping[str, Any], *, margin: float = 0.15) -> tuple[float, float]:
@@ -165,6 +175,10 @@ def _regional_data(
         genes=inputs.genes,
         binary=binary,
     )
+    if inputs.genetic_map is not None:
+        bp, rate = rate_in_window(inputs.genetic_map, str(r["chromosome"]), *window)
+        if bp.size:
+            data["recomb"] = {"x": bp.tolist(), "y": np.round(rate, 3).tolist()}
     return to_json(data)
 
 
@@ -194,6 +208,10 @@ def _regional_figure(inputs: ReportInputs, gw: pl.DataFrame, r: Mapping[str, Any
         title=str(r.get("name") or r["locus_id"]),
     )
     ax.set_xlim(window)  # centred on the lead, the whole locus and a margin in view
+    if inputs.genetic_map is not None:
+        bp, rate = rate_in_window(inputs.genetic_map, c, *window)
+        if bp.size:
+            recombination_track(ax, bp, rate)
     if pips is not None:  # the PIP track between the points and the genes
         pip_ax = draw_pips(pips, fig.add_subplot(grid[1], sharex=ax))
         pip_ax.tick_params(labelbottom=genes_ax is None)
