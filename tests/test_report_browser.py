@@ -424,3 +424,13 @@ def test_report__interactive_plots_stay_offline_and_error_free(opened: DevTools)
         if e["method"] == "Network.requestWillBeSent"
     ]
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+def test_report__tables_fit_the_page(opened: DevTools) -> None:
+    """At 1,280 px no table is wider than the page's column (the loci table ran off it)."""
+    widths = opened.evaluate(
+        "Array.from(document.querySelectorAll('table')).map(t => "
+        "[t.id, t.scrollWidth, t.parentNode.clientWidth])"
+    )
+    assert len(widths) >= 8 and any(t == "loci-table" for t, *_ in widths)
+    assert [w for w in widths if w[1] > w[2]] == []

@@ -33,7 +33,10 @@ table { border-collapse: collapse; width: 100%; background: white; font-size: .8
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left;
          vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.sortable th { cursor: pointer; user-select: none; white-space: nowrap; }
+table.sortable th { cursor: pointer; user-select: none; }
+#loci-table { font-size: .8rem; }
+#loci-table td, #loci-table th { padding: .25rem .35rem; }
+#loci-table td { overflow-wrap: anywhere; }
 table.sortable th::after { content: " \\2195"; color: #aab; }
 table.sortable th[aria-sort=ascending]::after { content: " \\2191"; color: var(--ink); }
 table.sortable th[aria-sort=descending]::after { content: " \\2193"; color: var(--ink); }
