@@ -37,6 +37,7 @@ table.sortable th { cursor: pointer; user-select: none; }
 #loci-table { font-size: .8rem; }
 #loci-table td, #loci-table th { padding: .25rem .35rem; }
 #loci-table td { overflow-wrap: anywhere; }
+#loci-table td.num { white-space: nowrap; overflow-wrap: normal; }
 table.sortable th::after { content: " \\2195"; color: #aab; }
 table.sortable th[aria-sort=ascending]::after { content: " \\2191"; color: var(--ink); }
 table.sortable th[aria-sort=descending]::after { content: " \\2193"; color: var(--ink); }

@@ -268,4 +268,25 @@ def regional_data(
     }
     if r2_text is not None:
         data["fields"]["r2"] = r2_text
+    if genes is not None:
+        data["genes"] = genes_in_window(genes, chromosome, window)
     return data
+
+
+def genes_in_window(
+    genes: pl.DataFrame, chromosome: str, window: tuple[float, float]
+) -> list[list[Any]]:
+    """``[start, end, name, strand]`` of the genes overlapping ``window`` (the gene track)."""
+    c = str(chromosome).removeprefix("chr")
+    strand = pl.col("strand") if "strand" in genes.columns else pl.lit("+")
+    part = genes.filter(
+        (pl.col("chromosome").cast(pl.String).str.replace("^chr", "") == c)
+        & (pl.col("end") >= window[0])
+        & (pl.col("start") <= window[1])
+    ).sort("start")
+    return [
+        [int(s), int(e), str(n), str(d or "+")]
+        for s, e, n, d in part.select(
+            "start", "end", "gene_name", strand.cast(pl.String)
+        ).iter_rows()
+    ]

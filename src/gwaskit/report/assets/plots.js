@@ -67,12 +67,31 @@
   };
   Plot.prototype.py = function (y) {
     var v = this.view;
-    return this.top + (1 - (y - v.y0) / (v.y1 - v.y0)) * (this.h - this.top - PAD.b);
+    return this.top + (1 - (y - v.y0) / (v.y1 - v.y0)) * (this.bottom - this.top);
+  };
+  Plot.prototype.geneRows = function () {
+    // genes in view, each in the first row where its line and name do not overlap another
+    var v = this.view, out = [], rows = [], g = this.canvas.getContext("2d");
+    g.font = "italic 11px system-ui, sans-serif";
+    var self = this;
+    this.d.genes.forEach(function (gene) {
+      if (gene[1] < v.x0 || gene[0] > v.x1) { return; }
+      var a = Math.max(self.px(gene[0]), PAD.l), b = Math.min(self.px(gene[1]), self.w - PAD.r);
+      var mid = (a + b) / 2, half = g.measureText(gene[2]).width / 2 + 4;
+      var left = Math.min(a, mid - half), right = Math.max(b, mid + half), r = 0;
+      while (r < rows.length && rows[r] > left) { r++; }
+      rows[r] = right;
+      out.push({ a: a, b: b, mid: mid, row: r, name: gene[2], strand: gene[3] });
+    });
+    return out;
   };
   Plot.prototype.draw = function () {
     var d = this.d, v = this.view, i, k;
     this.w = Math.max(this.stage.clientWidth, 300);
-    this.h = d.height || 320;
+    var genes = d.genes ? this.geneRows() : [];
+    var nGeneRows = genes.reduce(function (m, gr) { return Math.max(m, gr.row + 1); }, 0);
+    this.h = (d.height || 320) + (nGeneRows ? 8 + nGeneRows * 22 : 0);
+    var plotBottom = this.h - PAD.b - (nGeneRows ? 8 + nGeneRows * 22 : 0);
     var ratio = window.devicePixelRatio || 1;
     this.canvas.width = this.w * ratio; this.canvas.height = this.h * ratio;
     this.canvas.style.width = this.w + "px"; this.canvas.style.height = this.h + "px";
@@ -82,7 +101,8 @@
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, this.w, this.h);
     g.font = "11px system-ui, sans-serif"; g.fillStyle = "#1d2733"; g.strokeStyle = "#888";
-    var x0 = PAD.l, x1 = this.w - PAD.r, y0 = this.top, y1 = this.h - PAD.b;
+    var x0 = PAD.l, x1 = this.w - PAD.r, y0 = this.top, y1 = plotBottom;
+    this.bottom = plotBottom;
     g.beginPath(); g.moveTo(x0, y0); g.lineTo(x0, y1); g.lineTo(x1, y1); g.stroke();
     g.textAlign = "right"; g.textBaseline = "middle";
     ticks(v.y0, v.y1, 5).forEach(function (t) {
@@ -139,6 +159,16 @@
       (this.grid[key] || (this.grid[key] = [])).push(i);
     }
     g.restore();
+    if (genes.length) {
+      g.save(); g.font = "italic 11px system-ui, sans-serif"; g.textAlign = "center";
+      g.textBaseline = "top"; g.fillStyle = "#1d2733"; g.strokeStyle = "#2b5c8a"; g.lineWidth = 3;
+      genes.forEach(function (gr) {
+        var y = y1 + 34 + gr.row * 22;
+        g.beginPath(); g.moveTo(gr.a, y); g.lineTo(Math.max(gr.b, gr.a + 1), y); g.stroke();
+        g.fillText(gr.name + (gr.strand === "-" ? " \u2190" : " \u2192"), gr.mid, y + 3);
+      });
+      g.restore();
+    }
     // leader lines from the labels to their leads
     g.strokeStyle = "#999"; g.lineWidth = 0.7;
     (this.placed || []).forEach(function (p) {
@@ -255,7 +285,7 @@
     this.drag = null; this.box.hidden = true;
     var m = this.local(ev);
     if (Math.abs(m[0] - s[0]) < 5) { return; }
-    var v = this.view, W = this.w - PAD.l - PAD.r, H = this.h - this.top - PAD.b;
+    var v = this.view, W = this.w - PAD.l - PAD.r, H = this.bottom - this.top;
     var xa = v.x0 + (Math.min(s[0], m[0]) - PAD.l) / W * (v.x1 - v.x0);
     var xb = v.x0 + (Math.max(s[0], m[0]) - PAD.l) / W * (v.x1 - v.x0);
     var nv = { x0: Math.max(xa, v.x0), x1: Math.min(xb, v.x1), y0: v.y0, y1: v.y1 };
