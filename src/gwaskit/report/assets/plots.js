@@ -77,7 +77,7 @@
     this.d.genes.forEach(function (gene) {
       if (gene[1] < v.x0 || gene[0] > v.x1) { return; }
       var a = Math.max(self.px(gene[0]), PAD.l), b = Math.min(self.px(gene[1]), self.w - PAD.r);
-      var mid = (a + b) / 2, half = g.measureText(gene[2]).width / 2 + 4;
+      var mid = (a + b) / 2, half = g.measureText(gene[2] + " \u2192").width / 2 + 8;
       var left = Math.min(a, mid - half), right = Math.max(b, mid + half), r = 0;
       while (r < rows.length && rows[r] > left) { r++; }
       rows[r] = right;
@@ -90,8 +90,9 @@
     this.w = Math.max(this.stage.clientWidth, 300);
     var genes = d.genes ? this.geneRows() : [];
     var nGeneRows = genes.reduce(function (m, gr) { return Math.max(m, gr.row + 1); }, 0);
-    this.h = (d.height || 320) + (nGeneRows ? 8 + nGeneRows * 22 : 0);
-    var plotBottom = this.h - PAD.b - (nGeneRows ? 8 + nGeneRows * 22 : 0);
+    var band = nGeneRows ? 12 + nGeneRows * 22 : 0;
+    this.h = (d.height || 320) + band;
+    var plotBottom = this.h - PAD.b - band;
     var ratio = window.devicePixelRatio || 1;
     this.canvas.width = this.w * ratio; this.canvas.height = this.h * ratio;
     this.canvas.style.width = this.w + "px"; this.canvas.style.height = this.h + "px";
@@ -163,7 +164,7 @@
       g.save(); g.font = "italic 11px system-ui, sans-serif"; g.textAlign = "center";
       g.textBaseline = "top"; g.fillStyle = "#1d2733"; g.strokeStyle = "#2b5c8a"; g.lineWidth = 3;
       genes.forEach(function (gr) {
-        var y = y1 + 34 + gr.row * 22;
+        var y = y1 + 38 + gr.row * 22;
         g.beginPath(); g.moveTo(gr.a, y); g.lineTo(Math.max(gr.b, gr.a + 1), y); g.stroke();
         g.fillText(gr.name + (gr.strand === "-" ? " \u2190" : " \u2192"), gr.mid, y + 3);
       });
