@@ -109,8 +109,8 @@ def cohort_qc(
     samples = sqc.table
     if phenotype is not None:  # for the report's PCA colours: case, control or unknown
         ph = np.asarray(phenotype)
-        status = np.where(ph == 1, "case", np.where(ph == 0, "control", None))
-        samples = samples.with_columns(pl.Series("status", status, dtype=pl.String))
+        status = np.where(ph == 1, "case", np.where(ph == 0, "control", ""))
+        samples = samples.with_columns(pl.Series("status", status).replace("", None))
     return CohortQC(
         samples=samples,
         variants=vqc.table,
