@@ -75,6 +75,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-
         pointer-events: none; white-space: nowrap; z-index: 3; }
 .itip b { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 .js figure.interactive > img { display: none; }
+.js figure.interactive.keep-png > img { display: block; margin-top: .6rem; }
 .qc-warning { color: #b3261e; margin: .2rem 0; font-weight: 500; }
 .qc-warning::before { content: "⚠ "; }
 .cohort { border-top: 1px solid var(--line); margin-top: 1.2rem; }

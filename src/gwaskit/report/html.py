@@ -73,14 +73,22 @@ def missing(what: str) -> Markup:
 
 
 def figure(
-    fig: Figure, fid: str, caption: str, dpi: int, alt: str, data: Markup | None = None
+    fig: Figure,
+    fid: str,
+    caption: str,
+    dpi: int,
+    alt: str,
+    data: Markup | None = None,
+    *,
+    keep_png: bool = False,
 ) -> Markup:
     """A figure as an inline PNG; with ``data`` (JSON from :mod:`gwaskit.report.interactive`)
-    also the interactive plot, shown on screen while the PNG is kept for print."""
+    also the interactive plot, shown on screen while the PNG is kept for print (and shown on
+    screen too with ``keep_png``, when it holds more than the interactive plot)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")  # layout: constrained
     png = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return render("figure", fid, alt, png, caption, data=data)
+    return render("figure", fid, alt, png, caption, data=data, keep_png=keep_png)
 
 
 def try_figure(
@@ -90,6 +98,8 @@ def try_figure(
     dpi: int,
     alt: str,
     data: Callable[[], Markup] | None = None,
+    *,
+    keep_png: bool = False,
 ) -> Markup:
     """A figure, or a note saying why it could not be drawn (never a broken report); the
     interactive version is left out (the PNG kept) when ``data`` fails."""
@@ -104,7 +114,7 @@ def try_figure(
             payload = data()
         except Exception as exc:
             log.warning("report: interactive %s not drawn: %s", fid, exc)
-    return figure(fig, fid, caption, dpi, alt, payload)
+    return figure(fig, fid, caption, dpi, alt, payload, keep_png=keep_png)
 
 
 def table(

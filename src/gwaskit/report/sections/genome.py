@@ -54,8 +54,9 @@ def genome_section(inputs: ReportInputs, dpi: int) -> Markup:
         f"Manhattan plot of the {what}: each point is a variant, placed by chromosome position, "
         "higher means stronger association. Dashed red line: genome-wide significance "
         "(p = 5×10⁻⁸); dotted line: suggestive (p = 10⁻⁵). Loci are labelled by gene; new loci are "
-        "shown in red, known loci in amber. Above the dotted break the axis is logarithmic, so "
-        "very strong signals are shown at their true value. On screen: drag to zoom, "
+        "shown in red, known loci in amber. In the printed image the axis is logarithmic above "
+        "the dotted break, so very strong signals are shown at their true value. On screen: "
+        "drag to zoom, "
         "double-click to reset, hover a point for its variant (the non-significant points are "
         "thinned to one per pixel cell).",
         dpi,

@@ -67,6 +67,8 @@ def regions_section(inputs: ReportInputs, dpi: int) -> Markup:
                     dpi,
                     f"Regional plot of {lid}",
                     data=lambda r=r: _regional_data(inputs, gw, r, binary),
+                    # the PNG's PIP track of fine-mapping is not in the interactive plot
+                    keep_png=locus_rows(inputs.finemap, lid) is not None,
                 )
             )
         if inputs.per_study:
