@@ -339,3 +339,23 @@ def _chi2_df(q: np.ndarray, df: np.ndarray) -> np.ndarray:
         if d > 0:
             out[df == d] = neg_log10_p_from_chi2(q[df == d], df=float(d))
     return out
+
+
+def cohort_tables(seed: int = 3, n: int = 300) -> dict:
+    """Per cohort: a PCA (``PC1``, ``PC2``, ``status`` case/control in the study's ratio) and
+    the samples and variants removed by QC with their reasons (2 call_rate and 1
+    heterozygosity samples; 1 hwe and 1 maf variant)."""
+    rng = np.random.default_rng(seed)
+    pca, samples, variants = {}, {}, {}
+    for name, (cases, controls) in STUDIES.items():
+        status = np.where(np.arange(n) < n * cases // (cases + controls), "case", "control")
+        shift = np.where(status == "case", 0.3, 0.0)
+        pca[name] = pl.DataFrame(
+            {"iid": [f"s{i}" for i in range(n)], "PC1": rng.normal(size=n) + shift,
+             "PC2": rng.normal(size=n), "status": status}
+        )  # fmt: skip
+        samples[name] = pl.DataFrame(
+            {"iid": ["a", "b", "c"], "reason": ["call_rate", "heterozygosity", "call_rate"]}
+        )
+        variants[name] = pl.DataFrame({"variant_id": ["v1", "v2"], "reason": ["hwe", "maf"]})
+    return {"pca": pca, "sample_qc": samples, "variant_qc": variants}

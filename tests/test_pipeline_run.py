@@ -83,6 +83,14 @@ def test_run__whole_plan_produces_report_and_loci(study, reference):
                   "annotate"):  # fmt: skip
         assert (results / stage).is_dir(), stage
     assert not list(results.rglob(".*partial"))
+    # a section per cohort, each with its QQ plot, and its PCA when it was genotyped here
+    studies = pl.read_parquet(results / "report" / "all" / "studies.parquet")["study"].to_list()
+    genotyped = [s for s in studies if (results / "pca" / s).is_dir()]
+    assert len(studies) == 5 and len(genotyped) >= 1, (studies, genotyped)
+    for name in studies:
+        assert f'id="cohort-{name}"' in html and f'id="fig-cohort-{name}-qq"' in html, name
+    for name in genotyped:
+        assert f'id="fig-cohort-{name}-pca"' in html, name
     # LD score regression: one row per discovery study and the meta-analysis; the simulation
     # has no confounding, so the meta-analysis intercept is within 2 SE of 1
     h2 = pl.read_parquet(results / "ldsc" / "discovery" / "h2.parquet")

@@ -23,7 +23,6 @@ from gwaskit.plot import (
     format_p,
     gene_track,
     genome_positions,
-    inverse_variance_summary,
     manhattan,
     null_band,
     p_vs_z,
@@ -227,8 +226,9 @@ def test_manhattan__loci_labelled_and_new_ones_highlighted() -> None:
     assert by_y == {12.0: NOVEL_COLOR, 30.0: KNOWN_COLOR}
 
 
-def test_manhattan__crowded_labels_are_thinned() -> None:
-    """Two loci 1 Mb apart on a 3 Gb axis: only the stronger is labelled; both leads marked."""
+def test_manhattan__crowded_labels_are_spread_not_dropped() -> None:
+    """Two loci 1 Mb apart on a 3 Gb axis: both labelled, their labels spread at least 1.3% of
+    the axis apart and joined to their leads; all three leads marked; max_labels still caps."""
     table = _sumstats(n=5000, extreme=3.0)
     loci = pl.DataFrame(
         {
@@ -239,14 +239,35 @@ def test_manhattan__crowded_labels_are_thinned() -> None:
         }
     )
     ax = manhattan(table, loci=loci)
-    labels = [t.get_text() for t in ax.texts if t.get_gid() == "locus-label"]
-    assert sorted(labels) == ["far", "strong"]
+    texts = [t for t in ax.texts if t.get_gid() == "locus-label"]
+    assert sorted(t.get_text() for t in texts) == ["far", "strong", "weak"]
+    span = np.diff(ax.get_xlim())[0]
+    xs = sorted(t.get_position()[0] for t in texts)
+    assert len(xs) == 3 and min(np.diff(xs)) >= 0.013 * span * (1 - 1e-9)
+    near = [t for t in texts if t.get_text() in ("weak", "strong")]
+    assert all(t.arrow_patch is not None for t in near)  # moved: a leader line to the lead
     assert len(_collection(ax, "leads").get_offsets()) == 3
     assert [
         t.get_text()
         for t in manhattan(table, loci=loci, max_labels=1).texts
         if t.get_gid() == "locus-label"
     ] == ["strong"]
+
+
+@given(
+    st.lists(st.floats(0, 100), min_size=1, max_size=40),
+    st.floats(0.1, 2.0),
+)
+def test_spread_labels__apart_inside_and_in_order(x: list[float], gap: float) -> None:
+    from gwaskit.plot.manhattan import spread_labels
+
+    out = spread_labels(np.array(x), 0.0, 100.0, gap)
+    order = np.argsort(x, kind="stable")
+    placed = out[order]
+    assert placed.size == len(x)
+    if len(x) * gap <= 100:
+        assert np.all(np.diff(placed) >= gap * (1 - 1e-9))
+        assert placed.min() >= -1e-9 and placed.max() <= 100 + 1e-9
 
 
 def test_manhattan__real_crohns_sumstats(test_data) -> None:
@@ -411,11 +432,28 @@ def _gwama_rs3131968(test_data):
     return np.array(betas), np.array(ses)
 
 
-def test_inverse_variance_summary__matches_gwama(test_data) -> None:
+def _summaries(beta, se):
+    """Fixed, DerSimonian–Laird random and I² (percent) from the meta kernels."""
+    from gwaskit.meta.combine import fixed_effects, heterogeneity, random_effects
+
+    b = np.asarray(beta, dtype=np.float64)[None, :]
+    s = np.asarray(se, dtype=np.float64)[None, :]
+    fixed = fixed_effects(b, s)
+    random = random_effects(b, s, method="dl")
+    q = np.nansum((b - fixed.beta[:, None]) ** 2 / s**2, axis=1)
+    i2 = heterogeneity(q, np.asarray([b.shape[1]])).i2
+    return (
+        (float(fixed.beta[0]), float(fixed.se[0])),
+        (float(random.beta[0]), float(random.se[0])),
+        float(i2[0]) * 100.0,
+    )
+
+
+def test_meta_summaries__match_gwama(test_data) -> None:
     """GWAMA 2.2.2's fixed.out / random.out for rs3131968 (printed to 6 decimals: tolerance
     5e-7 plus float error)."""
     beta, se = _gwama_rs3131968(test_data)
-    (bf, sf), (br, sr), i2 = inverse_variance_summary(beta, se)
+    (bf, sf), (br, sr), i2 = _summaries(beta, se)
     assert bf == pytest.approx(-0.232347, abs=6e-7)
     assert sf == pytest.approx(0.058760, abs=6e-7)
     assert br == pytest.approx(-0.231847, abs=6e-7)
@@ -426,7 +464,10 @@ def test_inverse_variance_summary__matches_gwama(test_data) -> None:
 def test_forest__studies_and_diamonds(test_data) -> None:
     beta, se = _gwama_rs3131968(test_data)
     labels = ["pop1", "pop2", "pop3", "absent"]
-    ax = forest(labels, np.append(beta, np.nan), np.append(se, np.nan))
+    fixed, random, i2 = _summaries(beta, se)
+    ax = forest(
+        labels, np.append(beta, np.nan), np.append(se, np.nan), fixed=fixed, random=random, i2=i2
+    )
     studies = np.asarray(_collection(ax, "studies").get_offsets())
     assert np.allclose(studies[:, 0], np.exp(beta))
     fixed = next(p for p in ax.patches if p.get_gid() == "fixed")
@@ -443,6 +484,9 @@ def test_forest__uses_given_summaries_and_rejects_empty() -> None:
     fixed = next(p for p in ax.patches if p.get_gid() == "fixed")
     assert np.exp(0.5) == pytest.approx(fixed.get_xy()[1, 0])
     assert "I² = 50%" in ax.get_title()  # a fraction is read as a fraction
+    # no random-effects row given: none is computed, the row says so
+    assert not any(p.get_gid() == "random" for p in ax.patches)
+    assert "not available" in {t.get_text() for t in ax.texts}
     with pytest.raises(ParameterError, match="no study"):
         forest(["a"], np.array([np.nan]), np.array([0.1]))
 

@@ -45,7 +45,8 @@ def full_html(results) -> str:
 
 def _images(text: str) -> dict[str, bytes]:
     found = re.findall(
-        r'<figure id="([^"]+)" class="plot"><img alt="[^"]*" src="data:image/png;base64,([^"]+)"',
+        r'<figure id="([^"]+)" class="plot(?: interactive)?"><img alt="[^"]*" '
+        r'src="data:image/png;base64,([^"]+)"',
         text,
     )
     return {fid: base64.b64decode(data) for fid, data in found}
@@ -61,7 +62,8 @@ def test_build_report__self_contained(full_html: str) -> None:
 
 def test_build_report__figures_are_png(full_html: str) -> None:
     images = _images(full_html)
-    assert len(images) == 2 + 1 + 4 * 2 + 1 + 3  # + the rg heat map
+    # + the rg heat map, + 3 cohorts x (QQ, P-Z/EAF checks; no PCA in these results)
+    assert len(images) == 2 + 1 + 4 * 2 + 1 + 3 + 3 * 2
     for fid, data in images.items():
         assert data[:8] == b"\x89PNG\r\n\x1a\n", fid
     assert "fig-manhattan" in images and "fig-qq" in images
@@ -175,7 +177,8 @@ def test_load_report_inputs__single_study_stands_in_for_meta(tmp_path: Path, res
     inputs = load_report_inputs(tmp_path)
     assert inputs.meta is None and inputs.genome_wide is not None
     text = build_report(inputs, dpi=40)
-    assert len(_images(text)) == 2 + 2  # Manhattan, QQ, SE-N and P-Z (no loci, no reference)
+    # Manhattan, QQ, SE-N and P-Z (no loci, no reference), the cohort's QQ and P-Z
+    assert len(_images(text)) == 2 + 2 + 2
     assert "Results of a single study are shown" in text
 
 
@@ -210,7 +213,7 @@ def test_cli_report__writes_html(results_dir: Path, tmp_path: Path) -> None:
     assert main(args) == 0
     text = out.read_text(encoding="utf-8")
     assert "<title>Synthetic case-control meta-analysis</title>" in text
-    assert len(_images(text)) == 2 + 1 + 4 * 2 + 1 + 3
+    assert len(_images(text)) == 2 + 1 + 4 * 2 + 1 + 3 + 3 * 2
 
 
 def test_cli_report__user_mistake_is_one_line_exit_2(tmp_path: Path, results_dir: Path) -> None:

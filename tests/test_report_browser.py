@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from gwaskit.report import ReportInputs, write_report
@@ -175,12 +176,17 @@ def browser(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(scope="module")
 def opened(browser: DevTools, tmp_path_factory: pytest.TempPathFactory) -> DevTools:
-    from _report_data import make_results
+    from _report_data import cohort_tables, make_results
 
     path = tmp_path_factory.mktemp("report") / "report.html"
-    results = make_results()
+    results = {**make_results(), **cohort_tables()}
     # loci in an order that is not p order, so that sorting has something to do
     results["loci"] = results["loci"][[1, 3, 0, 2]]
+    # rsIDs for the tooltips (the synthetic variants have none)
+    results["meta"] = results["meta"].with_columns(
+        rsid=pl.format("rs{}", pl.int_range(pl.len()) + 1000)
+    )
+    OPENED_RESULTS.update(results)
     write_report(ReportInputs(**results), path)
     browser.send("Page.navigate", url=path.as_uri())
     browser.wait_event("Page.loadEventFired")
@@ -189,6 +195,9 @@ def opened(browser: DevTools, tmp_path_factory: pytest.TempPathFactory) -> DevTo
         "Promise.all(Array.from(document.images).map(i => i.decode())).then(() => true)"
     )
     return browser
+
+
+OPENED_RESULTS: dict[str, Any] = {}
 
 
 def _problems(events: list[dict[str, Any]]) -> list[str]:
@@ -220,6 +229,7 @@ def test_report__every_figure_present_and_not_blank(opened: DevTools) -> None:
     figures = opened.evaluate(
         """Array.from(document.querySelectorAll('figure.plot')).map(f => {
           const img = f.querySelector('img');
+          const live = f.querySelector('canvas');
           const c = document.createElement('canvas');
           c.width = img.naturalWidth; c.height = img.naturalHeight;
           const g = c.getContext('2d'); g.drawImage(img, 0, 0);
@@ -228,14 +238,18 @@ def test_report__every_figure_present_and_not_blank(opened: DevTools) -> None:
           for (let i = 0; i < d.length; i += 4) {
             if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) ink++;
           }
-          const r = img.getBoundingClientRect();
+          // on screen an interactive figure shows its canvas; the PNG is kept for print
+          const r = (live || img).getBoundingClientRect();
           return {id: f.id, w: img.naturalWidth, h: img.naturalHeight, shown: r.width,
                   ink: ink / (c.width * c.height)};
         })"""
     )
     ids = {f["id"] for f in figures}
-    # 2 genome-wide + rg heat map + 4 loci x (regional, forest) + tissues + 3 QC
-    assert len(figures) == 2 + 1 + 4 * 2 + 1 + 3, ids
+    # 2 genome-wide + 3 cohorts x (PCA, QQ, checks) + rg heat map + 4 loci x (regional,
+    # forest) + tissues + 3 QC
+    assert len(figures) == 2 + 3 * 3 + 1 + 4 * 2 + 1 + 3, ids
+    for cohort in ("COHORT_A", "COHORT_B", "COHORT_C"):  # every cohort: its PCA and QQ
+        assert {f"fig-cohort-{cohort}-pca", f"fig-cohort-{cohort}-qq"} <= ids
     assert {"fig-manhattan", "fig-qq", "fig-rg", "fig-tissues", "fig-qc-se-n"} <= ids
     for f in figures:
         assert f["w"] > 200 and f["h"] > 150 and f["shown"] > 100, f
@@ -303,3 +317,120 @@ def test_report__screenshots(opened: DevTools) -> None:
     data = base64.b64decode(full["data"])
     (ARTIFACTS / "report-full.png").write_bytes(data)
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+
+
+# --------------------------------------------------------------------- interactive plots
+
+
+def _mouse(opened: DevTools, kind: str, x: float, y: float, **extra: Any) -> None:
+    opened.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, **extra)
+
+
+def _hover(opened: DevTools, fid: str, index: int) -> dict[str, Any]:
+    """Scroll the plot into view, move the mouse onto point ``index`` as a reader would, and
+    read the tooltip."""
+    x, y = opened.evaluate(
+        f"""(() => {{ const f = document.getElementById({json.dumps(fid)});
+                     f.scrollIntoView({{block: 'center'}});
+                     return window.gwaskitPlots[f.id].pixelOf({index}); }})()"""
+    )
+    _mouse(opened, "mouseMoved", x, y)
+    return opened.evaluate(
+        f"""(() => {{ const t = document.querySelector({json.dumps("#" + fid + " .itip")});
+                     return {{hidden: t.hidden, id: t.querySelector('.tip-id').textContent,
+                              text: t.textContent}}; }})()"""
+    )
+
+
+def _expected_id(variant_id: str) -> str:
+    meta = OPENED_RESULTS["meta"]
+    return meta.filter(pl.col("variant_id") == variant_id)["rsid"].item()
+
+
+def test_report__manhattan_tooltip_shows_the_variant(opened: DevTools) -> None:
+    data = opened.evaluate("window.gwaskitPlots['fig-manhattan'].d")
+    assert opened.evaluate("document.querySelectorAll('figure.interactive').length") == 2 + 4
+    # the strongest point: the chromosome 2 lead (-log10 p 400)
+    top = max(range(len(data["y"])), key=lambda i: data["y"][i])
+    loci = OPENED_RESULTS["loci"]
+    lead = loci.sort("neg_log_10_p_value", descending=True).row(0, named=True)
+    tip = _hover(opened, "fig-manhattan", top)
+    assert not tip["hidden"]
+    assert tip["id"] == _expected_id(lead["variant_id"]) == data["id"][top]
+    assert tip["id"].startswith("rs")
+    assert f"chr2:{lead['base_pair_location']}" in tip["text"]
+    assert "p = 1.0e-400" in tip["text"] and "alleles" in tip["text"] and "gene" in tip["text"]
+
+
+def test_report__manhattan_labels_every_locus(opened: DevTools) -> None:
+    labels = opened.evaluate(
+        "Array.from(document.querySelectorAll('#fig-manhattan .ilabel')).map(s => "
+        "{ const r = s.getBoundingClientRect(); return [s.textContent, r.left, r.right, r.top,"
+        " r.bottom]; })"
+    )
+    names = sorted(OPENED_RESULTS["loci"]["name"].to_list())
+    assert len(names) == 4 and sorted(text for text, *_ in labels) == names
+    for i, (_, l1, r1, t1, b1) in enumerate(labels):  # no two labels overlap
+        for _, l2, r2, t2, b2 in labels[i + 1 :]:
+            assert r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1, labels
+
+
+def test_report__manhattan_zooms_and_resets(opened: DevTools) -> None:
+    plot = "window.gwaskitPlots['fig-manhattan']"
+    before = opened.evaluate(f"[{plot}.visible(), {plot}.view.x0, {plot}.view.x1]")
+    box = opened.evaluate(
+        f"""(() => {{ {plot}.root.scrollIntoView({{block: 'center'}});
+                     const r = {plot}.canvas.getBoundingClientRect();
+                     return [r.left, r.top, r.width, r.height]; }})()"""
+    )
+    x0, x1, y = box[0] + box[2] * 0.2, box[0] + box[2] * 0.4, box[1] + box[3] * 0.5
+    width = opened.evaluate(f"{plot}.px({plot}.view.x1) - {plot}.px({plot}.view.x0)")
+    _mouse(opened, "mousePressed", x0, y, button="left", clickCount=1)
+    for k in range(1, 6):
+        _mouse(opened, "mouseMoved", x0 + (x1 - x0) * k / 5, y, button="left")
+    _mouse(opened, "mouseReleased", x1, y, button="left", clickCount=1)
+    after = opened.evaluate(f"[{plot}.visible(), {plot}.view.x0, {plot}.view.x1]")
+    assert after[1] > before[1] and after[2] < before[2]
+    # the dragged fifth of the canvas, as a share of the plotting area (1 px of rounding)
+    share = (after[2] - after[1]) / (before[2] - before[1])
+    assert share == pytest.approx((x1 - x0) / width, abs=1.5 / width)
+    assert 0 < after[0] < before[0]
+    opened.evaluate("document.querySelector('#fig-manhattan .ireset').click()")
+    assert opened.evaluate(f"[{plot}.visible(), {plot}.view.x0, {plot}.view.x1]") == before
+
+
+def test_report__regional_tooltip_shows_the_lead(opened: DevTools) -> None:
+    loci = OPENED_RESULTS["loci"]
+    row = loci.filter(pl.col("chromosome") == "8").row(0, named=True)
+    fid = opened.evaluate(
+        "Array.from(document.querySelectorAll('figure.interactive')).map(f => f.id)"
+        ".find(id => id.startsWith('fig-regional-') && id.includes('chr8'))"
+    )
+    data = opened.evaluate(f"window.gwaskitPlots[{json.dumps(fid)}].d")
+    lead = data["lead"]
+    # the window is centred on the lead
+    assert (data["xlim"][0] + data["xlim"][1]) / 2 == pytest.approx(row["base_pair_location"])
+    tip = _hover(opened, fid, lead)
+    assert not tip["hidden"]
+    assert tip["id"] == _expected_id(row["variant_id"])
+    assert "r² with lead = 1.00" in tip["text"]
+
+
+def test_report__interactive_plots_stay_offline_and_error_free(opened: DevTools) -> None:
+    assert _problems(opened.events) == []
+    requests = [
+        e["params"]["request"]["url"]
+        for e in opened.events
+        if e["method"] == "Network.requestWillBeSent"
+    ]
+    assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+def test_report__tables_fit_the_page(opened: DevTools) -> None:
+    """At 1,280 px no table is wider than the page's column (the loci table ran off it)."""
+    widths = opened.evaluate(
+        "Array.from(document.querySelectorAll('table')).map(t => "
+        "[t.id, t.scrollWidth, t.parentNode.clientWidth])"
+    )
+    assert len(widths) >= 8 and any(t == "loci-table" for t, *_ in widths)
+    assert [w for w in widths if w[1] > w[2]] == []

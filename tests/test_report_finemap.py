@@ -64,12 +64,16 @@ def test_build_report__credible_sets_and_pip_track(results):
     sizes = []
     for html_text in (text, plain):
         found = re.search(
-            fid + r'" class="plot"><img alt="[^"]*" src="data:image/png;base64,([^"]+)"', html_text
+            fid + r'" class="plot[^"]*"><img alt="[^"]*" src="data:image/png;base64,([^"]+)"',
+            html_text,
         )
         assert found is not None
         png = base64.b64decode(found.group(1))
         sizes.append(int.from_bytes(png[20:24], "big"))  # PNG height
     assert sizes[0] > sizes[1]  # the PIP track adds a panel
+    # the PNG with the PIP track stays on screen beside the interactive plot
+    assert re.search(fid + r'" class="plot interactive keep-png">', text)
+    assert re.search(fid + r'" class="plot interactive">', plain)
 
 
 def test_credible_sets_html__escapes_and_truncates():

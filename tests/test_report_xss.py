@@ -144,7 +144,16 @@ def _check_page(browser: DevTools, fields: list[str]) -> None:
     # gwaskit's own script ran (the loci table is sortable) ...
     assert browser.evaluate("document.getElementById('loci-count').textContent").endswith("shown")
     # ... and is the only script; no injected element or event handler exists
-    assert browser.evaluate("document.scripts.length") == 1
+    # (the interactive plots' data are JSON blocks, never run: exactly one per plot)
+    assert (
+        browser.evaluate(
+            "Array.from(document.scripts).filter(s => s.type !== 'application/json').length"
+        )
+        == 1
+    )
+    assert browser.evaluate(
+        "document.querySelectorAll('script[type=\"application/json\"]').length"
+    ) == browser.evaluate("document.querySelectorAll('div.iplot').length")
     assert browser.evaluate("document.querySelectorAll('svg, iframe, #xss-link').length") == 0
     handlers = browser.evaluate(
         "Array.from(document.querySelectorAll('*')).flatMap(e => Array.from(e.attributes))"

@@ -51,6 +51,12 @@ def add_parser(
         "plots of loci without an ld/ table",
     )
     parser.add_argument(
+        "--genetic-map",
+        metavar="FILE",
+        help="genetic map (PLINK .map, HapMap, SHAPEIT2/IMPUTE2 or SHAPEIT4 format): the "
+        "recombination-rate track of the regional plots (default: none)",
+    )
+    parser.add_argument(
         "--lambda-warn",
         type=float,
         default=LAMBDA_WARN,
@@ -72,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
 
     lambda_warn = check_lambda_warn(args.lambda_warn)
     inputs = _complete(load_report_inputs(args.results), build=args.build, ld_ref=args.ld_ref)
+    if args.genetic_map is not None:
+        from gwaskit.io.genetic_map import read_genetic_map
+
+        genetic_map = read_genetic_map(args.genetic_map)
+        inputs = dataclasses.replace(inputs, genetic_map=genetic_map)
     write_report(inputs, out, dpi=args.dpi, lambda_warn=lambda_warn)
     log.info("report written to %s", out)
     return 0

@@ -71,13 +71,12 @@ def add_parser(
 def run(args: argparse.Namespace) -> int:
     import yaml
 
-    from gwaskit.provenance import current_record
-
     from gwaskit.cli.assoc import _list_masks
     from gwaskit.io import open_genotypes
     from gwaskit.io.loco import write_loco_files
     from gwaskit.io.phenotypes import parse_names, read_sample_table
     from gwaskit.io.tables import atomic_path
+    from gwaskit.provenance import current_record
     from gwaskit.wgr.model import WgrOptions, whole_genome_regression
 
     if args.block_size < 1 or args.folds < 2:

@@ -689,6 +689,7 @@ def run_report(
         shutil.copyfile(
             root / "sumstats" / name / "sumstats.parquet", folder / "per_study" / f"{name}.parquet"
         )
+    _copy_cohort_tables(root, studies, folder)
     for name in ("h2", "rg"):  # LD score regression, when the ldsc stage ran
         ldsc_table = root / "ldsc" / "discovery" / f"{name}.parquet"
         if ldsc_table.is_file():
@@ -717,6 +718,26 @@ def run_report(
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     write_report(load_report_inputs(folder), folder / "report.html")
+
+
+def _copy_cohort_tables(root: Path, studies: list[str], folder: Path) -> None:
+    """Per genotyped cohort, the QC removals and the PCA (with case/control status from the QC
+    samples table) in the layout's qc_samples/, qc_variants/ and pca/ folders."""
+    for name in studies:
+        qc_dir, pca_path = root / "qc" / name, root / "pca" / name / "pca.eigenvec.parquet"
+        for kind, sub in (("removed_samples", "qc_samples"), ("removed_variants", "qc_variants")):
+            path = qc_dir / f"qc.{kind}.parquet"
+            if path.is_file():
+                (folder / sub).mkdir(exist_ok=True)
+                shutil.copyfile(path, folder / sub / f"{name}.parquet")
+        if pca_path.is_file():
+            pcs = pl.read_parquet(pca_path)
+            samples = qc_dir / "qc.samples.parquet"
+            if samples.is_file() and "status" in pl.read_parquet_schema(samples):
+                status = pl.read_parquet(samples, columns=["fid", "iid", "status"])
+                pcs = pcs.join(status, on=["fid", "iid"], how="left", maintain_order="left")
+            (folder / "pca").mkdir(exist_ok=True)
+            pcs.write_parquet(folder / "pca" / f"{name}.parquet")
 
 
 def _write_studies(meta_studies: pl.DataFrame, order: list[str], root: Path, path: Path) -> None:

@@ -3,7 +3,7 @@ matplotlib ``ax``, draws on it (or on a new Agg figure) and returns the axes. No
 """
 
 from gwaskit.plot._axes import GENOME_WIDE, SUGGESTIVE, format_p, neg_log10_axis
-from gwaskit.plot.forest import forest, inverse_variance_summary
+from gwaskit.plot.forest import forest
 from gwaskit.plot.manhattan import genome_positions, manhattan
 from gwaskit.plot.qc import eaf_vs_reference, p_vs_z, precision_by_study, se_vs_n
 from gwaskit.plot.qq import null_band, qq
@@ -18,7 +18,6 @@ __all__ = [
     "format_p",
     "gene_track",
     "genome_positions",
-    "inverse_variance_summary",
     "manhattan",
     "neg_log10_axis",
     "null_band",

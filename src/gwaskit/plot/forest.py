@@ -1,5 +1,8 @@
 """Forest plot of one variant across studies: per-study odds ratios with 95% CIs, the fixed- and
-random-effects summaries as diamonds, and the heterogeneity (I²)."""
+random-effects summaries as diamonds, and the heterogeneity (I²).
+
+The plot draws the summaries it is given (the meta-analysis's own row): it computes none, so
+the figure always shows the numbers of the results table, whichever estimator made them."""
 
 from __future__ import annotations
 
@@ -10,32 +13,10 @@ from matplotlib.axes import Axes
 from scipy import special
 
 from gwaskit.errors import ParameterError
-from gwaskit.meta.combine import fixed_effects, heterogeneity, random_effects
 from gwaskit.plot._axes import format_p, new_axes
 from gwaskit.stats import neg_log10_p_from_z
 
 Z95 = float(special.ndtri(0.975))
-
-
-def inverse_variance_summary(
-    beta: np.ndarray, standard_error: np.ndarray
-) -> tuple[tuple[float, float], tuple[float, float], float]:
-    """Fixed-effect and DerSimonian–Laird random-effects summaries and I² (percent, 0–100).
-
-    For drawing a forest plot when the meta-analysis row is not at hand, through the kernels of
-    :mod:`gwaskit.meta.combine`. Returns ``((beta_f, se_f), (beta_r, se_r), i2)``.
-    """
-    b = np.asarray(beta, dtype=np.float64)[None, :]
-    se = np.asarray(standard_error, dtype=np.float64)[None, :]
-    fixed = fixed_effects(b, se)
-    random = random_effects(b, se, method="dl")
-    q = np.nansum((b - fixed.beta[:, None]) ** 2 / se**2, axis=1)
-    i2 = heterogeneity(q, np.asarray([b.shape[1]])).i2
-    return (
-        (float(fixed.beta[0]), float(fixed.se[0])),
-        (float(random.beta[0]), float(random.se[0])),
-        float(i2[0]) * 100.0,
-    )
 
 
 def forest(
@@ -62,10 +43,10 @@ def forest(
     fixed, random
         ``(beta, standard_error)`` of the fixed- and random-effects meta-analysis (MetaStats
         ``beta``/``standard_error`` and ``beta_random``/``standard_error_random``); computed from
-        the studies when None.
+        not drawn (the row says "not available") when None.
     i2
         I² in percent (MetaStats ``i2`` is a fraction 0–1 or a percent; values <= 1 are read as
-        a fraction); computed when None.
+        a fraction); not shown when None.
     odds_ratio
         Draw exp(beta) on a log axis (binary traits); else beta on a linear axis.
 
@@ -84,10 +65,7 @@ def forest(
     ok = np.isfinite(b) & np.isfinite(se) & (se > 0)
     if not ok.any():
         raise ParameterError("forest: no study has a finite beta and a positive standard_error.")
-    f_est, r_est, i2_est = inverse_variance_summary(b[ok], se[ok])
-    fixed = fixed or f_est
-    random = random or r_est
-    i2 = i2_est if i2 is None or not np.isfinite(i2) else (i2 * 100 if i2 <= 1 else i2)
+    i2 = (i2 * 100 if i2 <= 1 else i2) if i2 is not None and np.isfinite(i2) else None
     tr = np.exp if odds_ratio else (lambda v: v)
     k = len(labels)
     ax = new_axes(ax, (7.0, 1.2 + 0.32 * (k + 3)))
@@ -107,6 +85,9 @@ def forest(
         (1.4, 0.6),
         strict=True,
     ):
+        if est is None or not (np.isfinite(est[0]) and np.isfinite(est[1])):
+            texts.append("not available")
+            continue
         m, s = est
         xs = tr(np.array([m - Z95 * s, m, m + Z95 * s, m]))
         ax.fill(
@@ -120,7 +101,8 @@ def forest(
             f"{tr(m):.2f} [{xs[0]:.2f}, {xs[2]:.2f}]  p = {format_p(float(neg_log10_p_from_z(m / s)))}"
         )
     ax.axvline(tr(0.0), color="0.5", lw=0.8, ls="--")
-    ax.axvline(tr(fixed[0]), color="#d1495b", lw=0.6, ls=":")
+    if fixed is not None and np.isfinite(fixed[0]):
+        ax.axvline(tr(fixed[0]), color="#d1495b", lw=0.6, ls=":")
     all_y = [*ys, 1.4, 0.6]
     ax.set_yticks(all_y, [*labels, "Fixed effect", "Random effects"], fontsize=8)
     if odds_ratio:
@@ -139,6 +121,8 @@ def forest(
         )
     ax.set_xlabel(f"{name} (95% CI)")
     ax.spines[["top", "right"]].set_visible(False)
-    heading = f"I² = {i2:.0f}%"
-    ax.set_title(f"{title}   ({heading})" if title else heading, fontsize=9)
+    heading = f"I² = {i2:.0f}%" if i2 is not None else ""
+    if title and heading:
+        heading = f"{title}   ({heading})"
+    ax.set_title(heading or title or "", fontsize=9)
     return ax

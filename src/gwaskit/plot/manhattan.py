@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from matplotlib.axes import Axes
+from matplotlib.transforms import offset_copy
 
 from gwaskit.errors import ParameterError
 from gwaskit.io.chromosomes import chromosome_order
@@ -77,7 +78,7 @@ def manhattan(
     dense_below: float | None = None,
     colors: Sequence[str] = COLORS,
     label_column: str = "name",
-    max_labels: int = 40,
+    max_labels: int | None = None,
     title: str | None = None,
     point_size: float = 4.0,
 ) -> Axes:
@@ -102,8 +103,9 @@ def manhattan(
     colors
         Colours alternating between chromosomes.
     label_column, max_labels
-        Loci are labelled strongest first, at most ``max_labels``, skipping a label that would
-        sit within 1.2% of the axis width of one already placed (its lead is still marked).
+        Every locus is labelled (the strongest ``max_labels`` when given). Labels that would
+        overlap are spread apart along the axis (at least 1.3% of its width between two) and
+        joined to their lead by a thin line, so none collides and none is dropped.
 
     Returns
     -------
@@ -239,11 +241,9 @@ def _draw_loci(
         else np.zeros(loci.height, dtype=bool)
     )
     rows = list(loci.iter_rows(named=True))
-    # strongest first; a label needs 1.2% of the x axis free on either side
-    x_span = np.diff(ax.get_xlim())[0]
+    x_lo, x_hi = ax.get_xlim()
     order = np.argsort([-float(r["neg_log_10_p_value"] or 0) for r in rows], kind="stable")
-    labelled: list[float] = []
-    hx, hy, lx, ly, lc = [], [], [], [], []
+    hx, hy, lx, ly, lc, labelled = [], [], [], [], [], []
     for k in order:
         row, label, is_known = rows[k], labels[k], bool(known[k])
         c = str(row["chromosome"])
@@ -261,16 +261,17 @@ def _draw_loci(
         lx.append(lead_x)
         ly.append(lead_y)
         lc.append(colour)
-        if len(labelled) >= max_labels or any(
-            abs(lead_x - other) < 0.012 * x_span for other in labelled
-        ):
-            continue
-        labelled.append(lead_x)
+        if max_labels is None or len(labelled) < max_labels:
+            labelled.append((lead_x, lead_y, label, is_known))
+    text_x = spread_labels(np.array([p[0] for p in labelled]), x_lo, x_hi, 0.013 * (x_hi - x_lo))
+    above = offset_copy(ax.transData, fig=ax.figure, y=6, units="points")
+    for (lead_x, lead_y, label, is_known), tx in zip(labelled, text_x, strict=True):
+        moved = abs(tx - lead_x) > 1e-9 * (x_hi - x_lo)
         ax.annotate(
             label,
             xy=(lead_x, lead_y),
-            xytext=(0, 5),
-            textcoords="offset points",
+            xytext=(tx, lead_y),
+            textcoords=above,
             rotation=90,
             ha="center",
             va="bottom",
@@ -278,6 +279,9 @@ def _draw_loci(
             fontstyle="normal" if is_known else "italic",
             color="0.15",
             annotation_clip=False,
+            arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5, "shrinkA": 0, "shrinkB": 2}
+            if moved
+            else None,
             gid="locus-label",
         )
     if hx:
@@ -302,6 +306,50 @@ def _draw_loci(
         gid="leads",
         zorder=4,
     )
+
+
+def spread_labels(x: np.ndarray, lo: float, hi: float, gap: float) -> np.ndarray:
+    """Label positions as close to ``x`` as possible, at least ``gap`` apart and inside
+    ``[lo, hi]`` (returned in the order of ``x``): a left-to-right pass pushes crowded labels
+    right, a right-to-left pass pulls those past ``hi`` back, and each crowded run is then
+    centred on its leads.
+
+    >>> spread_labels(np.array([5.0, 5.0, 20.0]), 0, 100, 2).tolist()
+    [4.0, 6.0, 20.0]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return x
+    order = np.argsort(x, kind="stable")
+    want = x[order]
+    out = want.copy()
+    # runs of labels closer than gap, each centred on the mean of its leads
+    runs: list[list[int]] = [[0]]
+    for i in range(1, out.size):
+        runs.append([i])
+        while len(runs) > 1:
+            a, b = runs[-2], runs[-1]
+            if _run_positions(want[b], gap)[0] - _run_positions(want[a], gap)[-1] >= gap:
+                break
+            runs[-2:] = [a + b]
+    for run in runs:
+        out[run] = _run_positions(want[run], gap)
+    out = np.clip(out, lo, hi)
+    for i in range(1, out.size):  # keep the spacing after clipping at the edges
+        out[i] = max(out[i], out[i - 1] + gap)
+    for i in range(out.size - 2, -1, -1):
+        if out[i + 1] > hi:
+            out[i + 1] = hi
+        out[i] = min(out[i], out[i + 1] - gap)
+    result = np.empty_like(out)
+    result[order] = out
+    return result
+
+
+def _run_positions(want: np.ndarray, gap: float) -> np.ndarray:
+    """Positions ``gap`` apart centred on the mean of ``want`` (sorted)."""
+    n = want.size
+    return want.mean() + (np.arange(n) - (n - 1) / 2) * gap
 
 
 def _locus_labels(loci: pl.DataFrame, label_column: str) -> list[str]:

@@ -213,3 +213,18 @@ def gene_track(
             color="0.4",
         )
     return ax
+
+
+def recombination_track(ax: Axes, position: np.ndarray, rate: np.ndarray) -> Axes:
+    """The recombination rate (cM/Mb) as a step line on a right-hand axis over ``ax`` (as
+    LocusZoom draws it); returns that axis (``gid`` of the line: ``"recombination"``)."""
+    twin = ax.twinx()
+    twin.step(position, rate, where="post", color="#5ab4e5", lw=1.0, gid="recombination")
+    top = float(np.nanmax(rate)) if np.size(rate) else 1.0
+    twin.set_ylim(0, max(top * 1.1, 1.0))
+    twin.set_ylabel("recombination rate (cM/Mb)", fontsize=8, color="#3a8cc0")
+    twin.tick_params(labelsize=7, colors="#3a8cc0")
+    twin.set_zorder(ax.get_zorder() - 1)
+    ax.patch.set_visible(False)
+    twin.spines[["top"]].set_visible(False)
+    return twin

@@ -106,8 +106,13 @@ def cohort_qc(
     removed_variants = vqc.table.filter(~pl.col("keep")).select(
         "chromosome", "base_pair_location", "variant_id", "reason"
     )
+    samples = sqc.table
+    if phenotype is not None:  # for the report's PCA colours: case, control or unknown
+        ph = np.asarray(phenotype)
+        status = np.where(ph == 1, "case", np.where(ph == 0, "control", ""))
+        samples = samples.with_columns(pl.Series("status", status).replace("", None))
     return CohortQC(
-        samples=sqc.table,
+        samples=samples,
         variants=vqc.table,
         removed_samples=sqc.removed,
         removed_variants=removed_variants,

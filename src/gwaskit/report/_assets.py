@@ -1,5 +1,7 @@
 """The report's inline style sheet and script (no external resources)."""
 
+from importlib import resources
+
 CSS = """
 :root { --ink: #1d2733; --muted: #5b6776; --line: #d9dee5; --accent: #2b5c8a; --novel: #d1495b;
         --known: #b07d1a; --bg: #fbfcfd; }
@@ -31,13 +33,18 @@ table { border-collapse: collapse; width: 100%; background: white; font-size: .8
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left;
          vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.sortable th { cursor: pointer; user-select: none; white-space: nowrap; }
+table.sortable th { cursor: pointer; user-select: none; }
+#loci-table { font-size: .8rem; }
+#loci-table td, #loci-table th { padding: .25rem .35rem; }
+#loci-table td { overflow-wrap: anywhere; }
+#loci-table td.num { white-space: nowrap; overflow-wrap: normal; }
 table.sortable th::after { content: " \\2195"; color: #aab; }
 table.sortable th[aria-sort=ascending]::after { content: " \\2191"; color: var(--ink); }
 table.sortable th[aria-sort=descending]::after { content: " \\2193"; color: var(--ink); }
 .tag { border-radius: 3px; padding: 0 .35rem; font-size: .8rem; white-space: nowrap; }
 .tag.novel { background: #fbe3e6; color: var(--novel); }
 .tag.known { background: #fbefd6; color: var(--known); }
+.tag.flag { background: #fbe3e6; color: #b3261e; }
 .warning { background: #fff4e5; border-left: 4px solid #d9822b; padding: .6rem 1rem; }
 .missing { color: var(--muted); font-style: italic; background: #f3f5f8; padding: .6rem 1rem;
            border-radius: 6px; }
@@ -48,9 +55,39 @@ table.sortable th[aria-sort=descending]::after { content: " \\2193"; color: var(
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85em; }
 .scroll { overflow-x: auto; }
 @media print { nav { display: none; } }
+.refs li { margin-bottom: .3rem; font-size: .9rem; }
+.doi { color: var(--muted); }
+.iplot { position: relative; }
+.ibar { display: flex; gap: .8rem; align-items: center; font-size: .8rem; color: var(--muted);
+        margin-bottom: .2rem; }
+.ibar button { font: inherit; padding: .1rem .5rem; border: 1px solid var(--line);
+               border-radius: 4px; background: white; cursor: pointer; }
+.istage { position: relative; width: 100%; }
+.istage canvas { display: block; cursor: crosshair; }
+.ilabels { position: absolute; inset: 0; pointer-events: none; }
+.ilabel { position: absolute; font-size: 11px; font-style: italic; white-space: nowrap;
+          color: var(--novel); line-height: 14px; }
+.ilabel.known { font-style: normal; color: var(--known); }
+.izoom { position: absolute; background: rgba(43, 92, 138, .12); border: 1px solid var(--accent);
+         pointer-events: none; }
+.itip { position: absolute; background: white; border: 1px solid var(--line); border-radius: 4px;
+        padding: .3rem .5rem; font-size: .8rem; box-shadow: 0 2px 6px rgba(0,0,0,.15);
+        pointer-events: none; white-space: nowrap; z-index: 3; }
+.itip b { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+.js figure.interactive > img { display: none; }
+.js figure.interactive.keep-png > img { display: block; margin-top: .6rem; }
+.qc-warning { color: #b3261e; margin: .2rem 0; font-weight: 500; }
+.qc-warning::before { content: "⚠ "; }
+.cohort { border-top: 1px solid var(--line); margin-top: 1.2rem; }
+.cohort.flagged h3 { color: #b3261e; }
+.downloads li { margin-bottom: .2rem; }
+@media print {
+  .js figure.interactive > img { display: block; }
+  .iplot { display: none; }
+}
 """
 
-JS = """
+_TABLES_JS = """
 (function () {
   "use strict";
   function key(cell, numeric) {
@@ -102,3 +139,9 @@ JS = """
   });
 })();
 """
+
+
+#: The interactive plots (gwaskit's own canvas code, ``assets/plots.js``).
+PLOTS_JS = (resources.files("gwaskit.report") / "assets" / "plots.js").read_text(encoding="utf-8")
+#: The page's one inline script: sortable/searchable tables, then the plots.
+JS = _TABLES_JS + PLOTS_JS

@@ -37,6 +37,7 @@ TABLE_FILES = {
     "coloc": "coloc.parquet",
     "subtypes": "subtypes.parquet",
     "subtype_correlations": "subtypes.correlation.parquet",
+    "genetic_map": "genetic_map.parquet",
 }
 #: Names a verb writes a table under when it is not written by the pipeline: read when the
 #: layout's own name is absent (``gwaskit annotate --out RESULTS/loci`` writes the tissues).
@@ -69,7 +70,13 @@ REQUIRED_COLUMNS = {
         "posterior_b_only", "equal_effects_neg_log_10_p", "call",
     ),
     "subtype_correlations": ("subtype_a", "subtype_b", "r"),
+    "sample_qc": ("reason",),
+    "variant_qc": ("reason",),
+    "pca": ("PC1", "PC2"),
+    "genetic_map": ("chromosome", "base_pair_location", "rate"),
 }  # fmt: skip
+#: Per-cohort folders of a results folder: ``<folder>/<cohort>.parquet``, by ReportInputs field.
+COHORT_FOLDERS = {"sample_qc": "qc_samples", "variant_qc": "qc_variants", "pca": "pca"}
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -116,6 +123,16 @@ class ReportInputs:
     subtypes, subtype_correlations
         Per-locus subtype analysis (``gwaskit subtypes``) and the correlation of each pair of
         subtypes' estimates.
+    genetic_map
+        Recombination rates (:func:`gwaskit.io.genetic_map.read_genetic_map`):
+        ``chromosome``, ``base_pair_location``, ``rate`` (cM/Mb), for the regional plots'
+        recombination track.
+    sample_qc, variant_qc
+        Per cohort (by study name), the samples and variants removed by ``gwaskit qc``, one row
+        each with its ``reason`` (``PREFIX.removed_samples`` / ``PREFIX.removed_variants``).
+    pca
+        Per cohort, ``PC1``, ``PC2`` of each sample (``gwaskit pca``) and, where known,
+        ``status``: ``case``, ``control`` or null.
     manifest
         Provenance: ``title``, ``trait``, ``build``, ``gwaskit_version``, ``created``,
         ``parameters`` (mapping), ``software`` (name -> version), ``inputs`` (list of
@@ -139,17 +156,22 @@ class ReportInputs:
     coloc: pl.DataFrame | None = None
     subtypes: pl.DataFrame | None = None
     subtype_correlations: pl.DataFrame | None = None
+    genetic_map: pl.DataFrame | None = None
+    sample_qc: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+    variant_qc: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+    pca: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     manifest: Mapping[str, Any] = field(default_factory=dict)
     checksums: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("per_study", "ld", "manifest", "checksums"):
+        for name in ("per_study", "ld", "manifest", "checksums", *COHORT_FOLDERS):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         for name, columns in REQUIRED_COLUMNS.items():
             value = getattr(self, name)
             if isinstance(value, Mapping):
                 stem = locus_file_name if name == "ld" else str
-                tables = [(f"{name}/{stem(k)}.parquet", t) for k, t in value.items()]
+                folder = COHORT_FOLDERS.get(name, name)
+                tables = [(f"{folder}/{stem(k)}.parquet", t) for k, t in value.items()]
             else:
                 tables = [(TABLE_FILES[name], value)]
             for where, table in tables:
@@ -218,6 +240,12 @@ def load_report_inputs(results_dir: str | Path) -> ReportInputs:
     per_study = {}
     for path in sorted((root / "per_study").glob("*.parquet")):
         per_study[path.name.removesuffix(".parquet")] = conform(read(path), source=str(path))
+    cohorts: dict[str, dict[str, pl.DataFrame]] = {}
+    for key, folder in COHORT_FOLDERS.items():
+        cohorts[key] = {
+            path.name.removesuffix(".parquet"): read(path)
+            for path in sorted((root / folder).glob("*.parquet"))
+        }
     ld = {}
     if tables["loci"] is not None:
         for lid in tables["loci"]["locus_id"].cast(pl.String).to_list():
@@ -245,7 +273,12 @@ def load_report_inputs(results_dir: str | Path) -> ReportInputs:
         per_study = {s: per_study[s] for s in order if s in per_study} | per_study
     try:
         return ReportInputs(
-            **tables, per_study=per_study, ld=ld, manifest=manifest, checksums=checksums
+            **tables,
+            **cohorts,
+            per_study=per_study,
+            ld=ld,
+            manifest=manifest,
+            checksums=checksums,
         )
     except InputError as exc:
         raise InputError(root / exc.path, exc.detail) from None
