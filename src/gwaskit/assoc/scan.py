@@ -29,6 +29,7 @@ from gwaskit.assoc.logistic import LogisticNull, fit_logistic_null, logistic_blo
 from gwaskit.assoc.results import BlockResult
 from gwaskit.assoc.score import score_block
 from gwaskit.assoc.trend import allelic_block, trend_block
+from gwaskit.choices import MODELS, TESTS
 from gwaskit.engine import Engine, opened_engine
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
@@ -40,8 +41,6 @@ from gwaskit.stats import lambda_gc, p_from_neg_log10
 
 log = logging.getLogger(__name__)
 
-MODELS = ("linear", "logistic")
-TESTS = ("wald", "firth", "score", "trend", "allelic")
 #: Float64 working memory per block, in bytes (several n x m arrays live at once).
 BLOCK_BYTES = 24 * 2**20
 #: Variants per block at the least: with fewer, per-block costs dominate (500,000 samples would

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from gwaskit import choices
 from gwaskit.annotate.genes import annotate_genes, load_genes
 from gwaskit.annotate.tissues import gene_association, tissue_enrichment
 from gwaskit.build.check import resolve_build
@@ -35,7 +36,7 @@ def add_parser(
     parser.add_argument(
         "loci", metavar="LOCI", help="Loci table of `gwaskit loci` (.parquet or .tsv.gz)"
     )
-    parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of LOCI")
+    parser.add_argument("--build", choices=choices.BUILDS, help="genome build of LOCI")
     parser.add_argument("--sumstats", metavar="FILE", help="summary statistics (tissue step)")
     parser.add_argument("--ld-ref", metavar="GENOTYPES", help="LD reference panel")
     parser.add_argument(

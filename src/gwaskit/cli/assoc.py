@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gwaskit import choices
 from gwaskit.cli import _options, _selection
 from gwaskit.errors import InputError, ParameterError
 from gwaskit.qc.inflation import LAMBDA_WARN, check_lambda_warn, inflation_warning
@@ -89,12 +90,12 @@ def add_parser(
     )
     parser.add_argument(
         "--model",
-        choices=["linear", "logistic"],
+        choices=choices.MODELS,
         help="default: logistic for a case/control trait, linear otherwise",
     )
     parser.add_argument(
         "--test",
-        choices=["wald", "firth", "score", "trend", "allelic"],
+        choices=choices.TESTS,
         default="wald",
         help="wald (logistic with Firth fallback, or linear), firth (always), score (+SPA), "
         "trend (Cochran-Armitage) or allelic (chi-square), both without covariates",
@@ -156,7 +157,7 @@ def add_parser(
         help="report variants whose HWE exact test p (on hard calls: dosages within 0.1 of "
         "0/1/2) is >= P; not applied to haploid X",
     )
-    parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
+    parser.add_argument("--build", choices=choices.BUILDS, help="genome build")
     parser.add_argument(
         "--scheduler", type=_options.scheduler, metavar="tcp://HOST:PORT", help="Dask scheduler"
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from gwaskit import choices
 from gwaskit.build.check import common_build
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import ParameterError
@@ -58,7 +59,7 @@ def add_parser(
         parser.add_argument(f"--n{k}", type=float, help=f"trait {k}: sample size if not in file")
     parser.add_argument("--ld-ref", metavar="GENOTYPES", help="LD panel: adds SuSiE-coloc")
     parser.add_argument(
-        "--build", choices=["GRCh37", "GRCh38"], help="build of the inputs, if metadata lacks it"
+        "--build", choices=choices.BUILDS, help="build of the inputs, if metadata lacks it"
     )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser

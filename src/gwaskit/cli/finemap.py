@@ -9,6 +9,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from gwaskit import choices
 from gwaskit.build.check import resolve_build
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_loci
 from gwaskit.errors import ParameterError
@@ -42,7 +43,10 @@ def add_parser(
         "--ld-ref", required=True, metavar="GENOTYPES", help="LD reference panel (or the sample)"
     )
     parser.add_argument(
-        "--method", choices=["susie", "abf"], default="susie", help="fine-mapping method (susie)"
+        "--method",
+        choices=choices.FINEMAP_METHODS,
+        default="susie",
+        help="fine-mapping method (susie)",
     )
     parser.add_argument(
         "--max-effects", type=int, default=10, help="SuSiE: most causal signals per locus (10)"
@@ -64,7 +68,7 @@ def add_parser(
     )
     parser.add_argument(
         "--z-check",
-        choices=["error", "warn", "off"],
+        choices=choices.Z_CHECKS,
         default="error",
         help="z-scores inconsistent with the LD (allele flips): stop, warn or skip (error)",
     )
@@ -77,7 +81,7 @@ def add_parser(
     parser.add_argument("--prior-sd", type=float, help="ABF: prior SD of the effect")
     parser.add_argument("--p", type=float, default=5e-8, help="ABF: COJO signal threshold (5e-8)")
     parser.add_argument(
-        "--build", choices=["GRCh37", "GRCh38"], help="build of SUMSTATS, if its metadata lacks it"
+        "--build", choices=choices.BUILDS, help="build of SUMSTATS, if its metadata lacks it"
     )
     parser.add_argument("--out", required=True, metavar="PREFIX", help="output prefix")
     return parser

@@ -7,6 +7,7 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from gwaskit import choices
 from gwaskit.io import open_genotypes
 from gwaskit.qc.summary import summarise_genotypes
 
@@ -31,7 +32,7 @@ def add_parser(
         help="the Oxford .sample of a .bgen/.gen without one beside it (plink2's --sample)",
     )
     parser.add_argument(
-        "--build", choices=["GRCh37", "GRCh38"], help="genome build, if the file does not say"
+        "--build", choices=choices.BUILDS, help="genome build, if the file does not say"
     )
     return parser
 

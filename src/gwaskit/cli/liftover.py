@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from gwaskit import __version__
+from gwaskit import __version__, choices
 from gwaskit.build.liftover import REASONS, lift_sumstats_to, prepare_liftover
 from gwaskit.errors import InputError
 from gwaskit.io.chain import read_chain
@@ -42,12 +42,10 @@ def add_parser(
     )
     parser.add_argument("--sumstats", required=True, metavar="FILE", help="summary statistics")
     parser.add_argument("--chain", required=True, metavar="FILE", help="UCSC chain file (.gz)")
-    parser.add_argument(
-        "--to", required=True, choices=["GRCh37", "GRCh38"], help="the build to lift to"
-    )
+    parser.add_argument("--to", required=True, choices=choices.BUILDS, help="the build to lift to")
     parser.add_argument(
         "--build",
-        choices=["GRCh37", "GRCh38"],
+        choices=choices.BUILDS,
         help="build of --sumstats when neither its metadata nor its positions tell it",
     )
     parser.add_argument(

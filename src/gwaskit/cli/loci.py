@@ -7,6 +7,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from gwaskit import choices
 from gwaskit.build.check import resolve_build
 from gwaskit.cli import _options
 from gwaskit.cli._inputs import build_of, read_checked_sumstats, read_known
@@ -62,10 +63,10 @@ def add_parser(
         "--known", metavar="FILE", help="known loci (tsv: chr, pos and/or rsid; or a Loci table)"
     )
     parser.add_argument(
-        "--known-build", choices=["GRCh37", "GRCh38"], help="build of the --known positions"
+        "--known-build", choices=choices.BUILDS, help="build of the --known positions"
     )
     parser.add_argument(
-        "--build", choices=["GRCh37", "GRCh38"], help="build of SUMSTATS, if its metadata lacks it"
+        "--build", choices=choices.BUILDS, help="build of SUMSTATS, if its metadata lacks it"
     )
     parser.add_argument(
         "--cojo", action="store_true", help="conditional/joint analysis per locus (needs --ld-ref)"

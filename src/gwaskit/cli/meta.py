@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from gwaskit import __version__
+from gwaskit import __version__, choices
 from gwaskit.build.check import common_build
 from gwaskit.build.liftover import Liftover, prepare_liftover
 from gwaskit.cli import _options
@@ -70,14 +70,14 @@ def add_parser(
     )
     parser.add_argument(
         "--method",
-        choices=["fixed", "random", "samplesize"],
+        choices=choices.META_METHODS,
         default="fixed",
         help="inverse-variance fixed effects (default), random effects, or METAL's "
         "sample-size weighted Z",
     )
     parser.add_argument(
         "--random-method",
-        choices=["dl", "reml"],
+        choices=choices.RANDOM_METHODS,
         default="dl",
         help="tau2 estimator for random effects (default: DerSimonian-Laird)",
     )
@@ -101,7 +101,7 @@ def add_parser(
     parser.add_argument(
         "--gc-result", action="store_true", help="genomic control of the meta-analysis result"
     )
-    parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of every input")
+    parser.add_argument("--build", choices=choices.BUILDS, help="genome build of every input")
     parser.add_argument(
         "--liftover-chain",
         metavar="FILE",
@@ -110,12 +110,12 @@ def add_parser(
     )
     parser.add_argument(
         "--target-build",
-        choices=["GRCh37", "GRCh38"],
+        choices=choices.BUILDS,
         help="the build to bring every study to (checked against --liftover-chain's target)",
     )
     parser.add_argument(
         "--palindromic",
-        choices=["auto", "frequency", "forward", "drop"],
+        choices=choices.PALINDROMIC,
         default="auto",
         help="A/T and C/G SNPs: `auto` (default) keeps them as given (as METAL and GWAMA do) "
         "in a study whose other SNPs show no strand flips against the reference or the other "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gwaskit import choices
 from gwaskit.cli import _options, _selection
 from gwaskit.cli._lists import read_sample_list, read_variant_list, write_variant_list
 from gwaskit.engine import get_engine
@@ -59,7 +60,7 @@ def add_parser(
         default=1,
         help="seed of the random starting subspace (default 1: the same output on every run)",
     )
-    parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
+    parser.add_argument("--build", choices=choices.BUILDS, help="genome build")
     _selection.add_arguments(parser)
     return parser
 

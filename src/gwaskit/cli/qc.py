@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gwaskit import choices
 from gwaskit.cli._lists import write_sample_list, write_variant_list
 from gwaskit.engine import get_engine
 from gwaskit.errors import InputError
@@ -53,7 +54,7 @@ def add_parser(
         default="auto",
         help="trait type (auto: binary when every value is 1/2 or 0/1)",
     )
-    parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
+    parser.add_argument("--build", choices=choices.BUILDS, help="genome build")
     f = parser.add_argument_group("filters (PLINK flags; 'none' switches one off)")
     f.add_argument("--mind", type=_optional(float), default=0.05, help="max sample missing rate")
     f.add_argument("--geno", type=_optional(float), default=0.05, help="max variant missing rate")

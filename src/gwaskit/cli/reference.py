@@ -264,7 +264,8 @@ PLAN_KEY_DOCS: dict[tuple[str, str], str] = {
     '`"linear"` for a quantitative one.',
     ("association", "test"): '`"wald"` (logistic with Firth fallback, or linear), `"firth"` '
     '(always Firth), `"score"` (score test with saddlepoint correction), `"trend"` '
-    "(Cochran-Armitage, without covariates).",
+    '(Cochran-Armitage, without covariates) or `"allelic"` (allelic chi-square, without '
+    "covariates).",
     ("association", "firth_fallback"): "With the logistic Wald test, refit a variant by Firth "
     "regression where the logistic fit fails (PLINK 2's `firth-fallback`).",
     ("association", "firth_se"): "Firth-fitted variants get the penalised likelihood-ratio test "

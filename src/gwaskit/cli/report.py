@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from gwaskit import choices
 from gwaskit.errors import InputError
 from gwaskit.qc.inflation import LAMBDA_WARN
 
@@ -40,7 +41,7 @@ def add_parser(
     )
     parser.add_argument(
         "--build",
-        choices=["GRCh37", "GRCh38"],
+        choices=choices.BUILDS,
         help="genome build: gene tracks from the bundled GENCODE tables when the folder has no "
         "genes.parquet",
     )

@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from gwaskit import choices
 from gwaskit.cli import _options
 from gwaskit.errors import ParameterError
 
@@ -60,7 +61,7 @@ def add_parser(
     parser.add_argument("--remove", metavar="FILE", help="samples to leave out (FID IID or IID)")
     parser.add_argument("--extract", metavar="FILE", help="variants to use (one ID per line)")
     parser.add_argument("--exclude", metavar="FILE", help="variants to leave out")
-    parser.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build")
+    parser.add_argument("--build", choices=choices.BUILDS, help="genome build")
     parser.add_argument(
         "--scheduler", type=_options.scheduler, metavar="tcp://HOST:PORT", help="Dask scheduler"
     )

@@ -13,6 +13,7 @@ import logging
 import numpy as np
 import polars as pl
 
+from gwaskit.choices import FINEMAP_METHODS
 from gwaskit.errors import ParameterError
 from gwaskit.finemap.abf import PRIOR_SD, estimate_sdy
 from gwaskit.finemap.signals import conditional_abf_sets
@@ -23,7 +24,7 @@ from gwaskit.loci.ld import LdPanel, load_panel
 
 log = logging.getLogger(__name__)
 
-METHODS = ("susie", "abf")
+METHODS = FINEMAP_METHODS
 
 
 def region_rows(sumstats: pl.DataFrame, chrom: str, start: int, end: int) -> pl.DataFrame:

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from gwaskit.choices import META_METHODS
 from gwaskit.errors import ParameterError
 from gwaskit.meta.harmonise import Harmonised
 from gwaskit.stats import (
@@ -52,7 +53,7 @@ from gwaskit.stats import (
     neg_log10_p_from_z,
 )
 
-METHODS = ("fixed", "random", "samplesize")
+METHODS = META_METHODS
 
 
 @dataclass(frozen=True)

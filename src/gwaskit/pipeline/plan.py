@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from gwaskit.choices import BUILDS, FINEMAP_METHODS, META_METHODS, MODELS, TESTS, Z_CHECKS
 from gwaskit.engine import check_scheduler
 from gwaskit.errors import GwaskitError, InputError
 
@@ -190,13 +191,13 @@ _SECTIONS = {
     "subtypes": SubtypeSettings,
 }
 _CHOICES = {
-    ("consortium", "build"): ("GRCh37", "GRCh38"),
-    ("association", "model"): ("linear", "logistic"),
-    ("association", "test"): ("wald", "firth", "score", "trend"),
-    ("meta", "method"): ("fixed", "random", "samplesize"),
+    ("consortium", "build"): BUILDS,
+    ("association", "model"): MODELS,
+    ("association", "test"): TESTS,
+    ("meta", "method"): META_METHODS,
     ("cohort", "role"): ("discovery", "replication"),
-    ("finemap", "method"): ("susie", "abf", "none"),
-    ("finemap", "z_check"): ("error", "warn", "off"),
+    ("finemap", "method"): (*FINEMAP_METHODS, "none"),
+    ("finemap", "z_check"): Z_CHECKS,
 }
 
 
