@@ -24,6 +24,8 @@ _API = {
     "open_genotypes": "gwaskit.io.genotypes",
     "read_sumstats": "gwaskit.io.sumstats",
     # association
+    "align_phenotypes": "gwaskit.assoc.api",
+    "association_scan": "gwaskit.assoc.api",
     "run_scan": "gwaskit.assoc.scan",
     # meta-analysis
     "qc_sumstats": "gwaskit.qc.sumstats",

@@ -1,16 +1,16 @@
-"""The chunked genome-wide scan: genotypes + phenotypes -> SumStats.
+"""The chunked genome-wide scan: an open genotype source + aligned phenotypes -> SumStats.
 
-:func:`run_scan` opens the genotypes, loads the phenotype and covariates, fits the null model
-once, maps :func:`scan_block` over variant blocks through :mod:`gwaskit.engine` (each task is a
-pure function of the file path, the block range and the fitted null model, so it runs the same
-on a Dask cluster) and assembles a SumStats table.
+:func:`scan_phenotypes` fits the null model once, maps :func:`scan_block` over variant blocks
+through :mod:`gwaskit.engine` (each task is a pure function of the scan's genotype handle, the
+block range and the fitted null model, so it runs the same on a Dask cluster) and assembles a
+SumStats table. It reads no file but the genotypes it is given; :func:`run_scan` is the same
+from file paths (for scripts), and :func:`gwaskit.association_scan` from tables in memory.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from gwaskit import __version__
 from gwaskit.assoc.design import Design, make_design
+from gwaskit.assoc.handle import GenotypeHandle
 from gwaskit.assoc.linear import LinearNull, fit_linear_null, linear_block
 from gwaskit.assoc.logistic import LogisticNull, fit_logistic_null, logistic_block
 from gwaskit.assoc.results import BlockResult
@@ -99,44 +100,18 @@ class ScanOptions:
 
 @dataclass(frozen=True)
 class BlockTask:
-    """One unit of work: a pure function input (picklable, for Dask as well)."""
+    """One unit of work: a pure function input (picklable, for Dask as well). The genotype file
+    is the scan's :class:`~gwaskit.assoc.handle.GenotypeHandle`, shared by its tasks."""
 
-    path: str
-    build: str | None
     variants: range | np.ndarray
     sample_index: np.ndarray
     null: LinearNull | LogisticNull | Design = field(repr=False)
     options: ScanOptions
 
 
-#: Sources opened by block tasks in this process, newest last (at most ``_OPEN_LIMIT``): a
-#: worker opens a fileset once, not once per block; :func:`run_scan` puts its own here so that
-#: blocks run in its process do not parse the ``.bim``/``.pvar`` again.
-_OPEN: dict[tuple[str, str | None], GenotypeSource] = {}
-_OPEN_LIMIT = 4
-_OPEN_LOCK = threading.Lock()
-
-
-def _open_cached(path: str, build: str | None) -> GenotypeSource:
-    with _OPEN_LOCK:
-        source = _OPEN.get((path, build))
-    if source is None:
-        source = open_genotypes(path, build=build)
-        _remember(path, source)
-    return source
-
-
-def _remember(path: str, source: GenotypeSource) -> None:
-    with _OPEN_LOCK:
-        _OPEN[(path, source.build)] = source
-        while len(_OPEN) > _OPEN_LIMIT:
-            _OPEN.pop(next(iter(_OPEN)))
-
-
-def scan_block(task: BlockTask) -> BlockResult:
+def scan_block(genotypes: GenotypeHandle, task: BlockTask) -> BlockResult:
     """Read one block of variants and test each of them."""
-    source = _open_cached(task.path, task.build)
-    g = source.read(task.variants, task.sample_index)
+    g = genotypes.read(task.variants, task.sample_index)
     return apply_test(task.null, g, task.options)
 
 
@@ -160,9 +135,11 @@ def apply_test(
 
 
 def fit_null(
-    phenotypes: Phenotypes, options: ScanOptions, *, source: str = "phenotype"
+    phenotypes: Phenotypes, options: ScanOptions, *, source: str | None = None
 ) -> LinearNull | LogisticNull | Design:
-    """The null model a block task needs (fitted once per phenotype)."""
+    """The null model a block task needs (fitted once per phenotype); errors name ``source``
+    (default: the table the phenotypes came from)."""
+    source = source or phenotypes.origin
     design = make_design(
         phenotypes.y, phenotypes.covariates, binary=phenotypes.binary, source=source
     )
@@ -190,6 +167,90 @@ class ScanResult:
     metadata: dict[str, Any]
 
 
+def scan_phenotypes(
+    source: GenotypeSource,
+    phenotypes: Phenotypes,
+    *,
+    options: ScanOptions | None = None,
+    engine: Engine | str | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+    block_bytes: int = BLOCK_BYTES,
+    variant_mask: np.ndarray | None = None,
+) -> ScanResult:
+    """Genome-wide association scan of one phenotype aligned to an open genotype source.
+
+    ``phenotypes`` are matched to ``source.samples`` (by
+    :func:`gwaskit.io.phenotypes.load_phenotypes` from files, or by
+    :func:`gwaskit.align_phenotypes` from tables in memory). ``variant_mask`` (booleans over
+    the source's variants, as ``--extract``/``--exclude`` lists give them) restricts the scan;
+    the SumStats table holds the variants of the mask only. The source stays open for its
+    caller; what the scan's tasks open elsewhere (Dask workers) goes when the scan ends.
+    """
+    options = (options or ScanOptions()).resolve(phenotypes.binary)
+    log.info(
+        "%s: %d samples analysed (%s), %d covariate column(s), %d variants; %d sample(s) dropped",
+        phenotypes.name,
+        phenotypes.n,
+        f"{phenotypes.n_cases} cases, {phenotypes.n_controls} controls"
+        if phenotypes.binary
+        else "quantitative",
+        len(phenotypes.covariate_names),
+        source.n_variants,
+        phenotypes.dropped.height,
+    )
+    null = fit_null(phenotypes, options)
+    if variant_mask is not None and not variant_mask.any():
+        raise ParameterError("no variant is left to test (the variant list selects none).")
+    blocks = variant_blocks(
+        source.n_variants,
+        variant_mask,
+        block_variants=max(
+            MIN_SCORE_BLOCK_VARIANTS if options.test == "score" else MIN_BLOCK_VARIANTS,
+            block_bytes // 2 // (4 * max(phenotypes.n, 1)),
+        ),
+    )
+    tasks = [BlockTask(block, phenotypes.sample_index, null, options) for block in blocks]
+    x_model = _x_chromosome_model(source, phenotypes, options, phenotypes.origin)
+    if x_model is not None:
+        haploid, x_phenotypes, x_null = x_model
+        tasks = [
+            replace(task, variants=part, sample_index=x_phenotypes.sample_index, null=x_null)
+            if on_x
+            else replace(task, variants=part)
+            for task in tasks
+            for part, on_x in split_where_changes(task.variants, haploid)
+        ]
+    results = run_blocks(
+        scan_block, tasks, source, engine, threads, progress, f"assoc {options.label}"
+    )
+    return finish_scan(source, phenotypes, options, results, variant_mask, x_model)
+
+
+def run_blocks(
+    fn: Any,
+    tasks: Sequence[Any],
+    source: GenotypeSource,
+    engine: Engine | str | None,
+    threads: int | None,
+    progress: bool,
+    description: str,
+) -> list[Any]:
+    """``fn(genotypes, task)`` for every task on the engine, with ``genotypes`` the scan's own
+    :class:`GenotypeHandle` of ``source``, closed at the end (with what it opened elsewhere)."""
+    genotypes = GenotypeHandle(source)
+    # parallelism is across blocks (the engine); the per-block matrix products are small and
+    # run several times slower when BLAS threads compete with each other or with the engine's
+    try:
+        with (
+            opened_engine(engine, threads=threads, progress=progress) as runner,
+            threadpool_limits(limits=1),
+        ):
+            return runner.map(fn, tasks, description=description, context=genotypes)
+    finally:
+        genotypes.close()
+
+
 def run_scan(
     genotypes: str | Path | GenotypeSource,
     pheno: str | Path,
@@ -207,77 +268,38 @@ def run_scan(
     sample_mask: np.ndarray | None = None,
     variant_mask: np.ndarray | None = None,
 ) -> ScanResult:
-    """Genome-wide association scan of one phenotype; see the module docstring.
+    """A scan from files, for scripts: the phenotype (and covariate) files are read by
+    :func:`gwaskit.io.phenotypes.load_phenotypes`, then :func:`scan_phenotypes` runs.
 
-    ``genotypes`` is a path (opened with ``build``) or an open source. ``binary`` declares the
-    trait type (``None``: detected from its values, see
-    :func:`gwaskit.io.phenotypes.load_phenotypes`). ``sample_mask`` and ``variant_mask``
-    (booleans over the genotype file's samples and variants, as ``--keep``/``--remove`` and
-    ``--extract``/``--exclude`` lists give them) restrict the scan; the SumStats table holds
-    the variants of ``variant_mask`` only.
+    ``genotypes`` is a path (opened with ``build``, closed at the end) or an open source.
+    ``sample_mask`` restricts the samples (``--keep``/``--remove``); the other arguments are
+    :func:`scan_phenotypes`'s. On tables in memory, use :func:`gwaskit.association_scan`.
     """
-    options = options or ScanOptions()
-    source = (
-        genotypes
-        if isinstance(genotypes, GenotypeSource)
-        else open_genotypes(genotypes, build=build)
-    )
-    phenotypes = load_phenotypes(
-        source.samples,
-        pheno,
-        pheno_name=pheno_name,
-        covar=covar,
-        covar_names=covar_names,
-        binary=binary,
-        sample_mask=sample_mask,
-    )
-    options = options.resolve(phenotypes.binary)
-    log.info(
-        "%s: %d samples analysed (%s), %d covariate column(s), %d variants; %d sample(s) dropped",
-        phenotypes.name,
-        phenotypes.n,
-        f"{phenotypes.n_cases} cases, {phenotypes.n_controls} controls"
-        if phenotypes.binary
-        else "quantitative",
-        len(phenotypes.covariate_names),
-        source.n_variants,
-        phenotypes.dropped.height,
-    )
-    null = fit_null(phenotypes, options, source=str(covar or pheno))
-    if variant_mask is not None and not variant_mask.any():
-        raise ParameterError("no variant is left to test (the variant list selects none).")
-    blocks = variant_blocks(
-        source.n_variants,
-        variant_mask,
-        block_variants=max(
-            MIN_SCORE_BLOCK_VARIANTS if options.test == "score" else MIN_BLOCK_VARIANTS,
-            block_bytes // 2 // (4 * max(phenotypes.n, 1)),
-        ),
-    )
-    path = str(source.path)
-    _remember(path, source)
-    tasks = [
-        BlockTask(path, source.build, block, phenotypes.sample_index, null, options)
-        for block in blocks
-    ]
-    x_model = _x_chromosome_model(source, phenotypes, options, str(covar or pheno))
-    if x_model is not None:
-        haploid, x_phenotypes, x_null = x_model
-        tasks = [
-            replace(task, variants=part, sample_index=x_phenotypes.sample_index, null=x_null)
-            if on_x
-            else replace(task, variants=part)
-            for task in tasks
-            for part, on_x in split_where_changes(task.variants, haploid)
-        ]
-    # parallelism is across blocks (the engine); the per-block matrix products are small and
-    # run several times slower when BLAS threads compete with each other or with the engine's
-    with (
-        opened_engine(engine, threads=threads, progress=progress) as runner,
-        threadpool_limits(limits=1),
-    ):
-        results = runner.map(scan_block, tasks, description=f"assoc {options.label}")
-    return finish_scan(source, phenotypes, options, results, variant_mask, x_model)
+    opened = not isinstance(genotypes, GenotypeSource)
+    source = open_genotypes(genotypes, build=build) if opened else genotypes
+    try:
+        phenotypes = load_phenotypes(
+            source.samples,
+            pheno,
+            pheno_name=pheno_name,
+            covar=covar,
+            covar_names=covar_names,
+            binary=binary,
+            sample_mask=sample_mask,
+        )
+        return scan_phenotypes(
+            source,
+            phenotypes,
+            options=options,
+            engine=engine,
+            threads=threads,
+            progress=progress,
+            block_bytes=block_bytes,
+            variant_mask=variant_mask,
+        )
+    finally:
+        if opened:
+            source.close()
 
 
 def finish_scan(

@@ -126,9 +126,14 @@ def add_parser(
 
 
 def run(args: argparse.Namespace) -> int:
-    from gwaskit.assoc.scan import ScanOptions, run_scan, write_scan
+    from gwaskit.assoc.scan import ScanOptions, scan_phenotypes, write_scan
     from gwaskit.io import open_genotypes
-    from gwaskit.io.phenotypes import column_names, parse_column_numbers, parse_names
+    from gwaskit.io.phenotypes import (
+        column_names,
+        load_phenotypes,
+        parse_column_numbers,
+        parse_names,
+    )
     from gwaskit.io.tables import scratch_folder
 
     covar_names = parse_names(args.covar_name, "--covar-name")
@@ -156,29 +161,40 @@ def run(args: argparse.Namespace) -> int:
         numbers = parse_column_numbers(args.pheno_col_nums, "--pheno-col-nums")
         names = column_names(args.pheno, numbers)
     _check_phenotype_names(names)
-    source = open_genotypes(args.genotypes, build=args.build, sample=args.sample)
-    sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
-    scan_options = dict(
-        sample_mask=sample_mask,
-        variant_mask=variant_mask,
-        covar=args.covar,
-        covar_names=covar_names,
-        binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
-        options=options,
-        build=args.build,
-        engine=args.scheduler,
-        threads=args.threads,
-        progress=not args.no_progress,
-    )
+    binary = {"auto": None, "binary": True, "quantitative": False}[args.pheno_type]
+    with open_genotypes(args.genotypes, build=args.build, sample=args.sample) as source:
+        sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
+        # the verb reads the files and aligns them to the genotype samples; the scan reads
+        # nothing but the genotypes
+        phenotypes = [
+            load_phenotypes(
+                source.samples,
+                args.pheno,
+                pheno_name=name,
+                covar=args.covar,
+                covar_names=covar_names,
+                binary=binary,
+                sample_mask=sample_mask,
+            )
+            for name in names
+        ]
+        scan_options = dict(
+            variant_mask=variant_mask,
+            options=options,
+            engine=args.scheduler,
+            threads=args.threads,
+            progress=not args.no_progress,
+        )
+        if len(names) == 1:
+            result = scan_phenotypes(source, phenotypes[0], **scan_options)
+        else:  # one read of the genotypes for every phenotype
+            from gwaskit.assoc.multi import scan_phenotype_list
+
+            results = scan_phenotype_list(source, phenotypes, **scan_options)
     if len(names) == 1:
-        result = run_scan(source, args.pheno, pheno_name=names[0], **scan_options)
         _warn_inflation(result, lambda_warn)
         written = write_scan(result, out)
     else:  # every result lands together, or none (one bad phenotype fails the whole run)
-        from gwaskit.assoc.multi import run_scans
-
-        # one read of the genotypes for every phenotype
-        results = run_scans(source, args.pheno, pheno_names=names, **scan_options)
         with scratch_folder(out) as tmp:
             staged = []
             for name, result in zip(names, results, strict=True):
