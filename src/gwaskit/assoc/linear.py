@@ -12,6 +12,7 @@ has ``n_obs - k - 1`` degrees of freedom (``k`` covariates with the intercept), 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numba
 import numpy as np
@@ -37,6 +38,11 @@ class LinearNull:
     def k(self) -> int:
         return int(self.q.shape[1])
 
+    @cached_property
+    def left(self) -> np.ndarray:
+        """``[Q, y]'`` ``(k+1, n)``, C-ordered, once per phenotype rather than per block."""
+        return np.ascontiguousarray(np.column_stack([self.q, self.y]).T)
+
 
 def fit_linear_null(design: Design) -> LinearNull:
     """Prepare the per-variant regressions of ``design.y`` on its covariates."""
@@ -52,39 +58,45 @@ def fit_linear_null(design: Design) -> LinearNull:
     )
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
 def _missing_kernel(g, q, y, qy, yy, g0, a, qy_o, yy_o, stats):  # pragma: no cover
-    """One pass per variant: zero-filled dosages, call counts and sums, and the low-rank
-    correction of ``Q'Q = I``, ``Q'y`` and ``y'y`` for the samples without a call."""
+    """Per variant: zero-filled dosages, call counts and sums (one branch-free pass, which the
+    compiler vectorises; the sums are of small integers or dosages, exact or reassociated),
+    then, only for a variant with a missing call, the low-rank correction of ``Q'Q = I``,
+    ``Q'y`` and ``y'y`` for the samples without a call."""
     n, m = g.shape
     k = q.shape[1]
     for j in range(m):
-        for u in range(k):
-            for v in range(k):
-                a[j, u, v] = 1.0 if u == v else 0.0
-            qy_o[j, u] = qy[u]
-        yy_o[j] = yy
         count = 0.0
         total = 0.0
         squares = 0.0
         for i in range(n):
             x = np.float64(g[i, j])
+            ok = x == x
+            v = x if ok else 0.0
+            g0[i, j] = v
+            count += 1.0 if ok else 0.0
+            total += v
+            squares += v * v
+        stats[0, j] = count
+        stats[1, j] = total
+        stats[2, j] = squares
+        for u in range(k):
+            for v in range(k):
+                a[j, u, v] = 1.0 if u == v else 0.0
+            qy_o[j, u] = qy[u]
+        yy_o[j] = yy
+        if count == n:
+            continue
+        for i in range(n):
+            x = g[i, j]
             if x != x:
-                g0[i, j] = 0.0
                 for u in range(k):
                     qu = q[i, u]
                     qy_o[j, u] -= qu * y[i]
                     for v in range(k):
                         a[j, u, v] -= qu * q[i, v]
                 yy_o[j] -= y[i] * y[i]
-            else:
-                g0[i, j] = x
-                count += 1.0
-                total += x
-                squares += x * x
-        stats[0, j] = count
-        stats[1, j] = total
-        stats[2, j] = squares
 
 
 def linear_block(null: LinearNull, g: np.ndarray, *, mean_impute: bool = False) -> BlockResult:
@@ -106,7 +118,7 @@ def linear_block(null: LinearNull, g: np.ndarray, *, mean_impute: bool = False) 
     n_obs, gsum, gg = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         eaf = gsum / (2.0 * n_obs)
-    prod = np.column_stack([q, y]).T @ g0  # Q'g (k rows) and y'g (last row)
+    prod = null.left @ g0  # Q'g (k rows) and y'g (last row)
     qg, gy = prod[:k], prod[k]
     gtg = np.empty(m)
     gty = np.empty(m)
