@@ -218,9 +218,9 @@ def bernoulli_cumulants(mu: np.ndarray, order: int = SERIES_ORDER) -> np.ndarray
         d = np.polynomial.polynomial.polyder(coefficients[-1])
         coefficients.append(np.polynomial.polynomial.polymul(d, [0.0, 1.0, -1.0]))
     mu = np.asarray(mu, dtype=np.float64)
-    return np.column_stack(
-        [np.polynomial.polynomial.polyval(mu, c) for c in coefficients]
-    ).astype(np.float64)
+    return np.column_stack([np.polynomial.polynomial.polyval(mu, c) for c in coefficients]).astype(
+        np.float64
+    )
 
 
 @numba.njit(cache=True, nogil=True)
