@@ -16,6 +16,7 @@ import polars as pl
 
 from gwaskit.assoc.scan import ScanOptions, ScanResult, scan_phenotypes
 from gwaskit.engine import Engine
+from gwaskit.errors import ParameterError
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.io.phenotypes import Phenotypes, align_sample_tables
 from gwaskit.io.sample_tables import frame_table
@@ -121,6 +122,11 @@ def association_scan(
         effect allele, log odds for a binary trait; ``neg_log_10_p_value``), ``lambda_gc`` and
         the ``metadata`` the verb writes beside its table.
     """
+    if not isinstance(genotypes, GenotypeSource):
+        raise ParameterError(
+            f"genotypes must be an open genotype source, got {type(genotypes).__name__}. "
+            "Open the file with gwaskit.open_genotypes(path) (and close it when done)."
+        )
     aligned = align_phenotypes(
         genotypes,
         phenotypes,

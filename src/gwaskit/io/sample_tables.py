@@ -301,7 +301,10 @@ def as_polars(frame: Any, name: str) -> pl.DataFrame:
     if isinstance(frame, pl.DataFrame):
         return frame
     if type(frame).__module__.partition(".")[0] == "pandas" and hasattr(frame, "columns"):
-        return pl.from_pandas(frame, include_index=False)
+        # object columns (text, or numbers mixed with text) as text: their values are parsed
+        # as a file's fields are, so a stray word is reported where it is
+        mixed = {c: "string" for c in frame.columns if frame[c].dtype == object}
+        return pl.from_pandas(frame.astype(mixed) if mixed else frame, include_index=False)
     raise ParameterError(
         f"{name} must be a polars or pandas DataFrame, got {type(frame).__name__}."
     )
