@@ -72,6 +72,12 @@ class LogisticNull:
         return np.linalg.inv(self.x.T @ xw), left_t
 
     @cached_property
+    def start_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """The weights ``mu (1 - mu)`` and residuals ``y - mu`` of the null fit: the first
+        Newton step of every per-variant fit, which starts there."""
+        return self.mu * (1.0 - self.mu), self.y - self.mu
+
+    @cached_property
     def spa_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per sample, the logit ``eta``, the weight ``mu (1 - mu)`` and the softplus of the
         logit ``log(1 + e^eta) = -log(1 - mu)``: the saddlepoint kernel's inputs, once per
@@ -168,6 +174,34 @@ def _irls_kernel(xc, g, active, b, y, w_out, wg_out, r_out, gwg, gr):  # pragma:
 
 
 @numba.njit(cache=True, nogil=True)
+def _first_step_kernel(
+    g, active, w0, r0, pairs, x, wg_out, gwg, gr, pair_fix, x_fix
+):  # pragma: no cover - compiled
+    """:func:`_irls_kernel` at the covariate-only estimate (weights ``w0``, residuals ``r0``
+    of the null model), with, per variant, the pair products and residual-weighted covariates
+    of its samples without a call (to subtract from the null's totals)."""
+    n = g.shape[0]
+    for jj in range(active.size):
+        j = active[jj]
+        s1 = 0.0
+        s2 = 0.0
+        for i in range(n):
+            gv = np.float64(g[i, j])
+            if gv != gv:
+                wg_out[i, jj] = 0.0
+                for c in range(pairs.shape[1]):
+                    pair_fix[jj, c] += w0[i] * pairs[i, c]
+                for c in range(x.shape[1]):
+                    x_fix[jj, c] += r0[i] * x[i, c]
+                continue
+            wg_out[i, jj] = w0[i] * gv
+            s1 += w0[i] * gv * gv
+            s2 += gv * r0[i]
+        gwg[jj] = s1
+        gr[jj] = s2
+
+
+@numba.njit(cache=True, nogil=True)
 def _column_sums(g, y, out):  # pragma: no cover - compiled
     """Per variant: calls, dosage sum, squared-dosage sum, cases with a call, case dosage."""
     n, m = g.shape
@@ -225,18 +259,32 @@ def logistic_fit(
             break
         a = active.size
         ca = coef[active]
-        xc = (ca[:, :k] @ null.x.T).T  # (n, a), Fortran order
-        w, wg, r = (np.empty((n, a), order="F") for _ in range(3))
-        gwg, gr = np.empty(a), np.empty(a)
-        _irls_kernel(xc, g, columns[active], ca[:, k].copy(), null.y, w, wg, r, gwg, gr)
         info = np.empty((a, k + 1, k + 1))
-        info[:, :k, :k] = unpack_symmetric(null.pairs.T @ w, k)
+        rhs = np.empty((a, k + 1, 2))
+        wg = np.empty((n, a), order="F")
+        gwg, gr = np.empty(a), np.empty(a)
+        if iteration == 0:
+            # every fit starts at the covariate-only estimate, whose probabilities are the null
+            # model's: no exponential, and the covariate block of the information is the
+            # null's X'WX less the few samples without a call (a correction, not a product)
+            w0, r0 = null.start_terms
+            pair_fix = np.zeros((a, null.pairs.shape[1]))
+            x_fix = np.zeros((a, k))
+            _first_step_kernel(
+                g, columns[active], w0, r0, null.pairs, null.x, wg, gwg, gr, pair_fix, x_fix
+            )
+            info[:, :k, :k] = unpack_symmetric((null.pairs.T @ w0)[:, None] - pair_fix.T, k)
+            rhs[:, :k, 0] = null.x.T @ r0 - x_fix
+        else:
+            xc = (ca[:, :k] @ null.x.T).T  # (n, a), Fortran order
+            w, r = (np.empty((n, a), order="F") for _ in range(2))
+            _irls_kernel(xc, g, columns[active], ca[:, k].copy(), null.y, w, wg, r, gwg, gr)
+            info[:, :k, :k] = unpack_symmetric(null.pairs.T @ w, k)
+            rhs[:, :k, 0] = (null.x.T @ r).T
         xg = (null.x.T @ wg).T
         info[:, :k, k] = xg
         info[:, k, :k] = xg
         info[:, k, k] = gwg
-        rhs = np.empty((a, k + 1, 2))
-        rhs[:, :k, 0] = (null.x.T @ r).T
         rhs[:, k, 0] = gr
         rhs[:, :, 1] = unit  # the genotype column of the inverse information: the variance
         sol, singular = _solve_many(info, rhs)
