@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from gwaskit.assoc.design import Design
-from gwaskit.assoc.handle import GenotypeHandle
-from gwaskit.assoc.linear import LinearNull
-from gwaskit.assoc.logistic import LogisticNull
 from gwaskit.assoc.results import BlockResult
 from gwaskit.assoc.scan import (
     BLOCK_BYTES,
     MIN_BLOCK_VARIANTS,
     MIN_SCORE_BLOCK_VARIANTS,
+    ScanContext,
     ScanOptions,
     ScanResult,
     _x_chromosome_model,
@@ -46,24 +43,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class MultiBlockTask:
-    """One block read once for ``sample_index`` (the union of the phenotypes' samples, sorted)
-    and tested per phenotype: ``rows[k]`` are phenotype k's rows of the block, ``nulls[k]``
-    its null model, ``options[k]`` its resolved test. Picklable, for Dask as well."""
+    """One block of variants, read once and tested per phenotype with model ``model`` of the
+    scan's :class:`~gwaskit.assoc.scan.ScanContext` (0, or 1 for haploid X): ``(sample_index,
+    rows, nulls, options)``, the union of the phenotypes' samples (sorted) and per phenotype k
+    its rows of the block, null model and resolved test. Picklable, for Dask as well."""
 
     variants: range | np.ndarray
-    sample_index: np.ndarray
-    rows: tuple[np.ndarray, ...] = field(repr=False)
-    nulls: tuple[LinearNull | LogisticNull | Design, ...] = field(repr=False)
-    options: tuple[ScanOptions, ...]
+    model: int
 
 
-def scan_blocks(genotypes: GenotypeHandle, task: MultiBlockTask) -> tuple[BlockResult, ...]:
+def scan_blocks(context: ScanContext, task: MultiBlockTask) -> tuple[BlockResult, ...]:
     """Read one block of variants once and test it for every phenotype."""
-    g = genotypes.read(task.variants, task.sample_index)
-    return tuple(
-        apply_test(null, g[rows], options)
-        for rows, null, options in zip(task.rows, task.nulls, task.options, strict=True)
-    )
+    sample_index, rows, nulls, options = context.models[task.model]
+    g = context.genotypes.read(task.variants, sample_index)
+    return tuple(apply_test(null, g[r], o) for r, null, o in zip(rows, nulls, options, strict=True))
 
 
 def run_scans(
@@ -167,8 +160,9 @@ def scan_phenotype_list(
     rows = tuple(np.searchsorted(union, p[0].sample_index) for p in prepared)
     nulls = tuple(p[2] for p in prepared)
     haploid = next((p[3][0] for p in prepared if p[3] is not None), None)
+    models = [(union, rows, nulls, options_k)]
     if haploid is None:
-        tasks = [MultiBlockTask(block, union, rows, nulls, options_k) for block in blocks]
+        tasks = [MultiBlockTask(block, 0) for block in blocks]
     else:  # on haploid X, each phenotype with an X model uses its samples and null model
         x_rows = tuple(
             r if p[3] is None else np.searchsorted(union, p[3][1].sample_index)
@@ -177,21 +171,17 @@ def scan_phenotype_list(
         x_nulls = tuple(
             n if p[3] is None else p[3][2] for n, p in zip(nulls, prepared, strict=True)
         )
+        models.append((union, x_rows, x_nulls, options_k))
         tasks = [
-            MultiBlockTask(
-                part,
-                union,
-                x_rows if on_x else rows,
-                x_nulls if on_x else nulls,
-                options_k,
-            )
+            MultiBlockTask(part, int(on_x))
             for block in blocks
             for part, on_x in split_where_changes(block, haploid)
         ]
     label = "/".join(dict.fromkeys(o.label for o in options_k))
     results = run_blocks(
-        scan_blocks, tasks, source, engine, threads, progress, f"assoc {label} x{len(prepared)}"
-    )
+        scan_blocks, tasks, source, tuple(models), engine, threads, progress,
+        f"assoc {label} x{len(prepared)}",
+    )  # fmt: skip
     return [
         finish_scan(source, p[0], p[1], [r[k] for r in results], variant_mask, p[3])
         for k, p in enumerate(prepared)

@@ -99,20 +99,30 @@ class ScanOptions:
 
 
 @dataclass(frozen=True)
+class ScanContext:
+    """What every block task of one scan shares, sent once per worker (the engine's ``context``)
+    rather than with each task: the scan's genotype file and its models, each the samples it
+    reads and what it tests them with (for :func:`scan_block`, ``(sample_index, null)``)."""
+
+    genotypes: GenotypeHandle
+    models: tuple[Any, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class BlockTask:
-    """One unit of work: a pure function input (picklable, for Dask as well). The genotype file
-    is the scan's :class:`~gwaskit.assoc.handle.GenotypeHandle`, shared by its tasks."""
+    """One unit of work, picklable (for Dask as well) and small: a block of variants and the
+    index of its model in the scan's :class:`ScanContext` (0, or 1 for haploid X)."""
 
     variants: range | np.ndarray
-    sample_index: np.ndarray
-    null: LinearNull | LogisticNull | Design = field(repr=False)
+    model: int
     options: ScanOptions
 
 
-def scan_block(genotypes: GenotypeHandle, task: BlockTask) -> BlockResult:
+def scan_block(context: ScanContext, task: BlockTask) -> BlockResult:
     """Read one block of variants and test each of them."""
-    g = genotypes.read(task.variants, task.sample_index)
-    return apply_test(task.null, g, task.options)
+    sample_index, null = context.models[task.model]
+    g = context.genotypes.read(task.variants, sample_index)
+    return apply_test(null, g, task.options)
 
 
 def apply_test(
@@ -210,20 +220,21 @@ def scan_phenotypes(
             block_bytes // 2 // (4 * max(phenotypes.n, 1)),
         ),
     )
-    tasks = [BlockTask(block, phenotypes.sample_index, null, options) for block in blocks]
+    models = [(phenotypes.sample_index, null)]
+    tasks = [BlockTask(block, 0, options) for block in blocks]
     x_model = _x_chromosome_model(source, phenotypes, options, phenotypes.origin)
     if x_model is not None:
         haploid, x_phenotypes, x_null = x_model
+        models.append((x_phenotypes.sample_index, x_null))
         tasks = [
-            replace(task, variants=part, sample_index=x_phenotypes.sample_index, null=x_null)
-            if on_x
-            else replace(task, variants=part)
+            replace(task, variants=part, model=int(on_x))
             for task in tasks
             for part, on_x in split_where_changes(task.variants, haploid)
         ]
     results = run_blocks(
-        scan_block, tasks, source, engine, threads, progress, f"assoc {options.label}"
-    )
+        scan_block, tasks, source, tuple(models), engine, threads, progress,
+        f"assoc {options.label}",
+    )  # fmt: skip
     return finish_scan(source, phenotypes, options, results, variant_mask, x_model)
 
 
@@ -231,14 +242,17 @@ def run_blocks(
     fn: Any,
     tasks: Sequence[Any],
     source: GenotypeSource,
+    models: tuple[Any, ...],
     engine: Engine | str | None,
     threads: int | None,
     progress: bool,
     description: str,
 ) -> list[Any]:
-    """``fn(genotypes, task)`` for every task on the engine, with ``genotypes`` the scan's own
-    :class:`GenotypeHandle` of ``source``, closed at the end (with what it opened elsewhere)."""
-    genotypes = GenotypeHandle(source)
+    """``fn(context, task)`` for every task on the engine, with ``context`` the scan's
+    :class:`ScanContext`: its own :class:`GenotypeHandle` of ``source`` (closed at the end, with
+    what it opened elsewhere) and ``models``. The tasks carry no sample arrays or null models,
+    so a Dask scan of 200,000 samples does not send them once per block."""
+    context = ScanContext(GenotypeHandle(source), models)
     # parallelism is across blocks (the engine); the per-block matrix products are small and
     # run several times slower when BLAS threads compete with each other or with the engine's
     try:
@@ -246,9 +260,9 @@ def run_blocks(
             opened_engine(engine, threads=threads, progress=progress) as runner,
             threadpool_limits(limits=1),
         ):
-            return runner.map(fn, tasks, description=description, context=genotypes)
+            return runner.map(fn, tasks, description=description, context=context)
     finally:
-        genotypes.close()
+        context.genotypes.close()
 
 
 def run_scan(
