@@ -66,6 +66,7 @@ def _missing_kernel(g, q, y, qy, yy, g0, a, qy_o, yy_o, stats):  # pragma: no co
     ``Q'y`` and ``y'y`` for the samples without a call."""
     n, m = g.shape
     k = q.shape[1]
+    rows = np.empty((n, k + 1))
     for j in range(m):
         count = 0.0
         total = 0.0
@@ -88,15 +89,22 @@ def _missing_kernel(g, q, y, qy, yy, g0, a, qy_o, yy_o, stats):  # pragma: no co
         yy_o[j] = yy
         if count == n:
             continue
+        # Q_m'Q_m, Q_m'y_m and y_m'y_m of the samples without a call: their rows gathered,
+        # then one small matrix product
+        nm = 0
         for i in range(n):
             x = g[i, j]
             if x != x:
-                for u in range(k):
-                    qu = q[i, u]
-                    qy_o[j, u] -= qu * y[i]
-                    for v in range(k):
-                        a[j, u, v] -= qu * q[i, v]
-                yy_o[j] -= y[i] * y[i]
+                rows[nm, :k] = q[i]
+                rows[nm, k] = y[i]
+                nm += 1
+        part = rows[:nm]
+        prod = np.dot(part.T, part)  # (k+1, k+1)
+        for u in range(k):
+            qy_o[j, u] -= prod[u, k]
+            for v in range(k):
+                a[j, u, v] -= prod[u, v]
+        yy_o[j] -= prod[k, k]
 
 
 def linear_block(null: LinearNull, g: np.ndarray, *, mean_impute: bool = False) -> BlockResult:
