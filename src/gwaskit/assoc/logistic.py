@@ -260,6 +260,10 @@ def logistic_fit(
     active = np.arange(m)
     unit = np.zeros(k + 1)
     unit[k] = 1.0
+    # (n, m) work arrays made once per call and sliced as the active set shrinks, not at every
+    # step (each fresh one is page-faulted in again: 4 arrays of 25 MB per step at 10,000 samples)
+    work_xc = np.empty((m, n))
+    work_w, work_wg, work_r = (np.empty((n, m), order="F") for _ in range(3))
     for iteration in range(MAX_ITER + 1):
         if active.size == 0:
             break
@@ -267,7 +271,7 @@ def logistic_fit(
         ca = coef[active]
         info = np.empty((a, k + 1, k + 1))
         rhs = np.empty((a, k + 1, 2))
-        wg = np.empty((n, a), order="F")
+        wg = work_wg[:, :a]
         gwg, gr = np.empty(a), np.empty(a)
         if iteration == 0:
             # every fit starts at the covariate-only estimate, whose probabilities are the null
@@ -282,8 +286,8 @@ def logistic_fit(
             info[:, :k, :k] = unpack_symmetric((null.pairs.T @ w0)[:, None] - pair_fix.T, k)
             rhs[:, :k, 0] = null.x.T @ r0 - x_fix
         else:
-            xc = (ca[:, :k] @ null.x.T).T  # (n, a), Fortran order
-            w, r = (np.empty((n, a), order="F") for _ in range(2))
+            xc = np.matmul(ca[:, :k], null.x.T, out=work_xc[:a]).T  # (n, a), Fortran order
+            w, r = work_w[:, :a], work_r[:, :a]
             _irls_kernel(xc, g, columns[active], ca[:, k].copy(), null.y, w, wg, r, gwg, gr)
             info[:, :k, :k] = unpack_symmetric(null.pairs.T @ w, k)
             rhs[:, :k, 0] = (null.x.T @ r).T
