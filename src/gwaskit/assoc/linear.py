@@ -23,6 +23,8 @@ from gwaskit.stats import neg_log10_p_from_t
 
 #: PLINK 2's --glm default variance-inflation-factor limit.
 VIF_LIMIT = 50.0
+#: Variants zero-filled and multiplied at a time (the float64 chunk stays in cache).
+CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -116,17 +118,34 @@ def linear_block(null: LinearNull, g: np.ndarray, *, mean_impute: bool = False) 
         with np.errstate(invalid="ignore", divide="ignore"):
             fill = np.nan_to_num(np.nanmean(g, axis=0))
         g = np.asfortranarray(np.where(np.isnan(g), fill, g))
-    g0 = np.empty((n, m), order="F")
     a = np.empty((m, k, k))
     qy_o = np.empty((m, k))
     yy_o = np.empty(m)
     sums = np.empty((3, m))
     yy = float(y @ y)
-    _missing_kernel(g, q, y, null.qy, yy, g0, a, qy_o, yy_o, sums)
+    # zero-filled float64 dosages chunk by chunk into one buffer that stays in cache for the
+    # product, instead of a float64 copy of the block (page-faulted in again at every block)
+    prod = np.empty((k + 1, m))  # Q'g (k rows) and y'g (last row)
+    buf = np.empty((n, min(CHUNK, m)), order="F")
+    for start in range(0, m, CHUNK):
+        stop = min(start + CHUNK, m)
+        g0 = buf[:, : stop - start]
+        _missing_kernel(
+            g[:, start:stop],
+            q,
+            y,
+            null.qy,
+            yy,
+            g0,
+            a[start:stop],
+            qy_o[start:stop],
+            yy_o[start:stop],
+            sums[:, start:stop],
+        )
+        np.matmul(null.left, g0, out=prod[:, start:stop])
     n_obs, gsum, gg = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         eaf = gsum / (2.0 * n_obs)
-    prod = null.left @ g0  # Q'g (k rows) and y'g (last row)
     qg, gy = prod[:k], prod[k]
     gtg = np.empty(m)
     gty = np.empty(m)
