@@ -13,12 +13,21 @@ from scipy.special import expit
 
 from assoc_helpers import write_bed, write_table
 from gwaskit.assoc.design import make_design, split_missing
+from gwaskit.assoc.handle import GenotypeHandle
 from gwaskit.assoc.linear import fit_linear_null, linear_block
 from gwaskit.assoc.logistic import firth_fit, fit_logistic_null, logistic_block
 from gwaskit.assoc.results import BlockResult
-from gwaskit.assoc.scan import BlockTask, ScanOptions, assemble_sumstats, fit_null, scan_block
+from gwaskit.assoc.scan import (
+    BlockTask,
+    ScanContext,
+    ScanOptions,
+    assemble_sumstats,
+    fit_null,
+    scan_block,
+)
 from gwaskit.assoc.score import score_block
 from gwaskit.assoc.trend import allelic_block, trend_block
+from gwaskit.io.genotypes import open_genotypes
 from gwaskit.io.phenotypes import load_phenotypes
 from gwaskit.stats import lambda_gc, neg_log10_p_from_z
 
@@ -94,11 +103,17 @@ def test_scan_block__tasks_pickle_for_a_cluster(tmp_path):
     samples = pl.DataFrame({"fid": iid, "iid": iid})
     ph = load_phenotypes(samples, tmp_path / "p.txt", covar=tmp_path / "c.txt")
     options = ScanOptions().resolve(ph.binary)
-    task = BlockTask(
-        str(tmp_path / "c.bed"), None, range(2, 7), ph.sample_index, fit_null(ph, options), options
-    )
-    here = scan_block(task)
-    there = scan_block(pickle.loads(pickle.dumps(task)))
+    task = BlockTask(range(2, 7), 0, options)
+    with open_genotypes(tmp_path / "c.bed") as source:
+        context = ScanContext(GenotypeHandle(source), ((ph.sample_index, fit_null(ph, options)),))
+        here = scan_block(context, task)
+        # the copy a worker receives carries no open file: it opens its own, and closes it
+        copy = pickle.loads(pickle.dumps(context))
+        there = scan_block(copy, pickle.loads(pickle.dumps(task)))
+        assert copy.genotypes._owned and copy.genotypes.source() is not source
+        copy.genotypes.close()
+        assert copy.genotypes._source is None
+        assert context.genotypes.source() is source  # the caller's stays open
     np.testing.assert_array_equal(here.beta, there.beta)
     assert here.size == 5
 

@@ -89,9 +89,9 @@ def test_scan_blocks__tasks_pickle_for_a_cluster(x_cohort, subtype_pheno):  # no
     captured = []
     real = multi.scan_blocks
 
-    def keep(task):
-        captured.append(task)
-        return real(task)
+    def keep(context, task):
+        captured.append((context, task))
+        return real(context, task)
 
     multi.scan_blocks = keep
     try:
@@ -102,9 +102,10 @@ def test_scan_blocks__tasks_pickle_for_a_cluster(x_cohort, subtype_pheno):  # no
     finally:
         multi.scan_blocks = real
     assert len(captured) == 2  # XY and X (no build: all haploid), then chromosome 1
-    for task in captured:
-        here = real(task)
-        there = real(pickle.loads(pickle.dumps(task)))
+    for context, task in captured:
+        here = real(context, task)
+        # a copy of the scan's context (a Dask worker's) opens the genotype file itself
+        there = real(pickle.loads(pickle.dumps(context)), pickle.loads(pickle.dumps(task)))
         assert len(here) == len(there) == 2
         for a, b in zip(here, there, strict=True):
             np.testing.assert_array_equal(a.beta, b.beta)

@@ -14,7 +14,7 @@ EXAMPLES = re.findall(r"```python\n(.*?)```", (REPO / "docs" / "api.md").read_te
 
 
 def test_docs_api__has_examples():
-    assert len(EXAMPLES) == 6
+    assert len(EXAMPLES) == 7
 
 
 @pytest.mark.parametrize("index", range(len(EXAMPLES)))

@@ -28,6 +28,8 @@ _API = {
     "open_genotypes": "gwaskit.io.genotypes",
     "read_sumstats": "gwaskit.io.sumstats",
     # association
+    "align_phenotypes": "gwaskit.assoc.api",
+    "association_scan": "gwaskit.assoc.api",
     "run_scan": "gwaskit.assoc.scan",
     "whole_genome_regression": "gwaskit.wgr.model",
     "loco_scan": "gwaskit.wgr.step2",

@@ -11,6 +11,7 @@ numba inside each task are limited to one thread, so thread pools never fight ov
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,9 +34,18 @@ class Engine(Protocol):
     threads: int
 
     def map(
-        self, fn: Callable[[T], R], items: Iterable[T], *, description: str = "working"
+        self,
+        fn: Callable[..., R],
+        items: Iterable[T],
+        *,
+        description: str = "working",
+        context: Any = None,
     ) -> list[R]:
-        """``[fn(item) for item in items]``, possibly in parallel, always in input order."""
+        """``[fn(item) for item in items]``, possibly in parallel, always in input order.
+
+        With ``context`` (an object every task needs, e.g. a scan's genotype file), the calls
+        are ``fn(context, item)`` and the context travels once per worker, not once per task.
+        """
         ...
 
 
@@ -66,9 +76,16 @@ class LocalEngine:
         self.progress = progress
 
     def map(
-        self, fn: Callable[[T], R], items: Iterable[T], *, description: str = "working"
+        self,
+        fn: Callable[..., R],
+        items: Iterable[T],
+        *,
+        description: str = "working",
+        context: Any = None,
     ) -> list[R]:
         items = list(items)
+        if context is not None:
+            fn = functools.partial(fn, context)
         with progress_bar(len(items), description, enabled=self.progress) as advance:
             if self.threads == 1 or len(items) <= 1:
                 results = []
@@ -140,12 +157,22 @@ class DaskEngine:
         self.threads = sum(self._client.nthreads().values()) or 1
 
     def map(
-        self, fn: Callable[[T], R], items: Iterable[T], *, description: str = "working"
+        self,
+        fn: Callable[..., R],
+        items: Iterable[T],
+        *,
+        description: str = "working",
+        context: Any = None,
     ) -> list[R]:
         from distributed import KilledWorker, wait
 
         items = list(items)
-        futures = self._client.map(fn, items, pure=False)
+        shared = None
+        if context is None:
+            futures = self._client.map(fn, items, pure=False)
+        else:  # sent to each worker once; released (and dropped there) when the map ends
+            shared = self._client.scatter(context, broadcast=True, hash=False)
+            futures = self._client.map(fn, [shared] * len(items), items, pure=False)
         pending = set(futures)
         alone_since: float | None = None
         try:
@@ -184,6 +211,8 @@ class DaskEngine:
             ) from None
         finally:
             self._client.cancel([f for f in futures if not f.done()])
+            if shared is not None:
+                shared.release()
 
     def _workers(self) -> int:
         """Workers the scheduler knows now (0 when it does not answer)."""

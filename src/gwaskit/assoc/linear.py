@@ -12,6 +12,7 @@ has ``n_obs - k - 1`` degrees of freedom (``k`` covariates with the intercept), 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numba
 import numpy as np
@@ -22,6 +23,8 @@ from gwaskit.stats import neg_log10_p_from_t
 
 #: PLINK 2's --glm default variance-inflation-factor limit.
 VIF_LIMIT = 50.0
+#: Variants zero-filled and multiplied at a time (the float64 chunk stays in cache).
+CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,11 @@ class LinearNull:
     @property
     def k(self) -> int:
         return int(self.q.shape[1])
+
+    @cached_property
+    def left(self) -> np.ndarray:
+        """``[Q, y]'`` ``(k+1, n)``, C-ordered, once per phenotype rather than per block."""
+        return np.ascontiguousarray(np.column_stack([self.q, self.y]).T)
 
 
 def fit_linear_null(design: Design) -> LinearNull:
@@ -52,39 +60,53 @@ def fit_linear_null(design: Design) -> LinearNull:
     )
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
 def _missing_kernel(g, q, y, qy, yy, g0, a, qy_o, yy_o, stats):  # pragma: no cover
-    """One pass per variant: zero-filled dosages, call counts and sums, and the low-rank
-    correction of ``Q'Q = I``, ``Q'y`` and ``y'y`` for the samples without a call."""
+    """Per variant: zero-filled dosages, call counts and sums (one branch-free pass, which the
+    compiler vectorises; the sums are of small integers or dosages, exact or reassociated),
+    then, only for a variant with a missing call, the low-rank correction of ``Q'Q = I``,
+    ``Q'y`` and ``y'y`` for the samples without a call."""
     n, m = g.shape
     k = q.shape[1]
+    rows = np.empty((n, k + 1))
     for j in range(m):
-        for u in range(k):
-            for v in range(k):
-                a[j, u, v] = 1.0 if u == v else 0.0
-            qy_o[j, u] = qy[u]
-        yy_o[j] = yy
         count = 0.0
         total = 0.0
         squares = 0.0
         for i in range(n):
             x = np.float64(g[i, j])
-            if x != x:
-                g0[i, j] = 0.0
-                for u in range(k):
-                    qu = q[i, u]
-                    qy_o[j, u] -= qu * y[i]
-                    for v in range(k):
-                        a[j, u, v] -= qu * q[i, v]
-                yy_o[j] -= y[i] * y[i]
-            else:
-                g0[i, j] = x
-                count += 1.0
-                total += x
-                squares += x * x
+            ok = x == x
+            v = x if ok else 0.0
+            g0[i, j] = v
+            count += 1.0 if ok else 0.0
+            total += v
+            squares += v * v
         stats[0, j] = count
         stats[1, j] = total
         stats[2, j] = squares
+        for u in range(k):
+            for v in range(k):
+                a[j, u, v] = 1.0 if u == v else 0.0
+            qy_o[j, u] = qy[u]
+        yy_o[j] = yy
+        if count == n:
+            continue
+        # Q_m'Q_m, Q_m'y_m and y_m'y_m of the samples without a call: their rows gathered,
+        # then one small matrix product
+        nm = 0
+        for i in range(n):
+            x = g[i, j]
+            if x != x:
+                rows[nm, :k] = q[i]
+                rows[nm, k] = y[i]
+                nm += 1
+        part = rows[:nm]
+        prod = np.dot(part.T, part)  # (k+1, k+1)
+        for u in range(k):
+            qy_o[j, u] -= prod[u, k]
+            for v in range(k):
+                a[j, u, v] -= prod[u, v]
+        yy_o[j] -= prod[k, k]
 
 
 def linear_block(null: LinearNull, g: np.ndarray, *, mean_impute: bool = False) -> BlockResult:
@@ -96,17 +118,34 @@ def linear_block(null: LinearNull, g: np.ndarray, *, mean_impute: bool = False) 
         with np.errstate(invalid="ignore", divide="ignore"):
             fill = np.nan_to_num(np.nanmean(g, axis=0))
         g = np.asfortranarray(np.where(np.isnan(g), fill, g))
-    g0 = np.empty((n, m), order="F")
     a = np.empty((m, k, k))
     qy_o = np.empty((m, k))
     yy_o = np.empty(m)
     sums = np.empty((3, m))
     yy = float(y @ y)
-    _missing_kernel(g, q, y, null.qy, yy, g0, a, qy_o, yy_o, sums)
+    # zero-filled float64 dosages chunk by chunk into one buffer that stays in cache for the
+    # product, instead of a float64 copy of the block (page-faulted in again at every block)
+    prod = np.empty((k + 1, m))  # Q'g (k rows) and y'g (last row)
+    buf = np.empty((n, min(CHUNK, m)), order="F")
+    for start in range(0, m, CHUNK):
+        stop = min(start + CHUNK, m)
+        g0 = buf[:, : stop - start]
+        _missing_kernel(
+            g[:, start:stop],
+            q,
+            y,
+            null.qy,
+            yy,
+            g0,
+            a[start:stop],
+            qy_o[start:stop],
+            yy_o[start:stop],
+            sums[:, start:stop],
+        )
+        np.matmul(null.left, g0, out=prod[:, start:stop])
     n_obs, gsum, gg = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         eaf = gsum / (2.0 * n_obs)
-    prod = np.column_stack([q, y]).T @ g0  # Q'g (k rows) and y'g (last row)
     qg, gy = prod[:k], prod[k]
     gtg = np.empty(m)
     gty = np.empty(m)

@@ -25,7 +25,7 @@ Firth regression (Firth 1993, doi:10.1093/biomet/80.1.27; Heinze & Schemper 2002
 doi:10.1002/sim.1047) maximises the likelihood penalised by Jeffreys' prior, with the modified
 score ``U* = Z'(y - p + h (1/2 - p))`` (``h`` the hat-matrix diagonal); as in plink2 (a port of
 ``logistf`` with ``pl=FALSE``) steps are capped at 5, the test is Wald's, and the standard error
-is from the inverse information ``(Z' diag(w) Z)^-1`` at the estimate.
+is from the inverse information ``(Z' diag(w) Z)^-1`` at the estimate (:mod:`gwaskit.assoc.firth`).
 """
 
 from __future__ import annotations
@@ -38,13 +38,12 @@ import numpy as np
 from scipy.special import expit
 
 from gwaskit.assoc.design import Design, pair_products, split_missing, unpack_symmetric
+from gwaskit.assoc.firth import _solve_many, firth_fit, firth_lrt
 from gwaskit.assoc.results import BlockResult, empty_strings
 from gwaskit.errors import InputError
 from gwaskit.stats import neg_log10_p_from_z
 
 MAX_ITER = 25
-FIRTH_MAX_ITER = 60
-TOL = 1e-8  # Firth: largest step at convergence
 LOGISTIC_TOL = 1e-6  # Newton: quadratic convergence leaves an error ~ TOL^2
 
 
@@ -56,11 +55,17 @@ class LogisticNull:
     x: np.ndarray
     coef: np.ndarray  # (k,)
     mu: np.ndarray  # fitted probabilities
-    pairs: np.ndarray  # (n, k(k+1)/2) covariate column products
 
     @property
     def k(self) -> int:
         return int(self.x.shape[1])
+
+    @cached_property
+    def pairs(self) -> np.ndarray:
+        """``(n, k(k+1)/2)`` covariate column products (:func:`pair_products`), made when a
+        logistic or Firth fit first needs them: the score test never does (at 200,000 samples
+        and 12 covariates they take 146 MB, and a Dask task would carry them)."""
+        return pair_products(self.x)
 
     @cached_property
     def score_products(self) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +77,12 @@ class LogisticNull:
         return np.linalg.inv(self.x.T @ xw), left_t
 
     @cached_property
+    def start_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """The weights ``mu (1 - mu)`` and residuals ``y - mu`` of the null fit: the first
+        Newton step of every per-variant fit, which starts there."""
+        return self.mu * (1.0 - self.mu), self.y - self.mu
+
+    @cached_property
     def spa_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per sample, the logit ``eta``, the weight ``mu (1 - mu)`` and the softplus of the
         logit ``log(1 + e^eta) = -log(1 - mu)``: the saddlepoint kernel's inputs, once per
@@ -80,6 +91,14 @@ class LogisticNull:
         eta = np.log(mu) - np.log1p(-mu)
         softplus = np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta)))
         return eta, mu * (1.0 - mu), softplus
+
+    @cached_property
+    def spa_cumulants(self) -> np.ndarray:
+        """Per sample, the Bernoulli cumulants of the fitted probability (the saddlepoint's
+        cumulant series, :func:`gwaskit.assoc.score.bernoulli_cumulants`), once per phenotype."""
+        from gwaskit.assoc.score import bernoulli_cumulants
+
+        return np.ascontiguousarray(bernoulli_cumulants(self.mu))
 
 
 def fit_logistic_null(design: Design, *, source: str = "phenotype") -> LogisticNull:
@@ -102,27 +121,7 @@ def fit_logistic_null(design: Design, *, source: str = "phenotype") -> LogisticN
             "from controls); drop or recode that covariate.",
         )
     mu = expit(x @ coef)
-    return LogisticNull(y=y, x=x, coef=coef, mu=mu, pairs=pair_products(x))
-
-
-def _information(null: LogisticNull, g0: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Per-variant ``Z' diag(w) Z`` for ``Z = [X, g]``: ``(m, k+1, k+1)``."""
-    k = null.k
-    m = g0.shape[1]
-    info = np.empty((m, k + 1, k + 1))
-    info[:, :k, :k] = unpack_symmetric(null.pairs.T @ w, k)
-    wg = w * g0
-    xg = (null.x.T @ wg).T  # (m, k)
-    info[:, :k, k] = xg
-    info[:, k, :k] = xg
-    info[:, k, k] = np.einsum("ij,ij->j", wg, g0)
-    return info
-
-
-def _eta(null: LogisticNull, coef: np.ndarray, g0: np.ndarray) -> np.ndarray:
-    """Linear predictor ``(n, m)`` for per-variant coefficients ``coef`` ``(m, k+1)``."""
-    k = null.k
-    return null.x @ coef[:, :k].T + g0 * coef[:, k]
+    return LogisticNull(y=y, x=x, coef=coef, mu=mu)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -155,6 +154,34 @@ def _irls_kernel(xc, g, active, b, y, w_out, wg_out, r_out, gwg, gr):  # pragma:
             r_out[i, jj] = r
             s1 += w * gv * gv
             s2 += gv * r
+        gwg[jj] = s1
+        gr[jj] = s2
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_step_kernel(
+    g, active, w0, r0, pairs, x, wg_out, gwg, gr, pair_fix, x_fix
+):  # pragma: no cover - compiled
+    """:func:`_irls_kernel` at the covariate-only estimate (weights ``w0``, residuals ``r0``
+    of the null model), with, per variant, the pair products and residual-weighted covariates
+    of its samples without a call (to subtract from the null's totals)."""
+    n = g.shape[0]
+    for jj in range(active.size):
+        j = active[jj]
+        s1 = 0.0
+        s2 = 0.0
+        for i in range(n):
+            gv = np.float64(g[i, j])
+            if gv != gv:
+                wg_out[i, jj] = 0.0
+                for c in range(pairs.shape[1]):
+                    pair_fix[jj, c] += w0[i] * pairs[i, c]
+                for c in range(x.shape[1]):
+                    x_fix[jj, c] += r0[i] * x[i, c]
+                continue
+            wg_out[i, jj] = w0[i] * gv
+            s1 += w0[i] * gv * gv
+            s2 += gv * r0[i]
         gwg[jj] = s1
         gr[jj] = s2
 
@@ -212,23 +239,41 @@ def logistic_fit(
     active = np.arange(m)
     unit = np.zeros(k + 1)
     unit[k] = 1.0
+    # (n, m) work arrays made once per call and sliced as the active set shrinks, not at every
+    # step (each fresh one is page-faulted in again: 4 arrays of 25 MB per step at 10,000 samples)
+    work_xc = np.empty((m, n))
+    work_w, work_wg, work_r = (np.empty((n, m), order="F") for _ in range(3))
     for iteration in range(MAX_ITER + 1):
         if active.size == 0:
             break
         a = active.size
         ca = coef[active]
-        xc = (ca[:, :k] @ null.x.T).T  # (n, a), Fortran order
-        w, wg, r = (np.empty((n, a), order="F") for _ in range(3))
-        gwg, gr = np.empty(a), np.empty(a)
-        _irls_kernel(xc, g, columns[active], ca[:, k].copy(), null.y, w, wg, r, gwg, gr)
         info = np.empty((a, k + 1, k + 1))
-        info[:, :k, :k] = unpack_symmetric(null.pairs.T @ w, k)
+        rhs = np.empty((a, k + 1, 2))
+        wg = work_wg[:, :a]
+        gwg, gr = np.empty(a), np.empty(a)
+        if iteration == 0:
+            # every fit starts at the covariate-only estimate, whose probabilities are the null
+            # model's: no exponential, and the covariate block of the information is the
+            # null's X'WX less the few samples without a call (a correction, not a product)
+            w0, r0 = null.start_terms
+            pair_fix = np.zeros((a, null.pairs.shape[1]))
+            x_fix = np.zeros((a, k))
+            _first_step_kernel(
+                g, columns[active], w0, r0, null.pairs, null.x, wg, gwg, gr, pair_fix, x_fix
+            )
+            info[:, :k, :k] = unpack_symmetric((null.pairs.T @ w0)[:, None] - pair_fix.T, k)
+            rhs[:, :k, 0] = null.x.T @ r0 - x_fix
+        else:
+            xc = np.matmul(ca[:, :k], null.x.T, out=work_xc[:a]).T  # (n, a), Fortran order
+            w, r = work_w[:, :a], work_r[:, :a]
+            _irls_kernel(xc, g, columns[active], ca[:, k].copy(), null.y, w, wg, r, gwg, gr)
+            info[:, :k, :k] = unpack_symmetric(null.pairs.T @ w, k)
+            rhs[:, :k, 0] = (null.x.T @ r).T
         xg = (null.x.T @ wg).T
         info[:, :k, k] = xg
         info[:, k, :k] = xg
         info[:, k, k] = gwg
-        rhs = np.empty((a, k + 1, 2))
-        rhs[:, :k, 0] = (null.x.T @ r).T
         rhs[:, k, 0] = gr
         rhs[:, :, 1] = unit  # the genotype column of the inverse information: the variance
         sol, singular = _solve_many(info, rhs)
@@ -254,160 +299,6 @@ def logistic_fit(
         done[active[converged & ~fail]] = True
         active = active[~(fail | converged)]
     return coef, se, failed | ~done
-
-
-def _solve_many(info: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Batched solve with matrix right-hand sides ``(m, p, r)``; flags singular systems."""
-    try:
-        return np.linalg.solve(info, rhs), np.zeros(len(info), dtype=bool)
-    except np.linalg.LinAlgError:
-        out = np.full(rhs.shape, np.nan)
-        bad = np.zeros(len(info), dtype=bool)
-        for i in range(len(info)):  # rare: only when one system of the block is singular
-            try:
-                out[i] = np.linalg.solve(info[i], rhs[i])
-            except np.linalg.LinAlgError:
-                bad[i] = True
-        return out, bad
-
-
-def _genotype_se(null: LogisticNull, coef: np.ndarray, g0: np.ndarray, mask: np.ndarray):
-    p = expit(_eta(null, coef, g0))
-    info = _information(null, g0, p * (1 - p) * mask)
-    k = null.k
-    unit = np.zeros((len(info), k + 1))
-    unit[:, k] = 1.0
-    col, singular = _solve_many(info, unit[..., None])
-    col = col[..., 0]
-    with np.errstate(invalid="ignore"):
-        return np.where(singular | (col[:, k] <= 0), np.nan, np.sqrt(col[:, k]))
-
-
-def firth_fit(
-    null: LogisticNull, g0: np.ndarray, mask: np.ndarray, *, fixed_genotype: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Firth-penalised fits of ``[X, g_v]`` for each column; as :func:`logistic_fit`.
-
-    Fisher-scoring steps on the modified score (capped at 5, as logistf and plink2), halved
-    while they lower the penalised log-likelihood ``l(b) + log|I(b)|/2``. With
-    ``fixed_genotype`` the genotype coefficient stays 0 and only the covariates' are fitted,
-    the penalty still that of the full model ``[X, g_v]`` (logistf's restricted fit, the null
-    model of the penalised likelihood-ratio test).
-    """
-    k = null.k
-    m = g0.shape[1]
-    coef = np.zeros((m, k + 1))
-    coef[:, :k] = null.coef
-    last = coef.copy()  # the last accepted point
-    last_pll = np.full(m, -np.inf)
-    last_step = np.zeros((m, k + 1))
-    halvings = np.zeros(m, dtype=np.int64)
-    se = np.full(m, np.nan)
-    done = np.zeros(m, dtype=bool)
-    y = null.y[:, None]
-    active = np.arange(m)
-    for _ in range(FIRTH_MAX_ITER * 4):
-        if active.size == 0:
-            break
-        ga, ma, ca = g0[:, active], mask[:, active], coef[active]
-        eta = _eta(null, ca, ga)
-        p = expit(eta)
-        w = p * (1 - p) * ma
-        info = _information(null, ga, w)
-        sign, logdet = np.linalg.slogdet(info)
-        loglik = ((y * eta - np.logaddexp(0.0, eta)) * ma).sum(axis=0)
-        pll = np.where(sign > 0, loglik + 0.5 * logdet, -np.inf)
-        worse = (pll < last_pll[active] - 1e-9 * np.abs(last_pll[active])) & (halvings[active] < 25)
-        if np.any(worse):  # halve those steps and evaluate again
-            idx = active[worse]
-            coef[idx] = 0.5 * (coef[idx] + last[idx])
-            halvings[idx] += 1
-        accept = ~worse
-        idx = active[accept]
-        halvings[idx] = 0
-        last_pll[idx] = pll[accept]
-        last[idx] = ca[accept]
-        if idx.size:
-            ga, ma, ca, p, w, info = (
-                ga[:, accept],
-                ma[:, accept],
-                ca[accept],
-                p[:, accept],
-                w[:, accept],
-                info[accept],
-            )
-            try:
-                inv = np.linalg.inv(info)
-            except np.linalg.LinAlgError:
-                inv = np.stack([np.linalg.pinv(a) for a in info])
-            h = w * _quadratic_form(null, ga, inv)
-            u = (y - p + h * (0.5 - p)) * ma
-            grad = np.empty((idx.size, k + 1))
-            grad[:, :k] = (null.x.T @ u).T
-            grad[:, k] = np.einsum("ij,ij->j", ga, u)
-            if fixed_genotype:
-                step = np.zeros_like(grad)
-                step[:, :k] = np.linalg.solve(info[:, :k, :k], grad[:, :k, None])[..., 0]
-            else:
-                step = np.einsum("vab,vb->va", inv, grad)
-            # a step against the last one: Fisher scoring on the modified score can settle into
-            # a 2-cycle around the optimum (e.g. a singleton, one carrier); half a step ends it
-            reverse = np.einsum("va,va->v", step, last_step[idx]) < 0
-            step[reverse] *= 0.5
-            biggest = np.abs(step).max(axis=1)
-            step *= np.minimum(1.0, 5.0 / np.maximum(biggest, 1e-300))[:, None]
-            last_step[idx] = step
-            coef[idx] = ca + step
-            converged = biggest < TOL
-            bad = ~np.isfinite(biggest)
-            coef[idx[converged]] = ca[converged]
-            done[idx[converged]] = True
-            finished = np.zeros(active.size, dtype=bool)
-            finished[np.flatnonzero(accept)[converged | bad]] = True
-            active = active[~finished]
-    ok = np.flatnonzero(done)
-    if ok.size and not fixed_genotype:
-        se[ok] = _genotype_se(null, coef[ok], g0[:, ok], mask[:, ok])
-    return coef, se, ~done
-
-
-def penalised_loglik(
-    null: LogisticNull, coef: np.ndarray, g0: np.ndarray, mask: np.ndarray
-) -> np.ndarray:
-    """Firth's penalised log-likelihood ``l(b) + log|I(b)|/2`` of ``[X, g_v]`` at per-variant
-    coefficients ``coef`` ``(m, k+1)`` (``-inf`` where the information is not positive
-    definite)."""
-    eta = _eta(null, coef, g0)
-    p = expit(eta)
-    sign, logdet = np.linalg.slogdet(_information(null, g0, p * (1 - p) * mask))
-    loglik = ((null.y[:, None] * eta - np.logaddexp(0.0, eta)) * mask).sum(axis=0)
-    return np.where(sign > 0, loglik + 0.5 * logdet, -np.inf)
-
-
-def firth_lrt(
-    null: LogisticNull, coef: np.ndarray, g0: np.ndarray, mask: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The penalised likelihood-ratio test of the genotype at Firth estimates ``coef``
-    ``(m, k+1)`` (Heinze and Schemper 2002; REGENIE's Firth test): ``2 (pl(b) - pl(b0))`` with
-    ``b0`` the restricted fit (genotype coefficient 0, the full model's penalty); returns the
-    chi-square (1 df, >= 0) and a flag of restricted fits that did not converge."""
-    coef0, _, failed = firth_fit(null, g0, mask, fixed_genotype=True)
-    full = penalised_loglik(null, coef, g0, mask)
-    restricted = penalised_loglik(null, coef0, g0, mask)
-    with np.errstate(invalid="ignore"):
-        chi2 = np.maximum(2.0 * (full - restricted), 0.0)
-    return chi2, failed | ~np.isfinite(chi2)
-
-
-def _quadratic_form(null: LogisticNull, g0: np.ndarray, inv: np.ndarray) -> np.ndarray:
-    """``z_i' A_v z_i`` for every sample i and variant v, ``z = [x, g_v]``: ``(n, m)``."""
-    k = null.k
-    ia, ib = np.triu_indices(k)
-    weights = inv[:, ia, ib] * np.where(ia == ib, 1.0, 2.0)  # (m, pairs)
-    out = null.pairs @ weights.T
-    out += 2.0 * g0 * (null.x @ inv[:, :k, k].T)
-    out += g0 * g0 * inv[:, k, k]
-    return out
 
 
 def logistic_block(

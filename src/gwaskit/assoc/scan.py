@@ -1,16 +1,16 @@
-"""The chunked genome-wide scan: genotypes + phenotypes -> SumStats.
+"""The chunked genome-wide scan: an open genotype source + aligned phenotypes -> SumStats.
 
-:func:`run_scan` opens the genotypes, loads the phenotype and covariates, fits the null model
-once, maps :func:`scan_block` over variant blocks through :mod:`gwaskit.engine` (each task is a
-pure function of the file path, the block range and the fitted null model, so it runs the same
-on a Dask cluster) and assembles a SumStats table.
+:func:`scan_phenotypes` fits the null model once, maps :func:`scan_block` over variant blocks
+through :mod:`gwaskit.engine` (each task is a pure function of the scan's genotype handle, the
+block range and the fitted null model, so it runs the same on a Dask cluster) and assembles a
+SumStats table. It reads no file but the genotypes it is given; :func:`run_scan` is the same
+from file paths (for scripts), and :func:`gwaskit.association_scan` from tables in memory.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,8 +21,10 @@ import polars as pl
 from threadpoolctl import threadpool_limits
 
 from gwaskit import __version__
+from gwaskit.assoc.chrx import x_chromosome_model
 from gwaskit.assoc.design import Design, make_design
 from gwaskit.assoc.filters import check_filters, filter_variants, quality_note
+from gwaskit.assoc.handle import GenotypeHandle
 from gwaskit.assoc.imputation import imputation_quality
 from gwaskit.assoc.linear import LinearNull, fit_linear_null, linear_block
 from gwaskit.assoc.logistic import LogisticNull, fit_logistic_null, logistic_block
@@ -33,7 +35,6 @@ from gwaskit.choices import MODELS, TESTS
 from gwaskit.engine import Engine, opened_engine
 from gwaskit.errors import ParameterError
 from gwaskit.io import open_genotypes
-from gwaskit.io.chromosomes import haploid_x
 from gwaskit.io.genotypes import GenotypeSource
 from gwaskit.io.phenotypes import Phenotypes, load_phenotypes
 from gwaskit.io.sumstats import conform, write_sumstats
@@ -117,46 +118,30 @@ def check_options(options: ScanOptions) -> None:
 
 
 @dataclass(frozen=True)
-class BlockTask:
-    """One unit of work: a pure function input (picklable, for Dask as well)."""
+class ScanContext:
+    """What every block task of one scan shares, sent once per worker (the engine's ``context``)
+    rather than with each task: the scan's genotype file and its models, each the samples it
+    reads and what it tests them with (for :func:`scan_block`, ``(sample_index, null)``)."""
 
-    path: str
-    build: str | None
+    genotypes: GenotypeHandle
+    models: tuple[Any, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """One unit of work, picklable (for Dask as well) and small: a block of variants and the
+    index of its model in the scan's :class:`ScanContext` (0, or 1 for haploid X)."""
+
     variants: range | np.ndarray
-    sample_index: np.ndarray
-    null: LinearNull | LogisticNull | Design = field(repr=False)
+    model: int
     options: ScanOptions
 
 
-#: Sources opened by block tasks in this process, newest last (at most ``_OPEN_LIMIT``): a
-#: worker opens a fileset once, not once per block; :func:`run_scan` puts its own here so that
-#: blocks run in its process do not parse the ``.bim``/``.pvar`` again.
-_OPEN: dict[tuple[str, str | None], GenotypeSource] = {}
-_OPEN_LIMIT = 4
-_OPEN_LOCK = threading.Lock()
-
-
-def _open_cached(path: str, build: str | None) -> GenotypeSource:
-    with _OPEN_LOCK:
-        source = _OPEN.get((path, build))
-    if source is None:
-        source = open_genotypes(path, build=build)
-        _remember(path, source)
-    return source
-
-
-def _remember(path: str, source: GenotypeSource) -> None:
-    with _OPEN_LOCK:
-        _OPEN[(path, source.build)] = source
-        while len(_OPEN) > _OPEN_LIMIT:
-            _OPEN.pop(next(iter(_OPEN)))
-
-
-def scan_block(task: BlockTask) -> BlockResult:
+def scan_block(context: ScanContext, task: BlockTask) -> BlockResult:
     """Read one block of variants and test each of them."""
-    source = _open_cached(task.path, task.build)
-    g, variance = source.read_with_variance(task.variants, task.sample_index)
-    return apply_test(task.null, g, task.options, variance=variance)
+    sample_index, null = context.models[task.model]
+    g, variance = context.genotypes.read_with_variance(task.variants, sample_index)
+    return apply_test(null, g, task.options, variance=variance)
 
 
 def apply_test(
@@ -199,9 +184,11 @@ def _test_block(
 
 
 def fit_null(
-    phenotypes: Phenotypes, options: ScanOptions, *, source: str = "phenotype"
+    phenotypes: Phenotypes, options: ScanOptions, *, source: str | None = None
 ) -> LinearNull | LogisticNull | Design:
-    """The null model a block task needs (fitted once per phenotype)."""
+    """The null model a block task needs (fitted once per phenotype); errors name ``source``
+    (default: the table the phenotypes came from)."""
+    source = source or phenotypes.origin
     design = make_design(
         phenotypes.y, phenotypes.covariates, binary=phenotypes.binary, source=source
     )
@@ -229,6 +216,94 @@ class ScanResult:
     metadata: dict[str, Any]
 
 
+def scan_phenotypes(
+    source: GenotypeSource,
+    phenotypes: Phenotypes,
+    *,
+    options: ScanOptions | None = None,
+    engine: Engine | str | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+    block_bytes: int = BLOCK_BYTES,
+    variant_mask: np.ndarray | None = None,
+) -> ScanResult:
+    """Genome-wide association scan of one phenotype aligned to an open genotype source.
+
+    ``phenotypes`` are matched to ``source.samples`` (by
+    :func:`gwaskit.io.phenotypes.load_phenotypes` from files, or by
+    :func:`gwaskit.align_phenotypes` from tables in memory). ``variant_mask`` (booleans over
+    the source's variants, as ``--extract``/``--exclude`` lists give them) restricts the scan;
+    the SumStats table holds the variants of the mask only. The source stays open for its
+    caller; what the scan's tasks open elsewhere (Dask workers) goes when the scan ends.
+    """
+    options = (options or ScanOptions()).resolve(phenotypes.binary)
+    log.info(
+        "%s: %d samples analysed (%s), %d covariate column(s), %d variants; %d sample(s) dropped",
+        phenotypes.name,
+        phenotypes.n,
+        f"{phenotypes.n_cases} cases, {phenotypes.n_controls} controls"
+        if phenotypes.binary
+        else "quantitative",
+        len(phenotypes.covariate_names),
+        source.n_variants,
+        phenotypes.dropped.height,
+    )
+    null = fit_null(phenotypes, options)
+    if variant_mask is not None and not variant_mask.any():
+        raise ParameterError("no variant is left to test (the variant list selects none).")
+    blocks = variant_blocks(
+        source.n_variants,
+        variant_mask,
+        block_variants=max(
+            MIN_SCORE_BLOCK_VARIANTS if options.test == "score" else MIN_BLOCK_VARIANTS,
+            block_bytes // 2 // (4 * max(phenotypes.n, 1)),
+        ),
+    )
+    models = [(phenotypes.sample_index, null)]
+    tasks = [BlockTask(block, 0, options) for block in blocks]
+    x_model = _x_chromosome_model(source, phenotypes, options, phenotypes.origin)
+    if x_model is not None:
+        haploid, x_phenotypes, x_null = x_model
+        models.append((x_phenotypes.sample_index, x_null))
+        tasks = [
+            replace(task, variants=part, model=int(on_x))
+            for task in tasks
+            for part, on_x in split_where_changes(task.variants, haploid)
+        ]
+    results = run_blocks(
+        scan_block, tasks, source, tuple(models), engine, threads, progress,
+        f"assoc {options.label}",
+    )  # fmt: skip
+    return finish_scan(source, phenotypes, options, results, variant_mask, x_model)
+
+
+def run_blocks(
+    fn: Any,
+    tasks: Sequence[Any],
+    source: GenotypeSource,
+    models: tuple[Any, ...],
+    engine: Engine | str | None,
+    threads: int | None,
+    progress: bool,
+    description: str,
+) -> list[Any]:
+    """``fn(context, task)`` for every task on the engine, with ``context`` the scan's
+    :class:`ScanContext`: its own :class:`GenotypeHandle` of ``source`` (closed at the end, with
+    what it opened elsewhere) and ``models``. The tasks carry no sample arrays or null models,
+    so a Dask scan of 200,000 samples does not send them once per block."""
+    context = ScanContext(GenotypeHandle(source), models)
+    # parallelism is across blocks (the engine); the per-block matrix products are small and
+    # run several times slower when BLAS threads compete with each other or with the engine's
+    try:
+        with (
+            opened_engine(engine, threads=threads, progress=progress) as runner,
+            threadpool_limits(limits=1),
+        ):
+            return runner.map(fn, tasks, description=description, context=context)
+    finally:
+        context.genotypes.close()
+
+
 def run_scan(
     genotypes: str | Path | GenotypeSource,
     pheno: str | Path,
@@ -246,77 +321,38 @@ def run_scan(
     sample_mask: np.ndarray | None = None,
     variant_mask: np.ndarray | None = None,
 ) -> ScanResult:
-    """Genome-wide association scan of one phenotype; see the module docstring.
+    """A scan from files, for scripts: the phenotype (and covariate) files are read by
+    :func:`gwaskit.io.phenotypes.load_phenotypes`, then :func:`scan_phenotypes` runs.
 
-    ``genotypes`` is a path (opened with ``build``) or an open source. ``binary`` declares the
-    trait type (``None``: detected from its values, see
-    :func:`gwaskit.io.phenotypes.load_phenotypes`). ``sample_mask`` and ``variant_mask``
-    (booleans over the genotype file's samples and variants, as ``--keep``/``--remove`` and
-    ``--extract``/``--exclude`` lists give them) restrict the scan; the SumStats table holds
-    the variants of ``variant_mask`` only.
+    ``genotypes`` is a path (opened with ``build``, closed at the end) or an open source.
+    ``sample_mask`` restricts the samples (``--keep``/``--remove``); the other arguments are
+    :func:`scan_phenotypes`'s. On tables in memory, use :func:`gwaskit.association_scan`.
     """
-    options = options or ScanOptions()
-    source = (
-        genotypes
-        if isinstance(genotypes, GenotypeSource)
-        else open_genotypes(genotypes, build=build)
-    )
-    phenotypes = load_phenotypes(
-        source.samples,
-        pheno,
-        pheno_name=pheno_name,
-        covar=covar,
-        covar_names=covar_names,
-        binary=binary,
-        sample_mask=sample_mask,
-    )
-    options = options.resolve(phenotypes.binary)
-    log.info(
-        "%s: %d samples analysed (%s), %d covariate column(s), %d variants; %d sample(s) dropped",
-        phenotypes.name,
-        phenotypes.n,
-        f"{phenotypes.n_cases} cases, {phenotypes.n_controls} controls"
-        if phenotypes.binary
-        else "quantitative",
-        len(phenotypes.covariate_names),
-        source.n_variants,
-        phenotypes.dropped.height,
-    )
-    null = fit_null(phenotypes, options, source=str(covar or pheno))
-    if variant_mask is not None and not variant_mask.any():
-        raise ParameterError("no variant is left to test (the variant list selects none).")
-    blocks = variant_blocks(
-        source.n_variants,
-        variant_mask,
-        block_variants=max(
-            MIN_SCORE_BLOCK_VARIANTS if options.test == "score" else MIN_BLOCK_VARIANTS,
-            block_bytes // 2 // (4 * max(phenotypes.n, 1)),
-        ),
-    )
-    path = str(source.path)
-    _remember(path, source)
-    tasks = [
-        BlockTask(path, source.build, block, phenotypes.sample_index, null, options)
-        for block in blocks
-    ]
-    x_model = _x_chromosome_model(source, phenotypes, options, str(covar or pheno))
-    if x_model is not None:
-        haploid, x_phenotypes, x_null = x_model
-        tasks = [
-            replace(task, variants=part, sample_index=x_phenotypes.sample_index, null=x_null)
-            if on_x
-            else replace(task, variants=part)
-            for task in tasks
-            for part, on_x in split_where_changes(task.variants, haploid)
-        ]
-    # parallelism is across blocks (the engine); the per-block matrix products are small and
-    # run several times slower when BLAS threads compete with each other or with the engine's
-    with (
-        opened_engine(engine, threads=threads, progress=progress) as runner,
-        threadpool_limits(limits=1),
-    ):
-        results = runner.map(scan_block, tasks, description=f"assoc {options.label}")
-    return finish_scan(source, phenotypes, options, results, variant_mask, x_model)
+    opened = not isinstance(genotypes, GenotypeSource)
+    source = open_genotypes(genotypes, build=build) if opened else genotypes
+    try:
+        phenotypes = load_phenotypes(
+            source.samples,
+            pheno,
+            pheno_name=pheno_name,
+            covar=covar,
+            covar_names=covar_names,
+            binary=binary,
+            sample_mask=sample_mask,
+        )
+        return scan_phenotypes(
+            source,
+            phenotypes,
+            options=options,
+            engine=engine,
+            threads=threads,
+            progress=progress,
+            block_bytes=block_bytes,
+            variant_mask=variant_mask,
+        )
+    finally:
+        if opened:
+            source.close()
 
 
 def finish_scan(
@@ -391,57 +427,9 @@ def finish_scan(
 def _x_chromosome_model(
     source: GenotypeSource, phenotypes: Phenotypes, options: ScanOptions, where: str
 ) -> tuple[np.ndarray, Phenotypes, LinearNull | LogisticNull] | None:
-    """The model of the variants on X outside the pseudo-autosomal regions, as plink2 --glm fits
-    it: sex (1 male, 2 female) added as a covariate and the samples of unknown sex left out.
-    Males keep the dosages of the file (0/2 for hemizygous calls in a ``.bed``).
-
-    Returns the haploid-X mask over the source's variants, the phenotypes and the fitted null
-    model, or None when no variant is on haploid X, the test takes no covariates (trend,
-    allelic), or the analysed samples of known sex are all of one sex.
-    """
-    if options.test in ("trend", "allelic"):
-        return None
-    variants = source.variants
-    haploid = haploid_x(variants["chromosome"], variants["base_pair_location"], source.build)
-    if not haploid.any():
-        return None
-    sex = source.samples["sex"].to_numpy()[phenotypes.sample_index]
-    known = sex > 0
-    if np.unique(sex[known]).size < 2:
-        log.warning(
-            "chrX: the analysed samples of known sex are all of one sex; X variants are tested "
-            "without a sex covariate"
-        )
-        return None
-    covariates = phenotypes.covariates[known]
-    names = phenotypes.covariate_names
-    if not any(_same_information(column, sex[known]) for column in covariates.T):
-        covariates = np.column_stack([covariates, sex[known].astype(np.float64)])
-        names = (*names, "SEX")
-    x_phenotypes = replace(
-        phenotypes,
-        y=phenotypes.y[known],
-        covariates=covariates,
-        covariate_names=names,
-        sample_index=phenotypes.sample_index[known],
-    )
-    log.info(
-        "chrX: %d variant(s) outside the pseudo-autosomal regions tested with sex as a covariate"
-        "; %d sample(s) of unknown sex left out of them",
-        int(haploid.sum()),
-        int((~known).sum()),
-    )
-    return haploid, x_phenotypes, fit_null(x_phenotypes, options, source=where)
-
-
-def _same_information(column: np.ndarray, sex: np.ndarray) -> bool:
-    """Whether a covariate column is a recoding of sex (two values, split as sex is)."""
-    values = np.unique(column)
-    if values.size != 2:
-        return False
-    return bool(
-        np.all((column == values[0]) == (sex == sex[0]))
-        or np.all((column == values[0]) != (sex == sex[0]))
+    """:func:`gwaskit.assoc.chrx.x_chromosome_model` with this scan's null model."""
+    return x_chromosome_model(
+        source, phenotypes, options.test, lambda p: fit_null(p, options, source=where)
     )
 
 

@@ -150,14 +150,17 @@ def _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_0, s_min, s_max):  #
         else:
             break
         new = t - f / max(k2, 1e-300)
-        if not (lo < new < hi):
+        newton = lo < new < hi
+        if not newton:
             if np.isfinite(lo) and np.isfinite(hi):
                 new = 0.5 * (lo + hi)
             elif f < 0:
                 new = t + max(1.0, 2.0 * abs(t))
             else:
                 new = t - max(1.0, 2.0 * abs(t))
-        if abs(new - t) < 1e-12 * max(1.0, abs(t)):
+        # Newton converges quadratically: after a Newton step below 1e-7 the error is ~1e-14,
+        # so the pass that would confirm it is skipped
+        if abs(new - t) < (1e-7 if newton else 1e-12) * max(1.0, abs(t)):
             t = new
             break
         t = new
@@ -194,13 +197,86 @@ def _log_ndtr(x):  # pragma: no cover - compiled
     )
 
 
+#: Order of the cumulant series of the exact samples' CGF, and the largest ``|t g~_i|`` it is
+#: used at: the Bernoulli CGF ``log(1 - mu + mu e^x)`` is analytic for ``|x| < pi`` (its nearest
+#: singularity is at ``logit(mu) +- i pi``), so the terms past order 16 are below ``(0.6 /
+#: pi)^17 ~ 1e-12`` of the leading ones: within double rounding of the exact sums.
+SERIES_ORDER = 16
+SERIES_RADIUS = 0.6
+#: The series replaces the exact sums (one exponential per sample and Newton step) when at least
+#: this many samples enter exactly (below, the exact sums are as cheap).
+SERIES_MIN_SAMPLES = 64
+_INV_FACTORIAL = 1.0 / np.array([math.factorial(k) for k in range(SERIES_ORDER + 1)])
+
+
+def bernoulli_cumulants(mu: np.ndarray, order: int = SERIES_ORDER) -> np.ndarray:
+    """``(n, order + 1)``: the cumulants ``kappa_k`` of a Bernoulli(``mu``) variable, ``k = 0..
+    order`` (``kappa_0 = 0``), from ``kappa_1 = mu`` and ``kappa_{k+1} = mu (1 - mu)
+    d kappa_k / d mu``: ``log(1 - mu + mu e^x) = sum_k kappa_k x^k / k!``."""
+    coefficients = [np.zeros(1), np.array([0.0, 1.0])]  # polynomials in mu, lowest power first
+    for _ in range(2, order + 1):
+        d = np.polynomial.polynomial.polyder(coefficients[-1])
+        coefficients.append(np.polynomial.polynomial.polymul(d, [0.0, 1.0, -1.0]))
+    mu = np.asarray(mu, dtype=np.float64)
+    return np.column_stack([np.polynomial.polynomial.polyval(mu, c) for c in coefficients]).astype(
+        np.float64
+    )
+
+
 @numba.njit(cache=True, nogil=True)
-def _spa_kernel(s, gt, g, mu, eta, w, sp, out):  # pragma: no cover - compiled
+def _series_tail(q, power, ti_max, s_min, s_max):  # pragma: no cover - compiled
+    """:func:`_tail_kernel` from the cumulant series ``K(t) = sum_k power[k] t^k / k!`` (the
+    normal part's variance is in ``power[2]``); NaN when the saddlepoint lies where the series
+    is not used (``|t| ti_max > SERIES_RADIUS``): the caller then sums exactly."""
+    if q >= s_max or q <= s_min:
+        return -np.inf
+    order = power.size - 1
+    k2_0 = power[2]
+    k3_0 = power[3]
+    disc = k2_0 * k2_0 + 2.0 * k3_0 * q
+    t = 2.0 * q / (k2_0 + np.sqrt(disc)) if k2_0 > 0 and disc > 0 else q / max(k2_0, 1e-300)
+    limit = SERIES_RADIUS / max(ti_max, 1e-300)
+    for _ in range(100):
+        if abs(t) > limit:
+            return np.nan
+        k1 = 0.0
+        k2 = 0.0
+        for k in range(order, 1, -1):  # Horner
+            k1 = k1 * t + power[k] * _INV_FACTORIAL[k - 1]
+            k2 = k2 * t + power[k] * _INV_FACTORIAL[k - 2]
+        k1 *= t
+        if k2 <= 0:
+            return np.nan
+        step = (k1 - q) / k2
+        t -= step
+        if abs(step) < 1e-14 * max(1.0, abs(t)):
+            break
+    if abs(t) > limit or t == 0.0:
+        return np.nan
+    k0 = 0.0
+    k2 = 0.0
+    for k in range(order, 1, -1):
+        k0 = k0 * t + power[k] * _INV_FACTORIAL[k]
+        k2 = k2 * t + power[k] * _INV_FACTORIAL[k - 2]
+    k0 *= t * t
+    w2 = 2.0 * (t * q - k0)
+    if w2 <= 0 or k2 <= 0:
+        return np.nan
+    w = np.sqrt(w2) if t > 0 else -np.sqrt(w2)
+    v = t * np.sqrt(k2)
+    arg = w + np.log(v / w) / w
+    return _log_ndtr(-arg) if t > 0 else _log_ndtr(arg)
+
+
+@numba.njit(cache=True, nogil=True)
+def _spa_kernel(s, gt, g, mu, eta, w, sp, kappa, out):  # pragma: no cover - compiled
     n, r = gt.shape
     ti_buf = np.empty(n)
     eta_buf = np.empty(n)
     mu_buf = np.empty(n)
     sp_buf = np.empty(n)
+    idx_buf = np.empty(n, dtype=np.int64)
+    power = np.empty(kappa.shape[1])
     for j in range(r):
         # SPAtest's partition: samples with zero minor-allele dosage enter through a normal
         # approximation, unless they are fewer than half the samples (then the full SPA)
@@ -232,6 +308,7 @@ def _spa_kernel(s, gt, g, mu, eta, w, sp, out):  # pragma: no cover - compiled
                 eta_buf[c] = eta[i]
                 mu_buf[c] = mu[i]
                 sp_buf[c] = sp[i]
+                idx_buf[c] = i
                 k2_c += w[i] * x * x
                 k3_c += w[i] * (1.0 - 2.0 * mu[i]) * x * x * x
                 c += 1
@@ -246,8 +323,26 @@ def _spa_kernel(s, gt, g, mu, eta, w, sp, out):  # pragma: no cover - compiled
         sp_c = sp_buf[:c]
         k2_0 = var_nc + k2_c
         q = abs(s[j])
-        upper = _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_c, s_min, s_max)
-        lower = _tail_kernel(-q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_c, s_min, s_max)
+        upper = np.nan
+        lower = np.nan
+        if c >= SERIES_MIN_SAMPLES:
+            power[:] = 0.0  # power[k] = sum over the exact samples of kappa_k(mu_i) ti^k
+            ti_max = 0.0
+            for a in range(c):
+                x = ti[a]
+                ti_max = max(ti_max, abs(x))
+                row = kappa[idx_buf[a]]
+                xk = x * x
+                for k in range(3, power.size):
+                    xk *= x
+                    power[k] += row[k] * xk
+            power[2] = k2_0
+            upper = _series_tail(q, power, ti_max, s_min, s_max)
+            lower = _series_tail(-q, power, ti_max, s_min, s_max)
+        if np.isnan(upper):
+            upper = _tail_kernel(q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_c, s_min, s_max)
+        if np.isnan(lower):
+            lower = _tail_kernel(-q, ti, eta_c, mu_c, sp_c, var_nc, k2_0, k3_c, s_min, s_max)
         if np.isnan(upper) or np.isnan(lower):
             out[j] = np.nan
         else:
@@ -275,6 +370,7 @@ def spa_log_pvalue(null: LogisticNull, s: np.ndarray, gt: np.ndarray, g: np.ndar
         np.asfortranarray(g, dtype=np.float64),
         np.ascontiguousarray(null.mu, dtype=np.float64),
         *null.spa_terms,
+        null.spa_cumulants,
         out,
     )
     return out

@@ -195,9 +195,14 @@ def add_parser(
 
 
 def run(args: argparse.Namespace) -> int:
-    from gwaskit.assoc.scan import ScanOptions, check_options, run_scan, write_scan
+    from gwaskit.assoc.scan import ScanOptions, check_options, scan_phenotypes, write_scan
     from gwaskit.io import open_genotypes
-    from gwaskit.io.phenotypes import column_names, parse_column_numbers, parse_names
+    from gwaskit.io.phenotypes import (
+        column_names,
+        load_phenotypes,
+        parse_column_numbers,
+        parse_names,
+    )
     from gwaskit.io.tables import scratch_folder
 
     covar, covar_names = _covariates(args, parse_names(args.covar_name, "--covar-name"))
@@ -224,43 +229,69 @@ def run(args: argparse.Namespace) -> int:
         numbers = parse_column_numbers(args.pheno_col_nums, "--pheno-col-nums")
         names = column_names(args.pheno, numbers)
     _check_phenotype_names(names)
-    source = open_genotypes(args.genotypes, build=args.build, sample=args.sample)
-    sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
-    selected, selection = _selection.variant_mask(args, source.variants)
-    if selected is not None:
-        variant_mask = selected if variant_mask is None else variant_mask & selected
-    scan_options = dict(
-        sample_mask=sample_mask,
-        variant_mask=variant_mask,
-        covar=covar,
-        covar_names=covar_names,
-        binary={"auto": None, "binary": True, "quantitative": False}[args.pheno_type],
-        options=options,
-        build=args.build,
-        engine=args.scheduler,
-        threads=args.threads,
-        progress=not args.no_progress,
-    )
-    if args.pred is not None:
-        written = _run_with_predictions(
-            args, source, names, out, scan_options, lambda_warn, selection
+    binary = {"auto": None, "binary": True, "quantitative": False}[args.pheno_type]
+    with open_genotypes(args.genotypes, build=args.build, sample=args.sample) as source:
+        sample_mask, variant_mask = _list_masks(args, source.samples, source.variants)
+        selected, selection = _selection.variant_mask(args, source.variants)
+        if selected is not None:
+            variant_mask = selected if variant_mask is None else variant_mask & selected
+        scan_options = dict(
+            variant_mask=variant_mask,
+            options=options,
+            engine=args.scheduler,
+            threads=args.threads,
+            progress=not args.no_progress,
         )
-    elif len(names) == 1:
-        result = run_scan(source, args.pheno, pheno_name=names[0], **scan_options)
+        if args.pred is not None:  # step 2 of whole-genome regression
+            written = _run_with_predictions(
+                args,
+                source,
+                names,
+                out,
+                {
+                    **scan_options,
+                    "sample_mask": sample_mask,
+                    "covar": covar,
+                    "covar_names": covar_names,
+                    "binary": binary,
+                },
+                lambda_warn,
+                selection,
+            )
+            log.info("wrote %s", ", ".join(str(p) for p in written))
+            return 0
+        # the verb reads the files and aligns them to the genotype samples; the scan reads
+        # nothing but the genotypes
+        phenotypes = [
+            load_phenotypes(
+                source.samples,
+                args.pheno,
+                pheno_name=name,
+                covar=covar,
+                covar_names=covar_names,
+                binary=binary,
+                sample_mask=sample_mask,
+            )
+            for name in names
+        ]
+        if len(names) == 1:
+            result = scan_phenotypes(source, phenotypes[0], **scan_options)
+            results = [result]
+        else:  # one read of the genotypes for every phenotype
+            from gwaskit.assoc.multi import scan_phenotype_list
+
+            results = scan_phenotype_list(source, phenotypes, **scan_options)
+    for result in results:
         _note_selection(result, selection)
+    if len(names) == 1:
         _warn_inflation(result, lambda_warn)
         written = write_scan(result, out)
         if args.regenie:
             written.append(_write_regenie(result, out))
     else:  # every result lands together, or none (one bad phenotype fails the whole run)
-        from gwaskit.assoc.multi import run_scans
-
-        # one read of the genotypes for every phenotype
-        results = run_scans(source, args.pheno, pheno_names=names, **scan_options)
         with scratch_folder(out) as tmp:
             staged = []
             for name, result in zip(names, results, strict=True):
-                _note_selection(result, selection)
                 _warn_inflation(result, lambda_warn)
                 staged += write_scan(result, tmp / f"{out.name}.{name}")
                 if args.regenie:

@@ -83,6 +83,8 @@ class BgenSource(GenotypeSource):
             finally:
                 bgen.close()
             self._offsets = fields["offset"].astype(np.uint64)
+        #: The .sample file given to open it (None: beside the .bgen or embedded), to reopen it.
+        self.sample_path = sample
         self.samples = _bgen_samples(self.path, n_samples, embedded, sample)
         records = _variant_table(self.path, fields, n_variants)
         self.variants, self._record, self._allele, n_alleles = split_alleles(records)

@@ -104,6 +104,7 @@ class OxfordSource(GenotypeSource):
 
         self.path = Path(path)
         name = self.path.name.lower().removesuffix(".gz")
+        self.sample_path = sample  # the .sample given, to reopen the file as it was opened
         self.samples = _oxford_samples(self.path, sample)
         n = self.samples.height
         legend = _companion(self.path, ".legend")

@@ -49,6 +49,7 @@ __all__ = [
     "MISSING_VALUES",
     "Phenotypes",
     "SampleTable",
+    "align_sample_tables",
     "column_names",
     "load_phenotypes",
     "parse_column_numbers",
@@ -91,6 +92,8 @@ class Phenotypes:
         Whether the trait is case/control.
     dropped
         Table ``fid, iid, reason`` of the samples not analysed (see :data:`DROP_REASONS`).
+    origin
+        The file or table that a null-model error names (the covariates when there are some).
     """
 
     name: str
@@ -100,6 +103,8 @@ class Phenotypes:
     sample_index: np.ndarray
     binary: bool
     dropped: pl.DataFrame
+    #: The table a model-fitting error names (the covariate table when there is one).
+    origin: str = "phenotypes"
 
     @property
     def n(self) -> int:
@@ -179,18 +184,46 @@ def load_phenotypes(
     categorical: Sequence[str] | None = None,
     sample_mask: np.ndarray | None = None,
 ) -> Phenotypes:
-    """Read a phenotype (and covariates) and match them to a genotype source's samples.
+    """Read a phenotype file (and a covariate file) and match them to a genotype source's
+    samples: :func:`read_sample_table`, then :func:`align_sample_tables` (see its parameters).
+    """
+    return align_sample_tables(
+        samples,
+        read_sample_table(pheno),
+        pheno_name=pheno_name,
+        covar=read_covariate_tables(covar) or None,
+        covar_names=covar_names,
+        binary=binary,
+        categorical=categorical,
+        sample_mask=sample_mask,
+    )
+
+
+def align_sample_tables(
+    samples: pl.DataFrame,
+    table: SampleTable,
+    *,
+    pheno_name: str | None = None,
+    covar: SampleTable | Sequence[SampleTable] | None = None,
+    covar_names: Sequence[str] | None = None,
+    binary: bool | None = None,
+    categorical: Sequence[str] | None = None,
+    sample_mask: np.ndarray | None = None,
+) -> Phenotypes:
+    """Match a phenotype table (and a covariate table) to a genotype source's samples.
 
     Parameters
     ----------
     samples
         The genotype source's ``samples`` table (``fid, iid, ...``).
-    pheno
-        Phenotype file; its first trait column is used unless ``pheno_name`` is given.
+    table
+        Phenotype table (read from a file, or an in-memory table through
+        :func:`~gwaskit.io.sample_tables.frame_table`); its first trait column is used unless
+        ``pheno_name`` is given.
     covar
-        Covariate file, or several (matched to the samples one by one and their columns put
-        side by side, :mod:`gwaskit.io.covariates`), as paths or parsed tables; every column is
-        used unless ``covar_names`` is given.
+        Covariate table, or several (matched to the samples one by one and their columns put
+        side by side, :mod:`gwaskit.io.covariates`); every column is used unless
+        ``covar_names`` is given.
     binary
         ``True``/``False`` to declare the trait type; ``None`` detects it (see module docs).
     categorical
@@ -203,10 +236,9 @@ def load_phenotypes(
     Raises
     ------
     InputError
-        A file is malformed, a named column is missing, the phenotype is constant (or has no
+        A table is malformed, a named column is missing, the phenotype is constant (or has no
         cases or no controls), or no sample is left after matching.
     """
-    table = read_sample_table(pheno)
     if not table.values.width:
         raise InputError(table.path, "has no phenotype column after the ID column(s).")
     if pheno_name is None:
@@ -328,6 +360,7 @@ def load_phenotypes(
         sample_index=sample_index,
         binary=is_binary,
         dropped=pl.concat(dropped, how="vertical_relaxed").cast(DROPPED_SCHEMA),
+        origin=str(table.path if covar is None else covar.path),
     )
 
 

@@ -19,6 +19,8 @@ Genotypes are decoded from a memory map of the ``.bed`` by the compiled kernels 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +60,33 @@ class PlinkBedSource(GenotypeSource):
         self.build = resolve_build(build, detect_build(self.variants), str(self.path))
         self._threads = threads
         self._packed: np.ndarray | None = None
+        self._fd: int | None = None
+        self._fd_lock = threading.Lock()
         self._sample_major = sample_major
 
     def _read(self, variants: np.ndarray, samples: np.ndarray) -> np.ndarray:
         if self._skipping:
             variants = self.record_index[variants]
-        return decode_bed(self._rows(), self.n_samples, variants, samples, threads=self._threads)
+        if variants.size > 1 and not self._sample_major and _consecutive(variants):
+            # a run of rows: read into a buffer of the block's size, so that memory stays one
+            # block however much of the file a scan reads (a memory map's pages of a 1 GB .bed
+            # would all count in the process's resident memory)
+            rows = self._read_rows(int(variants[0]), variants.size)
+            variants = np.arange(variants.size, dtype=np.int64)
+        else:
+            rows = self._rows()
+        return decode_bed(rows, self.n_samples, variants, samples, threads=self._threads)
+
+    def _read_rows(self, first: int, count: int) -> np.ndarray:
+        """``count`` consecutive ``.bed`` rows from row ``first``, ``uint8 (count, width)``."""
+        width = (self.n_samples + 3) // 4
+        with self._fd_lock:  # blocks are read from several threads
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDONLY)
+        data = os.pread(self._fd, count * width, 3 + first * width)
+        if len(data) != count * width:
+            raise InputError(self.path, "was truncated while being read.")
+        return np.frombuffer(data, dtype=np.uint8).reshape(count, width)
 
     def _rows(self) -> np.ndarray:
         """The memory map of the ``.bed`` rows, ``uint8 (n_variants, (n_samples + 3) // 4)``."""
@@ -102,6 +125,14 @@ class PlinkBedSource(GenotypeSource):
 
     def close(self) -> None:
         self._packed = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _consecutive(index: np.ndarray) -> bool:
+    """Whether ``index`` is ``a, a + 1, ..., b``."""
+    return bool(index[-1] - index[0] + 1 == index.size and (np.diff(index) == 1).all())
 
 
 def companion(bed: Path, suffixes: tuple[str, ...]) -> Path:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -249,3 +250,64 @@ def parse_numbers(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 def is_missing_code(text: pl.Series) -> pl.Series:
     """Whether each stripped field is a missing code (nulls are missing too)."""
     return text.str.to_lowercase().is_in(list(MISSING_VALUES)).fill_null(True)
+
+
+#: Names of the ID columns accepted in an in-memory table (compared without case and ``#``).
+_ID_COLUMNS = {"FID": "fid", "IID": "iid"}
+
+
+def frame_table(frame: Any, *, name: str = "phenotypes table") -> SampleTable:
+    """An in-memory sample table (polars, or pandas converted) as a :class:`SampleTable`.
+
+    The table has an ``IID`` column (and optionally ``FID``; names compared without case or a
+    leading ``#``) and one column per phenotype or covariate, numbers or text (text makes a
+    categorical covariate); nulls and NaN are missing. ``name`` names the table in error
+    messages, whose line numbers are then 1-based row numbers.
+    """
+    frame = as_polars(frame, name)
+    canonical = {c: _ID_COLUMNS.get(c.lstrip("#").upper()) for c in frame.columns}
+    if "iid" not in canonical.values():
+        raise InputError(
+            name, f"needs an IID column (and optionally FID), found {', '.join(frame.columns)}."
+        )
+    id_columns = [c for c in frame.columns if canonical[c]]
+    if len(id_columns) != len(set(canonical[c] for c in id_columns)):
+        raise InputError(name, f"has more than one FID or IID column: {', '.join(id_columns)}.")
+    ids = frame.select(
+        pl.col(c).cast(pl.String).fill_null("").str.strip_chars().alias(canonical[c])
+        for c in sorted(id_columns, key=lambda c: canonical[c])
+    )
+    lines = np.arange(1, frame.height + 1, dtype=np.int64)
+    path = Path(name)
+    if frame.height == 0:
+        raise InputError(path, "has no rows.")
+    _check_ids(path, ids, lines)
+    value_columns = [c for c in frame.columns if not canonical[c]]
+    values = frame.select(
+        (
+            pl.col(c).cast(pl.Int8)
+            if frame.schema[c] == pl.Boolean
+            else pl.col(c).fill_nan(None)
+            if frame.schema[c].is_float()
+            else pl.col(c)
+        )
+        .cast(pl.String)  # floats print their shortest round-trip form: parsed back exactly
+        .alias(str(c))
+        for c in value_columns
+    )
+    numbers = tuple(frame.columns.index(c) + 1 for c in value_columns)
+    return SampleTable(path, ids, values, lines, numbers)
+
+
+def as_polars(frame: Any, name: str) -> pl.DataFrame:
+    """A polars DataFrame from a polars or pandas one (the pandas index is dropped)."""
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    if type(frame).__module__.partition(".")[0] == "pandas" and hasattr(frame, "columns"):
+        # object columns (text, or numbers mixed with text) as text: their values are parsed
+        # as a file's fields are, so a stray word is reported where it is
+        mixed = {c: "string" for c in frame.columns if frame[c].dtype == object}
+        return pl.from_pandas(frame.astype(mixed) if mixed else frame, include_index=False)
+    raise ParameterError(
+        f"{name} must be a polars or pandas DataFrame, got {type(frame).__name__}."
+    )
