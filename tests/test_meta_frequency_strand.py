@@ -218,9 +218,11 @@ def _snp() -> pl.Expr:
 
 
 def test_build_report__qc_warnings_are_red_lines() -> None:
+    """The studies table's qc_warnings column becomes red lines (class qc-warning) in the
+    report's per-cohort section, the flagged study first; a study without warnings gets none."""
     from _report_data import make_results
-    from gwaskit.report.build import _inflation
     from gwaskit.report.inputs import ReportInputs
+    from gwaskit.report.sections.cohorts import cohorts_section
 
     results = make_results(n_background=100)
     inputs = ReportInputs(**results)
@@ -231,8 +233,9 @@ def test_build_report__qc_warnings_are_red_lines() -> None:
     )
     warned = ReportInputs(**{**results, "studies": inputs.studies.with_columns(
         pl.Series("qc_warnings", text))})  # fmt: skip
-    html = str(_inflation(warned, float("inf")))  # the summary section's warning lines
-    assert html.count('<p class="warning">') == 2
-    assert f"study {names[1]}: allele frequencies correlate negatively" in html
-    assert f"study {names[1]}: P-Z check failed" in html
-    assert '<p class="warning">' not in str(_inflation(inputs, float("inf")))
+    html = str(cohorts_section(warned, 40, float("inf")))
+    assert html.count('class="qc-warning"') == 2
+    assert "allele frequencies correlate negatively" in html and "P-Z check failed" in html
+    assert "1 flagged" in html
+    assert html.index(names[1]) < min(html.index(n) for n in names if n != names[1])
+    assert 'class="qc-warning"' not in str(cohorts_section(inputs, 40, float("inf")))

@@ -67,6 +67,9 @@ _API = {
 }
 
 __all__ = ["__version__", *sorted(_API)]
+#: Functions that convert pandas tables themselves, column by column (text kept as text, so a
+#: bad value is reported at its row): not wrapped by :func:`_accept_pandas`.
+_TAKES_PANDAS = frozenset({"association_scan", "align_phenotypes"})
 
 
 def __getattr__(name: str) -> Any:
@@ -74,7 +77,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'gwaskit' has no attribute {name!r}")
     value = getattr(import_module(module), name)
-    if inspect.isfunction(value):
+    if inspect.isfunction(value) and name not in _TAKES_PANDAS:
         value = _accept_pandas(value)
     globals()[name] = value  # the next access skips this function
     return value

@@ -92,14 +92,6 @@ class LogisticNull:
         softplus = np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta)))
         return eta, mu * (1.0 - mu), softplus
 
-    @cached_property
-    def spa_cumulants(self) -> np.ndarray:
-        """Per sample, the Bernoulli cumulants of the fitted probability (the saddlepoint's
-        cumulant series, :func:`gwaskit.assoc.score.bernoulli_cumulants`), once per phenotype."""
-        from gwaskit.assoc.score import bernoulli_cumulants
-
-        return np.ascontiguousarray(bernoulli_cumulants(self.mu))
-
 
 def fit_logistic_null(design: Design, *, source: str = "phenotype") -> LogisticNull:
     """Fit ``logit P(y=1) = X a`` by Newton-Raphson (Firth-penalised if that fails)."""

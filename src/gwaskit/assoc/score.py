@@ -209,6 +209,16 @@ SERIES_MIN_SAMPLES = 64
 _INV_FACTORIAL = 1.0 / np.array([math.factorial(k) for k in range(SERIES_ORDER + 1)])
 
 
+def _spa_cumulants(null: LogisticNull) -> np.ndarray:
+    """Per sample, the Bernoulli cumulants of the null model's fitted probability (the
+    saddlepoint's cumulant series), computed once per phenotype and kept on the null model."""
+    cached = null.__dict__.get("_spa_cumulants")
+    if cached is None:
+        cached = np.ascontiguousarray(bernoulli_cumulants(null.mu))
+        null.__dict__["_spa_cumulants"] = cached  # a frozen dataclass: set as cached_property does
+    return cached
+
+
 def bernoulli_cumulants(mu: np.ndarray, order: int = SERIES_ORDER) -> np.ndarray:
     """``(n, order + 1)``: the cumulants ``kappa_k`` of a Bernoulli(``mu``) variable, ``k = 0..
     order`` (``kappa_0 = 0``), from ``kappa_1 = mu`` and ``kappa_{k+1} = mu (1 - mu)
@@ -370,7 +380,7 @@ def spa_log_pvalue(null: LogisticNull, s: np.ndarray, gt: np.ndarray, g: np.ndar
         np.asfortranarray(g, dtype=np.float64),
         np.ascontiguousarray(null.mu, dtype=np.float64),
         *null.spa_terms,
-        null.spa_cumulants,
+        _spa_cumulants(null),
         out,
     )
     return out

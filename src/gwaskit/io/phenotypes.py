@@ -278,7 +278,8 @@ def align_sample_tables(
     cov_labels: list[str] = []
     if covar is not None:
         raw_columns = []
-        chosen_tables = choose_covariates(read_covariate_tables(covar), covar_names)
+        covar_tables = read_covariate_tables(covar)
+        chosen_tables = choose_covariates(covar_tables, covar_names)
         for ctable, chosen in chosen_tables:
             c_pos = _genotype_positions(samples, ctable)
             row_of = np.full(n_geno, -1, dtype=np.int64)
@@ -360,7 +361,7 @@ def align_sample_tables(
         sample_index=sample_index,
         binary=is_binary,
         dropped=pl.concat(dropped, how="vertical_relaxed").cast(DROPPED_SCHEMA),
-        origin=str(table.path if covar is None else covar.path),
+        origin=str(table.path) if covar is None else ", ".join(str(t.path) for t in covar_tables),
     )
 
 

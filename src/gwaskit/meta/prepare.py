@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,13 +105,8 @@ def spill(encoded: EncodedStudy, folder: Path) -> EncodedStudy:
         path = Path(folder) / f"{i}.parquet"
         part.write_parquet(path, compression="lz4", statistics=False)
         files[chromosome] = path
-    return EncodedStudy(
-        name=encoded.name,
-        parts=PartFiles(files),  # type: ignore[arg-type]
-        pairs=encoded.pairs,
-        counts=encoded.counts,
-        dropped=encoded.dropped,
-    )
+    # every other field (alleles, counts, the palindromic mode...) as in memory
+    return replace(encoded, parts=PartFiles(files))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ REQUIRED_COLUMNS = {
     "subtype_correlations": ("subtype_a", "subtype_b", "r"),
     "sample_qc": ("reason",),
     "variant_qc": ("reason",),
-    "pca": ("PC1", "PC2"),
+    "pca": ("PC1",),
     "genetic_map": ("chromosome", "base_pair_location", "rate"),
 }  # fmt: skip
 #: Per-cohort folders of a results folder: ``<folder>/<cohort>.parquet``, by ReportInputs field.
@@ -131,7 +131,7 @@ class ReportInputs:
         Per cohort (by study name), the samples and variants removed by ``gwaskit qc``, one row
         each with its ``reason`` (``PREFIX.removed_samples`` / ``PREFIX.removed_variants``).
     pca
-        Per cohort, ``PC1``, ``PC2`` of each sample (``gwaskit pca``) and, where known,
+        Per cohort, ``PC1`` (and ``PC2`` when computed) of each sample (``gwaskit pca``) and, where known,
         ``status``: ``case``, ``control`` or null.
     manifest
         Provenance: ``title``, ``trait``, ``build``, ``gwaskit_version``, ``created``,

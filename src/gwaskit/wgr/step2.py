@@ -25,7 +25,7 @@ import numpy as np
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from gwaskit.assoc.design import impute_block, make_design, pair_products
+from gwaskit.assoc.design import impute_block, make_design
 from gwaskit.assoc.linear import LinearNull, fit_linear_null
 from gwaskit.assoc.logistic import LogisticNull
 from gwaskit.assoc.results import BlockResult
@@ -106,7 +106,7 @@ def fit_offset_logistic_null(y: np.ndarray, x: np.ndarray, offset: np.ndarray, w
             where, "the covariate-only logistic model with the LOCO offset does not converge."
         )
     mu = expit(offset + x @ a)
-    return LogisticNull(y=y, x=x, coef=a, mu=mu, pairs=pair_products(x))
+    return LogisticNull(y=y, x=x, coef=a, mu=mu)
 
 
 def _restrict(phenotypes: Phenotypes, keep: np.ndarray) -> Phenotypes:

@@ -139,7 +139,9 @@ def cohorts_section(inputs: ReportInputs, dpi: int, lambda_warn: float) -> Marku
         body.append(_removals(inputs, name))
         figs = []
         pcs = inputs.pca.get(name)
-        if pcs is not None:
+        if pcs is not None and "PC2" not in pcs.columns:  # a plan with pcs = 1
+            figs.append(missing(f"PCA of {name} has one component: no PC1-PC2 scatter."))
+        elif pcs is not None:
             figs.append(
                 try_figure(
                     lambda pcs=pcs, name=name: _pca_figure(pcs, name),
