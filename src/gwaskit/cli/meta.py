@@ -257,14 +257,18 @@ _BYTES_PER_ROW = 100
 
 
 def estimate_memory_gb(paths: list[Path]) -> float:
-    """Rough memory (GB) for holding every study encoded in memory: rows estimated from each
-    file's size and the mean length of its first lines (gzip counted as 4x its size)."""
+    """Rough memory (GB) for holding every study encoded in memory: rows from a Parquet file's
+    footer, or estimated from a text file's size and the mean length of its first lines (gzip
+    counted as 4x its size)."""
     from gwaskit.io.compression import head_lines, sniff
 
     total_rows = 0.0
     for path in paths:
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
+        if head[:4] == b"PAR1":  # Parquet: the footer holds the row count
+            total_rows += pl.scan_parquet(path).select(pl.len()).collect().item()
+            continue
         size = path.stat().st_size
         if sniff(path) in ("gzip", "bgzip", "zstd", "bzip2"):
             head = "\n".join(head_lines(path, 1000)).encode()[: 1 << 16]
