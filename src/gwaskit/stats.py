@@ -116,3 +116,23 @@ def lambda_gc(neg_log10_p: np.ndarray) -> float:
     k = (x.size - 1) // 2
     mid = np.partition(x, [k, x.size // 2])[[k, x.size // 2]]
     return float(np.mean(chi2_from_neg_log10_p(mid)) / CHI2_1_MEDIAN)
+
+
+#: Order of the Bernoulli cumulant series (:func:`bernoulli_cumulants`) the score test's
+#: saddlepoint approximation sums instead of the exact CGF where that is exact to rounding
+#: (:mod:`gwaskit.assoc.score`).
+SERIES_ORDER = 16
+
+
+def bernoulli_cumulants(mu: np.ndarray, order: int = SERIES_ORDER) -> np.ndarray:
+    """``(n, order + 1)``: the cumulants ``kappa_k`` of a Bernoulli(``mu``) variable, ``k = 0..
+    order`` (``kappa_0 = 0``), from ``kappa_1 = mu`` and ``kappa_{k+1} = mu (1 - mu)
+    d kappa_k / d mu``: ``log(1 - mu + mu e^x) = sum_k kappa_k x^k / k!``."""
+    coefficients = [np.zeros(1), np.array([0.0, 1.0])]  # polynomials in mu, lowest power first
+    for _ in range(2, order + 1):
+        d = np.polynomial.polynomial.polyder(coefficients[-1])
+        coefficients.append(np.polynomial.polynomial.polymul(d, [0.0, 1.0, -1.0]))
+    mu = np.asarray(mu, dtype=np.float64)
+    return np.column_stack([np.polynomial.polynomial.polyval(mu, c) for c in coefficients]).astype(
+        np.float64
+    )

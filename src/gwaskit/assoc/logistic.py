@@ -41,7 +41,7 @@ from gwaskit.assoc.design import Design, pair_products, split_missing, unpack_sy
 from gwaskit.assoc.firth import _solve_many, firth_fit, firth_lrt
 from gwaskit.assoc.results import BlockResult, empty_strings
 from gwaskit.errors import InputError
-from gwaskit.stats import neg_log10_p_from_z
+from gwaskit.stats import bernoulli_cumulants, neg_log10_p_from_z
 
 MAX_ITER = 25
 LOGISTIC_TOL = 1e-6  # Newton: quadratic convergence leaves an error ~ TOL^2
@@ -91,6 +91,12 @@ class LogisticNull:
         eta = np.log(mu) - np.log1p(-mu)
         softplus = np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta)))
         return eta, mu * (1.0 - mu), softplus
+
+    @cached_property
+    def spa_cumulants(self) -> np.ndarray:
+        """Per sample, the Bernoulli cumulants of the fitted probability (the saddlepoint's
+        cumulant series, :func:`gwaskit.stats.bernoulli_cumulants`), once per phenotype."""
+        return np.ascontiguousarray(bernoulli_cumulants(self.mu))
 
 
 def fit_logistic_null(design: Design, *, source: str = "phenotype") -> LogisticNull:

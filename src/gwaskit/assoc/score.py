@@ -29,7 +29,7 @@ from scipy.special import ndtri_exp
 from gwaskit.assoc.design import impute_block, impute_kernel
 from gwaskit.assoc.logistic import LogisticNull
 from gwaskit.assoc.results import BlockResult, empty_strings
-from gwaskit.stats import LN10, neg_log10_p_from_z
+from gwaskit.stats import LN10, SERIES_ORDER, neg_log10_p_from_z
 
 SPA_CUTOFF = 2.0
 
@@ -197,40 +197,16 @@ def _log_ndtr(x):  # pragma: no cover - compiled
     )
 
 
-#: Order of the cumulant series of the exact samples' CGF, and the largest ``|t g~_i|`` it is
-#: used at: the Bernoulli CGF ``log(1 - mu + mu e^x)`` is analytic for ``|x| < pi`` (its nearest
-#: singularity is at ``logit(mu) +- i pi``), so the terms past order 16 are below ``(0.6 /
-#: pi)^17 ~ 1e-12`` of the leading ones: within double rounding of the exact sums.
-SERIES_ORDER = 16
+#: The largest ``|t g~_i|`` the cumulant series (order :data:`gwaskit.stats.SERIES_ORDER`) of the
+#: exact samples' CGF is used at: the Bernoulli CGF ``log(1 - mu + mu e^x)`` is analytic for
+#: ``|x| < pi`` (its nearest singularity is at ``logit(mu) +- i pi``), so the terms past order 16
+#: are below ``(0.6 / pi)^17 ~ 1e-12`` of the leading ones: within double rounding of the exact
+#: sums.
 SERIES_RADIUS = 0.6
 #: The series replaces the exact sums (one exponential per sample and Newton step) when at least
 #: this many samples enter exactly (below, the exact sums are as cheap).
 SERIES_MIN_SAMPLES = 64
 _INV_FACTORIAL = 1.0 / np.array([math.factorial(k) for k in range(SERIES_ORDER + 1)])
-
-
-def _spa_cumulants(null: LogisticNull) -> np.ndarray:
-    """Per sample, the Bernoulli cumulants of the null model's fitted probability (the
-    saddlepoint's cumulant series), computed once per phenotype and kept on the null model."""
-    cached = null.__dict__.get("_spa_cumulants")
-    if cached is None:
-        cached = np.ascontiguousarray(bernoulli_cumulants(null.mu))
-        null.__dict__["_spa_cumulants"] = cached  # a frozen dataclass: set as cached_property does
-    return cached
-
-
-def bernoulli_cumulants(mu: np.ndarray, order: int = SERIES_ORDER) -> np.ndarray:
-    """``(n, order + 1)``: the cumulants ``kappa_k`` of a Bernoulli(``mu``) variable, ``k = 0..
-    order`` (``kappa_0 = 0``), from ``kappa_1 = mu`` and ``kappa_{k+1} = mu (1 - mu)
-    d kappa_k / d mu``: ``log(1 - mu + mu e^x) = sum_k kappa_k x^k / k!``."""
-    coefficients = [np.zeros(1), np.array([0.0, 1.0])]  # polynomials in mu, lowest power first
-    for _ in range(2, order + 1):
-        d = np.polynomial.polynomial.polyder(coefficients[-1])
-        coefficients.append(np.polynomial.polynomial.polymul(d, [0.0, 1.0, -1.0]))
-    mu = np.asarray(mu, dtype=np.float64)
-    return np.column_stack([np.polynomial.polynomial.polyval(mu, c) for c in coefficients]).astype(
-        np.float64
-    )
 
 
 @numba.njit(cache=True, nogil=True)
@@ -380,7 +356,7 @@ def spa_log_pvalue(null: LogisticNull, s: np.ndarray, gt: np.ndarray, g: np.ndar
         np.asfortranarray(g, dtype=np.float64),
         np.ascontiguousarray(null.mu, dtype=np.float64),
         *null.spa_terms,
-        _spa_cumulants(null),
+        null.spa_cumulants,
         out,
     )
     return out
